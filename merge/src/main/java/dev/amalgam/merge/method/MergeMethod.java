@@ -1,0 +1,55 @@
+package dev.amalgam.merge.method;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One merge algorithm: its name, its paper, its parameters, and how it merges one tensor.
+ *
+ * <p>Example: {@code MergeMethods.get("linear").merge(inputs)}. Implementations are stateless and
+ * thread-safe; arithmetic is FP32 (accumulations in double) whatever the storage dtype.
+ */
+public interface MergeMethod {
+
+    /** The name used in configs ({@code merge_method}). */
+    String name();
+
+    /** Paper or reference URL. */
+    String reference();
+
+    /** Global parameters (top-level {@code parameters:}). */
+    default List<ParameterDef> parameters() {
+        return List.of();
+    }
+
+    /** Per-model parameters ({@code models[i].parameters}). */
+    default List<ParameterDef> modelParameters() {
+        return List.of();
+    }
+
+    /** How {@code base_model} is used. */
+    BasePolicy basePolicy();
+
+    /**
+     * Checks the number of inputs before anything is read.
+     *
+     * @param nonBaseModels number of models other than the base
+     * @param hasBase       whether a base model is configured
+     * @return a problem text, or empty
+     */
+    default Optional<String> checkInputs(int nonBaseModels, boolean hasBase) {
+        return Optional.empty();
+    }
+
+    /**
+     * Checks resolved parameter combinations that single-parameter ranges cannot express.
+     *
+     * @return problem texts (empty when fine)
+     */
+    default List<String> checkParams(TensorParams global, List<TensorParams> perModel) {
+        return List.of();
+    }
+
+    /** Merges one tensor; returns a new array of {@code in.length()} elements. */
+    float[] merge(MergeInputs in);
+}

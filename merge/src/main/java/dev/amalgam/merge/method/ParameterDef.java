@@ -1,0 +1,55 @@
+package dev.amalgam.merge.method;
+
+/**
+ * Definition of one merge-method parameter, as data (mergekit's {@code ConfigParameterDef}).
+ *
+ * @param name         the key used in the config ({@code weight}, {@code density}, {@code t}, ...)
+ * @param type         value kind
+ * @param required     whether the config must provide it
+ * @param defaultValue value used when absent (null when required or when "absent" is meaningful)
+ * @param min          inclusive lower bound for numbers (validation), {@code -inf} when unbounded
+ * @param max          inclusive upper bound for numbers (validation), {@code +inf} when unbounded
+ */
+public record ParameterDef(String name, Type type, boolean required, Object defaultValue, double min, double max) {
+
+    /** Value kinds a parameter can take. */
+    public enum Type { NUMBER, BOOLEAN, STRING }
+
+    /** A required number with a range. */
+    public static ParameterDef requiredNumber(String name, double min, double max) {
+        return new ParameterDef(name, Type.NUMBER, true, null, min, max);
+    }
+
+    /** An optional number with a default and a range. */
+    public static ParameterDef number(String name, double defaultValue, double min, double max) {
+        return new ParameterDef(name, Type.NUMBER, false, defaultValue, min, max);
+    }
+
+    /** An optional number without a default (absent means "not used"). */
+    public static ParameterDef optionalNumber(String name) {
+        return new ParameterDef(name, Type.NUMBER, false, null, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
+    }
+
+    /** An optional boolean with a default. */
+    public static ParameterDef bool(String name, boolean defaultValue) {
+        return new ParameterDef(name, Type.BOOLEAN, false, defaultValue, 0, 1);
+    }
+
+    /** Checks a concrete value against type and range; returns a problem text or null. */
+    public String check(Object value) {
+        return switch (type) {
+            case NUMBER -> {
+                if (!(value instanceof Number n)) {
+                    yield "parameter '" + name + "' must be a number, got " + value;
+                }
+                double v = n.doubleValue();
+                if (Double.isNaN(v) || v < min || v > max) {
+                    yield "parameter '" + name + "' = " + v + " is out of range [" + min + ", " + max + "]";
+                }
+                yield null;
+            }
+            case BOOLEAN -> value instanceof Boolean ? null : "parameter '" + name + "' must be true or false, got " + value;
+            case STRING -> value instanceof String ? null : "parameter '" + name + "' must be a string, got " + value;
+        };
+    }
+}

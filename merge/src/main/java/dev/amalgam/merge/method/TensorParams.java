@@ -1,0 +1,41 @@
+package dev.amalgam.merge.method;
+
+import java.util.Map;
+
+/**
+ * Parameter values resolved for one tensor (gradients interpolated, filters applied, defaults filled in).
+ *
+ * @param values parameter name to Double, Boolean or String
+ */
+public record TensorParams(Map<String, Object> values) {
+
+    /** No parameters. */
+    public static final TensorParams EMPTY = new TensorParams(Map.of());
+
+    public TensorParams {
+        values = Map.copyOf(values);
+    }
+
+    /** Whether a value (given or default) is present. */
+    public boolean has(String name) {
+        return values.containsKey(name);
+    }
+
+    /** A number parameter; fails if absent, which the validator rules out for required ones. */
+    public double number(String name) {
+        Object v = values.get(name);
+        if (!(v instanceof Number n)) {
+            throw new IllegalStateException("parameter '" + name + "' has no numeric value (got " + v + ")");
+        }
+        return n.doubleValue();
+    }
+
+    /** A boolean parameter. */
+    public boolean bool(String name) {
+        Object v = values.get(name);
+        if (!(v instanceof Boolean b)) {
+            throw new IllegalStateException("parameter '" + name + "' has no boolean value (got " + v + ")");
+        }
+        return b;
+    }
+}

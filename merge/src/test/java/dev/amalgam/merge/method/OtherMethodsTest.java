@@ -1,0 +1,157 @@
+package dev.amalgam.merge.method;
+
+import static dev.amalgam.merge.method.TestInputs.flat;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** model_stock, sce, nearswap, arcee_fusion, passthrough, varm and the registry. */
+class OtherMethodsTest {
+
+    @Test
+    void modelStockByHand() {
+        MergeMethod ms = MergeMethods.get("model_stock");
+        // offsets (1,0) and (1,1): cos = 1/sqrt2; t = 2c / (1 + c) = 0.828427; avg = (1, 0.5)
+        float[] out = ms.merge(flat(ms, 0, Map.of(), List.of(Map.of(), Map.of(), Map.of()),
+                new float[]{0, 0}, new float[]{1, 0}, new float[]{1, 1}));
+        assertThat(out[0]).isCloseTo(0.828427f, within(1e-5f));
+        assertThat(out[1]).isCloseTo(0.414214f, within(1e-5f));
+        // orthogonal offsets: cos 0 -> t 0 -> the base
+        float[] orth = ms.merge(flat(ms, 0, Map.of(), List.of(Map.of(), Map.of(), Map.of()),
+                new float[]{5, 5}, new float[]{6, 5}, new float[]{5, 6}));
+        assertThat(orth).containsExactly(5f, 5f);
+    }
+
+    @Test
+    void sceByHand() {
+        MergeMethod sce = MergeMethods.get("sce");
+        float[] base = new float[4];
+        float[] a = {1, 2, -1, 0};
+        float[] b = {3, -2, 1, 0};
+        List<Map<String, Object>> none = List.of(Map.of(), Map.of(), Map.of());
+        // weights mean(d^2): 1.5 and 3.5 -> 0.3, 0.7; majority sign + everywhere (sums 4, 0, 0, 0)
+        float[] out = sce.merge(flat(sce, 0, Map.of(), none, base, a, b));
+        assertThat(out[0]).isCloseTo(2.4f, within(1e-6f));
+        assertThat(out[1]).isCloseTo(2f, within(1e-6f));
+        assertThat(out[2]).isCloseTo(1f, within(1e-6f));
+        assertThat(out[3]).isEqualTo(0f);
+        // select_topk 0.5: variances (1, 4, 1, 0), nnz 3 -> keep int(1.5) = 1 position (index 1)
+        float[] sel = sce.merge(flat(sce, 0, Map.of("select_topk", 0.5), none, base, a, b));
+        assertThat(sel).containsExactly(0f, 2f, 0f, 0f);
+    }
+
+    @Test
+    void nearswapByHand() {
+        MergeMethod ns = MergeMethods.get("nearswap");
+        float[] out = ns.merge(flat(ns, 0, Map.of("t", 0.1), List.of(Map.of(), Map.of()),
+                new float[]{0, 0, 0}, new float[]{0.05f, 0.5f, 0}));
+        // weights: 0.1/0.05 -> clamp 1 ; 0.1/0.5 = 0.2 ; equal -> 1
+        assertThat(out[0]).isCloseTo(0.05f, within(1e-7f));
+        assertThat(out[1]).isCloseTo(0.1f, within(1e-7f));
+        assertThat(out[2]).isEqualTo(0f);
+    }
+
+    @Test
+    void arceeFusionMatchesNaiveReference() {
+        MergeMethod af = MergeMethods.get("arcee_fusion");
+        int rows = 16;
+        int cols = 32;
+        float[] base = TestInputs.random(rows * cols, 1, 1);
+        float[] x = base.clone();
+        float[] noise = TestInputs.random(rows * cols, 2, 0.5);
+        for (int i = 0; i < x.length; i += 3) {
+            x[i] += noise[i];
+        }
+        float[] out = af.merge(TestInputs.of(af, new long[]{rows, cols}, 0, Map.of(), List.of(Map.of(), Map.of()),
+                base, x));
+        // reference: importance = |x-b| * KL(softmax(x) || softmax(b)) per row; threshold = med + 1.5 IQR
+        double[] imp = new double[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            double zx = 0;
+            double zb = 0;
+            for (int c = 0; c < cols; c++) {
+                zx += Math.exp(x[r * cols + c]);
+                zb += Math.exp(base[r * cols + c]);
+            }
+            double kl = 0;
+            for (int c = 0; c < cols; c++) {
+                double p = Math.exp(x[r * cols + c]) / zx + 1e-8;
+                double q = Math.exp(base[r * cols + c]) / zb + 1e-8;
+                kl += p * Math.log(p / q);
+            }
+            for (int c = 0; c < cols; c++) {
+                imp[r * cols + c] = Math.abs(x[r * cols + c] - base[r * cols + c]) * kl;
+            }
+        }
+        double[] sorted = imp.clone();
+        Arrays.sort(sorted);
+        int last = sorted.length - 1;
+        double thr = sorted[(int) (0.5 * last)] + 1.5 * (sorted[(int) (0.75 * last)] - sorted[(int) (0.25 * last)]);
+        int taken = 0;
+        for (int i = 0; i < imp.length; i++) {
+            if (Math.abs(imp[i] - thr) < 1e-6 * Math.max(1, thr)) {
+                continue; // too close to the threshold to compare float against double
+            }
+            assertThat(out[i]).isEqualTo(imp[i] >= thr ? x[i] : base[i]);
+            taken += imp[i] >= thr && x[i] != base[i] ? 1 : 0;
+        }
+        assertThat(taken).isPositive();
+    }
+
+    @Test
+    void passthroughCopiesAndScales() {
+        MergeMethod pt = MergeMethods.get("passthrough");
+        assertThat(pt.merge(flat(pt, -1, Map.of(), List.of(Map.of()), new float[]{1, -2}))).containsExactly(1f, -2f);
+        assertThat(pt.merge(flat(pt, -1, Map.of(), List.of(Map.of("scale", 0.5)), new float[]{1, -2})))
+                .containsExactly(0.5f, -1f);
+    }
+
+    @Test
+    void varmWeightsByVariationRatio() {
+        MergeMethod varm = MergeMethods.get("varm");
+        List<Map<String, Object>> none = List.of(Map.of(), Map.of(), Map.of());
+        // mean(d^2): (1+1)/2 = 1 and (4+0)/2 = 2 -> W = 1/3, 2/3 -> (1/3 + 4/3, 1/3)
+        float[] out = varm.merge(flat(varm, 0, Map.of(), none, new float[]{0, 0}, new float[]{1, 1},
+                new float[]{2, 0}));
+        assertThat(out[0]).isCloseTo(5 / 3f, within(1e-6f));
+        assertThat(out[1]).isCloseTo(1 / 3f, within(1e-6f));
+        // all deltas zero -> equal weights -> the pivot again
+        float[] same = varm.merge(flat(varm, 0, Map.of(), none, new float[]{3, 4}, new float[]{3, 4},
+                new float[]{3, 4}));
+        assertThat(same).containsExactly(3f, 4f);
+    }
+
+    @Test
+    void registryKnowsEveryMethodAndListsThemOnUnknownName() {
+        assertThat(MergeMethods.names()).containsExactlyInAnyOrder("linear", "slerp", "nuslerp", "multislerp",
+                "karcher", "task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs", "breadcrumbs_ties",
+                "della", "della_linear", "model_stock", "sce", "nearswap", "arcee_fusion", "passthrough", "varm");
+        assertThatThrownBy(() -> MergeMethods.get("frankenmerge")).hasMessageContaining("frankenmerge")
+                .hasMessageContaining("ties, varm");
+    }
+
+    @Test
+    void quickselectTopKMatchesSorting() {
+        float[] v = TestInputs.random(1001, 9, 1);
+        for (int k : new int[]{1, 10, 500, 1000}) {
+            boolean[] keep = VectorMath.topK(v, k);
+            float[] sorted = v.clone();
+            Arrays.sort(sorted);
+            float thr = sorted[v.length - k];
+            List<Float> kept = new ArrayList<>();
+            for (int i = 0; i < v.length; i++) {
+                if (keep[i]) {
+                    kept.add(v[i]);
+                    assertThat(v[i]).isGreaterThanOrEqualTo(thr);
+                }
+            }
+            assertThat(kept).hasSize(k);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.amalgam.merge.method;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Builds {@link MergeInputs} for tests, filling defaults from the method's parameter definitions. */
+final class TestInputs {
+
+    private TestInputs() {
+    }
+
+    static MergeInputs of(MergeMethod method, long[] shape, int baseIndex, Map<String, Object> global,
+                          List<Map<String, Object>> perModel, float[]... tensors) {
+        List<TensorParams> models = new ArrayList<>();
+        for (Map<String, Object> p : perModel) {
+            models.add(withDefaults(method.modelParameters(), p));
+        }
+        return new MergeInputs("t", shape, List.of(tensors), models, baseIndex,
+                withDefaults(method.parameters(), global), 42);
+    }
+
+    static MergeInputs flat(MergeMethod method, int baseIndex, Map<String, Object> global,
+                            List<Map<String, Object>> perModel, float[]... tensors) {
+        return of(method, new long[]{tensors[0].length}, baseIndex, global, perModel, tensors);
+    }
+
+    static TensorParams withDefaults(List<ParameterDef> defs, Map<String, Object> given) {
+        Map<String, Object> values = new HashMap<>(given);
+        for (ParameterDef d : defs) {
+            if (!values.containsKey(d.name()) && d.defaultValue() != null) {
+                values.put(d.name(), d.defaultValue());
+            }
+        }
+        return new TensorParams(values);
+    }
+
+    static Map<String, Object> w(double weight) {
+        return Map.of("weight", weight);
+    }
+
+    static float[] random(int n, long seed, double scale) {
+        java.util.Random r = new java.util.Random(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (r.nextGaussian() * scale);
+        }
+        return a;
+    }
+}

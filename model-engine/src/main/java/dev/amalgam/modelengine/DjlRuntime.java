@@ -1,0 +1,42 @@
+package dev.amalgam.modelengine;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+
+/**
+ * Entry point to DJL's PyTorch engine, configured so that nothing is ever downloaded: the CPU natives come
+ * from the {@code pytorch-native-cpu} jar on the classpath (GPU images put CUDA natives there instead) and
+ * are extracted once to DJL's cache ({@code ~/.djl.ai}, or {@code DJL_CACHE_DIR}).
+ *
+ * <pre>{@code
+ * try (NDManager manager = DjlRuntime.newManager(Device.cpu())) { ... }
+ * }</pre>
+ */
+public final class DjlRuntime {
+
+    /** Name of the DJL engine every array of this module lives on. */
+    public static final String ENGINE = "PyTorch";
+
+    private DjlRuntime() {
+    }
+
+    /** The PyTorch engine, after forcing DJL's offline mode (set before the engine class loads). */
+    public static Engine engine() {
+        // DJL reads this property when it resolves natives; "true" makes a missing native an error, not a download.
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+        return Engine.getEngine(ENGINE);
+    }
+
+    /** A new root manager on {@code device}; the caller closes it. */
+    public static NDManager newManager(Device device) {
+        return engine().newBaseManager(device);
+    }
+
+    /** Number of CUDA devices visible to PyTorch (0 on CPU-only machines). */
+    public static int gpuCount() {
+        return engine().getGpuCount();
+    }
+}

@@ -1,0 +1,42 @@
+package dev.amalgam.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code amalgam} command. {@code up} runs the whole platform in one process; the other commands
+ * run the same job code locally on files, without a server.
+ */
+@Command(name = "amalgam", mixinStandardHelpOptions = true, version = "amalgam 0.1.0",
+        description = "Make new LLMs out of existing ones: merging, pruning and fusion.",
+        subcommands = {UpCommand.class, CommandLine.HelpCommand.class})
+public class Amalgam implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        int code = commandLine().execute(args);
+        if (code != 0 || !UpCommand.isRunningPlatform()) {
+            System.exit(code);
+        }
+    }
+
+    /** The parser with the error handling every command shares: a clear message, never a stack trace for bad input. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Amalgam());
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException || e instanceof java.io.IOException) {
+                commandLine.getErr().println("amalgam: " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        return cl;
+    }
+}

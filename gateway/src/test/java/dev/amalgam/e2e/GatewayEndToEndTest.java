@@ -1,0 +1,306 @@
+package dev.amalgam.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.amalgam.e2e.echo.EchoServiceApplication;
+import dev.amalgam.gateway.GatewayApplication;
+import dev.amalgam.platform.testing.TestDatabase;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The whole way of a job through the platform: a client calls the gateway, which authenticates and
+ * routes to a service (a test-only echo service); the service validates and queues; its worker claims,
+ * runs, reports and publishes an artifact; the client follows the job and downloads the output.
+ */
+class GatewayEndToEndTest {
+
+    static final String ADMIN_KEY = "amk_test_admin_key_0123456789";
+    static final JsonMapper json = JsonMapper.builder().build();
+    static final HttpClient http = HttpClient.newHttpClient();
+
+    @TempDir
+    static Path dataDir;
+
+    static ConfigurableApplicationContext echoService;
+    static ConfigurableApplicationContext gateway;
+    static String base;
+
+    @BeforeAll
+    static void start() {
+        TestDatabase.Db db = TestDatabase.newDatabase();
+        Map<String, Object> common = new HashMap<>();
+        common.put("spring.datasource.url", db.url());
+        common.put("spring.datasource.username", db.user());
+        common.put("spring.datasource.password", db.password());
+        common.put("amalgam.data-dir", dataDir.toString());
+        common.put("amalgam.import-root", dataDir.resolve("import").toString());
+        common.put("spring.main.banner-mode", "off");
+
+        SpringApplication echo = new SpringApplication(EchoServiceApplication.class);
+        Map<String, Object> echoProps = new HashMap<>(common);
+        echoProps.put("server.port", "0");
+        echoProps.put("amalgam.role", "both");
+        echoProps.put("amalgam.worker.poll-interval", "200ms");
+        echoProps.put("amalgam.worker.heartbeat", "200ms");
+        echo.setDefaultProperties(echoProps);
+        echoService = echo.run();
+        int echoPort = ((WebServerApplicationContext) echoService).getWebServer().getPort();
+
+        SpringApplication gw = GatewayApplication.application();
+        Map<String, Object> gwProps = new HashMap<>(common);
+        gwProps.put("server.port", "0");
+        gwProps.put("amalgam.auth.bootstrap-key", ADMIN_KEY);
+        gwProps.put("amalgam.services.merge-url", "http://localhost:" + echoPort);
+        gwProps.put("amalgam.services.pruning-url", "http://localhost:" + echoPort);
+        gwProps.put("amalgam.services.fusion-url", "http://localhost:" + echoPort);
+        // a fourth route, for the test-only job type; lists are replaced whole, so all routes are named
+        String[][] routes = {{"merges", "merge-url", "/api/v1/merges/**"}, {"prunings", "pruning-url", "/api/v1/prunings/**"},
+                {"fusions", "fusion-url", "/api/v1/fusions/**"}, {"echoes", "merge-url", "/api/v1/echoes,/api/v1/echoes/**"}};
+        for (int i = 0; i < routes.length; i++) {
+            String prefix = "spring.cloud.gateway.server.webmvc.routes[" + i + "].";
+            gwProps.put(prefix + "id", routes[i][0]);
+            gwProps.put(prefix + "uri", "${amalgam.services." + routes[i][1] + "}");
+            gwProps.put(prefix + "predicates[0]", "Path=" + routes[i][2]);
+        }
+        // as command-line arguments, so they win over gateway.yml
+        gateway = gw.run(gwProps.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
+        base = "http://localhost:" + ((WebServerApplicationContext) gateway).getWebServer().getPort();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (echoService != null) {
+            echoService.close();
+        }
+    }
+
+    static HttpResponse<String> call(String method, String path, String key, String body, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode awaitFinal(String jobId, String key) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode job = json.readTree(call("GET", "/api/v1/jobs/" + jobId, key, null).body());
+            String status = job.get("status").asString();
+            if (status.equals("SUCCEEDED") || status.equals("FAILED") || status.equals("CANCELLED")) {
+                return job;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("job " + jobId + " did not finish");
+    }
+
+    static void assertProblem(HttpResponse<String> r, int status, String typeSuffix) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
+        JsonNode body = json.readTree(r.body());
+        assertThat(body.get("type").asString()).endsWith("/" + typeSuffix);
+        assertThat(body.get("status").asInt()).isEqualTo(status);
+        assertThat(body.get("detail").asString()).isNotBlank();
+    }
+
+    @Test
+    void aJobTravelsFromGatewayThroughServiceAndWorkerToAnArtifact() throws Exception {
+        var submit = call("POST", "/api/v1/echoes", ADMIN_KEY, "{\"message\":\"hello\",\"repeat\":3,\"output\":\"echo-report\"}");
+        assertThat(submit.statusCode()).as(submit.body()).isEqualTo(202);
+        String location = submit.headers().firstValue("Location").orElseThrow();
+        JsonNode queued = json.readTree(submit.body());
+        assertThat(location).isEqualTo("/api/v1/jobs/" + queued.get("id").asString());
+        assertThat(queued.get("type").asString()).isEqualTo("echo");
+
+        JsonNode done = awaitFinal(queued.get("id").asString(), ADMIN_KEY);
+        assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("SUCCEEDED");
+        assertThat(done.get("progress").asDouble()).isEqualTo(1.0);
+        assertThat(done.get("result").get("lines").asInt()).isEqualTo(3);
+        String artifactId = done.get("result").get("artifact").asString();
+        assertThat(done.get("outputs").get(0).asString()).isEqualTo(artifactId);
+
+        JsonNode artifact = json.readTree(call("GET", "/api/v1/artifacts/" + artifactId, ADMIN_KEY, null).body());
+        assertThat(artifact.get("kind").asString()).isEqualTo("REPORT");
+        assertThat(artifact.get("producedBy").asString()).isEqualTo(queued.get("id").asString());
+        String expected = "hello\nhello\nhello\n";
+        JsonNode file = artifact.get("files").get(0);
+        assertThat(file.get("path").asString()).isEqualTo("echo.txt");
+        assertThat(file.get("sha256").asString())
+                .isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(expected.getBytes(StandardCharsets.UTF_8))));
+        var download = call("GET", "/api/v1/artifacts/" + artifactId + "/files/echo.txt", ADMIN_KEY, null);
+        assertThat(download.statusCode()).isEqualTo(200);
+        assertThat(download.body()).isEqualTo(expected);
+
+        // events: JSON list and a server-sent event stream that ends when the job is final
+        JsonNode events = json.readTree(call("GET", "/api/v1/jobs/" + queued.get("id").asString() + "/events", ADMIN_KEY, null,
+                "Accept", "application/json").body());
+        assertThat(events.size()).isGreaterThanOrEqualTo(3 + 3 + 3);
+        var sse = call("GET", "/api/v1/jobs/" + queued.get("id").asString() + "/events", ADMIN_KEY, null, "Accept", "text/event-stream");
+        assertThat(sse.statusCode()).isEqualTo(200);
+        assertThat(sse.body()).contains("event:status").contains("SUCCEEDED").contains("event:metric").contains("event:progress");
+    }
+
+    @Test
+    void everyApiCallNeedsAKeyAndGets401ProblemWithout() throws Exception {
+        assertProblem(call("GET", "/api/v1/jobs", null, null), 401, "unauthorized");
+        assertProblem(call("GET", "/api/v1/jobs", "amk_wrong", null), 401, "unauthorized");
+        assertProblem(call("POST", "/api/v1/echoes", null, "{}"), 401, "unauthorized");
+        assertThat(call("GET", "/actuator/health", null, null).statusCode()).isEqualTo(200);
+        assertThat(call("GET", "/v3/api-docs", null, null).body()).contains("/api/v1/jobs").contains("/api/v1/artifacts");
+    }
+
+    @Test
+    void invalidSpecGets422ListingEveryProblemAndCreatesNoJob() throws Exception {
+        long before = json.readTree(call("GET", "/api/v1/jobs", ADMIN_KEY, null).body()).get("total").asLong();
+        var r = call("POST", "/api/v1/echoes", ADMIN_KEY, "{\"repeat\":1000,\"input\":\"no-such-dataset\"}");
+        assertProblem(r, 422, "validation-error");
+        JsonNode errors = json.readTree(r.body()).get("errors");
+        assertThat(errors.size()).isEqualTo(4);
+        assertThat(errors.toString()).contains("message").contains("repeat").contains("output").contains("no-such-dataset");
+        assertThat(json.readTree(call("GET", "/api/v1/jobs", ADMIN_KEY, null).body()).get("total").asLong()).isEqualTo(before);
+        assertProblem(call("POST", "/api/v1/echoes", ADMIN_KEY, "{not json"), 400, "bad-request");
+    }
+
+    @Test
+    void tenantsSeeOnlyTheirOwnJobsAndArtifacts() throws Exception {
+        var tenant = call("POST", "/api/v1/admin/tenants", ADMIN_KEY, "{\"name\":\"team-b\"}");
+        assertThat(tenant.statusCode()).as(tenant.body()).isEqualTo(201);
+        String tenantId = json.readTree(tenant.body()).get("id").asString();
+        var key = call("POST", "/api/v1/admin/tenants/" + tenantId + "/keys", ADMIN_KEY, "{\"name\":\"ci\"}");
+        assertThat(key.statusCode()).isEqualTo(201);
+        String bKey = json.readTree(key.body()).get("secret").asString();
+        String bKeyId = json.readTree(key.body()).get("key").get("id").asString();
+
+        var mine = call("POST", "/api/v1/echoes", ADMIN_KEY, "{\"message\":\"a\",\"repeat\":1,\"output\":\"iso-a\"}");
+        String jobId = json.readTree(mine.body()).get("id").asString();
+        JsonNode done = awaitFinal(jobId, ADMIN_KEY);
+        String artifactId = done.get("outputs").get(0).asString();
+
+        assertProblem(call("GET", "/api/v1/jobs/" + jobId, bKey, null), 404, "not-found");
+        assertProblem(call("POST", "/api/v1/jobs/" + jobId + "/cancel", bKey, null), 404, "not-found");
+        assertProblem(call("GET", "/api/v1/artifacts/" + artifactId, bKey, null), 404, "not-found");
+        assertProblem(call("GET", "/api/v1/artifacts/" + artifactId + "/files/echo.txt", bKey, null), 404, "not-found");
+        assertProblem(call("DELETE", "/api/v1/artifacts/" + artifactId, bKey, null), 404, "not-found");
+        assertThat(json.readTree(call("GET", "/api/v1/jobs", bKey, null).body()).get("total").asLong()).isZero();
+        assertProblem(call("GET", "/api/v1/admin/tenants", bKey, null), 403, "forbidden");
+        // B's spec cannot reach A's artifacts by name either
+        var r = call("POST", "/api/v1/echoes", bKey, "{\"message\":\"x\",\"repeat\":1,\"output\":\"o\",\"input\":\"" + artifactId + "\"}");
+        assertProblem(r, 422, "validation-error");
+
+        assertThat(call("DELETE", "/api/v1/admin/keys/" + bKeyId, ADMIN_KEY, null).statusCode()).isEqualTo(204);
+        assertProblem(call("GET", "/api/v1/jobs", bKey, null), 401, "unauthorized");
+    }
+
+    @Test
+    void idempotencyKeyMakesRetriesSafeThroughTheGateway() throws Exception {
+        String body = "{\"message\":\"once\",\"repeat\":1,\"output\":\"idem-out\"}";
+        var first = call("POST", "/api/v1/echoes", ADMIN_KEY, body, "Idempotency-Key", "retry-1");
+        var second = call("POST", "/api/v1/echoes", ADMIN_KEY, body, "Idempotency-Key", "retry-1");
+        assertThat(first.statusCode()).isEqualTo(202);
+        assertThat(second.statusCode()).isEqualTo(202);
+        assertThat(json.readTree(second.body()).get("id")).isEqualTo(json.readTree(first.body()).get("id"));
+        assertThat(second.headers().firstValue("Idempotent-Replayed")).contains("true");
+        assertProblem(call("POST", "/api/v1/echoes", ADMIN_KEY, body.replace("once", "twice"), "Idempotency-Key", "retry-1"),
+                422, "validation-error");
+    }
+
+    @Test
+    void cancellingARunningJobStopsItAndPublishesNothing() throws Exception {
+        var submit = call("POST", "/api/v1/echoes", ADMIN_KEY, "{\"message\":\"slow\",\"repeat\":100,\"delayMs\":100,\"output\":\"never\"}");
+        String id = json.readTree(submit.body()).get("id").asString();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!json.readTree(call("GET", "/api/v1/jobs/" + id, ADMIN_KEY, null).body()).get("status").asString().equals("RUNNING")) {
+            assertThat(System.nanoTime()).isLessThan(deadline);
+            Thread.sleep(50);
+        }
+        assertThat(call("POST", "/api/v1/jobs/" + id + "/cancel", ADMIN_KEY, null).statusCode()).isEqualTo(200);
+        JsonNode end = awaitFinal(id, ADMIN_KEY);
+        assertThat(end.get("status").asString()).isEqualTo("CANCELLED");
+        assertThat(end.get("outputs").size()).isZero();
+        assertThat(json.readTree(call("GET", "/api/v1/artifacts?name=never", ADMIN_KEY, null).body()).get("total").asLong()).isZero();
+        Files.createDirectories(dataDir.resolve("staging"));
+        try (var staged = Files.list(dataDir.resolve("staging"))) {
+            assertThat(staged.filter(p -> Files.exists(p.resolve("echo.txt")))).as("no partial output left").isEmpty();
+        }
+    }
+
+    @Test
+    void datasetsAreUploadedListedDownloadedAndDeletedWhenUnused() throws Exception {
+        String boundary = "b0undary";
+        String content = "{\"text\":\"one\"}\n{\"text\":\"two\"}\n";
+        String multipart = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"train.jsonl\"\r\n"
+                + "Content-Type: application/octet-stream\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n";
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/api/v1/artifacts?kind=DATASET&name=corpus"))
+                .header("Authorization", "Bearer " + ADMIN_KEY)
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString(multipart)).build();
+        var up = http.send(req, HttpResponse.BodyHandlers.ofString());
+        assertThat(up.statusCode()).as(up.body()).isEqualTo(201);
+        JsonNode dataset = json.readTree(up.body());
+        assertThat(dataset.get("metadata").get("rows").asInt()).isEqualTo(2);
+        String id = dataset.get("id").asString();
+
+        var again = http.send(req, HttpResponse.BodyHandlers.ofString());
+        assertProblem(again, 409, "conflict");
+
+        assertThat(call("GET", "/api/v1/artifacts/" + id + "/files/train.jsonl", ADMIN_KEY, null).body()).isEqualTo(content);
+        assertProblem(call("GET", "/api/v1/artifacts/" + id + "/files/../../etc/passwd", ADMIN_KEY, null), 404, "not-found");
+        JsonNode list = json.readTree(call("GET", "/api/v1/artifacts?kind=DATASET", ADMIN_KEY, null).body());
+        assertThat(list.get("items").findValuesAsString("name")).contains("corpus");
+
+        // an echo job that reads the dataset by name records lineage to it
+        var job = call("POST", "/api/v1/echoes", ADMIN_KEY, "{\"message\":\"x\",\"repeat\":1,\"output\":\"from-corpus\",\"input\":\"corpus\"}");
+        JsonNode done = awaitFinal(json.readTree(job.body()).get("id").asString(), ADMIN_KEY);
+        assertThat(done.get("inputs").get(0).asString()).isEqualTo(id);
+        JsonNode withLineage = json.readTree(call("GET", "/api/v1/artifacts/" + id, ADMIN_KEY, null).body());
+        assertThat(withLineage.get("consumedBy").get(0).asString()).isEqualTo(done.get("id").asString());
+
+        assertThat(call("DELETE", "/api/v1/artifacts/" + id, ADMIN_KEY, null).statusCode()).isEqualTo(204);
+        assertProblem(call("GET", "/api/v1/artifacts/" + id, ADMIN_KEY, null), 404, "not-found");
+        assertProblem(call("GET", "/api/v1/artifacts?size=0", ADMIN_KEY, null), 422, "validation-error");
+    }
+
+    @Test
+    void importIsConfinedToTheImportRoot() throws Exception {
+        Files.createDirectories(dataDir.resolve("import"));
+        Files.writeString(dataDir.resolve("import/eval.jsonl"), "{\"text\":\"a\"}\n");
+        var ok = call("POST", "/api/v1/artifacts/import", ADMIN_KEY, "{\"kind\":\"DATASET\",\"name\":\"eval\",\"path\":\"eval.jsonl\"}");
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(201);
+        var escape = call("POST", "/api/v1/artifacts/import", ADMIN_KEY, "{\"kind\":\"DATASET\",\"name\":\"x\",\"path\":\"../api-key\"}");
+        assertProblem(escape, 422, "validation-error");
+        var notModel = call("POST", "/api/v1/artifacts/import", ADMIN_KEY, "{\"kind\":\"MODEL\",\"name\":\"bad name!\",\"path\":\"eval.jsonl\"}");
+        assertProblem(notModel, 422, "validation-error");
+        assertThat(json.readTree(notModel.body()).get("errors").size()).isEqualTo(2);
+    }
+}

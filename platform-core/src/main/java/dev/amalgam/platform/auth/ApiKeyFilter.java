@@ -1,0 +1,58 @@
+package dev.amalgam.platform.auth;
+
+import dev.amalgam.platform.error.ProblemHandler;
+import dev.amalgam.platform.error.ProblemType;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.web.filter.OncePerRequestFilter;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Authenticates every {@code /api/} request with {@code Authorization: Bearer <key>}; answers 401
+ * problem+json otherwise. Each service checks keys itself against the shared registry, so no
+ * service trusts a header set by another.
+ */
+public class ApiKeyFilter extends OncePerRequestFilter {
+
+    private final ApiKeyService keys;
+    private final JsonMapper json;
+
+    public ApiKeyFilter(ApiKeyService keys, JsonMapper json) {
+        this.keys = keys;
+        this.json = json;
+    }
+
+    @Override
+    protected boolean shouldNotFilter(HttpServletRequest request) {
+        return !request.getRequestURI().startsWith("/api/");
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        String header = request.getHeader("Authorization");
+        Optional<Caller> caller = Optional.empty();
+        if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            caller = keys.authenticate(header.substring(7).trim());
+        }
+        if (caller.isEmpty()) {
+            var problem = ProblemHandler.problem(HttpStatus.UNAUTHORIZED, ProblemType.UNAUTHORIZED,
+                    header == null ? "Send your API key as 'Authorization: Bearer <key>'" : "The API key is unknown or revoked",
+                    List.of()).getBody();
+            response.setStatus(401);
+            response.setHeader("WWW-Authenticate", "Bearer");
+            response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+            json.writeValue(response.getOutputStream(), problem);
+            return;
+        }
+        request.setAttribute(Caller.ATTRIBUTE, caller.get());
+        chain.doFilter(request, response);
+    }
+}

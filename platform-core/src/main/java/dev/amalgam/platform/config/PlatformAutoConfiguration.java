@@ -1,0 +1,132 @@
+package dev.amalgam.platform.config;
+
+import dev.amalgam.platform.artifact.ArtifactMetadataReader;
+import dev.amalgam.platform.artifact.ArtifactRepository;
+import dev.amalgam.platform.artifact.ArtifactService;
+import dev.amalgam.platform.artifact.ArtifactStore;
+import dev.amalgam.platform.auth.ApiKeyBootstrap;
+import dev.amalgam.platform.auth.ApiKeyFilter;
+import dev.amalgam.platform.auth.ApiKeyService;
+import dev.amalgam.platform.auth.CallerArgumentResolver;
+import dev.amalgam.platform.error.ProblemHandler;
+import dev.amalgam.platform.job.JobRepository;
+import dev.amalgam.platform.job.JobService;
+import dev.amalgam.platform.web.JobSubmissions;
+import dev.amalgam.platform.worker.JobHandler;
+import dev.amalgam.platform.worker.JobNotificationListener;
+import dev.amalgam.platform.worker.WorkerRuntime;
+import java.time.Duration;
+import java.util.List;
+import javax.sql.DataSource;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.Ordered;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.web.method.support.HandlerMethodArgumentResolver;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Everything a service shares: the registry (jobs, artifacts, API keys), authentication, problem+json
+ * errors, and, when the role includes "worker", the worker runtime for the service's job handlers.
+ */
+@AutoConfiguration(afterName = {
+        "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+        "org.springframework.boot.jdbc.autoconfigure.JdbcClientAutoConfiguration",
+        "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
+        "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration"})
+@EnableConfigurationProperties(AmalgamProperties.class)
+public class PlatformAutoConfiguration {
+
+    @Bean
+    JobRepository jobRepository(JdbcClient jdbc, JsonMapper json) {
+        return new JobRepository(jdbc, json);
+    }
+
+    @Bean
+    JobService jobService(JobRepository jobs, JsonMapper json) {
+        return new JobService(jobs, json);
+    }
+
+    @Bean
+    ArtifactRepository artifactRepository(JdbcClient jdbc, JsonMapper json) {
+        return new ArtifactRepository(jdbc, json);
+    }
+
+    @Bean
+    ArtifactMetadataReader artifactMetadataReader(JsonMapper json) {
+        return new ArtifactMetadataReader(json);
+    }
+
+    @Bean
+    ArtifactStore artifactStore(AmalgamProperties properties, ArtifactRepository repository, ArtifactMetadataReader reader,
+                                TransactionTemplate tx) {
+        return new ArtifactStore(properties, repository, reader, tx);
+    }
+
+    @Bean
+    ArtifactService artifactService(ArtifactRepository repository, ArtifactStore store, AmalgamProperties properties) {
+        return new ArtifactService(repository, store, properties);
+    }
+
+    @Bean
+    JobSubmissions jobSubmissions(JobService jobs, ArtifactRepository artifacts) {
+        return new JobSubmissions(jobs, artifacts);
+    }
+
+    @Bean
+    ApiKeyService apiKeyService(JdbcClient jdbc) {
+        return new ApiKeyService(jdbc);
+    }
+
+    @Bean
+    FilterRegistrationBean<ApiKeyFilter> apiKeyFilter(ApiKeyService keys, JsonMapper json) {
+        var registration = new FilterRegistrationBean<>(new ApiKeyFilter(keys, json));
+        registration.addUrlPatterns("/api/*");
+        registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
+        return registration;
+    }
+
+    @Bean
+    ProblemHandler problemHandler() {
+        return new ProblemHandler();
+    }
+
+    @Bean
+    WebMvcConfigurer callerResolverConfigurer() {
+        return new WebMvcConfigurer() {
+            @Override
+            public void addArgumentResolvers(List<HandlerMethodArgumentResolver> resolvers) {
+                resolvers.add(new CallerArgumentResolver());
+            }
+        };
+    }
+
+    @Bean
+    ApplicationRunner amalgamBootstrap(ApiKeyService keys, AmalgamProperties properties, ArtifactStore store) {
+        return args -> {
+            if (properties.auth().bootstrap()) {
+                new ApiKeyBootstrap(keys, properties).run();
+            }
+            store.cleanStaging(Duration.ofDays(1));
+        };
+    }
+
+    @Bean
+    @ConditionalOnExpression("'${amalgam.role:both}' != 'api'")
+    WorkerRuntime workerRuntime(List<JobHandler> handlers, JobRepository jobs, ArtifactRepository artifacts,
+                                ArtifactStore store, JsonMapper json, AmalgamProperties properties) {
+        return new WorkerRuntime(handlers, jobs, artifacts, store, json, properties.worker());
+    }
+
+    @Bean
+    @ConditionalOnExpression("'${amalgam.role:both}' != 'api'")
+    JobNotificationListener jobNotificationListener(DataSource dataSource, WorkerRuntime worker) {
+        return new JobNotificationListener(dataSource, worker);
+    }
+}

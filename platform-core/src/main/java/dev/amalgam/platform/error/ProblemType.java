@@ -1,0 +1,34 @@
+package dev.amalgam.platform.error;
+
+import java.net.URI;
+
+/** Stable problem types: clients switch on {@link #uri()}, people read the title. */
+public enum ProblemType {
+    VALIDATION("validation-error", "The request is invalid"),
+    NOT_FOUND("not-found", "Not found"),
+    CONFLICT("conflict", "Conflict"),
+    UNAUTHORIZED("unauthorized", "Missing or invalid API key"),
+    FORBIDDEN("forbidden", "Not allowed"),
+    NOT_IMPLEMENTED("not-implemented", "Not implemented"),
+    PAYLOAD_TOO_LARGE("payload-too-large", "Payload too large"),
+    BAD_REQUEST("bad-request", "Malformed request"),
+    METHOD_NOT_ALLOWED("method-not-allowed", "Method not allowed"),
+    UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", "Unsupported media type"),
+    INTERNAL("internal-error", "Internal error");
+
+    private final String slug;
+    private final String title;
+
+    ProblemType(String slug, String title) {
+        this.slug = slug;
+        this.title = title;
+    }
+
+    public URI uri() {
+        return URI.create("https://amalgam.dev/problems/" + slug);
+    }
+
+    public String title() {
+        return title;
+    }
+}

@@ -1,0 +1,155 @@
+package dev.amalgam.platform.worker;
+
+import dev.amalgam.platform.artifact.Artifact;
+import dev.amalgam.platform.artifact.ArtifactKind;
+import dev.amalgam.platform.artifact.ArtifactRepository;
+import dev.amalgam.platform.artifact.ArtifactStore;
+import dev.amalgam.platform.job.Job;
+import dev.amalgam.platform.job.JobEvent;
+import dev.amalgam.platform.job.JobRepository;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * What a running job sees of the platform: its spec and checkpoint, progress and metric reporting,
+ * cancellation, staging space and artifact publication (with lineage to the job's inputs).
+ */
+public class JobContext {
+
+    private final Job job;
+    private final String owner;
+    private final JobRepository jobs;
+    private final ArtifactRepository artifacts;
+    private final ArtifactStore store;
+    private final JsonMapper json;
+    private final List<Path> staged = new ArrayList<>();
+    private volatile double progress;
+    private volatile String progressMessage;
+    private volatile boolean cancelled;
+    private volatile boolean leaseLost;
+
+    JobContext(Job job, String owner, JobRepository jobs, ArtifactRepository artifacts, ArtifactStore store, JsonMapper json) {
+        this.job = job;
+        this.owner = owner;
+        this.jobs = jobs;
+        this.artifacts = artifacts;
+        this.store = store;
+        this.json = json;
+        this.progress = job.progress();
+    }
+
+    public Job job() {
+        return job;
+    }
+
+    public JsonNode spec() {
+        return job.spec();
+    }
+
+    /** The checkpoint the job saved in an earlier attempt, or null on a first run. */
+    public JsonNode checkpoint() {
+        return jobs.find(job.id()).map(Job::checkpoint).orElse(null);
+    }
+
+    /** Saves resumable state; a later attempt (after this worker died) reads it with {@link #checkpoint()}. */
+    public void saveCheckpoint(JsonNode state) {
+        if (!jobs.saveCheckpoint(job.id(), owner, state)) {
+            leaseLost = true;
+            throw new JobCancelledException();
+        }
+    }
+
+    /** Reports progress in 0..1 with a message; stored with the next heartbeat and as an event. */
+    public void progress(double fraction, String message) {
+        this.progress = Math.max(0, Math.min(1, fraction));
+        this.progressMessage = message;
+        Map<String, Object> payload = new LinkedHashMap<>();
+        payload.put("progress", this.progress);
+        payload.put("message", message);
+        jobs.appendEvent(job.id(), JobEvent.Kind.PROGRESS, json.valueToTree(payload));
+    }
+
+    /** Records metrics of one step (loss, perplexity, learning rate ...) as an event. */
+    public void metrics(long step, Map<String, ? extends Number> values) {
+        Map<String, Object> payload = new LinkedHashMap<>();
+        payload.put("step", step);
+        payload.putAll(values);
+        jobs.appendEvent(job.id(), JobEvent.Kind.METRIC, json.valueToTree(payload));
+    }
+
+    public void log(String message) {
+        jobs.appendEvent(job.id(), JobEvent.Kind.LOG, json.valueToTree(Map.of("message", message)));
+    }
+
+    /** True once cancellation was requested or this worker lost the job's lease. */
+    public boolean isCancelled() {
+        return cancelled || leaseLost;
+    }
+
+    public void throwIfCancelled() {
+        if (isCancelled()) {
+            throw new JobCancelledException();
+        }
+    }
+
+    /** A private directory for outputs; removed automatically if the job does not publish it. */
+    public Path newStagingDir() {
+        Path dir = store.newStagingDir();
+        staged.add(dir);
+        return dir;
+    }
+
+    /** Publishes a staged directory as an artifact produced by this job, consuming {@code inputs}. */
+    public Artifact publish(ArtifactKind kind, String name, Path stagedDir, List<UUID> inputs) {
+        throwIfCancelled();
+        Artifact a = store.publish(new ArtifactStore.Publication(job.tenantId(), kind, name, stagedDir, job.id(), inputs));
+        staged.remove(stagedDir);
+        return a;
+    }
+
+    /** The tenant's READY artifact with this id, for handlers resolving a spec. */
+    public Artifact artifact(UUID id) {
+        return artifacts.find(id).filter(a -> a.tenantId().equals(job.tenantId()) && a.isReady())
+                .orElseThrow(() -> new IllegalStateException("Artifact " + id + " is gone"));
+    }
+
+    public JsonMapper json() {
+        return json;
+    }
+
+    double progressValue() {
+        return progress;
+    }
+
+    String progressMessage() {
+        return progressMessage;
+    }
+
+    void markCancelled() {
+        cancelled = true;
+    }
+
+    void markLeaseLost() {
+        leaseLost = true;
+    }
+
+    boolean leaseLost() {
+        return leaseLost;
+    }
+
+    String owner() {
+        return owner;
+    }
+
+    /** Removes staging directories the handler created but did not publish. */
+    void discardStaged() {
+        staged.forEach(ArtifactStore::deleteQuietly);
+        staged.clear();
+    }
+}

@@ -1,0 +1,227 @@
+package dev.amalgam.platform.worker;
+
+import dev.amalgam.platform.artifact.ArtifactRepository;
+import dev.amalgam.platform.artifact.ArtifactStore;
+import dev.amalgam.platform.config.AmalgamProperties;
+import dev.amalgam.platform.job.Job;
+import dev.amalgam.platform.job.JobEvent;
+import dev.amalgam.platform.job.JobRepository;
+import dev.amalgam.platform.job.JobStatus;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Claims and runs jobs for the handlers of this process. Each worker thread claims one job at a time
+ * (a short transaction of its own), runs it outside any transaction while a scheduler extends its lease
+ * and forwards progress, and records the outcome. Idle threads wait for a LISTEN/NOTIFY wake-up, or the
+ * poll interval, whichever comes first.
+ */
+public class WorkerRuntime implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkerRuntime.class);
+
+    private final Map<String, JobHandler> handlers = new LinkedHashMap<>();
+    private final JobRepository jobs;
+    private final ArtifactRepository artifacts;
+    private final ArtifactStore store;
+    private final JsonMapper json;
+    private final AmalgamProperties.Worker settings;
+    private final String ownerPrefix;
+    private final Semaphore wakeUps = new Semaphore(0);
+    private final List<Thread> threads = new ArrayList<>();
+    private ScheduledExecutorService scheduler;
+    private volatile boolean running;
+
+    public WorkerRuntime(List<JobHandler> handlers, JobRepository jobs, ArtifactRepository artifacts, ArtifactStore store,
+                         JsonMapper json, AmalgamProperties.Worker settings) {
+        for (JobHandler h : handlers) {
+            if (settings.types().isEmpty() || settings.types().contains(h.type())) {
+                this.handlers.put(h.type(), h);
+            }
+        }
+        this.jobs = jobs;
+        this.artifacts = artifacts;
+        this.store = store;
+        this.json = json;
+        this.settings = settings;
+        this.ownerPrefix = hostName() + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /** Job types this runtime works on. */
+    public List<String> types() {
+        return List.copyOf(handlers.keySet());
+    }
+
+    /** Wakes idle worker threads (called on a NOTIFY). */
+    public void wakeUp() {
+        wakeUps.release(Math.max(1, settings.concurrency()));
+    }
+
+    @Override
+    public synchronized void start() {
+        if (running || handlers.isEmpty()) {
+            return;
+        }
+        running = true;
+        scheduler = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "amalgam-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+        long reapMs = settings.reapInterval().toMillis();
+        scheduler.scheduleWithFixedDelay(this::reap, reapMs, reapMs, TimeUnit.MILLISECONDS);
+        for (int i = 0; i < settings.concurrency(); i++) {
+            Thread t = new Thread(this::loop, "amalgam-worker-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+        log.info("Worker started for job types {} ({} thread(s))", handlers.keySet(), settings.concurrency());
+    }
+
+    @Override
+    public synchronized void stop() {
+        running = false;
+        threads.forEach(Thread::interrupt);
+        for (Thread t : threads) {
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        threads.clear();
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Claims and runs jobs until stopped. */
+    private void loop() {
+        String owner = ownerPrefix + "/" + Thread.currentThread().getName();
+        while (running) {
+            try {
+                Optional<Job> claimed = jobs.claim(handlers.keySet(), owner, settings.lease());
+                if (claimed.isPresent()) {
+                    run(claimed.get(), owner);
+                } else {
+                    wakeUps.tryAcquire(settings.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+                    wakeUps.drainPermits();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                // the database may be briefly unreachable: back off and try again
+                log.warn("Worker loop error: {}", e.toString());
+                sleepQuietly(settings.pollInterval());
+            }
+        }
+    }
+
+    /** Runs one claimed job to its final state. */
+    void run(Job job, String owner) {
+        JobHandler handler = handlers.get(job.type());
+        JobContext context = new JobContext(job, owner, jobs, artifacts, store, json);
+        event(job, JobEvent.Kind.STATUS, Map.of("status", "RUNNING", "attempt", job.attempts(), "worker", owner));
+        long beat = settings.heartbeat().toMillis();
+        ScheduledFuture<?> heartbeat = scheduler.scheduleWithFixedDelay(() -> heartbeat(context), beat, beat, TimeUnit.MILLISECONDS);
+        JobStatus outcome;
+        JsonNode result = null;
+        String error = null;
+        try {
+            result = handler.handle(context);
+            outcome = context.isCancelled() ? (context.leaseLost() ? null : JobStatus.CANCELLED) : JobStatus.SUCCEEDED;
+        } catch (JobCancelledException e) {
+            outcome = context.leaseLost() ? null : JobStatus.CANCELLED;
+        } catch (Throwable e) {
+            log.warn("Job {} ({}) failed", job.id(), job.type(), e);
+            outcome = context.leaseLost() ? null : JobStatus.FAILED;
+            error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        } finally {
+            heartbeat.cancel(false);
+            context.discardStaged();
+        }
+        if (outcome == null) {
+            log.warn("Job {} lost its lease; another worker may take it over", job.id());
+            return;
+        }
+        if (jobs.finish(job.id(), owner, outcome, result, error)) {
+            Map<String, Object> payload = new LinkedHashMap<>();
+            payload.put("status", outcome.name());
+            if (error != null) {
+                payload.put("error", error);
+            }
+            event(job, JobEvent.Kind.STATUS, payload);
+        }
+    }
+
+    private void heartbeat(JobContext context) {
+        try {
+            Optional<Boolean> cancel = jobs.heartbeat(context.job().id(), context.owner(), settings.lease(),
+                    context.progressValue(), context.progressMessage());
+            if (cancel.isEmpty()) {
+                context.markLeaseLost();
+            } else if (cancel.get()) {
+                context.markCancelled();
+            }
+        } catch (RuntimeException e) {
+            log.warn("Heartbeat of job {} failed: {}", context.job().id(), e.toString());
+        }
+    }
+
+    private void reap() {
+        try {
+            for (Job j : jobs.reapExpired()) {
+                Map<String, Object> payload = new LinkedHashMap<>();
+                payload.put("status", j.status().name());
+                if (j.error() != null) {
+                    payload.put("error", j.error());
+                }
+                event(j, JobEvent.Kind.STATUS, payload);
+            }
+        } catch (RuntimeException e) {
+            log.warn("Reaping expired jobs failed: {}", e.toString());
+        }
+    }
+
+    private void event(Job job, JobEvent.Kind kind, Map<String, ?> payload) {
+        jobs.appendEvent(job.id(), kind, json.valueToTree(payload));
+    }
+
+    private static void sleepQuietly(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            return "worker";
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package dev.amalgam.merge;
+
+import dev.amalgam.merge.method.MergeInputs;
+import dev.amalgam.merge.method.MergeMethod;
+import dev.amalgam.merge.plan.MergePlan;
+import dev.amalgam.merge.plan.PlannedTensor;
+import dev.amalgam.merge.plan.TensorInput;
+import dev.amalgam.modelio.HfModelDir;
+import dev.amalgam.modelio.ShardedCheckpointWriter;
+import dev.amalgam.modelio.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Runs a plan tensor by tensor on several threads: each worker takes the next tensor in file order, reads its
+ * inputs (widened to FP32), merges, and hands the result to the sharded writer, which finishes each shard as soon
+ * as its last tensor arrives. A byte budget bounds the buffers in flight.
+ */
+final class TensorExecutor {
+
+    private final MergePlan plan;
+    private final Map<String, HfModelDir> models;
+    private final ShardedCheckpointWriter writer;
+    private final MergeProgressListener listener;
+    private final AtomicInteger next = new AtomicInteger();
+    private final AtomicInteger done = new AtomicInteger();
+    private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
+    private final Semaphore memory;
+    private final int budgetKiB;
+
+    TensorExecutor(MergePlan plan, Map<String, HfModelDir> models, ShardedCheckpointWriter writer,
+                   MergeProgressListener listener, long memoryBudget) {
+        this.plan = plan;
+        this.models = models;
+        this.writer = writer;
+        this.listener = listener;
+        this.budgetKiB = (int) Math.min(Integer.MAX_VALUE, Math.max(1, memoryBudget >> 10));
+        this.memory = new Semaphore(budgetKiB, true);
+    }
+
+    /** Runs all tensors; throws the first failure after the other workers stopped. */
+    void run(int threads) {
+        List<Thread> workers = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            Thread t = new Thread(this::work, "merge-worker-" + i);
+            t.setDaemon(true);
+            workers.add(t);
+            t.start();
+        }
+        for (Thread t : workers) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure.compareAndSet(null, new MergeException("merge interrupted", e));
+            }
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+    }
+
+    private void work() {
+        List<PlannedTensor> tensors = plan.tensors();
+        while (failure.get() == null) {
+            int i = next.getAndIncrement();
+            if (i >= tensors.size()) {
+                return;
+            }
+            PlannedTensor task = tensors.get(i);
+            // inputs + result + a working copy or two, 4 bytes each
+            int cost = (int) Math.min(budgetKiB, ((task.inputs().size() + 2L) * task.numel() * 4) >> 10);
+            try {
+                memory.acquire(cost);
+                try {
+                    compute(task);
+                } finally {
+                    memory.release(cost);
+                }
+                listener.onTensor(done.incrementAndGet(), tensors.size(), task.name());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure.compareAndSet(null, new MergeException("merge interrupted", e));
+            } catch (RuntimeException | OutOfMemoryError e) {
+                failure.compareAndSet(null, new MergeException("merge failed at tensor '" + task.name() + "': "
+                        + e.getMessage(), e));
+            }
+        }
+    }
+
+    private void compute(PlannedTensor task) {
+        if (!task.merged()) {
+            TensorInput in = task.inputs().get(0);
+            writer.writeRaw(task.name(), models.get(in.model()).tensor(in.tensorName()).rawBytes());
+            return;
+        }
+        List<float[]> values = new ArrayList<>(task.inputs().size());
+        for (TensorInput in : task.inputs()) {
+            values.add(read(in, task));
+        }
+        MergeMethod method = plan.method();
+        float[] out = method.merge(new MergeInputs(task.name(), task.shape(), values, task.modelParams(),
+                task.baseIndex(), task.params(), task.seed()));
+        writer.write(task.name(), out);
+    }
+
+    private float[] read(TensorInput in, PlannedTensor task) {
+        Tensor t = models.get(in.model()).tensor(in.tensorName());
+        int n = (int) task.numel();
+        if (in.rows() < 0) {
+            return t.toFloatArray();
+        }
+        float[] dst = new float[n];
+        int cols = (int) task.shape()[1];
+        if (in.rowMap() == null) {
+            t.readFloats(0, dst, 0, n); // the first rows (common sub-matrix / same vocabulary)
+            return dst;
+        }
+        Tensor fallback = models.get(in.fallbackModel()).tensor(in.fallbackTensor());
+        int[] map = in.rowMap();
+        for (int r = 0; r < map.length; r++) {
+            if (map[r] >= 0) {
+                t.readFloats((long) map[r] * cols, dst, r * cols, cols);
+            } else {
+                fallback.readFloats((long) r * cols, dst, r * cols, cols);
+            }
+        }
+        return dst;
+    }
+}

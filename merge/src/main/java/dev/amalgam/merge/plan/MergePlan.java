@@ -1,0 +1,30 @@
+package dev.amalgam.merge.plan;
+
+import dev.amalgam.merge.arch.Architecture;
+import dev.amalgam.merge.method.MergeMethod;
+import dev.amalgam.modelio.DType;
+import java.util.List;
+
+/**
+ * A validated merge, ready to execute: every output tensor with its inputs and resolved parameters, and the
+ * facts the output config must state.
+ *
+ * @param method         the merge method
+ * @param architecture   the model family
+ * @param referenceModel model whose config.json the output starts from
+ * @param tokenizerModel model whose tokenizer files are copied
+ * @param tensors        output tensors in file order
+ * @param numLayers      output decoder layers
+ * @param vocabSize      output embedding rows
+ * @param tiedEmbeddings whether lm_head is tied (not written)
+ * @param dtype          output dtype of floating tensors
+ * @param warnings       non-fatal notes
+ */
+public record MergePlan(MergeMethod method, Architecture architecture, String referenceModel, String tokenizerModel,
+                        List<PlannedTensor> tensors, int numLayers, long vocabSize, boolean tiedEmbeddings, DType dtype,
+                        List<String> warnings) {
+    public MergePlan {
+        tensors = List.copyOf(tensors);
+        warnings = List.copyOf(warnings);
+    }
+}

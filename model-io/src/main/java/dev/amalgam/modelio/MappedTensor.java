@@ -235,6 +235,15 @@ final class MappedTensor implements Tensor {
         return ((v >>> 1) | (v & 1)) * 2f;
     }
 
+    /** The stored bytes as consecutive little-endian read-only buffers (several for tensors over a piece). */
+    ByteBuffer[] rawPieces() {
+        ByteBuffer[] out = new ByteBuffer[pieces.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = pieces[i].duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        }
+        return out;
+    }
+
     @Override
     public ByteBuffer rawBytes() {
         if (pieces.length > 1) {

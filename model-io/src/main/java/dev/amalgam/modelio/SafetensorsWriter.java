@@ -152,6 +152,32 @@ public final class SafetensorsWriter implements AutoCloseable {
         writeRawTracked(name, byteOffset, littleEndianBytes);
     }
 
+    /**
+     * Copies a tensor's stored bytes unchanged (any size; no conversion), e.g. a tensor a merge or
+     * pruning passes through. Dtype and element count must match the spec.
+     */
+    public void copy(String name, Tensor source) {
+        copyTracked(name, source);
+    }
+
+    /** As {@link #copy}; returns true when this call completed the tensor. */
+    boolean copyTracked(String name, Tensor source) {
+        Slot s = slot(name);
+        if (source.dtype() != s.spec().dtype() || source.numel() != s.spec().numel()) {
+            throw new IllegalArgumentException("cannot copy " + source.name() + " " + source.dtype() + " with "
+                    + source.numel() + " elements into " + s.spec());
+        }
+        ByteBuffer[] parts = source instanceof MappedTensor m ? m.rawPieces() : new ByteBuffer[] {source.rawBytes()};
+        long offset = 0;
+        boolean done = false;
+        for (ByteBuffer part : parts) {
+            int n = part.remaining();
+            done |= writeRawTracked(name, offset, part);
+            offset += n;
+        }
+        return done;
+    }
+
     /** As {@link #writeFloats}; returns true when this call completed the tensor. */
     boolean writeTracked(String name, long fromIndex, float[] src, int srcOffset, int length) {
         Slot s = slot(name);
@@ -206,6 +232,14 @@ public final class SafetensorsWriter implements AutoCloseable {
 
     private void writeAt(long tensorBytePosition, ByteBuffer buf) {
         try {
+            if (!buf.isDirect() && buf.remaining() > SCRATCH_BYTES) {
+                // the JDK stages heap buffers through a temporary direct buffer of the same size: slice them
+                for (int from = buf.position(); from < buf.limit(); from += SCRATCH_BYTES) {
+                    int len = Math.min(SCRATCH_BYTES, buf.limit() - from);
+                    writeFully(channel, buf.slice(from, len), dataStart + tensorBytePosition + from - buf.position());
+                }
+                return;
+            }
             writeFully(channel, buf, dataStart + tensorBytePosition);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write to " + tmp, e);

@@ -204,6 +204,12 @@ public final class ShardedCheckpointWriter implements AutoCloseable {
         completed(s, s.writer.writeRawTracked(name, byteOffset, littleEndianBytes));
     }
 
+    /** Copies a tensor's stored bytes unchanged (any size); see {@link SafetensorsWriter#copy}. */
+    public void copy(String name, Tensor source) {
+        Shard s = shard(name);
+        completed(s, s.writer.copyTracked(name, source));
+    }
+
     private void completed(Shard s, boolean tensorDone) {
         // The call that completes the shard's last tensor has returned from its write, as have all
         // earlier ones (each decrements only after writing), so the shard can be finished here.

@@ -230,4 +230,37 @@ class SafetensorsWriterTest {
                 new TensorSpec("a", DType.F16, new long[] {2}), new TensorSpec("a", DType.F16, new long[] {2})), null))
                 .hasMessageContaining("duplicate");
     }
+
+    @Test
+    void copiesStoredBytesOfMultiPieceTensorsAndLargeHeapBuffers() {
+        Path src = dir.resolve("src.safetensors");
+        float[] v = randomFloats(301, 9);
+        try (SafetensorsWriter w = SafetensorsWriter.create(src, List.of(
+                new TensorSpec("odd", DType.U8, new long[] {3}),
+                new TensorSpec("x", DType.BF16, new long[] {301})), Map.of())) {
+            w.writeRaw("odd", ByteBuffer.wrap(new byte[] {1, 2, 3}));
+            w.write("x", v);
+        }
+        Path dst = dir.resolve("dst.safetensors");
+        int big = (1 << 20) * 2 + 12;   // heap buffer over the writer's 1 MiB slice size
+        ByteBuffer bigBytes = ByteBuffer.allocate(big);
+        for (int i = 0; i < big; i++) {
+            bigBytes.put(i, (byte) (i * 31));
+        }
+        try (SafetensorsFile in = SafetensorsFile.open(src, 64);   // 64-byte pieces: x spans 10 of them
+             SafetensorsWriter w = SafetensorsWriter.create(dst, List.of(
+                     new TensorSpec("x", DType.BF16, new long[] {301}),
+                     new TensorSpec("big", DType.U8, new long[] {big})), Map.of())) {
+            assertThatThrownBy(() -> w.copy("x", in.tensor("odd"))).hasMessageContaining("cannot copy");
+            w.copy("x", in.tensor("x"));
+            w.writeRaw("big", bigBytes);
+        }
+        try (SafetensorsFile out = SafetensorsFile.open(dst)) {
+            float[] back = out.tensor("x").toFloatArray();
+            for (int i = 0; i < v.length; i++) {
+                assertThat(back[i]).isEqualTo(narrowed(DType.BF16, v[i]));
+            }
+            assertThat(out.tensor("big").rawBytes()).isEqualTo(bigBytes.rewind());
+        }
+    }
 }

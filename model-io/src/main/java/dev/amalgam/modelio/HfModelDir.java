@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -144,7 +143,7 @@ public final class HfModelDir implements AutoCloseable {
 
     /** All tensor names (file offset order for one file, index order for shards). */
     public Set<String> tensorNames() {
-        return Collections.unmodifiableSet(new LinkedHashSet<>(fileOf.keySet()));
+        return fileOf.keySet();
     }
 
     public boolean hasTensor(String name) {

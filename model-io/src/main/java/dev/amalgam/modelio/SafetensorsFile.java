@@ -46,6 +46,7 @@ public final class SafetensorsFile implements AutoCloseable {
     private final Map<String, String> metadata;
     private final List<TensorInfo> infos;
     private final Map<String, TensorInfo> byName;
+    private final Set<String> names;
     private final Map<String, Tensor> mapped = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
@@ -62,6 +63,7 @@ public final class SafetensorsFile implements AutoCloseable {
             m.put(t.name(), t);
         }
         this.byName = Collections.unmodifiableMap(m);
+        this.names = Collections.unmodifiableSet(new LinkedHashSet<>(m.keySet()));
     }
 
     /**
@@ -119,7 +121,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Tensor names, in offset order. */
     public Set<String> names() {
-        return Collections.unmodifiableSet(new LinkedHashSet<>(byName.keySet()));
+        return names;
     }
 
     public boolean contains(String name) {

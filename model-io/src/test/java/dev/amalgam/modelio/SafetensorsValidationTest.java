@@ -130,6 +130,16 @@ class SafetensorsValidationTest {
     }
 
     @Test
+    void exceptionCarriesFileAndProblem() {
+        Path file = naive("carry.safetensors", ONE, 12);
+        assertThatThrownBy(() -> SafetensorsFile.open(file))
+                .isInstanceOfSatisfying(SafetensorsFormatException.class, e -> {
+                    assertThat(e.file()).isEqualTo(file);
+                    assertThat(e.problem()).startsWith("file length mismatch");
+                });
+    }
+
+    @Test
     void trailingBytesAfterTheLastTensor() {
         openFails(naive("long.safetensors", ONE, 12))
                 .hasMessageContaining("file length mismatch").hasMessageContaining("4 trailing bytes");

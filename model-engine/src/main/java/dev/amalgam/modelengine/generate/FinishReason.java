@@ -1,0 +1,9 @@
+package dev.amalgam.modelengine.generate;
+
+/** Why a generated sequence ended. */
+public enum FinishReason {
+    /** An end-of-sequence token was produced. */
+    EOS,
+    /** maxNewTokens was reached. */
+    LENGTH
+}

@@ -1,0 +1,11 @@
+package dev.amalgam.modelengine.generate;
+
+/**
+ * A decoded completion.
+ *
+ * @param text the completion without special tokens
+ * @param tokens generated ids (prompt excluded, final EOS included)
+ * @param finishReason EOS or LENGTH
+ */
+public record Generation(String text, int[] tokens, FinishReason finishReason) {
+}

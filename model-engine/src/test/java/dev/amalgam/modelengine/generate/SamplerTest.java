@@ -1,0 +1,54 @@
+package dev.amalgam.modelengine.generate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import org.junit.jupiter.api.Test;
+
+class SamplerTest {
+
+    // probabilities at T = 1: exp(l) / sum = 0.5, 0.25, 0.125, 0.125 (shifted by an offset of 2)
+    private static final float[] ROW = {9f, 9f, (float) Math.log(4), (float) Math.log(2), 0f, 0f};
+
+    private static double[] frequencies(GenerationConfig c, int draws) {
+        Sampler s = new Sampler(c);
+        double[] f = new double[4];
+        for (int i = 0; i < draws; i++) {
+            f[s.next(ROW, 2, 4)]++;
+        }
+        for (int i = 0; i < 4; i++) {
+            f[i] /= draws;
+        }
+        return f;
+    }
+
+    @Test
+    void temperatureOneSamplesTheSoftmax() {
+        double[] f = frequencies(new GenerationConfig(1, 1.0, 1.0, 0, 3, true), 40_000);
+        assertThat(f[0]).isCloseTo(0.5, within(0.015));
+        assertThat(f[1]).isCloseTo(0.25, within(0.015));
+        assertThat(f[2]).isCloseTo(0.125, within(0.015));
+        assertThat(f[3]).isCloseTo(0.125, within(0.015));
+    }
+
+    @Test
+    void topKAndTopPTruncateThenRenormalise() {
+        double[] k2 = frequencies(new GenerationConfig(1, 1.0, 1.0, 2, 3, true), 30_000);
+        assertThat(k2[0]).isCloseTo(2.0 / 3, within(0.015));
+        assertThat(k2[2] + k2[3]).isZero();
+        // top-p 0.6: 0.5 < 0.6 so the second token (crossing the threshold) is kept, the rest dropped
+        double[] p = frequencies(new GenerationConfig(1, 1.0, 0.6, 0, 3, true), 30_000);
+        assertThat(p[0]).isCloseTo(2.0 / 3, within(0.015));
+        assertThat(p[2] + p[3]).isZero();
+        // top-p 0.5 keeps only the first token
+        assertThat(frequencies(new GenerationConfig(1, 1.0, 0.5, 0, 3, true), 1000)[0]).isEqualTo(1.0);
+    }
+
+    @Test
+    void lowTemperatureSharpensAndZeroIsArgmax() {
+        double[] cold = frequencies(new GenerationConfig(1, 0.25, 1.0, 0, 3, true), 20_000);
+        // p ~ 0.5^4 : 0.25^4 : 0.125^4 : 0.125^4 = 4096 : 256 : 16 : 16 (of 4384)
+        assertThat(cold[0]).isCloseTo(4096.0 / 4384, within(0.01));
+        assertThat(frequencies(GenerationConfig.greedy(1), 100)[0]).isEqualTo(1.0);
+    }
+}

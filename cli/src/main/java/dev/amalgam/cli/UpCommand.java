@@ -47,6 +47,11 @@ class UpCommand implements Callable<Integer> {
         return running;
     }
 
+    /** Tells main() that servers run in this JVM, so it must return instead of exiting. */
+    static void markRunning() {
+        running = true;
+    }
+
     @Override
     public Integer call() throws Exception {
         if (port < 1 || port > 65535) {
@@ -72,6 +77,8 @@ class UpCommand implements Callable<Integer> {
         common.put("spring.datasource.password", "postgres");
         common.put("spring.datasource.hikari.maximum-pool-size", "5");
         common.put("spring.main.banner-mode", "off");
+        common.put("spring.main.log-startup-info", "false");
+        common.put("logging.level.org.springdoc", "ERROR");
         common.put("logging.level.root", "WARN");
         common.put("logging.level.dev.amalgam", "INFO");
         common.put("amalgam.data-dir", data.toString());

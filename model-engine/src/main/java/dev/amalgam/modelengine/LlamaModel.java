@@ -104,7 +104,14 @@ public final class LlamaModel implements AutoCloseable {
         NDManager caller = inputIds.getManager();
         try (NDManager scope = manager.newSubManager()) {
             // Inputs copied onto the model's device, inside the call's scope.
-            NDArray ids = scope.create(longs(inputIds), shape);
+            long[] idValues = longs(inputIds);
+            for (long id : idValues) {
+                if (id < 0 || id >= config.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, "
+                            + config.vocabSize() + ")");
+                }
+            }
+            NDArray ids = scope.create(idValues, shape);
             NDArray stepMask = attentionMask == null ? scope.ones(shape, DataType.FLOAT32)
                     : scope.create(longs(attentionMask), shape).toType(DataType.FLOAT32, false);
             NDArray fullMask = stepMask;

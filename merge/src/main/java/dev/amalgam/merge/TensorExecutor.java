@@ -1,5 +1,6 @@
 package dev.amalgam.merge;
 
+import dev.amalgam.merge.method.Chunks;
 import dev.amalgam.merge.method.MergeInputs;
 import dev.amalgam.merge.method.MergeMethod;
 import dev.amalgam.merge.plan.MergePlan;
@@ -16,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Runs a plan tensor by tensor on several threads: each worker takes the next tensor in file order, reads its
+ * Runs a plan tensor by tensor on several threads: each worker takes the next tensor (largest first), reads its
  * inputs (widened to FP32), merges, and hands the result to the sharded writer, which finishes each shard as soon
  * as its last tensor arrives. A byte budget bounds the buffers in flight.
  */
@@ -31,6 +32,7 @@ final class TensorExecutor {
     private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
     private final Semaphore memory;
     private final int budgetKiB;
+    private final int[] order;
 
     TensorExecutor(MergePlan plan, Map<String, HfModelDir> models, ShardedCheckpointWriter writer,
                    MergeProgressListener listener, long memoryBudget) {
@@ -40,6 +42,10 @@ final class TensorExecutor {
         this.listener = listener;
         this.budgetKiB = (int) Math.min(Integer.MAX_VALUE, Math.max(1, memoryBudget >> 10));
         this.memory = new Semaphore(budgetKiB, true);
+        // largest tensors first, so a big embedding does not start last and leave the other cores idle at the end
+        this.order = java.util.stream.IntStream.range(0, plan.tensors().size()).boxed()
+                .sorted(java.util.Comparator.comparingLong((Integer i) -> -plan.tensors().get(i).numel()))
+                .mapToInt(Integer::intValue).toArray();
     }
 
     /** Runs all tensors; throws the first failure after the other workers stopped. */
@@ -71,7 +77,7 @@ final class TensorExecutor {
             if (i >= tensors.size()) {
                 return;
             }
-            PlannedTensor task = tensors.get(i);
+            PlannedTensor task = tensors.get(order[i]);
             // inputs + result + a working copy or two, 4 bytes each
             int cost = (int) Math.min(budgetKiB, ((task.inputs().size() + 2L) * task.numel() * 4) >> 10);
             try {
@@ -105,21 +111,23 @@ final class TensorExecutor {
         MergeMethod method = plan.method();
         float[] out = method.merge(new MergeInputs(task.name(), task.shape(), values, task.modelParams(),
                 task.baseIndex(), task.params(), task.seed()));
-        writer.write(task.name(), out);
+        if (out.length <= Chunks.SIZE) {
+            writer.write(task.name(), out);
+        } else { // narrow and write a large tensor in parallel chunks
+            Chunks.forEach(out.length, (c, from, to) -> writer.writeFloats(task.name(), from, out, from, to - from));
+        }
     }
 
     private float[] read(TensorInput in, PlannedTensor task) {
         Tensor t = models.get(in.model()).tensor(in.tensorName());
         int n = (int) task.numel();
-        if (in.rows() < 0) {
-            return t.toFloatArray();
-        }
         float[] dst = new float[n];
-        int cols = (int) task.shape()[1];
-        if (in.rowMap() == null) {
-            t.readFloats(0, dst, 0, n); // the first rows (common sub-matrix / same vocabulary)
+        if (in.rows() < 0 || in.rowMap() == null) {
+            // the whole tensor, or its first rows (common sub-matrix / same vocabulary), widened in parallel
+            Chunks.forEach(n, (c, from, to) -> t.readFloats(from, dst, from, to - from));
             return dst;
         }
+        int cols = (int) task.shape()[1];
         Tensor fallback = models.get(in.fallbackModel()).tensor(in.fallbackTensor());
         int[] map = in.rowMap();
         for (int r = 0; r < map.length; r++) {

@@ -3,7 +3,6 @@ package dev.amalgam.merge.method;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.SplittableRandom;
 
 /**
  * Task arithmetic and its sparsified / sign-consensus variants, one method configured several ways:
@@ -108,57 +107,59 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
             TensorParams p = in.modelParams().get(m);
             float[] delta = VectorMath.subtract(in.tensors().get(m), base);
             if (sparsification != null) {
-                SplittableRandom rnd = new SplittableRandom(in.seed() * 31 + m);
-                delta = sparsification.apply(delta, in.columns(), p.number("density"),
+                sparsification.applyInPlace(delta, in.columns(), p.number("density"),
                         p.has("gamma") ? p.number("gamma") : 0, p.has("epsilon") ? p.number("epsilon") : 0,
-                        rescale, rnd);
+                        rescale, in.seed() * 31 + m);
             }
-            weights[j] = (float) p.number("weight");
-            for (int i = 0; i < n; i++) {
-                delta[i] *= weights[j];
-            }
+            float w = (float) p.number("weight");
+            weights[j] = w;
+            Chunks.forEach(n, (c, from, to) -> {
+                for (int i = from; i < to; i++) {
+                    delta[i] *= w;
+                }
+            });
             wd[j] = delta;
         }
         boolean normalize = in.params().bool("normalize");
         float lambda = (float) in.params().number("lambda");
         float[] out = new float[n];
-        float plainDivisor = 0;
+        float wsum = 0;
         for (float w : weights) {
-            plainDivisor += w;
+            wsum += w;
         }
-        if (Math.abs(plainDivisor) < 1e-8) {
-            plainDivisor = 1;
-        }
-        for (int i = 0; i < n; i++) {
-            float mixed = 0;
-            float divisor;
-            if (consensus) {
-                float sum = 0;
-                for (int j = 0; j < k; j++) {
-                    sum += wd[j][i];
-                }
-                int majority = sum >= 0 ? 1 : -1;
-                divisor = 0;
-                for (int j = 0; j < k; j++) {
-                    if (VectorMath.sign(wd[j][i]) == majority) {
-                        mixed += wd[j][i];
-                        divisor += weights[j];
+        float plainDivisor = Math.abs(wsum) < 1e-8 ? 1 : wsum;
+        Chunks.forEach(n, (c, from, to) -> {
+            for (int i = from; i < to; i++) {
+                float mixed = 0;
+                float divisor;
+                if (consensus) {
+                    float sum = 0;
+                    for (int j = 0; j < k; j++) {
+                        sum += wd[j][i];
                     }
+                    int majority = sum >= 0 ? 1 : -1; // 0 counts as +
+                    divisor = 0;
+                    for (int j = 0; j < k; j++) {
+                        if (VectorMath.sign(wd[j][i]) == majority) {
+                            mixed += wd[j][i];
+                            divisor += weights[j];
+                        }
+                    }
+                    if (divisor == 0) {
+                        divisor = 1;
+                    }
+                } else {
+                    for (int j = 0; j < k; j++) {
+                        mixed += wd[j][i];
+                    }
+                    divisor = plainDivisor;
                 }
-                if (divisor == 0) {
-                    divisor = 1;
+                if (normalize) {
+                    mixed /= divisor;
                 }
-            } else {
-                for (int j = 0; j < k; j++) {
-                    mixed += wd[j][i];
-                }
-                divisor = plainDivisor;
+                out[i] = base[i] + lambda * mixed;
             }
-            if (normalize) {
-                mixed /= divisor;
-            }
-            out[i] = base[i] + lambda * mixed;
-        }
+        });
         return out;
     }
 }

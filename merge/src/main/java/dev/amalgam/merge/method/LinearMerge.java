@@ -33,27 +33,33 @@ public final class LinearMerge implements MergeMethod {
     @Override
     public float[] merge(MergeInputs in) {
         int n = in.length();
-        float[] out = new float[n]; // FP32 accumulator, one output-sized buffer
+        int k = in.tensors().size();
+        float[] w = new float[k];
         double wsum = 0;
-        for (int m = 0; m < in.tensors().size(); m++) {
+        for (int m = 0; m < k; m++) {
             double wd = in.modelParams().get(m).number("weight");
             wsum += wd;
-            float w = (float) wd;
-            float[] x = in.tensors().get(m);
-            for (int i = 0; i < n; i++) {
-                out[i] += w * x[i];
-            }
+            w[m] = (float) wd;
         }
-        if (in.params().bool("normalize")) {
-            if (wsum == 0) {
-                throw new IllegalArgumentException("linear merge of " + in.tensorName()
-                        + ": weights sum to 0, cannot normalize (set normalize: false)");
+        boolean normalize = in.params().bool("normalize");
+        if (normalize && wsum == 0) {
+            throw new IllegalArgumentException("linear merge of " + in.tensorName()
+                    + ": weights sum to 0, cannot normalize (set normalize: false)");
+        }
+        float div = normalize ? (float) wsum : 1f;
+        float[] out = new float[n]; // FP32 accumulator, one output-sized buffer
+        Chunks.forEach(n, (c, from, to) -> {
+            for (int m = 0; m < k; m++) {
+                float[] x = in.tensors().get(m);
+                float wm = w[m];
+                for (int i = from; i < to; i++) {
+                    out[i] += wm * x[i];
+                }
             }
-            float div = (float) wsum;
-            for (int i = 0; i < n; i++) {
+            for (int i = from; i < to; i++) {
                 out[i] /= div;
             }
-        }
+        });
         return out;
     }
 }

@@ -49,7 +49,7 @@ public final class SceMerge implements MergeMethod {
         if (tau < 1) {
             select(d, tau);
         }
-        // Calculate: matrix-level weights from the (selected) deltas
+        // Calculate: matrix-level weights mean(d_j^2) from the (selected) deltas
         double[] w = new double[k];
         double wsum = 0;
         for (int j = 0; j < k; j++) {
@@ -61,22 +61,24 @@ public final class SceMerge implements MergeMethod {
             wf[j] = (float) (wsum == 0 ? 1.0 / k : w[j] / wsum);
         }
         float[] out = new float[n];
-        for (int i = 0; i < n; i++) {
-            float sum = 0;
-            for (int j = 0; j < k; j++) {
-                sum += d[j][i];
-            }
-            int majority = sum >= 0 ? 1 : -1;
-            float num = 0;
-            float div = 0;
-            for (int j = 0; j < k; j++) {
-                if (VectorMath.sign(d[j][i]) == majority) { // Erase minority (and zero) signs
-                    num += wf[j] * d[j][i];
-                    div += wf[j];
+        Chunks.forEach(n, (c, from, to) -> {
+            for (int i = from; i < to; i++) {
+                float sum = 0;
+                for (int j = 0; j < k; j++) {
+                    sum += d[j][i];
                 }
+                int majority = sum >= 0 ? 1 : -1;
+                float num = 0;
+                float div = 0;
+                for (int j = 0; j < k; j++) {
+                    if (VectorMath.sign(d[j][i]) == majority) { // Erase minority (and zero) signs
+                        num += wf[j] * d[j][i];
+                        div += wf[j];
+                    }
+                }
+                out[i] = base[i] + num / Math.max(div, 1e-6f);
             }
-            out[i] = base[i] + num / Math.max(div, 1e-6f);
-        }
+        });
         return out;
     }
 
@@ -85,29 +87,32 @@ public final class SceMerge implements MergeMethod {
         int k = d.length;
         int n = d[0].length;
         float[] var = new float[n];
-        int nonZero = 0;
-        for (int i = 0; i < n; i++) {
-            double mean = 0;
-            for (float[] dj : d) {
-                mean += dj[i];
+        double nonZero = Chunks.sum(n, (from, to) -> {
+            int nz = 0;
+            for (int i = from; i < to; i++) {
+                double mean = 0;
+                for (float[] dj : d) {
+                    mean += dj[i];
+                }
+                mean /= k;
+                double v = 0;
+                for (float[] dj : d) {
+                    v += (dj[i] - mean) * (dj[i] - mean);
+                }
+                var[i] = (float) (v / k);
+                nz += var[i] != 0 ? 1 : 0;
             }
-            mean /= k;
-            double v = 0;
-            for (float[] dj : d) {
-                v += (dj[i] - mean) * (dj[i] - mean);
-            }
-            var[i] = (float) (v / k);
-            if (var[i] != 0) {
-                nonZero++;
-            }
-        }
-        boolean[] keep = VectorMath.topK(var, (int) (tau * nonZero));
-        for (float[] dj : d) {
-            for (int i = 0; i < n; i++) {
+            return nz;
+        });
+        boolean[] keep = TopK.mask(var, (int) (tau * (long) nonZero));
+        Chunks.forEach(n, (c, from, to) -> {
+            for (int i = from; i < to; i++) {
                 if (!keep[i]) {
-                    dj[i] = 0;
+                    for (float[] dj : d) {
+                        dj[i] = 0;
+                    }
                 }
             }
-        }
+        });
     }
 }

@@ -19,55 +19,69 @@ public enum Sparsification {
     private static final double RESCALE_EPS = 1e-7;
 
     /**
-     * Returns the thinned task vector (a new array unless nothing is dropped).
+     * Thins a task vector in place.
      *
-     * @param delta   task vector
-     * @param columns length of the last dimension (rows for DELLA)
+     * @param delta   task vector (overwritten)
+     * @param columns length of the last dimension (DELLA ranks within rows)
+     * @param seed    seed of this model's tensor; random streams are per chunk (per row for DELLA), so results do
+     *                not depend on the thread count
      */
-    float[] apply(float[] delta, int columns, double density, double gamma, double epsilon, boolean rescale,
-                  SplittableRandom rnd) {
+    void applyInPlace(float[] delta, int columns, double density, double gamma, double epsilon, boolean rescale,
+                      long seed) {
         if (density >= 1) {
-            return delta;
+            return;
         }
         int n = delta.length;
-        boolean[] keep = switch (this) {
-            case MAGNITUDE -> VectorMath.topK(VectorMath.abs(delta), (int) (density * n));
-            case RANDOM -> bernoulli(n, density, rnd);
+        double before = rescale ? Chunks.sum(n, (from, to) -> sumAbs(delta, from, to)) : 0;
+        switch (this) {
+            case MAGNITUDE -> zeroOutside(delta, TopK.mask(delta, (int) (density * n)));
+            case RANDOM -> Chunks.forEach(n, (c, from, to) -> {
+                SplittableRandom rnd = new SplittableRandom(seed + c * 0x9E3779B97F4A7C15L);
+                for (int i = from; i < to; i++) {
+                    if (!(rnd.nextDouble() < density)) {
+                        delta[i] = 0;
+                    }
+                }
+            });
             case MAGNITUDE_OUTLIERS -> outliers(delta, density, gamma);
-            case DELLA_MAGPRUNE -> density <= 0 ? new boolean[n] : dellaMask(delta, columns, density, epsilon, rnd);
-        };
-        float[] out = new float[n];
-        for (int i = 0; i < n; i++) {
-            if (keep[i]) {
-                out[i] = delta[i];
-            }
+            case DELLA_MAGPRUNE -> della(delta, columns, density, epsilon, seed);
         }
         if (rescale) {
-            double before = VectorMath.sumAbs(delta);
-            double after = VectorMath.sumAbs(out);
+            double after = Chunks.sum(n, (from, to) -> sumAbs(delta, from, to));
             if (before >= RESCALE_EPS && after >= RESCALE_EPS) {
                 float f = (float) (before / after);
-                for (int i = 0; i < n; i++) {
-                    out[i] *= f;
-                }
+                Chunks.forEach(n, (c, from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        delta[i] *= f;
+                    }
+                });
             }
         }
-        return out;
     }
 
-    private static boolean[] bernoulli(int n, double p, SplittableRandom rnd) {
-        boolean[] keep = new boolean[n];
-        for (int i = 0; i < n; i++) {
-            keep[i] = rnd.nextDouble() < p;
+    private static double sumAbs(float[] a, int from, int to) {
+        double s = 0;
+        for (int i = from; i < to; i++) {
+            s += Math.abs(a[i]);
         }
-        return keep;
+        return s;
+    }
+
+    private static void zeroOutside(float[] delta, boolean[] keep) {
+        Chunks.forEach(delta.length, (c, from, to) -> {
+            for (int i = from; i < to; i++) {
+                if (!keep[i]) {
+                    delta[i] = 0;
+                }
+            }
+        });
     }
 
     /**
      * Sorted by magnitude ascending, keeps ranks [nBot, n - nTop). Unlike mergekit, nTop = 0 keeps the top
      * (mergekit's slice {@code [n_bot:-0]} zeroes the whole tensor).
      */
-    private static boolean[] outliers(float[] delta, double density, double gamma) {
+    private static void outliers(float[] delta, double density, double gamma) {
         int n = delta.length;
         int target = (int) (density * n);
         int nTop = (int) (gamma * n);
@@ -76,36 +90,42 @@ public enum Sparsification {
             nTop += nBot;
             nBot = 0;
         }
-        float[] mag = VectorMath.abs(delta);
-        boolean[] notBottom = VectorMath.topK(mag, n - nBot);
-        boolean[] top = VectorMath.topK(mag, nTop);
-        boolean[] keep = new boolean[n];
-        for (int i = 0; i < n; i++) {
-            keep[i] = notBottom[i] && !top[i];
-        }
-        return keep;
+        boolean[] notBottom = TopK.mask(delta, n - nBot);
+        boolean[] top = TopK.mask(delta, nTop);
+        Chunks.forEach(n, (c, from, to) -> {
+            for (int i = from; i < to; i++) {
+                if (!notBottom[i] || top[i]) {
+                    delta[i] = 0;
+                }
+            }
+        });
     }
 
-    private static boolean[] dellaMask(float[] delta, int columns, double density, double epsilon,
-                                       SplittableRandom rnd) {
+    /** Per row: keep probability (density - eps) + rank_norm * 2 eps by ascending magnitude rank. */
+    private static void della(float[] delta, int columns, double density, double epsilon, long seed) {
         int n = delta.length;
+        if (density <= 0) {
+            java.util.Arrays.fill(delta, 0f);
+            return;
+        }
         int rows = n / columns;
-        boolean[] keep = new boolean[n];
-        long[] order = new long[columns];
-        for (int r = 0; r < rows; r++) {
+        java.util.stream.IntStream.range(0, rows).parallel().forEach(r -> {
             int off = r * columns;
+            long[] order = new long[columns];
             for (int c = 0; c < columns; c++) {
                 // bits of a non-negative float sort like the float; the column rides in the low half
                 order[c] = ((long) Float.floatToIntBits(Math.abs(delta[off + c])) << 32) | c;
             }
             java.util.Arrays.sort(order);
+            SplittableRandom rnd = new SplittableRandom(seed + r * 0x9E3779B97F4A7C15L);
             for (int rank = 0; rank < columns; rank++) {
                 // normalised rank 0 (smallest) .. 1 (largest); a single column gets the middle
                 double rankNorm = columns == 1 ? 0.5 : (double) rank / (columns - 1);
                 double p = (density - epsilon) + rankNorm * 2 * epsilon;
-                keep[off + (int) order[rank]] = rnd.nextDouble() < p;
+                if (!(rnd.nextDouble() < p)) {
+                    delta[off + (int) order[rank]] = 0;
+                }
             }
-        }
-        return keep;
+        });
     }
 }

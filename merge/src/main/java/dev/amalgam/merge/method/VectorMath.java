@@ -14,31 +14,32 @@ final class VectorMath {
         return s;
     }
 
-    static double norm(float[] a, int from, int to) {
-        return Math.sqrt(dot(a, a, from, to));
+    /** Dot product over whole arrays, parallel in fixed chunks, summed in chunk order (deterministic). */
+    static double dot(float[] a, float[] b) {
+        return Chunks.sum(a.length, (from, to) -> dot(a, b, from, to));
     }
 
     static double norm(float[] a) {
-        return norm(a, 0, a.length);
-    }
-
-    static double dot(float[] a, float[] b) {
-        return dot(a, b, 0, a.length);
+        return Math.sqrt(dot(a, a));
     }
 
     static double sumAbs(float[] a) {
-        double s = 0;
-        for (float v : a) {
-            s += Math.abs(v);
-        }
-        return s;
+        return Chunks.sum(a.length, (from, to) -> {
+            double s = 0;
+            for (int i = from; i < to; i++) {
+                s += Math.abs(a[i]);
+            }
+            return s;
+        });
     }
 
     static float[] subtract(float[] a, float[] b) {
         float[] r = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            r[i] = a[i] - b[i];
-        }
+        Chunks.forEach(a.length, (c, from, to) -> {
+            for (int i = from; i < to; i++) {
+                r[i] = a[i] - b[i];
+            }
+        });
         return r;
     }
 
@@ -47,78 +48,9 @@ final class VectorMath {
         return v > 0 ? 1 : (v < 0 ? -1 : 0);
     }
 
-    /**
-     * The k-th largest value (1-based) of {@code values}, found by quickselect on a copy, O(n) on average.
-     */
-    static float kthLargest(float[] values, int k) {
-        if (k < 1 || k > values.length) {
-            throw new IllegalArgumentException("k=" + k + " outside 1.." + values.length);
-        }
-        float[] a = values.clone();
-        int target = a.length - k; // index in ascending order
-        int lo = 0;
-        int hi = a.length - 1;
-        java.util.SplittableRandom rnd = new java.util.SplittableRandom(a.length);
-        while (lo < hi) {
-            float pivot = a[lo + rnd.nextInt(hi - lo + 1)];
-            // three-way partition: [lo, lt) < pivot, [lt, gt] == pivot, (gt, hi] > pivot
-            int lt = lo;
-            int gt = hi;
-            int i = lo;
-            while (i <= gt) {
-                if (a[i] < pivot) {
-                    swap(a, lt++, i++);
-                } else if (a[i] > pivot) {
-                    swap(a, i, gt--);
-                } else {
-                    i++;
-                }
-            }
-            if (target < lt) {
-                hi = lt - 1;
-            } else if (target > gt) {
-                lo = gt + 1;
-            } else {
-                return pivot;
-            }
-        }
-        return a[target];
-    }
-
-    private static void swap(float[] a, int i, int j) {
-        float t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-    }
-
-    /**
-     * Mask of exactly {@code k} positions with the largest {@code scores}; among equal scores at the
-     * threshold the lowest indices win (mergekit leaves that order unspecified).
-     */
-    static boolean[] topK(float[] scores, int k) {
-        boolean[] keep = new boolean[scores.length];
-        if (k <= 0) {
-            return keep;
-        }
-        if (k >= scores.length) {
-            java.util.Arrays.fill(keep, true);
-            return keep;
-        }
-        float thr = kthLargest(scores, k);
-        int taken = 0;
-        for (int i = 0; i < scores.length; i++) {
-            if (scores[i] > thr) {
-                keep[i] = true;
-                taken++;
-            }
-        }
-        for (int i = 0; i < scores.length && taken < k; i++) {
-            if (scores[i] == thr) {
-                keep[i] = true;
-                taken++;
-            }
-        }
-        return keep;
+    /** Mask of exactly {@code k} positions with the largest magnitudes; see {@link TopK}. */
+    static boolean[] topK(float[] values, int k) {
+        return TopK.mask(values, k);
     }
 
     static float[] abs(float[] a) {

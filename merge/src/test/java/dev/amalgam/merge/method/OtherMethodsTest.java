@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -137,21 +136,29 @@ class OtherMethodsTest {
     }
 
     @Test
-    void quickselectTopKMatchesSorting() {
-        float[] v = TestInputs.random(1001, 9, 1);
-        for (int k : new int[]{1, 10, 500, 1000}) {
-            boolean[] keep = VectorMath.topK(v, k);
-            float[] sorted = v.clone();
+    void radixTopKMatchesSortingByMagnitude() {
+        float[] v = TestInputs.random(700_001, 9, 1); // several chunks
+        v[5] = 0f;
+        v[6] = -0f;
+        for (int k : new int[]{0, 1, 10, 350_000, 700_000, 700_001}) {
+            boolean[] keep = TopK.mask(v, k);
+            float[] mags = VectorMath.abs(v);
+            float[] sorted = mags.clone();
             Arrays.sort(sorted);
-            float thr = sorted[v.length - k];
-            List<Float> kept = new ArrayList<>();
+            float thr = k == 0 ? Float.POSITIVE_INFINITY : sorted[v.length - k];
+            int kept = 0;
             for (int i = 0; i < v.length; i++) {
                 if (keep[i]) {
-                    kept.add(v[i]);
-                    assertThat(v[i]).isGreaterThanOrEqualTo(thr);
+                    kept++;
+                    assertThat(mags[i]).isGreaterThanOrEqualTo(thr);
+                } else if (k > 0) {
+                    assertThat(mags[i]).isLessThanOrEqualTo(thr);
                 }
             }
-            assertThat(kept).hasSize(k);
+            assertThat(kept).isEqualTo(k);
         }
+        // ties at the threshold: the lowest indices win
+        boolean[] ties = TopK.mask(new float[]{1, -2, 2, 2, 0.5f}, 2);
+        assertThat(ties).containsExactly(false, true, true, false, false);
     }
 }

@@ -1,0 +1,223 @@
+package dev.amalgam.merge.bench;
+
+import dev.amalgam.merge.MergeOptions;
+import dev.amalgam.merge.MergeProgressListener;
+import dev.amalgam.merge.MergeResult;
+import dev.amalgam.merge.MergeRunner;
+import dev.amalgam.merge.ModelResolver;
+import dev.amalgam.merge.TinyLlama;
+import dev.amalgam.merge.config.MergeConfig;
+import dev.amalgam.merge.method.Chunks;
+import dev.amalgam.modelio.DType;
+import dev.amalgam.modelio.HfModelDir;
+import dev.amalgam.modelio.ShardedCheckpointWriter;
+import dev.amalgam.modelio.Tensor;
+import dev.amalgam.modelio.TensorSpec;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+/**
+ * Merge benchmark: three generated BF16 Llama-style models of about 1 GB each; times an I/O baseline (read every
+ * input tensor widened to FP32, write one output of the same size) against linear, ties and sce merges, in the
+ * same run, and reports peak RSS and peak heap per phase.
+ *
+ * <p>Run: {@code bench/merge/run.sh [workdir] [threads] [layers; 0 = tiny smoke test]}.
+ */
+public final class MergeBench {
+
+    private MergeBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path work = Path.of(args.length > 0 ? args[0] : System.getProperty("java.io.tmpdir")).resolve("amalgam-merge-bench");
+        int threads = args.length > 1 ? Integer.parseInt(args[1]) : Runtime.getRuntime().availableProcessors();
+        // ~491M parameters = ~0.98 GB in BF16 per model; largest tensor 32000 x 2048
+        int layers = args.length > 2 ? Integer.parseInt(args[2]) : 7;
+        TinyLlama spec = layers == 0 ? new TinyLlama(1000, 256, 512, 2, 4, 4, false, DType.BF16) // smoke test
+                : new TinyLlama(32000, 2048, 5632, layers, 16, 16, false, DType.BF16);
+        long params = spec.specs().stream().mapToLong(TensorSpec::numel).sum();
+        System.out.printf(Locale.ROOT, "models: 3 x %d params (%.2f GB BF16), threads %d, max heap %.1f GB%n", params,
+                params * 2 / 1e9, threads, Runtime.getRuntime().maxMemory() / 1e9);
+        deleteRecursively(work);
+        long g = System.nanoTime();
+        spec.write(work.resolve("base"), 1);
+        spec.writeVariant(work.resolve("m1"), 1, 2, 0.01f);
+        spec.writeVariant(work.resolve("m2"), 1, 3, 0.01f);
+        System.out.printf(Locale.ROOT, "generated in %.1f s%n", (System.nanoTime() - g) / 1e9);
+
+        MergeOptions opts = MergeOptions.defaults().withThreads(threads).withMaxShardBytes(2_000_000_000L);
+        List<String[]> rows = new ArrayList<>();
+        // warm-up round (JIT) on the same data, not reported
+        List<String[]> warm = new ArrayList<>();
+        phase("warm-up io", warm, () -> ioBaseline(work, threads));
+        for (String m : List.of("linear", "ties", "sce")) {
+            phase("warm-up " + m, warm, () -> merge(work, m, yaml(m), opts));
+        }
+        double io1 = phase("io-baseline", rows, () -> ioBaseline(work, threads));
+        double linear = phase("linear", rows, () -> merge(work, "linear", yaml("linear"), opts));
+        double ties = phase("ties", rows, () -> merge(work, "ties", yaml("ties"), opts));
+        double sce = phase("sce", rows, () -> merge(work, "sce", yaml("sce"), opts));
+        double io2 = phase("io-baseline (again)", rows, () -> ioBaseline(work, threads));
+        double io = Math.min(io1, io2);
+        System.out.println();
+        System.out.println("| phase | seconds | x I/O baseline | peak RSS GB | peak heap GB |");
+        System.out.println("|---|---|---|---|---|");
+        for (String[] r : rows) {
+            double secs = Double.parseDouble(r[1]);
+            System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %s | %s |%n", r[0], secs, secs / io, r[2], r[3]);
+        }
+        System.out.printf(Locale.ROOT, "%nratios: linear %.2fx (target <= 1.3), ties %.2fx, sce %.2fx (target <= 2)%n",
+                linear / io, ties / io, sce / io);
+        deleteRecursively(work);
+    }
+
+    private static String yaml(String method) {
+        return switch (method) {
+            case "linear" -> """
+                    merge_method: linear
+                    models:
+                      - {model: base, parameters: {weight: 0.4}}
+                      - {model: m1, parameters: {weight: 0.3}}
+                      - {model: m2, parameters: {weight: 0.3}}
+                    dtype: bfloat16
+                    """;
+            case "ties" -> """
+                    merge_method: ties
+                    base_model: base
+                    models:
+                      - {model: m1, parameters: {weight: 0.5, density: 0.5}}
+                      - {model: m2, parameters: {weight: 0.5, density: 0.5}}
+                    dtype: bfloat16
+                    """;
+            case "sce" -> """
+                    merge_method: sce
+                    base_model: base
+                    models: [{model: m1}, {model: m2}]
+                    parameters: {select_topk: 0.1}
+                    dtype: bfloat16
+                    """;
+            default -> throw new IllegalArgumentException(method);
+        };
+    }
+
+    private interface Phase {
+        void run() throws Exception;
+    }
+
+    private static double phase(String name, List<String[]> rows, Phase body) throws Exception {
+        System.gc();
+        resetPeaks();
+        long t = System.nanoTime();
+        body.run();
+        double secs = (System.nanoTime() - t) / 1e9;
+        String rss = String.format(Locale.ROOT, "%.2f", peakRssKiB() / 1e6 * 1.024);
+        String heap = String.format(Locale.ROOT, "%.2f", peakHeap() / 1e9);
+        System.out.printf(Locale.ROOT, "%-20s %7.2f s  peak RSS %s GB  peak heap %s GB%n", name, secs, rss, heap);
+        rows.add(new String[]{name, Double.toString(secs), rss, heap});
+        return secs;
+    }
+
+    private static void merge(Path work, String name, String yaml, MergeOptions opts) throws IOException {
+        Path out = work.resolve("out-" + name);
+        MergeResult r = new MergeRunner().run(MergeConfig.parseYaml(yaml), ModelResolver.paths(work), out, opts,
+                MergeProgressListener.NONE);
+        if (r.tensors() == 0) {
+            throw new IllegalStateException("nothing merged");
+        }
+        deleteRecursively(out);
+    }
+
+    /** Reads every tensor of the three models (widened to FP32) and writes one model's values back out. */
+    private static void ioBaseline(Path work, int threads) throws Exception {
+        Path out = work.resolve("out-io");
+        try (HfModelDir a = HfModelDir.open(work.resolve("base")); HfModelDir b = HfModelDir.open(work.resolve("m1"));
+             HfModelDir c = HfModelDir.open(work.resolve("m2"))) {
+            List<TensorSpec> specs = a.tensorNames().stream()
+                    .map(n -> new TensorSpec(n, a.info(n).dtype(), a.info(n).shape())).toList();
+            AtomicInteger next = new AtomicInteger();
+            List<TensorSpec> bySize = specs.stream().sorted(Comparator.comparingLong(t -> -t.numel())).toList();
+            try (ShardedCheckpointWriter w = ShardedCheckpointWriter.create(out, specs, 2_000_000_000L)) {
+                List<Thread> ts = new ArrayList<>();
+                for (int i = 0; i < threads; i++) {
+                    Thread t = new Thread(() -> {
+                        // same I/O path as the merge: largest first, reads and writes in parallel chunks
+                        for (int k; (k = next.getAndIncrement()) < bySize.size(); ) {
+                            String n = bySize.get(k).name();
+                            float[] x = read(a, n);
+                            float[] y = read(b, n);
+                            float[] z = read(c, n);
+                            if (y.length != x.length || z.length != x.length) {
+                                throw new IllegalStateException(n);
+                            }
+                            Chunks.forEach(x.length, (ch, from, to) -> w.writeFloats(n, from, x, from, to - from));
+                        }
+                    });
+                    ts.add(t);
+                    t.start();
+                }
+                for (Thread t : ts) {
+                    t.join();
+                }
+            }
+        }
+        deleteRecursively(out);
+    }
+
+    private static float[] read(HfModelDir m, String name) {
+        Tensor t = m.tensor(name);
+        float[] dst = new float[(int) t.numel()];
+        Chunks.forEach(dst.length, (c, from, to) -> t.readFloats(from, dst, from, to - from));
+        return dst;
+    }
+
+    private static void resetPeaks() {
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            p.resetPeakUsage();
+        }
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5"); // resets VmHWM (Linux)
+        } catch (IOException | SecurityException ignored) {
+            // not Linux or not permitted: the peak then covers the whole run so far
+        }
+    }
+
+    private static long peakHeap() {
+        long sum = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null) {
+                sum += p.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+
+    private static long peakRssKiB() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmHWM:")) {
+                return Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        }
+        return -1;
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

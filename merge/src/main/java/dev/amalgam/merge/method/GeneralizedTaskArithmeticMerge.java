@@ -100,7 +100,7 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
         List<Integer> others = in.others();
         int k = others.size();
         boolean rescale = in.params().bool("rescale");
-        float[][] wd = new float[k][]; // weighted (thinned) task vectors
+        float[][] deltas = new float[k][]; // thinned task vectors
         float[] weights = new float[k];
         for (int j = 0; j < k; j++) {
             int m = others.get(j);
@@ -111,14 +111,8 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
                         p.has("gamma") ? p.number("gamma") : 0, p.has("epsilon") ? p.number("epsilon") : 0,
                         rescale, in.seed() * 31 + m);
             }
-            float w = (float) p.number("weight");
-            weights[j] = w;
-            Chunks.forEach(n, (c, from, to) -> {
-                for (int i = from; i < to; i++) {
-                    delta[i] *= w;
-                }
-            });
-            wd[j] = delta;
+            weights[j] = (float) p.number("weight");
+            deltas[j] = delta; // weighted below, inside the mixing pass
         }
         boolean normalize = in.params().bool("normalize");
         float lambda = (float) in.params().number("lambda");
@@ -129,19 +123,21 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
         }
         float plainDivisor = Math.abs(wsum) < 1e-8 ? 1 : wsum;
         Chunks.forEach(n, (c, from, to) -> {
+            float[] wd = new float[k];
             for (int i = from; i < to; i++) {
                 float mixed = 0;
                 float divisor;
                 if (consensus) {
                     float sum = 0;
                     for (int j = 0; j < k; j++) {
-                        sum += wd[j][i];
+                        wd[j] = weights[j] * deltas[j][i];
+                        sum += wd[j];
                     }
                     int majority = sum >= 0 ? 1 : -1; // 0 counts as +
                     divisor = 0;
                     for (int j = 0; j < k; j++) {
-                        if (VectorMath.sign(wd[j][i]) == majority) {
-                            mixed += wd[j][i];
+                        if (VectorMath.sign(wd[j]) == majority) {
+                            mixed += wd[j];
                             divisor += weights[j];
                         }
                     }
@@ -150,7 +146,7 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
                     }
                 } else {
                     for (int j = 0; j < k; j++) {
-                        mixed += wd[j][i];
+                        mixed += weights[j] * deltas[j][i];
                     }
                     divisor = plainDivisor;
                 }

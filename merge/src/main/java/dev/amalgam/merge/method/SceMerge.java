@@ -104,10 +104,16 @@ public final class SceMerge implements MergeMethod {
             }
             return nz;
         });
-        boolean[] keep = TopK.mask(var, (int) (tau * (long) nonZero));
+        int keepCount = (int) (tau * (long) nonZero);
+        if (keepCount >= n) {
+            return;
+        }
+        TopK.Threshold t = keepCount > 0 ? TopK.threshold(var, keepCount) : null;
+        boolean[] keep = t != null && !t.simple() ? TopK.mask(var, keepCount) : null;
         Chunks.forEach(n, (c, from, to) -> {
             for (int i = from; i < to; i++) {
-                if (!keep[i]) {
+                boolean kept = t != null && (keep != null ? keep[i] : TopK.atOrAbove(var[i], t));
+                if (!kept) {
                     for (float[] dj : d) {
                         dj[i] = 0;
                     }

@@ -34,7 +34,7 @@ public enum Sparsification {
         int n = delta.length;
         double before = rescale ? Chunks.sum(n, (from, to) -> sumAbs(delta, from, to)) : 0;
         switch (this) {
-            case MAGNITUDE -> zeroOutside(delta, TopK.mask(delta, (int) (density * n)));
+            case MAGNITUDE -> TopK.keepInPlace(delta, (int) (density * n));
             case RANDOM -> Chunks.forEach(n, (c, from, to) -> {
                 SplittableRandom rnd = new SplittableRandom(seed + c * 0x9E3779B97F4A7C15L);
                 for (int i = from; i < to; i++) {
@@ -65,16 +65,6 @@ public enum Sparsification {
             s += Math.abs(a[i]);
         }
         return s;
-    }
-
-    private static void zeroOutside(float[] delta, boolean[] keep) {
-        Chunks.forEach(delta.length, (c, from, to) -> {
-            for (int i = from; i < to; i++) {
-                if (!keep[i]) {
-                    delta[i] = 0;
-                }
-            }
-        });
     }
 
     /**

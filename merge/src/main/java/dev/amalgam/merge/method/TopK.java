@@ -20,17 +20,19 @@ final class TopK {
         return Float.floatToRawIntBits(v) & 0x7fffffff;
     }
 
-    /** Mask of exactly {@code k} positions with the largest |x|. */
-    static boolean[] mask(float[] x, int k) {
-        int n = x.length;
-        boolean[] keep = new boolean[n];
-        if (k <= 0) {
-            return keep;
+    /**
+     * The k-th largest magnitude, as float bits: keep every element whose key is above {@code bits} and
+     * {@code needEqual} of the {@code equalCount} elements whose key equals it.
+     */
+    record Threshold(int bits, long needEqual, long equalCount) {
+        /** Whether every element at the threshold is kept, so "key >= bits" decides alone. */
+        boolean simple() {
+            return needEqual == equalCount;
         }
-        if (k >= n) {
-            Arrays.fill(keep, true);
-            return keep;
-        }
+    }
+
+    /** Threshold for 0 < k < x.length: two histogram passes over the data. */
+    static Threshold threshold(float[] x, int k) {
         long[] high = histogram(x, HIGH, -1, v -> key(v) >>> 16);
         int hb = HIGH - 1;
         long above = 0; // elements in buckets strictly above hb
@@ -43,22 +45,75 @@ final class TopK {
         while (above + low[lb] < k) {
             above += low[lb--];
         }
-        final int threshold = (bucket << 16) | lb;
-        final long needEqual = k - above; // how many elements equal to the threshold to keep
+        return new Threshold((bucket << 16) | lb, k - above, low[lb]);
+    }
+
+    /** Whether an element passes a simple threshold. */
+    static boolean atOrAbove(float v, Threshold t) {
+        return key(v) >= t.bits();
+    }
+
+    /** Zeroes all but the k largest magnitudes of x, in place. */
+    static void keepInPlace(float[] x, int k) {
+        int n = x.length;
+        if (k >= n) {
+            return;
+        }
+        if (k <= 0) {
+            Arrays.fill(x, 0f);
+            return;
+        }
+        Threshold t = threshold(x, k);
+        if (!t.simple()) {
+            boolean[] keep = mask(x, k);
+            Chunks.forEach(n, (c, from, to) -> {
+                for (int i = from; i < to; i++) {
+                    if (!keep[i]) {
+                        x[i] = 0;
+                    }
+                }
+            });
+            return;
+        }
+        int bits = t.bits();
+        Chunks.forEach(n, (c, from, to) -> {
+            for (int i = from; i < to; i++) {
+                if (key(x[i]) < bits) {
+                    x[i] = 0;
+                }
+            }
+        });
+    }
+
+    /** Mask of exactly {@code k} positions with the largest |x|. */
+    static boolean[] mask(float[] x, int k) {
+        int n = x.length;
+        boolean[] keep = new boolean[n];
+        if (k <= 0) {
+            return keep;
+        }
+        if (k >= n) {
+            Arrays.fill(keep, true);
+            return keep;
+        }
+        Threshold t = threshold(x, k);
+        final int threshold = t.bits();
         int chunks = Chunks.count(n);
         long[] equalsIn = new long[chunks];
-        Chunks.forEach(n, (c, from, to) -> {
-            long e = 0;
-            for (int i = from; i < to; i++) {
-                e += key(x[i]) == threshold ? 1 : 0;
-            }
-            equalsIn[c] = e;
-        });
+        if (!t.simple()) {
+            Chunks.forEach(n, (c, from, to) -> {
+                long e = 0;
+                for (int i = from; i < to; i++) {
+                    e += key(x[i]) == threshold ? 1 : 0;
+                }
+                equalsIn[c] = e;
+            });
+        }
         long[] quota = new long[chunks];
-        long left = needEqual;
+        long left = t.needEqual();
         for (int c = 0; c < chunks; c++) {
-            quota[c] = Math.min(left, equalsIn[c]);
-            left -= quota[c];
+            quota[c] = t.simple() ? Long.MAX_VALUE : Math.min(left, equalsIn[c]);
+            left -= t.simple() ? 0 : quota[c];
         }
         Chunks.forEach(n, (c, from, to) -> {
             long q = quota[c];

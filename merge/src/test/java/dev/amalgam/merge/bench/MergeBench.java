@@ -35,6 +35,8 @@ import java.util.stream.Stream;
  */
 public final class MergeBench {
 
+    private static final int REPS = 3;
+
     private MergeBench() {
     }
 
@@ -68,6 +70,7 @@ public final class MergeBench {
         double ties = phase("ties", rows, () -> merge(work, "ties", yaml("ties"), opts));
         double sce = phase("sce", rows, () -> merge(work, "sce", yaml("sce"), opts));
         double io2 = phase("io-baseline (again)", rows, () -> ioBaseline(work, threads));
+        System.out.printf(Locale.ROOT, "(times are the best of %d runs after a warm-up round)%n", REPS);
         double io = Math.min(io1, io2);
         System.out.println();
         System.out.println("| phase | seconds | x I/O baseline | peak RSS GB | peak heap GB |");
@@ -114,12 +117,16 @@ public final class MergeBench {
         void run() throws Exception;
     }
 
+    /** Best of {@link #REPS} runs (after the warm-up round); peaks are over all runs of the phase. */
     private static double phase(String name, List<String[]> rows, Phase body) throws Exception {
         System.gc();
         resetPeaks();
-        long t = System.nanoTime();
-        body.run();
-        double secs = (System.nanoTime() - t) / 1e9;
+        double secs = Double.MAX_VALUE;
+        for (int r = 0; r < (name.startsWith("warm-up") ? 1 : REPS); r++) {
+            long t = System.nanoTime();
+            body.run();
+            secs = Math.min(secs, (System.nanoTime() - t) / 1e9);
+        }
         String rss = String.format(Locale.ROOT, "%.2f", peakRssKiB() / 1e6 * 1.024);
         String heap = String.format(Locale.ROOT, "%.2f", peakHeap() / 1e9);
         System.out.printf(Locale.ROOT, "%-20s %7.2f s  peak RSS %s GB  peak heap %s GB%n", name, secs, rss, heap);

@@ -5,6 +5,8 @@ import java.nio.file.Path;
 /** A file breaks a rule of the safetensors format; the message is {@code "<file>: <problem>"}. */
 public class SafetensorsFormatException extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     private final transient Path file;
     private final String problem;
 

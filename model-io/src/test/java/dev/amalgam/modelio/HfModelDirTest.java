@@ -114,4 +114,25 @@ class HfModelDirTest {
         Files.delete(m.resolve("model.safetensors.index.json"));
         assertThatThrownBy(() -> HfModelDir.open(m)).hasMessageContaining("no model.safetensors");
     }
+
+    @Test
+    void hubCacheSnapshotOfSymlinksToBlobs() throws IOException {
+        // the Hugging Face hub cache keeps files as blobs/<hash> with symlinks in snapshots/<rev>/
+        Path source = writeSingleFileModel();
+        Path blobs = Files.createDirectories(dir.resolve("hub/blobs"));
+        Path snapshot = Files.createDirectories(dir.resolve("hub/snapshots/abc123"));
+        for (String f : List.of("model.safetensors", "config.json", "tokenizer.json")) {
+            Path blob = Files.copy(source.resolve(f), blobs.resolve("blob-" + f));
+            Files.createSymbolicLink(snapshot.resolve(f), blob);
+        }
+        try (HfModelDir model = HfModelDir.open(snapshot)) {
+            assertThat(model.tensor("model.norm.weight").toFloatArray()).containsExactly(1f, 1f, 1f, 1f);
+            assertThat(model.auxiliaryFiles()).extracting(p -> p.getFileName().toString())
+                    .containsExactly("tokenizer.json");
+            Path copy = dir.resolve("copy-from-hub");
+            HfModelDir.copyAuxiliaryFiles(model, copy);
+            assertThat(Files.isSymbolicLink(copy.resolve("tokenizer.json"))).isFalse();
+            assertThat(Files.readString(copy.resolve("tokenizer.json"))).contains("tokenizer.json");
+        }
+    }
 }

@@ -17,6 +17,16 @@ import java.nio.ShortBuffer;
 final class MappedTensor implements Tensor {
 
     private static final int SCRATCH = 8192;
+    /** Per-thread staging arrays for bulk reads, so small reads (one row) allocate nothing. */
+    private static final ThreadLocal<Scratch> SCRATCHES = ThreadLocal.withInitial(Scratch::new);
+
+    private static final class Scratch {
+        final short[] shorts = new short[SCRATCH];
+        final byte[] bytes = new byte[SCRATCH];
+        int[] ints;
+        long[] longs;
+        double[] doubles;
+    }
 
     private final TensorInfo info;
     private final long numel;
@@ -146,9 +156,10 @@ final class MappedTensor implements Tensor {
             return;
         }
         int block = Math.min(n, SCRATCH);
+        Scratch scratch = SCRATCHES.get();
         switch (t) {
             case BF16, F16, I16, U16 -> {
-                short[] s = new short[block];
+                short[] s = scratch.shorts;
                 for (int done = 0; done < n; done += block) {
                     int m = Math.min(block, n - done);
                     shorts[p].get(i + done, s, 0, m);
@@ -173,7 +184,7 @@ final class MappedTensor implements Tensor {
                 }
             }
             case F64 -> {
-                double[] d = new double[block];
+                double[] d = scratch.doubles != null ? scratch.doubles : (scratch.doubles = new double[SCRATCH]);
                 for (int done = 0; done < n; done += block) {
                     int m = Math.min(block, n - done);
                     doubles[p].get(i + done, d, 0, m);
@@ -183,7 +194,7 @@ final class MappedTensor implements Tensor {
                 }
             }
             case I32, U32 -> {
-                int[] a = new int[block];
+                int[] a = scratch.ints != null ? scratch.ints : (scratch.ints = new int[SCRATCH]);
                 for (int done = 0; done < n; done += block) {
                     int m = Math.min(block, n - done);
                     ints[p].get(i + done, a, 0, m);
@@ -193,7 +204,7 @@ final class MappedTensor implements Tensor {
                 }
             }
             case I64, U64 -> {
-                long[] a = new long[block];
+                long[] a = scratch.longs != null ? scratch.longs : (scratch.longs = new long[SCRATCH]);
                 for (int done = 0; done < n; done += block) {
                     int m = Math.min(block, n - done);
                     longs[p].get(i + done, a, 0, m);
@@ -203,7 +214,7 @@ final class MappedTensor implements Tensor {
                 }
             }
             default -> {
-                byte[] a = new byte[block];
+                byte[] a = scratch.bytes;
                 for (int done = 0; done < n; done += block) {
                     int m = Math.min(block, n - done);
                     pieces[p].get(i + done, a, 0, m);

@@ -23,7 +23,8 @@ import tools.jackson.databind.JsonNode;
  *
  * <p>As in transformers, a single {@code model.safetensors} wins over an index when both exist.
  * A missing {@code config.json} gives an empty {@link #config()} object rather than an error, so
- * weight-only directories can be opened; callers that need a field check for it.
+ * weight-only directories can be opened; callers that need a field check for it. Reads are safe
+ * from several threads at once (tensors are mapped once and cached per file).
  *
  * <pre>{@code
  * try (HfModelDir model = HfModelDir.open(Path.of("models/qwen2.5-0.5b"))) {

@@ -4,16 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.amalgam.e2e.echo.EchoServiceApplication;
 import dev.amalgam.gateway.GatewayApplication;
+import dev.amalgam.platform.testing.TestApps;
 import dev.amalgam.platform.testing.TestDatabase;
+import dev.amalgam.platform.testing.TestHttp;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
+import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
@@ -22,7 +23,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.SpringApplication;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -34,57 +34,37 @@ import tools.jackson.databind.json.JsonMapper;
  */
 class GatewayEndToEndTest {
 
-    static final String ADMIN_KEY = "amk_test_admin_key_0123456789";
-    static final JsonMapper json = JsonMapper.builder().build();
-    static final HttpClient http = HttpClient.newHttpClient();
+    static final String ADMIN_KEY = TestApps.ADMIN_KEY;
+    static final JsonMapper json = TestHttp.JSON;
 
     @TempDir
     static Path dataDir;
 
     static ConfigurableApplicationContext echoService;
     static ConfigurableApplicationContext gateway;
-    static String base;
+    static TestHttp api;
 
     @BeforeAll
     static void start() {
         TestDatabase.Db db = TestDatabase.newDatabase();
-        Map<String, Object> common = new HashMap<>();
-        common.put("spring.datasource.url", db.url());
-        common.put("spring.datasource.username", db.user());
-        common.put("spring.datasource.password", db.password());
-        common.put("amalgam.data-dir", dataDir.toString());
-        common.put("amalgam.import-root", dataDir.resolve("import").toString());
-        common.put("spring.main.banner-mode", "off");
+        echoService = TestApps.start(new SpringApplication(EchoServiceApplication.class), db, dataDir, Map.of());
+        String echoUrl = TestApps.baseUrl(echoService);
 
-        SpringApplication echo = new SpringApplication(EchoServiceApplication.class);
-        Map<String, Object> echoProps = new HashMap<>(common);
-        echoProps.put("server.port", "0");
-        echoProps.put("amalgam.role", "both");
-        echoProps.put("amalgam.worker.poll-interval", "200ms");
-        echoProps.put("amalgam.worker.heartbeat", "200ms");
-        echo.setDefaultProperties(echoProps);
-        echoService = echo.run();
-        int echoPort = ((WebServerApplicationContext) echoService).getWebServer().getPort();
-
-        SpringApplication gw = GatewayApplication.application();
-        Map<String, Object> gwProps = new HashMap<>(common);
-        gwProps.put("server.port", "0");
-        gwProps.put("amalgam.auth.bootstrap-key", ADMIN_KEY);
-        gwProps.put("amalgam.services.merge-url", "http://localhost:" + echoPort);
-        gwProps.put("amalgam.services.pruning-url", "http://localhost:" + echoPort);
-        gwProps.put("amalgam.services.fusion-url", "http://localhost:" + echoPort);
+        Map<String, Object> gw = new HashMap<>();
+        gw.put("amalgam.services.merge-url", echoUrl);
+        gw.put("amalgam.services.pruning-url", echoUrl);
+        gw.put("amalgam.services.fusion-url", echoUrl);
         // a fourth route, for the test-only job type; lists are replaced whole, so all routes are named
         String[][] routes = {{"merges", "merge-url", "/api/v1/merges/**"}, {"prunings", "pruning-url", "/api/v1/prunings/**"},
                 {"fusions", "fusion-url", "/api/v1/fusions/**"}, {"echoes", "merge-url", "/api/v1/echoes,/api/v1/echoes/**"}};
         for (int i = 0; i < routes.length; i++) {
             String prefix = "spring.cloud.gateway.server.webmvc.routes[" + i + "].";
-            gwProps.put(prefix + "id", routes[i][0]);
-            gwProps.put(prefix + "uri", "${amalgam.services." + routes[i][1] + "}");
-            gwProps.put(prefix + "predicates[0]", "Path=" + routes[i][2]);
+            gw.put(prefix + "id", routes[i][0]);
+            gw.put(prefix + "uri", "${amalgam.services." + routes[i][1] + "}");
+            gw.put(prefix + "predicates[0]", "Path=" + routes[i][2]);
         }
-        // as command-line arguments, so they win over gateway.yml
-        gateway = gw.run(gwProps.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new));
-        base = "http://localhost:" + ((WebServerApplicationContext) gateway).getWebServer().getPort();
+        gateway = TestApps.start(GatewayApplication.application(), db, dataDir, gw);
+        api = new TestHttp(TestApps.baseUrl(gateway));
     }
 
     @AfterAll
@@ -98,40 +78,15 @@ class GatewayEndToEndTest {
     }
 
     static HttpResponse<String> call(String method, String path, String key, String body, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
-        if (key != null) {
-            b.header("Authorization", "Bearer " + key);
-        }
-        if (body != null) {
-            b.header("Content-Type", "application/json");
-        }
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return api.call(method, path, key, body, headers);
     }
 
     static JsonNode awaitFinal(String jobId, String key) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            JsonNode job = json.readTree(call("GET", "/api/v1/jobs/" + jobId, key, null).body());
-            String status = job.get("status").asString();
-            if (status.equals("SUCCEEDED") || status.equals("FAILED") || status.equals("CANCELLED")) {
-                return job;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("job " + jobId + " did not finish");
+        return api.awaitFinal(jobId, key);
     }
 
     static void assertProblem(HttpResponse<String> r, int status, String typeSuffix) {
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
-        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
-        JsonNode body = json.readTree(r.body());
-        assertThat(body.get("type").asString()).endsWith("/" + typeSuffix);
-        assertThat(body.get("status").asInt()).isEqualTo(status);
-        assertThat(body.get("detail").asString()).isNotBlank();
+        TestHttp.assertProblem(r, status, typeSuffix);
     }
 
     @Test
@@ -261,17 +216,17 @@ class GatewayEndToEndTest {
         String content = "{\"text\":\"one\"}\n{\"text\":\"two\"}\n";
         String multipart = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"train.jsonl\"\r\n"
                 + "Content-Type: application/octet-stream\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n";
-        HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/api/v1/artifacts?kind=DATASET&name=corpus"))
+        HttpRequest req = HttpRequest.newBuilder(URI.create(TestApps.baseUrl(gateway) + "/api/v1/artifacts?kind=DATASET&name=corpus"))
                 .header("Authorization", "Bearer " + ADMIN_KEY)
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofString(multipart)).build();
-        var up = http.send(req, HttpResponse.BodyHandlers.ofString());
+        var up = api.send(req);
         assertThat(up.statusCode()).as(up.body()).isEqualTo(201);
         JsonNode dataset = json.readTree(up.body());
         assertThat(dataset.get("metadata").get("rows").asInt()).isEqualTo(2);
         String id = dataset.get("id").asString();
 
-        var again = http.send(req, HttpResponse.BodyHandlers.ofString());
+        var again = api.send(req);
         assertProblem(again, 409, "conflict");
 
         assertThat(call("GET", "/api/v1/artifacts/" + id + "/files/train.jsonl", ADMIN_KEY, null).body()).isEqualTo(content);

@@ -67,6 +67,11 @@ public class ArtifactService {
         return found;
     }
 
+    /** Whether the tenant has a live artifact of this name (names are unique among live artifacts). */
+    public boolean exists(UUID tenant, String name) {
+        return repository.findReadyByName(tenant, name).isPresent();
+    }
+
     public List<Artifact> list(UUID tenant, ArtifactKind kind, String nameContains, int page, int size) {
         return repository.list(tenant, kind, nameContains, page, size);
     }

@@ -1,0 +1,137 @@
+package dev.amalgam.mergeservice;
+
+import static dev.amalgam.platform.testing.TestApps.ADMIN_KEY;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.amalgam.modelengine.Architecture;
+import dev.amalgam.modelengine.tiny.TinyModels;
+import dev.amalgam.modelengine.tiny.TinySizes;
+import dev.amalgam.modelio.HfModelDir;
+import dev.amalgam.platform.artifact.Artifact;
+import dev.amalgam.platform.artifact.ArtifactKind;
+import dev.amalgam.platform.artifact.ArtifactService;
+import dev.amalgam.platform.auth.ApiKeyService;
+import dev.amalgam.platform.job.Job;
+import dev.amalgam.platform.job.JobFilter;
+import dev.amalgam.platform.job.JobService;
+import dev.amalgam.platform.job.JobStatus;
+import dev.amalgam.platform.testing.TestApps;
+import dev.amalgam.platform.testing.TestDatabase;
+import dev.amalgam.platform.testing.TestHttp;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
+
+/** POST /api/v1/merges end to end on the service: validation, the merge job, the published model. */
+class MergeServiceTest {
+
+    @TempDir
+    static Path dataDir;
+
+    static ConfigurableApplicationContext service;
+    static TestHttp api;
+    static Artifact modelA;
+    static Artifact modelB;
+
+    @BeforeAll
+    static void start() {
+        service = TestApps.start(MergeServiceApplication.application(), TestDatabase.newDatabase(), dataDir, Map.of());
+        api = new TestHttp(TestApps.baseUrl(service));
+        TinySizes sizes = TinySizes.defaults();
+        TinyModels.write(Architecture.LLAMA, dataDir.resolve("import/a"), sizes, 1);
+        TinyModels.write(Architecture.LLAMA, dataDir.resolve("import/b"), sizes, 2);
+        TinyModels.write(Architecture.QWEN2, dataDir.resolve("import/q"), sizes, 3);
+        ArtifactService artifacts = service.getBean(ArtifactService.class);
+        UUID tenant = service.getBean(ApiKeyService.class).authenticate(ADMIN_KEY).orElseThrow().tenantId();
+        modelA = artifacts.importFromRoot(tenant, ArtifactKind.MODEL, "model-a", "a");
+        modelB = artifacts.importFromRoot(tenant, ArtifactKind.MODEL, "model-b", "b");
+        artifacts.importFromRoot(tenant, ArtifactKind.MODEL, "model-q", "q");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (service != null) {
+            service.close();
+        }
+    }
+
+    @Test
+    void linearMergeOfTwoArtifactsPublishesTheAverageWithLineage() throws Exception {
+        String body = """
+                {"configYaml": "merge_method: linear\\nmodels:\\n  - model: model-a\\n    parameters: {weight: 1.0}\\n  - model: %s\\n    parameters: {weight: 1.0}\\ndtype: float32\\n",
+                 "output": "avg-ab"}""".formatted(modelB.id());
+        var r = api.call("POST", "/api/v1/merges", ADMIN_KEY, body);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        assertThat(TestHttp.JSON.readTree(r.body()).get("inputs").toString())
+                .contains(modelA.id().toString()).contains(modelB.id().toString());
+        // the job endpoints live in the gateway; here the registry is read directly
+        Job job = awaitFinal(UUID.fromString(TestHttp.JSON.readTree(r.body()).get("id").asString()));
+        assertThat(job.status()).as(String.valueOf(job.error())).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(job.result().get("method").asString()).isEqualTo("linear");
+
+        Artifact out = service.getBean(ArtifactService.class)
+                .get(modelA.tenantId(), UUID.fromString(job.result().get("artifact").asString()));
+        assertThat(out.metadata().get("architecture").asString()).isEqualTo("LlamaForCausalLM");
+        try (HfModelDir a = HfModelDir.open(Path.of(modelA.storagePath()));
+             HfModelDir b = HfModelDir.open(Path.of(modelB.storagePath()));
+             HfModelDir m = HfModelDir.open(Path.of(out.storagePath()))) {
+            assertThat(m.tensorNames()).isEqualTo(a.tensorNames());
+            for (String name : a.tensorNames()) {
+                float[] x = a.tensor(name).toFloatArray();
+                float[] y = b.tensor(name).toFloatArray();
+                float[] z = m.tensor(name).toFloatArray();
+                for (int i = 0; i < x.length; i++) {
+                    assertThat(z[i]).as("%s[%d]", name, i).isCloseTo((x[i] + y[i]) / 2, org.assertj.core.data.Offset.offset(1e-6f));
+                }
+            }
+        }
+    }
+
+    @Test
+    void invalidSpecsListEveryProblemAndQueueNothing() throws Exception {
+        var r = api.call("POST", "/api/v1/merges", ADMIN_KEY, """
+                {"config": {"merge_method": "no_such_method", "models": [{"model": "missing-model"}]},
+                 "configYaml": "x", "bogus": 1}""");
+        JsonNode problem = TestHttp.assertProblem(r, 422, "validation-error");
+        String errors = problem.get("errors").toString();
+        assertThat(errors).contains("exactly one of").contains("output").contains("bogus");
+
+        var unknownMethod = api.call("POST", "/api/v1/merges", ADMIN_KEY, """
+                {"config": {"merge_method": "no_such_method", "models": [{"model": "missing-model"}]}, "output": "x"}""");
+        String e2 = TestHttp.assertProblem(unknownMethod, 422, "validation-error").get("errors").toString();
+        assertThat(e2).contains("no_such_method").contains("linear");
+
+        var missing = api.call("POST", "/api/v1/merges", ADMIN_KEY, """
+                {"config": {"merge_method": "linear", "models": [{"model": "missing-model", "parameters": {"weight": 1}},
+                 {"model": "model-a", "parameters": {"weight": 1}}]}, "output": "model-a"}""");
+        String e3 = TestHttp.assertProblem(missing, 422, "validation-error").get("errors").toString();
+        assertThat(e3).contains("missing-model").contains("already exists");
+
+        var mixedArchitectures = api.call("POST", "/api/v1/merges", ADMIN_KEY, """
+                {"config": {"merge_method": "linear", "models": [{"model": "model-q", "parameters": {"weight": 1}},
+                 {"model": "model-a", "parameters": {"weight": 1}}]}, "output": "never"}""");
+        TestHttp.assertProblem(mixedArchitectures, 422, "validation-error");
+
+        var queued = service.getBean(JobService.class).list(modelA.tenantId(), new JobFilter(null, null), 0, 100);
+        assertThat(queued).noneMatch(j -> j.spec().path("output").asString().equals("never"));
+    }
+
+    static Job awaitFinal(UUID id) throws InterruptedException {
+        JobService jobs = service.getBean(JobService.class);
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            Job job = jobs.get(modelA.tenantId(), id);
+            if (job.status().isFinal()) {
+                return job;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("job " + id + " did not finish");
+    }
+}

@@ -53,6 +53,34 @@ class CheckpointLoaderTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void shardedCheckpointLoadsLikeTheSingleFile() throws Exception {
+        Path single = dir.resolve("single");
+        Path sharded = dir.resolve("sharded");
+        TinyModels.write(Architecture.LLAMA, single, new TinySizes(32, 64, 2, 4, 2, 64, DType.BF16), 3);
+        java.util.List<dev.amalgam.modelio.TensorSpec> specs = new java.util.ArrayList<>();
+        try (HfModelDir hf = HfModelDir.open(single)) {
+            for (var info : hf.weightFiles().get(0).tensorInfos()) {
+                specs.add(new dev.amalgam.modelio.TensorSpec(info.name(), info.dtype(), info.shape()));
+            }
+            try (var w = dev.amalgam.modelio.ShardedCheckpointWriter.create(sharded, specs, 20_000)) {
+                for (var spec : specs) {
+                    w.writeRaw(spec.name(), hf.tensor(spec.name()).rawBytes());
+                }
+                assertThat(w.shardCount()).isGreaterThan(2);
+            }
+            HfModelDir.copyAuxiliaryFiles(hf, sharded);
+        }
+        Files.copy(single.resolve("config.json"), sharded.resolve("config.json"));
+        int[][] ids = {{256, 5, 77, 3}};
+        try (LlamaModel a = CheckpointLoader.load(single, EngineOptions.cpu());
+                LlamaModel b = CheckpointLoader.load(sharded, EngineOptions.cpu());
+                NDManager m = a.manager().newSubManager()) {
+            assertThat(b.logits(m.create(ids), null, BlockMask.none()).toFloatArray())
+                    .containsExactly(a.logits(m.create(ids), null, BlockMask.none()).toFloatArray());
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({"GPTNeoXForCausalLM,unsupported architecture 'GPTNeoXForCausalLM'",
         "LlamaForCausalLM,unsupported hidden_act 'gelu'"})

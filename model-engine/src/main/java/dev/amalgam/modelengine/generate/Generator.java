@@ -3,10 +3,13 @@ package dev.amalgam.modelengine.generate;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.amalgam.modelengine.BlockMask;
+import dev.amalgam.modelengine.CheckpointLoader;
+import dev.amalgam.modelengine.EngineOptions;
 import dev.amalgam.modelengine.KvCache;
 import dev.amalgam.modelengine.LlamaModel;
 import dev.amalgam.modelengine.text.ChatMessage;
 import dev.amalgam.modelengine.text.TextTokenizer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -114,6 +117,14 @@ public final class Generator {
             result.add(new GeneratedSequence(out.get(i).stream().mapToInt(Integer::intValue).toArray(), reasons[i]));
         }
         return result;
+    }
+
+    /** Loads the model and tokenizer of {@code modelDir}, completes {@code prompt}, and frees everything. */
+    public static Generation generate(Path modelDir, String prompt, GenerationConfig config, EngineOptions options) {
+        try (TextTokenizer tokenizer = TextTokenizer.load(modelDir);
+                LlamaModel model = CheckpointLoader.load(modelDir, options)) {
+            return generate(model, tokenizer, prompt, config);
+        }
     }
 
     /** Completes a plain-text prompt (tokenised with the tokenizer's special tokens, e.g. a leading BOS). */

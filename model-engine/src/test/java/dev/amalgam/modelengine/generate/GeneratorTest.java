@@ -126,4 +126,15 @@ class GeneratorTest {
                     GenerationConfig.sampling(8, 0.8, 0.95, 1)).tokens()).containsExactly(g.tokens());
         }
     }
+
+    @Test
+    void plainPromptFromADirectoryIsDeterministicWhenGreedy() {
+        TinyModels.write(Architecture.LLAMA, dir, TinySizes.defaults(), 8);
+        Generation a = Generator.generate(dir, "Once upon", GenerationConfig.greedy(5), EngineOptions.cpu());
+        Generation b = Generator.generate(dir, "Once upon", GenerationConfig.greedy(5), EngineOptions.cpu());
+        assertThat(a.tokens()).containsExactly(b.tokens());
+        assertThat(a.tokens().length).isBetween(1, 5);
+        assertThat(a.finishReason()).isEqualTo(a.tokens().length == 5 && a.tokens()[4] != 257
+                ? FinishReason.LENGTH : FinishReason.EOS);
+    }
 }

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "amalgam", mixinStandardHelpOptions = true, version = "amalgam 0.1.0",
         description = "Make new LLMs out of existing ones: merging, pruning and fusion.",
-        subcommands = {UpCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {UpCommand.class, ServeCommand.class, MergeCommand.class, TinyModelCommand.class, EvalCommand.class,
+                GenerateCommand.class, CommandLine.HelpCommand.class})
 public class Amalgam implements Runnable {
 
     @CommandLine.Spec
@@ -21,9 +22,18 @@ public class Amalgam implements Runnable {
     }
 
     public static void main(String[] args) {
+        // local commands print results on stdout: keep library logging (DJL, ...) to warnings on stderr;
+        // 'up' and 'serve' hand logging to Spring Boot, which configures it afresh
+        quietLogging();
         int code = commandLine().execute(args);
         if (code != 0 || !UpCommand.isRunningPlatform()) {
             System.exit(code);
+        }
+    }
+
+    private static void quietLogging() {
+        if (org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+            root.setLevel(ch.qos.logback.classic.Level.WARN);
         }
     }
 

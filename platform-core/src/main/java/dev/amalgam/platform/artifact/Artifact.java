@@ -16,4 +16,22 @@ public record Artifact(UUID id, UUID tenantId, ArtifactKind kind, String name, S
     public boolean isReady() {
         return "READY".equals(status);
     }
+
+    /** The artifact's directory in the store. */
+    public java.nio.file.Path dir() {
+        return java.nio.file.Path.of(storagePath);
+    }
+
+    /** The file of a one-file artifact (a dataset, a report); fails when there are several or none. */
+    public java.nio.file.Path singleFile() {
+        try (var files = java.nio.file.Files.walk(dir())) {
+            var all = files.filter(java.nio.file.Files::isRegularFile).toList();
+            if (all.size() != 1) {
+                throw new IllegalStateException("Artifact '" + name + "' holds " + all.size() + " files, expected exactly one");
+            }
+            return all.get(0);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }

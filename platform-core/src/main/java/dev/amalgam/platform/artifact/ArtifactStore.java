@@ -98,6 +98,11 @@ public class ArtifactStore {
         }
     }
 
+    /** The persistent working directory of a job (see JobContext.workDir). */
+    public Path workDir(UUID jobId) {
+        return properties.dataDir().resolve("work").resolve(jobId.toString());
+    }
+
     /** Removes the files of an artifact already marked DELETED. */
     public void deleteFiles(Artifact artifact) {
         deleteQuietly(Path.of(artifact.storagePath()));

@@ -98,6 +98,18 @@ public class JobContext {
         }
     }
 
+    /**
+     * A directory of this job that survives a worker's death (training checkpoints, search state too big
+     * for the job row); a later attempt finds it as the earlier one left it. Removed when the job ends.
+     */
+    public Path workDir() {
+        try {
+            return java.nio.file.Files.createDirectories(store.workDir(job.id()));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** A private directory for outputs; removed automatically if the job does not publish it. */
     public Path newStagingDir() {
         Path dir = store.newStagingDir();

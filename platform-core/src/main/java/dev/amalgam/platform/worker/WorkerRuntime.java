@@ -167,6 +167,8 @@ public class WorkerRuntime implements SmartLifecycle {
             return;
         }
         if (jobs.finish(job.id(), owner, outcome, result, error)) {
+            // the job is over for good: its resumable working state is no longer needed
+            dev.amalgam.platform.artifact.ArtifactStore.deleteQuietly(store.workDir(job.id()));
             Map<String, Object> payload = new LinkedHashMap<>();
             payload.put("status", outcome.name());
             if (error != null) {
@@ -193,6 +195,7 @@ public class WorkerRuntime implements SmartLifecycle {
     private void reap() {
         try {
             for (Job j : jobs.reapExpired()) {
+                dev.amalgam.platform.artifact.ArtifactStore.deleteQuietly(store.workDir(j.id()));
                 Map<String, Object> payload = new LinkedHashMap<>();
                 payload.put("status", j.status().name());
                 if (j.error() != null) {

@@ -1,0 +1,257 @@
+package dev.amalgam.pruning;
+
+import dev.amalgam.modelengine.LlamaConfig;
+import dev.amalgam.modelengine.ModelHead;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * A pruning job: which method, how much to remove, and the calibration settings. One format for the HTTP API, the
+ * stored job and the CLI (camelCase JSON):
+ * <pre>{@code
+ * {"method": "blockpruner", "blocks": 12, "candidates": "mix",
+ *  "samples": 256, "seqLen": 2048, "seed": 42, "batchSize": 8, "output": "masked", "cacheBudgetMb": 8192}
+ * }</pre>
+ * Exactly one of {@code blocks} (removed blocks; even for layer-level methods, which remove blocks / 2 layers) and
+ * {@code targetRatio} (stop once the pruning ratio reaches it) is given. The record may hold invalid values;
+ * {@link #validate()} lists every problem.
+ *
+ * @param method pruning method
+ * @param blocks number of blocks to remove, or null
+ * @param targetRatio pruning ratio to reach (0, 1), or null
+ * @param candidates block types a block-level method may remove ({@code mix} for layer-level methods)
+ * @param samples calibration rows sampled from the dataset
+ * @param seqLen calibration sequence length in tokens
+ * @param seed seed of the row sampling
+ * @param batchSize sequences per forward
+ * @param output checkpoint form
+ * @param cacheBudgetMb memory for cached activations of the search; 0 runs the plain search
+ */
+public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, Candidates candidates, int samples,
+        int seqLen, long seed, int batchSize, OutputForm output, int cacheBudgetMb) {
+
+    /** Reference defaults (ALGORITHMS.md section 2; batch size and seed of the reference code). */
+    public static final int DEFAULT_SAMPLES = 256;
+    public static final int DEFAULT_SEQ_LEN = 2048;
+    public static final long DEFAULT_SEED = 42;
+    public static final int DEFAULT_BATCH_SIZE = 8;
+    public static final int DEFAULT_CACHE_BUDGET_MB = 8192;
+
+    /** Field names of the JSON form. */
+    public static final List<String> FIELDS = List.of("method", "blocks", "targetRatio", "candidates", "samples",
+            "seqLen", "seed", "batchSize", "output", "cacheBudgetMb");
+
+    /** BlockPruner removing {@code blocks} blocks, everything else at its default. */
+    public static PruneSpec blockPruner(int blocks) {
+        return new PruneSpec(PruneMethod.BLOCKPRUNER, blocks, null, Candidates.MIX, DEFAULT_SAMPLES, DEFAULT_SEQ_LEN,
+                DEFAULT_SEED, DEFAULT_BATCH_SIZE, OutputForm.MASKED, DEFAULT_CACHE_BUDGET_MB);
+    }
+
+    public PruneSpec withMethod(PruneMethod m) {
+        return new PruneSpec(m, blocks, targetRatio, candidates, samples, seqLen, seed, batchSize, output, cacheBudgetMb);
+    }
+
+    public PruneSpec withBlocks(Integer k) {
+        return new PruneSpec(method, k, null, candidates, samples, seqLen, seed, batchSize, output, cacheBudgetMb);
+    }
+
+    public PruneSpec withTargetRatio(Double r) {
+        return new PruneSpec(method, null, r, candidates, samples, seqLen, seed, batchSize, output, cacheBudgetMb);
+    }
+
+    public PruneSpec withCandidates(Candidates c) {
+        return new PruneSpec(method, blocks, targetRatio, c, samples, seqLen, seed, batchSize, output, cacheBudgetMb);
+    }
+
+    public PruneSpec withCalibration(int samples, int seqLen, long seed, int batchSize) {
+        return new PruneSpec(method, blocks, targetRatio, candidates, samples, seqLen, seed, batchSize, output,
+                cacheBudgetMb);
+    }
+
+    public PruneSpec withOutput(OutputForm form) {
+        return new PruneSpec(method, blocks, targetRatio, candidates, samples, seqLen, seed, batchSize, form, cacheBudgetMb);
+    }
+
+    public PruneSpec withCacheBudgetMb(int mb) {
+        return new PruneSpec(method, blocks, targetRatio, candidates, samples, seqLen, seed, batchSize, output, mb);
+    }
+
+    /** Every problem of the spec on its own (empty when valid). */
+    public List<String> validate() {
+        List<String> problems = new ArrayList<>();
+        if (method == null) {
+            problems.add("method: required, one of " + PruneMethod.known());
+        }
+        if ((blocks == null) == (targetRatio == null)) {
+            problems.add("blocks/targetRatio: give exactly one of 'blocks' (number of blocks to remove) or "
+                    + "'targetRatio' (pruning ratio to reach)");
+        }
+        if (blocks != null && blocks < 1) {
+            problems.add("blocks: must be >= 1, got " + blocks);
+        }
+        if (blocks != null && method != null && method.layerLevel() && blocks % 2 != 0) {
+            problems.add("blocks: " + method.specName() + " removes whole layers (2 blocks each), so blocks must be "
+                    + "even, got " + blocks);
+        }
+        if (targetRatio != null && !(targetRatio > 0 && targetRatio < 1)) {
+            problems.add("targetRatio: must be in (0, 1), got " + targetRatio);
+        }
+        if (candidates == null) {
+            problems.add("candidates: required, one of mix, attention, mlp");
+        } else if (method != null && method.layerLevel() && candidates != Candidates.MIX) {
+            problems.add("candidates: " + method.specName() + " removes whole layers; only 'mix' applies");
+        }
+        if (samples < 1) {
+            problems.add("samples: must be >= 1, got " + samples);
+        }
+        if (seqLen < 2) {
+            problems.add("seqLen: must be >= 2, got " + seqLen);
+        }
+        if (batchSize < 1) {
+            problems.add("batchSize: must be >= 1, got " + batchSize);
+        }
+        if (output == null) {
+            problems.add("output: required, one of masked, compact");
+        }
+        if (cacheBudgetMb < 0) {
+            problems.add("cacheBudgetMb: must be >= 0 (0 = plain search), got " + cacheBudgetMb);
+        }
+        return problems;
+    }
+
+    /** Problems of the spec applied to a model with {@code config} (includes {@link #validate()}). */
+    public List<String> validateFor(LlamaConfig config) {
+        List<String> problems = validate();
+        if (config.head() != ModelHead.CAUSAL_LM) {
+            problems.add("model: pruning needs a causal language model, got a sequence-classification model");
+            return problems;
+        }
+        if (!problems.isEmpty()) {
+            return problems;
+        }
+        int available = maxRemovableBlocks(config.numHiddenLayers());
+        if (blocks != null && blocks > available) {
+            problems.add("blocks: the model has " + config.numHiddenLayers() + " layers; " + method.specName()
+                    + " with candidates '" + candidates.specName() + "' can remove at most " + available
+                    + " blocks (at least one block must remain)");
+        }
+        if (targetRatio != null) {
+            ParameterCounts counts = ParameterCounts.of(config);
+            double reachable = maxRatio(counts);
+            if (targetRatio > reachable) {
+                problems.add(String.format(java.util.Locale.ROOT,
+                        "targetRatio: %s with candidates '%s' can reach at most %.4f on this model, asked %.4f",
+                        method.specName(), candidates.specName(), reachable, targetRatio));
+            }
+        }
+        if (seqLen > config.maxPositionEmbeddings()) {
+            problems.add("seqLen: " + seqLen + " exceeds the model's max_position_embeddings "
+                    + config.maxPositionEmbeddings());
+        }
+        return problems;
+    }
+
+    /** Most blocks removable while one block (one layer for layer-level methods) remains. */
+    int maxRemovableBlocks(int layers) {
+        if (method.layerLevel()) {
+            return 2 * (layers - 1);
+        }
+        return candidates == Candidates.MIX ? 2 * layers - 1 : layers;
+    }
+
+    private double maxRatio(ParameterCounts c) {
+        long keep = Math.min(c.attentionBlock(), c.mlpBlock());
+        long removable;
+        if (method.layerLevel()) {
+            removable = (c.numLayers() - 1L) * (c.attentionBlock() + c.mlpBlock());
+        } else if (candidates == Candidates.MIX) {
+            removable = c.numLayers() * (c.attentionBlock() + c.mlpBlock()) - keep;
+        } else {
+            removable = c.numLayers() * (candidates == Candidates.ATTENTION ? c.attentionBlock() : c.mlpBlock());
+        }
+        return (double) removable / c.total();
+    }
+
+    /** The JSON form (camelCase, enum values by spec name, absent optionals omitted). */
+    public ObjectNode toJson() {
+        ObjectNode n = JsonMapper.builder().build().createObjectNode();
+        n.put("method", method == null ? null : method.specName());
+        if (blocks != null) {
+            n.put("blocks", blocks);
+        }
+        if (targetRatio != null) {
+            n.put("targetRatio", targetRatio);
+        }
+        n.put("candidates", candidates == null ? null : candidates.specName());
+        n.put("samples", samples);
+        n.put("seqLen", seqLen);
+        n.put("seed", seed);
+        n.put("batchSize", batchSize);
+        n.put("output", output == null ? null : output.specName());
+        n.put("cacheBudgetMb", cacheBudgetMb);
+        return n;
+    }
+
+    /**
+     * Parses the JSON form, adding every problem (wrong types, unknown values, unknown fields, and then
+     * {@link #validate()}) to {@code problems}. Missing optional fields take their defaults.
+     *
+     * @param extraFields fields the caller handles itself (e.g. the service's {@code model}, {@code data}); not
+     *     reported as unknown
+     * @return the spec (fields that could not be read left null or at their default)
+     */
+    public static PruneSpec fromJson(JsonNode json, Set<String> extraFields, List<String> problems) {
+        if (json == null || !json.isObject()) {
+            problems.add("spec: must be a JSON object");
+            return null;
+        }
+        SpecReader r = new SpecReader(json, problems);
+        String methodName = r.string("method", PruneMethod.BLOCKPRUNER.specName());
+        PruneMethod method = methodName == null ? null : PruneMethod.fromSpecName(methodName);
+        if (methodName != null && method == null) {
+            problems.add("method: unknown '" + methodName + "', expected one of " + PruneMethod.known());
+        }
+        Integer blocks = r.optionalInt("blocks");
+        Double ratio = r.optionalDouble("targetRatio");
+        String candName = r.string("candidates", Candidates.MIX.specName());
+        Candidates candidates = candName == null ? null : Candidates.fromSpecName(candName);
+        if (candName != null && candidates == null) {
+            problems.add("candidates: unknown '" + candName + "', expected mix, attention or mlp");
+        }
+        int samples = r.intOr("samples", DEFAULT_SAMPLES);
+        int seqLen = r.intOr("seqLen", DEFAULT_SEQ_LEN);
+        long seed = r.longOr("seed", DEFAULT_SEED);
+        int batch = r.intOr("batchSize", DEFAULT_BATCH_SIZE);
+        String outName = r.string("output", OutputForm.MASKED.specName());
+        OutputForm output = outName == null ? null : OutputForm.fromSpecName(outName);
+        if (outName != null && output == null) {
+            problems.add("output: unknown '" + outName + "', expected masked or compact");
+        }
+        int cache = r.intOr("cacheBudgetMb", DEFAULT_CACHE_BUDGET_MB);
+        for (var it = json.propertyNames().iterator(); it.hasNext(); ) {
+            String field = it.next();
+            if (!FIELDS.contains(field) && !extraFields.contains(field)) {
+                problems.add(field + ": unknown field (known: " + String.join(", ", FIELDS) + ")");
+            }
+        }
+        PruneSpec spec = new PruneSpec(method, blocks, ratio, candidates, samples, seqLen, seed, batch, output, cache);
+        if (!r.typeErrors()) {
+            problems.addAll(spec.validate());
+        }
+        return spec;
+    }
+
+    /** Parses and validates, or throws {@link InvalidPruneSpecException} listing every problem. */
+    public static PruneSpec parse(JsonNode json) {
+        List<String> problems = new ArrayList<>();
+        PruneSpec spec = fromJson(json, Set.of(), problems);
+        if (!problems.isEmpty()) {
+            throw new InvalidPruneSpecException(problems);
+        }
+        return spec;
+    }
+}

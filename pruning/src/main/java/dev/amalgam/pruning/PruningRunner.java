@@ -1,0 +1,248 @@
+package dev.amalgam.pruning;
+
+import dev.amalgam.modelengine.BlockMask;
+import dev.amalgam.modelengine.CheckpointLoader;
+import dev.amalgam.modelengine.DjlRuntime;
+import dev.amalgam.modelengine.EngineOptions;
+import dev.amalgam.modelengine.LlamaConfig;
+import dev.amalgam.modelengine.LlamaModel;
+import dev.amalgam.modelengine.eval.Perplexity;
+import dev.amalgam.modelengine.eval.PerplexityResult;
+import dev.amalgam.modelengine.eval.TokenChunks;
+import dev.amalgam.modelengine.text.TextTokenizer;
+import dev.amalgam.modelio.HfModelDir;
+import dev.amalgam.modelio.Json;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Runs a {@link PruneSpec} on a model directory: calibration data, the method's search (resumable), the pruned
+ * checkpoint and the report. The job handler and the CLI call this.
+ *
+ * <pre>{@code
+ * PruningResult r = PruningRunner.run(PruneSpec.blockPruner(12), modelDir, calibration, null, outDir, null,
+ *         PruningListener.NONE);
+ * // outDir/model/ = pruned Hugging Face checkpoint, outDir/report.json = the report
+ * }</pre>
+ */
+public final class PruningRunner {
+
+    /** Sub-directory of {@code outDir} holding the pruned model. */
+    public static final String MODEL_DIR = "model";
+    /** File in {@code outDir} holding the report. */
+    public static final String REPORT_FILE = "report.json";
+
+    private PruningRunner() {
+    }
+
+    /** As {@link #run(PruneSpec, Path, Path, Path, Path, PruningState, PruningListener, EngineOptions)} on the
+     * default device: the first GPU in FP16 when PyTorch sees one, else the CPU in FP32. */
+    public static PruningResult run(PruneSpec spec, Path modelDir, Path calibrationJsonl, Path evalJsonlOrNull,
+            Path outDir, PruningState resumeFromOrNull, PruningListener listener) {
+        EngineOptions options = DjlRuntime.gpuCount() > 0 ? EngineOptions.gpuFp16(0) : EngineOptions.cpu();
+        return run(spec, modelDir, calibrationJsonl, evalJsonlOrNull, outDir, resumeFromOrNull, listener, options);
+    }
+
+    /**
+     * @param resumeFromOrNull a checkpoint from {@link PruningProgress#state()} of an earlier run of the same job
+     * @throws InvalidPruneSpecException when the spec or its fit to the model is invalid
+     * @throws PruningCancelledException when the listener cancels (its state resumes the run)
+     */
+    public static PruningResult run(PruneSpec spec, Path modelDir, Path calibrationJsonl, Path evalJsonlOrNull,
+            Path outDir, PruningState resumeFromOrNull, PruningListener listener, EngineOptions options) {
+        List<String> problems = spec.validate();
+        if (!problems.isEmpty()) {
+            throw new InvalidPruneSpecException(problems);
+        }
+        try (HfModelDir hf = HfModelDir.open(modelDir);
+                LazyTokenizer tokenizer = new LazyTokenizer(modelDir)) {
+            LlamaConfig config = LlamaConfig.fromJson(hf.config());
+            problems = spec.validateFor(config);
+            if (!problems.isEmpty()) {
+                throw new InvalidPruneSpecException(problems);
+            }
+            TokenChunks calibration = CalibrationData.load(calibrationJsonl, tokenizer, spec.samples(), spec.seqLen(),
+                    spec.seed());
+            String fingerprint = fingerprint(spec, hf, calibration);
+            PruningState state = resumeState(spec, fingerprint, resumeFromOrNull);
+            ParameterCounts counts = ParameterCounts.of(config);
+            try (LlamaModel model = CheckpointLoader.load(hf, options)) {
+                return prune(spec, hf, model, counts, calibration, evalJsonlOrNull, tokenizer, outDir, state,
+                        listener, options);
+            }
+        }
+    }
+
+    private static PruningResult prune(PruneSpec spec, HfModelDir hf, LlamaModel model, ParameterCounts counts,
+            TokenChunks calibration, Path evalJsonl, LazyTokenizer tokenizer, Path outDir, PruningState state,
+            PruningListener listener, EngineOptions options) {
+        int layers = model.config().numHiddenLayers();
+        int resumedSteps = state.steps().size();
+        SearchRun run = new SearchRun(spec, counts, listener, state);
+        int stride;
+        double densePpl;
+        List<List<Block>> candidates = spec.method().layerLevel() ? GreedySearch.layerCandidates(layers)
+                : GreedySearch.blockCandidates(layers, spec.candidates());
+        long start = System.nanoTime();
+        long forwards;
+        try (BlockRunner runner = new BlockRunner(model, calibration, spec.batchSize())) {
+            stride = cacheStride(spec, model, calibration);
+            try (BlockScorer scorer = new BlockScorer(runner, stride)) {
+                densePpl = scorer.score(new int[0]);
+                List<Double> scores = state.scores();
+                if (scores == null) {
+                    scores = switch (spec.method()) {
+                        case BLOCKPRUNER, LAYER_GREEDY -> null;
+                        case ONESHOT_BLOCK -> OrderedRemoval.firstRoundPerplexities(run, scorer, candidates);
+                        case SHORTGPT -> boxed(LayerImportance.scores(runner, LayerImportance.Kind.BLOCK_INFLUENCE));
+                        case RELATIVE_MAGNITUDE -> boxed(LayerImportance.scores(runner,
+                                LayerImportance.Kind.RELATIVE_MAGNITUDE));
+                    };
+                }
+                run = new SearchRun(spec, counts, listener, new PruningState(state.version(), state.method(),
+                        state.fingerprint(), scores, state.steps()));
+                java.util.BitSet done = new java.util.BitSet();
+                run.removed().forEach(b -> done.set(b.position()));
+                scorer.removeAll(done);
+                if (scores == null) {
+                    GreedySearch.run(run, scorer, candidates);
+                } else {
+                    OrderedRemoval.run(run, scorer, candidates, scores);
+                }
+                forwards = runner.blockForwards();
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        PruningState finalState = run.state();
+        List<Block> removed = new ArrayList<>(finalState.removedBlocks());
+        removed.sort(Block.FORWARD_ORDER);
+        List<PruneStep> steps = finalState.steps();
+        double prunedPpl = steps.isEmpty() ? densePpl : steps.get(steps.size() - 1).perplexity();
+
+        Double evalBefore = null;
+        Double evalAfter = null;
+        Long evalTokens = null;
+        if (evalJsonl != null) {
+            TokenChunks eval = CalibrationData.load(evalJsonl, tokenizer, Integer.MAX_VALUE, spec.seqLen(), 0);
+            PerplexityResult before = Perplexity.evaluate(model, eval, BlockMask.none(), spec.batchSize());
+            PerplexityResult after = Perplexity.evaluate(model, eval, Block.mask(removed), spec.batchSize());
+            evalBefore = before.perplexity();
+            evalAfter = after.perplexity();
+            evalTokens = before.tokens();
+        }
+        Path modelOut = outDir.resolve(MODEL_DIR);
+        int[] layerMap = PrunedCheckpoint.write(hf, removed, spec.output(), spec.method().specName(), modelOut);
+        Path report = outDir.resolve(REPORT_FILE);
+        PruningResult result = new PruningResult(spec.method(), steps, removed, densePpl, prunedPpl, evalBefore,
+                evalAfter, counts.total(), counts.remaining(removed), counts.ratio(removed), modelOut, report,
+                forwards, seconds, finalState);
+        PruningReport.write(report, spec, result, new PruningReport.SearchInfo(stride, resumedSteps,
+                options.device() + "/" + options.computeType()), layerMap, calibration.chunks().size(),
+                calibration.predictedTokens(), evalTokens, finalState.scores(),
+                finalState.scores() == null ? null : candidates);
+        return result;
+    }
+
+    /**
+     * Positions between cached hidden states so that the cache fits {@code cacheBudgetMb}: 1 caches every block's
+     * input; 0 (budget 0, or not even two states fit) runs the plain search.
+     */
+    static int cacheStride(PruneSpec spec, LlamaModel model, TokenChunks calibration) {
+        long tokens = 0;
+        for (int[] c : calibration.chunks()) {
+            tokens += c.length;
+        }
+        int bytes = model.options().computeType() == ai.djl.ndarray.types.DataType.FLOAT16 ? 2 : 4;
+        long perState = tokens * model.config().hiddenSize() * bytes;
+        long budget = (long) spec.cacheBudgetMb() << 20;
+        int positions = 2 * model.config().numHiddenLayers();
+        for (int stride = 1; stride <= positions; stride++) {
+            long stored = positions / stride + 2; // multiples of the stride, plus the final state
+            if (stored * perState <= budget) {
+                return stride;
+            }
+        }
+        return 0;
+    }
+
+    private static PruningState resumeState(PruneSpec spec, String fingerprint, PruningState resume) {
+        if (resume == null) {
+            return new PruningState(PruningState.VERSION, spec.method().specName(), fingerprint, null, List.of());
+        }
+        if (resume.version() != PruningState.VERSION || !spec.method().specName().equals(resume.method())) {
+            throw new IllegalArgumentException("cannot resume: the checkpoint is from method '" + resume.method()
+                    + "' (format " + resume.version() + "), the spec asks for '" + spec.method().specName() + "'");
+        }
+        if (!fingerprint.equals(resume.fingerprint())) {
+            throw new IllegalArgumentException("cannot resume: the checkpoint was made with another model, "
+                    + "calibration set or calibration settings");
+        }
+        return resume;
+    }
+
+    /** SHA-256 of everything that decides the search's choices. */
+    static String fingerprint(PruneSpec spec, HfModelDir hf, TokenChunks calibration) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            String settings = spec.method().specName() + "|" + spec.candidates().specName() + "|" + spec.samples()
+                    + "|" + spec.seqLen() + "|" + spec.seed() + "|" + spec.batchSize() + "|"
+                    + Json.toCompactString(hf.config());
+            sha.update(settings.getBytes(StandardCharsets.UTF_8));
+            for (int[] chunk : calibration.chunks()) {
+                for (int id : chunk) {
+                    sha.update((byte) id);
+                    sha.update((byte) (id >>> 8));
+                    sha.update((byte) (id >>> 16));
+                    sha.update((byte) (id >>> 24));
+                }
+            }
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static List<Double> boxed(double[] v) {
+        List<Double> out = new ArrayList<>();
+        for (double d : v) {
+            out.add(d);
+        }
+        return out;
+    }
+
+    /** Opens the model's tokenizer on first use (input_ids datasets never need one). */
+    private static final class LazyTokenizer implements Supplier<TextTokenizer>, AutoCloseable {
+        private final Path modelDir;
+        private TextTokenizer tokenizer;
+
+        LazyTokenizer(Path modelDir) {
+            this.modelDir = modelDir;
+        }
+
+        @Override
+        public TextTokenizer get() {
+            if (tokenizer == null) {
+                if (!Files.exists(modelDir.resolve("tokenizer.json"))) {
+                    throw new IllegalArgumentException(modelDir + " has no tokenizer.json to tokenise \"text\" rows; "
+                            + "give \"input_ids\" rows instead");
+                }
+                tokenizer = TextTokenizer.load(modelDir);
+            }
+            return tokenizer;
+        }
+
+        @Override
+        public void close() {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.amalgam.pruning;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.amalgam.modelengine.Architecture;
+import dev.amalgam.modelengine.BlockMask;
+import dev.amalgam.modelengine.CheckpointLoader;
+import dev.amalgam.modelengine.EngineOptions;
+import dev.amalgam.modelengine.LlamaModel;
+import dev.amalgam.modelengine.eval.Perplexity;
+import dev.amalgam.modelengine.eval.TokenChunks;
+import dev.amalgam.modelio.DType;
+import java.nio.file.Path;
+import java.util.BitSet;
+import java.util.List;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The block-at-a-time forward agrees with the engine's masked forward, for every architecture switch. */
+class BlockRunnerTest {
+
+    @TempDir
+    Path tmp;
+
+    @ParameterizedTest
+    @EnumSource(Architecture.class)
+    void perplexityEqualsEngineMaskedForward(Architecture arch) {
+        Path dir = Tiny.model(arch, tmp.resolve("m"), 3, DType.BF16, 5);
+        TokenChunks data = CalibrationData.load(Tiny.idsJsonl(tmp.resolve("d.jsonl"), 6, 40, 1), () -> null, 100, 24,
+                0);
+        List<Block> removed = List.of(Block.attention(1), Block.mlp(1), Block.mlp(2));
+        try (LlamaModel model = CheckpointLoader.load(dir, EngineOptions.cpu());
+                BlockRunner runner = new BlockRunner(model, data, 3);
+                BlockScorer plain = new BlockScorer(runner, 0)) {
+            double engineDense = Perplexity.evaluate(model, data, BlockMask.none(), 2).perplexity();
+            double engineMasked = Perplexity.evaluate(model, data, Block.mask(removed), 2).perplexity();
+            assertThat(plain.score(new int[0])).isCloseTo(engineDense, within(engineDense * 1e-5));
+            int[] positions = removed.stream().mapToInt(Block::position).toArray();
+            assertThat(plain.score(positions)).isCloseTo(engineMasked, within(engineMasked * 1e-5));
+            assertThat(engineMasked).isNotCloseTo(engineDense, within(engineDense * 1e-3)); // the mask matters
+            // Cached scorers (every position, every third) give bit-identical perplexities to the plain one.
+            int[] first = {Block.attention(1).position()};
+            int[] second = {Block.mlp(2).position()};
+            for (int stride : new int[] {1, 3}) {
+                try (BlockScorer cached = new BlockScorer(runner, stride);
+                        BlockScorer fresh = new BlockScorer(runner, 0)) {
+                    BitSet set = new BitSet();
+                    set.set(first[0]);
+                    cached.removeAll(set);
+                    fresh.removeAll(set);
+                    assertThat(cached.score(second)).isEqualTo(fresh.score(second));
+                    cached.remove(second);
+                    fresh.remove(second);
+                    assertThat(cached.score(new int[0])).isEqualTo(fresh.score(new int[0]));
+                    assertThat(cached.score(new int[] {0})).isEqualTo(fresh.score(new int[] {0}));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,304 @@
+package dev.amalgam.fusion;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.amalgam.fusion.data.ChatTokenizer;
+import dev.amalgam.fusion.data.PreferenceJsonl;
+import dev.amalgam.fusion.data.PreferenceRecord;
+import dev.amalgam.fusion.data.Split;
+import dev.amalgam.fusion.data.TokenizedPreference;
+import dev.amalgam.fusion.loss.AlphaSchedule;
+import dev.amalgam.fusion.sft.PackedSft;
+import dev.amalgam.fusion.train.AdamW;
+import dev.amalgam.fusion.train.BatchPlan;
+import dev.amalgam.fusion.train.CheckpointStore;
+import dev.amalgam.fusion.train.CosineSchedule;
+import dev.amalgam.fusion.train.FullFineTune;
+import dev.amalgam.fusion.train.LoraModel;
+import dev.amalgam.fusion.train.LossScaler;
+import dev.amalgam.fusion.train.StepStats;
+import dev.amalgam.fusion.train.TrainableModel;
+import dev.amalgam.fusion.train.Trainer;
+import dev.amalgam.fusion.wrpo.PreferenceEvaluation;
+import dev.amalgam.fusion.wrpo.PreferenceMetrics;
+import dev.amalgam.fusion.wrpo.PreferenceObjective;
+import dev.amalgam.fusion.wrpo.ReferenceLogps;
+import dev.amalgam.modelengine.CheckpointLoader;
+import dev.amalgam.modelengine.DjlRuntime;
+import dev.amalgam.modelengine.EngineOptions;
+import dev.amalgam.modelengine.LlamaModel;
+import dev.amalgam.modelengine.text.TextTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Runs a fusion job end to end: reads the records, tokenises them with the target's chat template, runs the stages
+ * of the spec (target SFT on the best source responses, then the preference stage with the chosen loss against
+ * cached reference log-probs), checkpoints every {@code checkpointEvery} steps into {@code workDir}, and saves the
+ * trained target as a Hugging Face checkpoint plus {@code fusion_report.json} in {@code outDir}.
+ *
+ * <p>A call with a {@code workDir} that holds checkpoints of an earlier attempt resumes from the newest one; on the
+ * CPU (same seed, same data) the result equals an uninterrupted run's.
+ *
+ * <pre>{@code
+ * FusionResult r = FusionRunner.run(spec, targetDir, Path.of("wrpo.jsonl"), null, workDir, outDir, listener);
+ * }</pre>
+ */
+public final class FusionRunner {
+
+    private final FusionSpec spec;
+    private final FusionListener listener;
+    private final Path workDir;
+    private final CheckpointStore store;
+    private final FusionReport report;
+    private long stepsBefore;
+    private long stepsOverall;
+
+    private FusionRunner(FusionSpec spec, FusionListener listener, Path workDir) {
+        this.spec = spec;
+        this.listener = listener;
+        this.workDir = workDir;
+        this.store = new CheckpointStore(workDir);
+        this.report = new FusionReport(workDir.resolve("metrics.jsonl"));
+    }
+
+    /**
+     * @param spec the job (validated here; an invalid one throws {@link InvalidFusionSpecException})
+     * @param targetModelDir the target LLM (Hugging Face directory with a chat template)
+     * @param preferenceJsonl records ({@code split: "sft"} lines feed the SFT stage; without any, SFT uses the
+     *     source-best responses of the preference records)
+     * @param evalJsonlOrNull held-out preference records for {@code eval_} metrics, or null
+     * @param workDir persistent across attempts: checkpoints, reference log-probs, metrics log
+     * @param outDir receives the trained checkpoint and the report
+     */
+    public static FusionResult run(FusionSpec spec, Path targetModelDir, Path preferenceJsonl, Path evalJsonlOrNull,
+            Path workDir, Path outDir, FusionListener listener) {
+        List<String> problems = spec.validate();
+        if (!problems.isEmpty()) {
+            throw new InvalidFusionSpecException(problems);
+        }
+        try {
+            Files.createDirectories(workDir);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create " + workDir, e);
+        }
+        return new FusionRunner(spec, listener, workDir).execute(targetModelDir, preferenceJsonl, evalJsonlOrNull,
+                outDir);
+    }
+
+    /** {@code auto}: FP16 on GPU 0 when PyTorch sees one, else FP32 on the CPU. */
+    static EngineOptions engineOptions(String device) {
+        if (device.equals("auto")) {
+            return DjlRuntime.gpuCount() > 0 ? EngineOptions.gpuFp16(0) : EngineOptions.cpu();
+        }
+        return EngineOptions.parse(device);
+    }
+
+    private FusionResult execute(Path targetDir, Path dataFile, Path evalFile, Path outDir) {
+        long started = System.nanoTime();
+        List<PreferenceRecord> all = PreferenceJsonl.readAll(dataFile);
+        List<PreferenceRecord> preference = all.stream().filter(r -> r.split() == Split.PREFERENCE).toList();
+        List<PreferenceRecord> sft = all.stream().filter(r -> r.split() == Split.SFT).toList();
+        if (sft.isEmpty()) {
+            sft = preference; // no SFT split: train on the best source responses of the preference prompts
+        }
+        List<PreferenceRecord> eval = evalFile == null ? List.of()
+                : PreferenceJsonl.readAll(evalFile).stream().filter(r -> r.split() == Split.PREFERENCE).toList();
+        if (spec.runs(FusionSpec.WRPO) && preference.isEmpty()) {
+            throw new IllegalArgumentException(dataFile + " has no preference records");
+        }
+        if (spec.runs(FusionSpec.SFT) && sft.isEmpty()) {
+            throw new IllegalArgumentException(dataFile + " has no records for the SFT stage");
+        }
+        EngineOptions options = engineOptions(spec.device());
+        List<int[]> conversations = new ArrayList<>();
+        List<TokenizedPreference> train = new ArrayList<>();
+        List<TokenizedPreference> held = new ArrayList<>();
+        try (TextTokenizer tokenizer = TextTokenizer.load(targetDir)) {
+            ChatTokenizer ct = new ChatTokenizer(tokenizer, spec.maxLength(), spec.maxPromptLength());
+            if (spec.runs(FusionSpec.SFT)) {
+                for (PreferenceRecord r : sft) {
+                    conversations.add(ct.conversationIds(r.prompt(), r.sourceChosen()));
+                }
+            }
+            for (PreferenceRecord r : preference) {
+                train.add(ct.tokenize(r));
+            }
+            for (PreferenceRecord r : eval) {
+                held.add(ct.tokenize(r));
+            }
+        }
+        LlamaModel loaded = CheckpointLoader.load(targetDir, options);
+        try (TrainableModel model = spec.lora() == null ? new FullFineTune(loaded)
+                : new LoraModel(loaded, spec.lora(), spec.seed())) {
+            PackedSft packed = spec.runs(FusionSpec.SFT) ? PackedSft.pack(conversations, spec.maxLength(), spec.seed())
+                    : null;
+            List<BatchPlan> plans = new ArrayList<>();
+            for (String stage : spec.stages()) {
+                int n = stage.equals(FusionSpec.SFT) ? packed.chunks().size() : train.size();
+                int epochs = stage.equals(FusionSpec.SFT) ? spec.sftEpochs() : spec.epochs();
+                plans.add(new BatchPlan(n, spec.batchSize(), spec.gradAccum(), epochs, spec.seed()));
+            }
+            stepsOverall = plans.stream().mapToLong(BatchPlan::totalSteps).sum();
+            // Resume: parameters from the newest checkpoint; its optimizer too when its stage is unfinished.
+            Optional<Path> latest = store.latest();
+            int startStage = 0;
+            long startStep = 0;
+            if (latest.isPresent()) {
+                CheckpointStore.State s = CheckpointStore.readState(latest.get());
+                CheckpointStore.restoreParameters(latest.get(), model);
+                boolean stageDone = s.nextStep() >= plans.get(s.stageIndex()).totalSteps();
+                startStage = stageDone ? s.stageIndex() + 1 : s.stageIndex();
+                startStep = stageDone ? 0 : s.nextStep();
+                listener.progress(progressAt(plans, startStage, startStep), "resuming from " + latest.get().getFileName());
+            }
+            Map<String, Long> steps = new LinkedHashMap<>();
+            Map<String, Double> finalMetrics = new LinkedHashMap<>();
+            for (int i = 0; i < spec.stages().size(); i++) {
+                String stage = spec.stages().get(i);
+                steps.put(stage, plans.get(i).totalSteps());
+                if (i < startStage) {
+                    continue;
+                }
+                stepsBefore = plans.subList(0, i).stream().mapToLong(BatchPlan::totalSteps).sum();
+                Path resumeFrom = i == startStage && startStep > 0 ? latest.get() : null;
+                long first = i == startStage ? startStep : 0;
+                Map<String, Double> last = stage.equals(FusionSpec.SFT)
+                        ? runSft(model, i, plans.get(i), packed, first, resumeFrom)
+                        : runPreference(model, i, plans.get(i), train, held, first, resumeFrom);
+                last.forEach((k, v) -> finalMetrics.put(stage + "/" + k, v));
+            }
+            listener.progress(0.99, "saving the trained model");
+            HfCheckpointWriter.write(model, targetDir, outDir, HfCheckpointWriter.dtype(spec.outputDtype()));
+            Path reportFile = report.write(outDir, spec, steps, finalMetrics, latest.orElse(null),
+                    model.base().weights().parameterCount(), trainableCount(model), options,
+                    (System.nanoTime() - started) / 1e9);
+            listener.progress(1.0, "done");
+            return new FusionResult(outDir, reportFile, steps, finalMetrics, latest.orElse(null));
+        }
+    }
+
+    private static long trainableCount(TrainableModel model) {
+        return model.parameters().stream().mapToLong(p -> p.master().size()).sum();
+    }
+
+    private double progressAt(List<BatchPlan> plans, int stage, long step) {
+        long done = plans.subList(0, Math.min(stage, plans.size())).stream().mapToLong(BatchPlan::totalSteps).sum()
+                + step;
+        return 0.98 * done / Math.max(1, stepsOverall);
+    }
+
+    private Trainer newTrainer(TrainableModel model, NDManager optimizerManager, double lr, long totalSteps) {
+        LossScaler scaler = model.base().options().computeType() == DataType.FLOAT16 ? LossScaler.dynamic()
+                : LossScaler.none();
+        return new Trainer(model, new AdamW(optimizerManager, 0.9, 0.999, 1e-8, spec.weightDecay()),
+                CosineSchedule.withWarmupRatio(lr, totalSteps, spec.warmupRatio()), spec.maxGradNorm(), scaler);
+    }
+
+    private Map<String, Double> runSft(TrainableModel model, int stageIndex, BatchPlan plan, PackedSft sft,
+            long firstStep, Path resumeFrom) {
+        Map<String, Double> last = new LinkedHashMap<>();
+        try (NDManager optimizerManager = model.base().manager().newSubManager()) {
+            Trainer trainer = newTrainer(model, optimizerManager, spec.sftLr(), plan.totalSteps());
+            if (resumeFrom != null) {
+                CheckpointStore.restoreOptimizer(resumeFrom, trainer);
+            }
+            for (long step = firstStep; step < plan.totalSteps(); step++) {
+                checkCancelled();
+                List<int[]> micro = plan.step(step);
+                sft.prepare(micro);
+                StepStats stats = trainer.step(step, micro, sft);
+                last = new LinkedHashMap<>();
+                last.put("loss", sft.meanLoss());
+                last.put("learning_rate", stats.learningRate());
+                last.put("grad_norm", stats.gradNorm());
+                last.put("epoch", plan.epochAfter(step));
+                afterStep(FusionSpec.SFT, stageIndex, plan, step, last, model, trainer);
+            }
+        }
+        return last;
+    }
+
+    private Map<String, Double> runPreference(TrainableModel model, int stageIndex, BatchPlan plan,
+            List<TokenizedPreference> train, List<TokenizedPreference> held, long firstStep, Path resumeFrom) {
+        ReferenceLogps refTrain = null;
+        ReferenceLogps refEval = null;
+        if (spec.loss().needsReference()) {
+            refTrain = reference(model, train, workDir.resolve("reference-logps-train.json"), firstStep);
+            refEval = held.isEmpty() ? null
+                    : reference(model, held, workDir.resolve("reference-logps-eval.json"), firstStep);
+        }
+        AlphaSchedule alpha = spec.alphaSchedule().equals("fixed") ? AlphaSchedule.fixed(spec.alphaEnd())
+                : AlphaSchedule.linear(spec.alphaEnd(), plan.totalSteps());
+        PreferenceMetrics metrics = new PreferenceMetrics();
+        PreferenceObjective objective = new PreferenceObjective(train, refTrain, spec.loss(), spec.beta(),
+                spec.simpoGamma(), spec.baselineChosen(), metrics);
+        Map<String, Double> last = new LinkedHashMap<>();
+        try (NDManager optimizerManager = model.base().manager().newSubManager()) {
+            Trainer trainer = newTrainer(model, optimizerManager, spec.lr(), plan.totalSteps());
+            if (resumeFrom != null) {
+                CheckpointStore.restoreOptimizer(resumeFrom, trainer);
+            }
+            for (long step = firstStep; step < plan.totalSteps(); step++) {
+                checkCancelled();
+                double a = alpha.alpha(step);
+                objective.prepare(a, plan.stepExamples(step));
+                metrics.reset();
+                StepStats stats = trainer.step(step, plan.step(step), objective);
+                last = new LinkedHashMap<>(metrics.means(""));
+                last.put("loss", stats.loss());
+                last.put("alpha", a);
+                last.put("learning_rate", stats.learningRate());
+                last.put("grad_norm", stats.gradNorm());
+                last.put("epoch", plan.epochAfter(step));
+                boolean end = step + 1 == plan.totalSteps();
+                if (!held.isEmpty() && (end || (spec.evalEvery() > 0 && (step + 1) % spec.evalEvery() == 0))) {
+                    last.putAll(PreferenceEvaluation.evaluate(model, held, refEval, spec.loss(), a, spec.beta(),
+                            spec.simpoGamma(), spec.baselineChosen(), spec.batchSize()));
+                }
+                afterStep(FusionSpec.WRPO, stageIndex, plan, step, last, model, trainer);
+            }
+        }
+        return last;
+    }
+
+    private ReferenceLogps reference(TrainableModel model, List<TokenizedPreference> records, Path cache,
+            long firstStep) {
+        ReferenceLogps cached = ReferenceLogps.load(cache, records);
+        if (cached != null) {
+            return cached;
+        }
+        if (firstStep > 0) {
+            throw new IllegalStateException("resuming the preference stage at step " + firstStep + " but " + cache
+                    + " (reference log-probs of the SFT model) is missing or stale");
+        }
+        listener.progress(progressAt(List.of(), 0, stepsBefore), "computing reference log-probs");
+        ReferenceLogps computed = ReferenceLogps.compute(model, records, spec.batchSize());
+        computed.save(cache);
+        return ReferenceLogps.load(cache, records); // use the stored values, exactly what a resumed run reads
+    }
+
+    private void afterStep(String stage, int stageIndex, BatchPlan plan, long step, Map<String, Double> values,
+            TrainableModel model, Trainer trainer) {
+        listener.metrics(stage, step + 1, values);
+        report.log(stage, step + 1, values);
+        long next = step + 1;
+        if (next % spec.checkpointEvery() == 0 || next == plan.totalSteps()) {
+            store.save(new CheckpointStore.State(stageIndex, stage, next, trainer.appliedUpdates(),
+                    trainer.scaler().state(), stepsBefore + next), model, trainer);
+        }
+        listener.progress(0.98 * (stepsBefore + next) / Math.max(1, stepsOverall),
+                stage + " step " + next + "/" + plan.totalSteps());
+    }
+
+    private void checkCancelled() {
+        if (listener.cancelled()) {
+            throw new FusionCancelledException("fusion cancelled; checkpoints in " + workDir + " allow a resume");
+        }
+    }
+}

@@ -1,0 +1,312 @@
+package dev.amalgam.fusion;
+
+import dev.amalgam.fusion.loss.LossType;
+import dev.amalgam.fusion.loss.PreferenceLosses.BaselineChosen;
+import dev.amalgam.fusion.train.LoraSettings;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * One fusion job: which stages run and every hyper-parameter, with the WRPO paper's values as defaults (8B target:
+ * beta 0.01, alpha_end 0.1, lr 3e-7, effective batch 128, 1 epoch, max length 2048 with the prompt cut to 1800,
+ * cosine schedule with warmup 0.1; SFT stage lr 7e-6, 1 epoch).
+ *
+ * <pre>{@code
+ * FusionSpec spec = FusionSpec.fromJson(json);        // throws InvalidFusionSpecException listing every problem
+ * FusionSpec small = FusionSpec.defaults().withLr(1e-3);
+ * }</pre>
+ *
+ * @param stages {@code sft} and/or {@code wrpo} (the preference stage; its loss is {@link #loss}), in that order
+ * @param loss preference loss: wrpo, dpo, ipo, simpo
+ * @param epochs passes over the preference records
+ * @param lr peak learning rate of the preference stage
+ * @param sftEpochs passes over the SFT records
+ * @param sftLr peak learning rate of the SFT stage
+ * @param beta KL coefficient (for simpo the reward scale)
+ * @param alphaEnd final (linear) or constant (fixed) WRPO alpha
+ * @param alphaSchedule {@code linear} (progressive adaptation) or {@code fixed} (the ablation)
+ * @param simpoGamma SimPO's target margin
+ * @param baselineChosen for dpo/ipo/simpo: compare y_wt ({@code target}) or y_ws ({@code source}) with y_l
+ * @param batchSize records per micro-batch (one padded forward)
+ * @param gradAccum micro-batches per optimizer step
+ * @param maxLength longest prompt plus response, in tokens
+ * @param maxPromptLength prompt tokens kept (from the end) when a record is too long
+ * @param warmupRatio fraction of steps of linear warmup
+ * @param weightDecay AdamW's decoupled weight decay
+ * @param maxGradNorm global gradient-norm clip (0 disables)
+ * @param seed data order and LoRA initialisation
+ * @param checkpointEvery optimizer steps between checkpoints (each stage also checkpoints at its end)
+ * @param evalEvery optimizer steps between evaluations (0: only at the end of the preference stage)
+ * @param lora null for full fine-tuning, else LoRA settings (merged into the weights on save)
+ * @param outputDtype dtype of the saved checkpoint: bf16, fp16, fp32
+ * @param device {@code auto} (GPU when present), {@code cpu}, {@code gpu}, {@code gpu:N}; GPU computes in FP16
+ */
+public record FusionSpec(List<String> stages, LossType loss, int epochs, double lr, int sftEpochs, double sftLr,
+        double beta, double alphaEnd, String alphaSchedule, double simpoGamma, BaselineChosen baselineChosen,
+        int batchSize, int gradAccum, int maxLength, int maxPromptLength, double warmupRatio, double weightDecay,
+        double maxGradNorm, long seed, int checkpointEvery, int evalEvery, LoraSettings lora, String outputDtype,
+        String device) {
+
+    /** Stage names. */
+    public static final String SFT = "sft";
+    public static final String WRPO = "wrpo";
+
+    private static final Set<String> FIELDS = Set.of("stages", "loss", "epochs", "lr", "sftEpochs", "sftLr", "beta",
+            "alphaEnd", "alphaSchedule", "simpoGamma", "baselineChosen", "batchSize", "gradAccum", "maxLength",
+            "maxPromptLength", "warmupRatio", "weightDecay", "maxGradNorm", "seed", "checkpointEvery", "evalEvery",
+            "lora", "outputDtype", "device");
+
+    public FusionSpec {
+        stages = List.copyOf(stages);
+    }
+
+    /** The reference hyper-parameters, both stages, full fine-tuning, BF16 output. */
+    public static FusionSpec defaults() {
+        return new FusionSpec(List.of(SFT, WRPO), LossType.WRPO, 1, 3e-7, 1, 7e-6, 0.01, 0.1, "linear", 0.5,
+                BaselineChosen.TARGET, 2, 64, 2048, 1800, 0.1, 0.0, 1.0, 42, 100, 0, null, "bf16", "auto");
+    }
+
+    /** Every problem with the values (empty when the spec can run). */
+    public List<String> validate() {
+        List<String> p = new ArrayList<>();
+        if (stages.isEmpty()) {
+            p.add("stages must name at least one of sft, wrpo");
+        }
+        for (String s : stages) {
+            if (!s.equals(SFT) && !s.equals(WRPO)) {
+                p.add("stages: unknown stage '" + s + "' (known: sft, wrpo)");
+            }
+        }
+        if (stages.size() != stages.stream().distinct().count()) {
+            p.add("stages must not repeat a stage");
+        }
+        if (stages.size() == 2 && stages.indexOf(SFT) > stages.indexOf(WRPO)) {
+            p.add("stages: sft must come before wrpo");
+        }
+        if (loss == null) {
+            p.add("loss is required (" + LossType.known() + ")");
+        }
+        positive(p, "epochs", epochs);
+        positive(p, "sftEpochs", sftEpochs);
+        if (!(lr > 0) || Double.isInfinite(lr)) {
+            p.add("lr must be a finite number > 0, got " + lr);
+        }
+        if (!(sftLr > 0) || Double.isInfinite(sftLr)) {
+            p.add("sftLr must be a finite number > 0, got " + sftLr);
+        }
+        if (!(beta > 0) || Double.isInfinite(beta)) {
+            p.add("beta must be a finite number > 0, got " + beta);
+        }
+        if (!(alphaEnd >= 0 && alphaEnd <= 1)) {
+            p.add("alphaEnd must be in [0, 1], got " + alphaEnd);
+        }
+        if (!"linear".equals(alphaSchedule) && !"fixed".equals(alphaSchedule)) {
+            p.add("alphaSchedule must be linear or fixed, got " + alphaSchedule);
+        }
+        if (!(simpoGamma >= 0) || Double.isInfinite(simpoGamma)) {
+            p.add("simpoGamma must be a finite number >= 0, got " + simpoGamma);
+        }
+        if (baselineChosen == null) {
+            p.add("baselineChosen must be target or source");
+        }
+        positive(p, "batchSize", batchSize);
+        positive(p, "gradAccum", gradAccum);
+        positive(p, "maxLength", maxLength);
+        positive(p, "maxPromptLength", maxPromptLength);
+        if (maxPromptLength >= maxLength) {
+            p.add("maxPromptLength (" + maxPromptLength + ") must be below maxLength (" + maxLength + ")");
+        }
+        if (!(warmupRatio >= 0 && warmupRatio < 1)) {
+            p.add("warmupRatio must be in [0, 1), got " + warmupRatio);
+        }
+        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+            p.add("weightDecay must be a finite number >= 0, got " + weightDecay);
+        }
+        if (!(maxGradNorm >= 0) || Double.isInfinite(maxGradNorm)) {
+            p.add("maxGradNorm must be a finite number >= 0 (0 disables clipping), got " + maxGradNorm);
+        }
+        positive(p, "checkpointEvery", checkpointEvery);
+        if (evalEvery < 0) {
+            p.add("evalEvery must be >= 0, got " + evalEvery);
+        }
+        if (lora != null) {
+            p.addAll(lora.validate());
+        }
+        if (!Set.of("bf16", "fp16", "fp32").contains(outputDtype)) {
+            p.add("outputDtype must be bf16, fp16 or fp32, got " + outputDtype);
+        }
+        if (device == null || !device.matches("auto|cpu|gpu(:\\d+)?|cuda(:\\d+)?")) {
+            p.add("device must be auto, cpu, gpu or gpu:N, got " + device);
+        }
+        return p;
+    }
+
+    private static void positive(List<String> p, String name, long v) {
+        if (v <= 0) {
+            p.add(name + " must be > 0, got " + v);
+        }
+    }
+
+    /** Whether the spec runs stage {@code name}. */
+    public boolean runs(String name) {
+        return stages.contains(name);
+    }
+
+    /**
+     * Parses a spec; absent fields take {@link #defaults()}. Unknown fields, wrong types and invalid values are all
+     * reported together in one {@link InvalidFusionSpecException}.
+     */
+    public static FusionSpec fromJson(JsonNode json) {
+        List<String> problems = new ArrayList<>();
+        if (json == null || !json.isObject()) {
+            throw new InvalidFusionSpecException(List.of("a fusion spec must be a JSON object"));
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = json.properties().iterator(); it.hasNext();) {
+            String name = it.next().getKey();
+            if (!FIELDS.contains(name)) {
+                problems.add("unknown field '" + name + "'");
+            }
+        }
+        FusionSpec d = defaults();
+        Fields f = new Fields(json, problems);
+        List<String> stages = f.stringList("stages", d.stages());
+        LossType loss = d.loss();
+        if (json.has("loss")) {
+            String id = f.string("loss", d.loss().id());
+            try {
+                loss = LossType.fromId(id.toLowerCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        BaselineChosen chosen = d.baselineChosen();
+        String chosenText = f.string("baselineChosen", "target");
+        if (chosenText.equals("source") || chosenText.equals("target")) {
+            chosen = BaselineChosen.valueOf(chosenText.toUpperCase(Locale.ROOT));
+        } else {
+            problems.add("baselineChosen must be target or source, got " + chosenText);
+        }
+        LoraSettings lora = null;
+        JsonNode l = json.get("lora");
+        if (l != null && !l.isNull()) {
+            if (!l.isObject()) {
+                problems.add("lora must be an object {rank, alpha, targetModules} or null");
+            } else {
+                for (Iterator<Map.Entry<String, JsonNode>> it = l.properties().iterator(); it.hasNext();) {
+                    String name = it.next().getKey();
+                    if (!Set.of("rank", "alpha", "targetModules").contains(name)) {
+                        problems.add("unknown field 'lora." + name + "'");
+                    }
+                }
+                LoraSettings ld = LoraSettings.defaults();
+                Fields lf = new Fields(l, problems, "lora.");
+                lora = new LoraSettings(lf.integer("rank", ld.rank()), lf.number("alpha", ld.alpha()),
+                        lf.stringList("targetModules", ld.targetModules()));
+            }
+        }
+        FusionSpec spec = new FusionSpec(stages, loss, f.integer("epochs", d.epochs()), f.number("lr", d.lr()),
+                f.integer("sftEpochs", d.sftEpochs()), f.number("sftLr", d.sftLr()), f.number("beta", d.beta()),
+                f.number("alphaEnd", d.alphaEnd()), f.string("alphaSchedule", d.alphaSchedule()),
+                f.number("simpoGamma", d.simpoGamma()), chosen, f.integer("batchSize", d.batchSize()),
+                f.integer("gradAccum", d.gradAccum()), f.integer("maxLength", d.maxLength()),
+                f.integer("maxPromptLength", d.maxPromptLength()), f.number("warmupRatio", d.warmupRatio()),
+                f.number("weightDecay", d.weightDecay()), f.number("maxGradNorm", d.maxGradNorm()),
+                f.longValue("seed", d.seed()), f.integer("checkpointEvery", d.checkpointEvery()),
+                f.integer("evalEvery", d.evalEvery()), lora, f.string("outputDtype", d.outputDtype()),
+                f.string("device", d.device()));
+        problems.addAll(spec.validate());
+        if (!problems.isEmpty()) {
+            throw new InvalidFusionSpecException(problems.stream().distinct().toList());
+        }
+        return spec;
+    }
+
+    /** Typed field access that records a problem (and returns the default) on a wrong type. */
+    private record Fields(JsonNode json, List<String> problems, String prefix) {
+
+        Fields(JsonNode json, List<String> problems) {
+            this(json, problems, "");
+        }
+
+        private JsonNode get(String name) {
+            JsonNode n = json.get(name);
+            return n == null || n.isNull() ? null : n;
+        }
+
+        int integer(String name, int def) {
+            JsonNode n = get(name);
+            if (n == null) {
+                return def;
+            }
+            if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+                problems.add(prefix + name + " must be an integer, got " + n);
+                return def;
+            }
+            return n.asInt();
+        }
+
+        long longValue(String name, long def) {
+            JsonNode n = get(name);
+            if (n == null) {
+                return def;
+            }
+            if (!n.isIntegralNumber() || !n.canConvertToLong()) {
+                problems.add(prefix + name + " must be an integer, got " + n);
+                return def;
+            }
+            return n.asLong();
+        }
+
+        double number(String name, double def) {
+            JsonNode n = get(name);
+            if (n == null) {
+                return def;
+            }
+            if (!n.isNumber()) {
+                problems.add(prefix + name + " must be a number, got " + n);
+                return def;
+            }
+            return n.asDouble();
+        }
+
+        String string(String name, String def) {
+            JsonNode n = get(name);
+            if (n == null) {
+                return def;
+            }
+            if (!n.isString()) {
+                problems.add(prefix + name + " must be a string, got " + n);
+                return def;
+            }
+            return n.asString();
+        }
+
+        List<String> stringList(String name, List<String> def) {
+            JsonNode n = get(name);
+            if (n == null) {
+                return def;
+            }
+            if (n.isString()) { // "sft,wrpo" as on the command line
+                return List.of(n.asString().split("\\s*,\\s*"));
+            }
+            if (!n.isArray()) {
+                problems.add(prefix + name + " must be a list of strings, got " + n);
+                return def;
+            }
+            List<String> out = new ArrayList<>();
+            for (JsonNode e : n.values()) {
+                if (!e.isString()) {
+                    problems.add(prefix + name + " must be a list of strings, got " + n);
+                    return def;
+                }
+                out.add(e.asString());
+            }
+            return out;
+        }
+    }
+}

@@ -22,23 +22,39 @@ public class Amalgam implements Runnable {
     }
 
     public static void main(String[] args) {
-        // local commands print results on stdout: keep library logging (DJL, ...) to warnings on stderr;
-        // 'up' and 'serve' hand logging to Spring Boot, which configures it afresh
-        quietLogging();
         int code = commandLine().execute(args);
         if (code != 0 || !UpCommand.isRunningPlatform()) {
             System.exit(code);
         }
     }
 
+    /** Library logs (DJL, ...) go to stderr at WARN, so stdout carries only a command's result. */
     private static void quietLogging() {
-        if (org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
-            root.setLevel(ch.qos.logback.classic.Level.WARN);
+        if (!(org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context)) {
+            return;
         }
+        context.reset();
+        var encoder = new ch.qos.logback.classic.encoder.PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern("%-5level %logger{24} - %msg%n");
+        encoder.start();
+        var appender = new ch.qos.logback.core.ConsoleAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        appender.setContext(context);
+        appender.setTarget("System.err");
+        appender.setEncoder(encoder);
+        appender.start();
+        var root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.addAppender(appender);
+        root.setLevel(ch.qos.logback.classic.Level.WARN);
+        // DJL warns on every start of a CPU-only machine that it found no CUDA driver
+        context.getLogger("ai.djl").setLevel(ch.qos.logback.classic.Level.ERROR);
     }
 
     /** The parser with the error handling every command shares: a clear message, never a stack trace for bad input. */
     public static CommandLine commandLine() {
+        // local commands print results on stdout: keep library logging (DJL, ...) to warnings;
+        // 'up' and 'serve' hand logging to Spring Boot, which configures it afresh
+        quietLogging();
         CommandLine cl = new CommandLine(new Amalgam());
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException || e instanceof java.io.IOException) {

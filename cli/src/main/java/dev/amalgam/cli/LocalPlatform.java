@@ -1,0 +1,134 @@
+package dev.amalgam.cli;
+
+import dev.amalgam.fusionservice.FusionServiceApplication;
+import dev.amalgam.gateway.GatewayApplication;
+import dev.amalgam.mergeservice.MergeServiceApplication;
+import dev.amalgam.pruningservice.PruningServiceApplication;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.web.server.PortInUseException;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * The whole platform in this JVM: embedded PostgreSQL with its data under the data directory, the
+ * three services (API and workers) on loopback ports, and the gateway. Closing stops everything in
+ * reverse order.
+ */
+final class LocalPlatform implements AutoCloseable {
+
+    private final EmbeddedPostgres postgres;
+    private final List<ConfigurableApplicationContext> contexts = Collections.synchronizedList(new ArrayList<>());
+    private int gatewayPort;
+
+    private LocalPlatform(EmbeddedPostgres postgres) {
+        this.postgres = postgres;
+    }
+
+    /** Starts everything; on failure stops what already started and rethrows. */
+    static LocalPlatform start(int port, Path dataDir, Path importRoot) throws IOException {
+        Files.createDirectories(dataDir);
+        EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+                .setDataDirectory(dataDir.resolve("postgres"))
+                .setCleanDataDirectory(false)
+                .start();
+        LocalPlatform platform = new LocalPlatform(postgres);
+        try {
+            platform.startApplications(port, dataDir, importRoot);
+            return platform;
+        } catch (RuntimeException | SQLException e) {
+            platform.close();
+            if (e instanceof PortInUseException || e.getCause() instanceof PortInUseException) {
+                throw new IllegalArgumentException("port " + port + " is already in use; choose another with --port");
+            }
+            throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
+        }
+    }
+
+    int port() {
+        return gatewayPort;
+    }
+
+    private void startApplications(int port, Path dataDir, Path importRoot) throws SQLException {
+        createDatabaseIfMissing();
+        Map<String, Object> common = new LinkedHashMap<>();
+        common.put("spring.datasource.url", postgres.getJdbcUrl("postgres", "amalgam"));
+        common.put("spring.datasource.username", "postgres");
+        common.put("spring.datasource.password", "postgres");
+        common.put("spring.datasource.hikari.maximum-pool-size", "5");
+        common.put("spring.main.banner-mode", "off");
+        common.put("spring.main.log-startup-info", "false");
+        common.put("logging.level.root", "WARN");
+        common.put("logging.level.org.springdoc", "ERROR");
+        common.put("logging.level.dev.amalgam", "INFO");
+        common.put("amalgam.data-dir", dataDir.toString());
+        common.put("amalgam.import-root", importRoot.toString());
+
+        Map<String, Object> service = new LinkedHashMap<>(common);
+        service.put("server.port", "0");
+        service.put("server.address", "127.0.0.1");
+        service.put("amalgam.role", "both");
+        int mergePort = run(MergeServiceApplication.application(), service);
+        int pruningPort = run(PruningServiceApplication.application(), service);
+        int fusionPort = run(FusionServiceApplication.application(), service);
+
+        Map<String, Object> gateway = new LinkedHashMap<>(common);
+        gateway.put("server.port", Integer.toString(port));
+        gateway.put("amalgam.role", "api");
+        gateway.put("amalgam.services.merge-url", "http://127.0.0.1:" + mergePort);
+        gateway.put("amalgam.services.pruning-url", "http://127.0.0.1:" + pruningPort);
+        gateway.put("amalgam.services.fusion-url", "http://127.0.0.1:" + fusionPort);
+        gatewayPort = run(GatewayApplication.application(), gateway);
+    }
+
+    /** Starts one application with {@code properties} on top of its own configuration file; returns its port. */
+    private int run(SpringApplication app, Map<String, Object> properties) {
+        // as command-line arguments, so they win over the application's configuration file
+        String[] args = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+        ConfigurableApplicationContext context = app.run(args);
+        contexts.add(context);
+        return ((WebServerApplicationContext) context).getWebServer().getPort();
+    }
+
+    private void createDatabaseIfMissing() throws SQLException {
+        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("select 1 from pg_database where datname = 'amalgam'")) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+            s.execute("create database amalgam");
+        }
+    }
+
+    @Override
+    public void close() {
+        List<ConfigurableApplicationContext> reversed = new ArrayList<>(contexts);
+        Collections.reverse(reversed);
+        for (ConfigurableApplicationContext c : reversed) {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                System.err.println("amalgam: error while stopping: " + e);
+            }
+        }
+        contexts.clear();
+        try {
+            postgres.close();
+        } catch (IOException e) {
+            System.err.println("amalgam: error while stopping PostgreSQL: " + e);
+        }
+    }
+}

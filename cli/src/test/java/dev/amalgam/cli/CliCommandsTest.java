@@ -1,0 +1,128 @@
+package dev.amalgam.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.amalgam.modelio.HfModelDir;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The local commands, run as a user would, through the same parser as the amalgam launcher. */
+class CliCommandsTest {
+
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            var cl = Amalgam.commandLine();
+            cl.setErr(new java.io.PrintWriter(System.err, true));
+            int code = cl.execute(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void mergeOfOneModelAtWeightOneReproducesItExactly() throws Exception {
+        Path a = dir.resolve("a");
+        assertThat(run("tiny-model", "--arch", "mistral", "--out", a.toString(), "--seed", "3").code()).isZero();
+        Path config = dir.resolve("merge.yml");
+        Files.writeString(config, """
+                merge_method: linear
+                models:
+                  - model: %s
+                    parameters:
+                      weight: 1.0
+                dtype: bfloat16
+                """.formatted(a));
+        Path out = dir.resolve("out");
+        Run r = run("merge", config.toString(), out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains("100%");
+        JsonNode summary = JsonMapper.builder().build().readTree(r.out());
+        assertThat(summary.get("method").asString()).isEqualTo("linear");
+        try (HfModelDir in = HfModelDir.open(a); HfModelDir merged = HfModelDir.open(out)) {
+            assertThat(merged.tensorNames()).isEqualTo(in.tensorNames());
+            for (String name : in.tensorNames()) {
+                assertThat(merged.tensor(name).rawBytes()).as(name).isEqualTo(in.tensor(name).rawBytes());
+            }
+            assertThat(Files.exists(out.resolve("tokenizer.json"))).isTrue();
+        }
+    }
+
+    @Test
+    void badMergeConfigListsEveryProblemAndWritesNothing() throws Exception {
+        Path config = dir.resolve("bad.yml");
+        Files.writeString(config, """
+                merge_method: ties
+                base_model: does/not/exist
+                models:
+                  - model: also/missing
+                    parameters:
+                      density: 1.5
+                """);
+        Run r = run("merge", config.toString(), dir.resolve("out").toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("density").contains("1.5");
+        assertThat(Files.exists(dir.resolve("out"))).isFalse();
+        assertThat(run("merge", dir.resolve("missing.yml").toString(), "x").err()).contains("config file not found");
+
+        // a well-formed config naming models that are not there: every missing model is listed
+        Files.writeString(config, """
+                merge_method: linear
+                models:
+                  - model: does/not/exist
+                    parameters: {weight: 1.0}
+                  - model: also/missing
+                    parameters: {weight: 1.0}
+                """);
+        Run missing = run("merge", config.toString(), dir.resolve("out").toString());
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).contains("does/not/exist").contains("also/missing");
+        assertThat(Files.exists(dir.resolve("out"))).isFalse();
+    }
+
+    @Test
+    void evalPrintsPerplexityAsJsonAndGenerateCompletes() throws Exception {
+        Path m = dir.resolve("m");
+        run("tiny-model", "--arch", "qwen2", "--out", m.toString(), "--seed", "5");
+        Path data = dir.resolve("d.jsonl");
+        Files.writeString(data, "{\"text\": \"a little text to read, a little text to predict, and more text again\"}\n");
+        Run r = run("eval", "--model", m.toString(), "--data", data.toString(), "--seq-len", "16");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode json = JsonMapper.builder().build().readTree(r.out());
+        assertThat(r.out().trim()).as("stdout holds only the JSON").startsWith("{").endsWith("}");
+        assertThat(json.get("perplexity").asDouble()).isGreaterThan(1.0);
+        assertThat(json.get("tokens").asLong()).isPositive();
+
+        Run g = run("generate", "--model", m.toString(), "--prompt", "hi", "--max-new-tokens", "5");
+        assertThat(g.code()).as(g.err()).isZero();
+        assertThat(g.err()).contains("tokens");
+    }
+
+    @Test
+    void unknownOptionsAndArchitecturesAreClearErrors() {
+        assertThat(run("tiny-model", "--arch", "gpt2", "--out", dir.resolve("x").toString()).code()).isNotZero();
+        Run r = run("merge", "a.yml", "out", "--no-such-option");
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains("Unknown option");
+    }
+}

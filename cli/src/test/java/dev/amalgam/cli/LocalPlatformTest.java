@@ -1,0 +1,67 @@
+package dev.amalgam.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What `amalgam up` starts: every service on embedded PostgreSQL, an admin key, state kept across restarts. */
+class LocalPlatformTest {
+
+    @TempDir
+    Path data;
+
+    @Test
+    void startsEverythingAndKeepsStateAcrossARestart() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        Files.createDirectories(data.resolve("import"));
+        Files.writeString(data.resolve("import/d.jsonl"), "{\"text\":\"x\"}\n");
+        String key;
+        try (LocalPlatform platform = LocalPlatform.start(0, data, data.resolve("import"))) {
+            String base = "http://localhost:" + platform.port();
+            Path keyFile = data.resolve("api-key");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile))).isEqualTo("rw-------");
+            key = Files.readString(keyFile).trim();
+            assertThat(get(http, base + "/actuator/health", null).statusCode()).isEqualTo(200);
+            assertThat(get(http, base + "/", null).body()).contains("Amalgam");
+            var imported = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/artifacts/import"))
+                    .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"kind\":\"DATASET\",\"name\":\"d\",\"path\":\"d.jsonl\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(imported.statusCode()).as(imported.body()).isEqualTo(201);
+            // every service is reachable through the gateway: the fusion service answers its 501 itself
+            var fusion = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/fusions"))
+                    .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(fusion.statusCode()).isEqualTo(501);
+            var eval = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/evaluations"))
+                    .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"none\",\"dataset\":\"d\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(eval.statusCode()).isEqualTo(422);
+            assertThat(eval.body()).contains("no artifact 'none'");
+        }
+        try (LocalPlatform again = LocalPlatform.start(0, data, data.resolve("import"))) {
+            String base = "http://localhost:" + again.port();
+            assertThat(Files.readString(data.resolve("api-key")).trim()).as("the key is generated once").isEqualTo(key);
+            var list = get(http, base + "/api/v1/artifacts", key);
+            assertThat(list.statusCode()).isEqualTo(200);
+            assertThat(list.body()).contains("\"name\":\"d\"");
+        }
+    }
+
+    private static HttpResponse<String> get(HttpClient http, String url, String key) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url));
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}

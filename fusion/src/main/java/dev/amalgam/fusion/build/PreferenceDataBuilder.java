@@ -1,0 +1,138 @@
+package dev.amalgam.fusion.build;
+
+import dev.amalgam.fusion.data.PreferenceRecord;
+import dev.amalgam.fusion.data.Split;
+import dev.amalgam.modelengine.BlockMask;
+import dev.amalgam.modelengine.LlamaModel;
+import dev.amalgam.modelengine.generate.GeneratedSequence;
+import dev.amalgam.modelengine.generate.Generator;
+import dev.amalgam.modelengine.text.TextTokenizer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Builds WRPO records from prompts with scored candidates, as the reference pipeline: candidates without a score are
+ * scored by a {@link ResponseScorer} (a reward model); y_ws is the best source response; the prompts are shuffled
+ * with the seed and a {@code sftFraction} share becomes SFT records (prompt + y_ws); for every other prompt the
+ * target's own samples (given, or sampled on-policy with the engine's generation) are scored and the best becomes
+ * y_wt, the worst y_l. Ties keep the earliest candidate; a prompt whose own samples all score the same is dropped
+ * (it carries no preference).
+ *
+ * <pre>{@code
+ * try (ResponseScorer rm = ResponseScorer.rewardModel(rmDir, EngineOptions.cpu())) {
+ *     List<PreferenceRecord> records = PreferenceDataBuilder.build(prompts, rm, target, tokenizer,
+ *             BuildSettings.reference());
+ *     PreferenceJsonl.write(out, records);
+ * }
+ * }</pre>
+ */
+public final class PreferenceDataBuilder {
+
+    private PreferenceDataBuilder() {
+    }
+
+    /**
+     * @param scorer scores unscored candidates (may be null when every candidate carries a score)
+     * @param target samples the target's responses for prompts without target candidates (null if all have them);
+     *     in the reference pipeline this is the target after its SFT stage
+     * @param targetTokenizer the target's tokenizer (chat template, EOS), null with {@code target}
+     * @return SFT records first, then preference records, each group in shuffled prompt order
+     */
+    public static List<PreferenceRecord> build(List<PromptCandidates> prompts, ResponseScorer scorer,
+            LlamaModel target, TextTokenizer targetTokenizer, BuildSettings settings) {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            order.add(i);
+        }
+        Collections.shuffle(order, new Random(settings.seed()));
+        int sftCount = (int) Math.round(settings.sftFraction() * prompts.size());
+        List<PreferenceRecord> sft = new ArrayList<>();
+        List<PreferenceRecord> preference = new ArrayList<>();
+        for (int k = 0; k < order.size(); k++) {
+            int index = order.get(k);
+            PromptCandidates p = prompts.get(index);
+            String sourceBestText = p.sourceResponses().get(best(scores(p, p.sourceResponses(), scorer))).text();
+            if (k < sftCount) {
+                sft.add(new PreferenceRecord(p.prompt(), List.of(sourceBestText), List.of(), Split.SFT));
+                continue;
+            }
+            List<Candidate> own = p.targetResponses();
+            if (own.isEmpty()) {
+                own = sample(p, target, targetTokenizer, settings, index);
+            }
+            if (own.size() < 2) {
+                throw new IllegalArgumentException("prompt " + index + " has " + own.size()
+                        + " target response(s); best and worst need two");
+            }
+            double[] s = scores(p, own, scorer);
+            if (s[best(s)] == s[worst(s)]) {
+                continue; // every own sample scores the same: no preference to learn from this prompt
+            }
+            preference.add(new PreferenceRecord(p.prompt(), List.of(sourceBestText, own.get(best(s)).text()),
+                    List.of(own.get(worst(s)).text()), Split.PREFERENCE));
+        }
+        List<PreferenceRecord> out = new ArrayList<>(sft);
+        out.addAll(preference);
+        return out;
+    }
+
+    private static double[] scores(PromptCandidates p, List<Candidate> candidates, ResponseScorer scorer) {
+        double[] s = new double[candidates.size()];
+        List<String> unscored = new ArrayList<>();
+        for (Candidate c : candidates) {
+            if (c.score() == null) {
+                unscored.add(c.text());
+            }
+        }
+        double[] computed = new double[0];
+        if (!unscored.isEmpty()) {
+            if (scorer == null) {
+                throw new IllegalArgumentException("candidates without a score need a reward model");
+            }
+            computed = scorer.score(p.prompt(), unscored);
+        }
+        int j = 0;
+        for (int i = 0; i < candidates.size(); i++) {
+            Double given = candidates.get(i).score();
+            s[i] = given != null ? given : computed[j++];
+        }
+        return s;
+    }
+
+    /** The target's own samples for one prompt, {@code targetSamples} sequences in one batch. */
+    static List<Candidate> sample(PromptCandidates p, LlamaModel target, TextTokenizer tokenizer,
+            BuildSettings settings, long promptIndex) {
+        if (target == null || tokenizer == null) {
+            throw new IllegalArgumentException("a prompt without target responses needs the target model to sample");
+        }
+        int[] ids = tokenizer.encodeChat(p.prompt(), true);
+        List<int[]> batch = Collections.nCopies(settings.targetSamples(), ids);
+        Set<Integer> eos = tokenizer.eosTokenIds(target.config().eosTokenIds());
+        List<GeneratedSequence> seqs = new Generator(target, BlockMask.none()).generate(batch,
+                settings.sampling(promptIndex), eos);
+        List<Candidate> out = new ArrayList<>();
+        for (GeneratedSequence g : seqs) {
+            out.add(new Candidate(tokenizer.decode(g.tokens(), true), null));
+        }
+        return out;
+    }
+
+    static int best(double[] s) {
+        int b = 0;
+        for (int i = 1; i < s.length; i++) {
+            b = s[i] > s[b] ? i : b;
+        }
+        return b;
+    }
+
+    static int worst(double[] s) {
+        int w = 0;
+        for (int i = 1; i < s.length; i++) {
+            w = s[i] < s[w] ? i : w;
+        }
+        return w;
+    }
+}

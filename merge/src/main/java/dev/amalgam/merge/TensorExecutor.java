@@ -110,7 +110,7 @@ final class TensorExecutor {
         }
         MergeMethod method = plan.method();
         float[] out = method.merge(new MergeInputs(task.name(), task.shape(), values, task.modelParams(),
-                task.baseIndex(), task.params(), task.seed()));
+                task.baseIndex(), task.params(), task.seed(), true));
         if (out.length <= Chunks.SIZE) {
             writer.write(task.name(), out);
         } else { // narrow and write a large tensor in parallel chunks

@@ -105,9 +105,23 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
         for (int j = 0; j < k; j++) {
             int m = others.get(j);
             TensorParams p = in.modelParams().get(m);
-            float[] delta = VectorMath.subtract(in.tensors().get(m), base);
+            float[] x = in.tensors().get(m);
+            float[] delta = in.scratch(m);
+            long[] hist = null;
+            if (sparsification == Sparsification.MAGNITUDE && p.number("density") < 1) {
+                // one pass: the task vector and its magnitude histogram for the top-k threshold
+                hist = TopK.withHistogram(n, TopK.HIGH_BUCKETS, (from, to, h) -> {
+                    for (int i = from; i < to; i++) {
+                        float d = x[i] - base[i];
+                        delta[i] = d;
+                        h[TopK.highBucket(d)]++;
+                    }
+                });
+            } else {
+                VectorMath.subtractInto(delta, x, base);
+            }
             if (sparsification != null) {
-                sparsification.applyInPlace(delta, in.columns(), p.number("density"),
+                sparsification.applyInPlace(delta, hist, in.columns(), p.number("density"),
                         p.has("gamma") ? p.number("gamma") : 0, p.has("epsilon") ? p.number("epsilon") : 0,
                         rescale, in.seed() * 31 + m);
             }
@@ -116,7 +130,7 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
         }
         boolean normalize = in.params().bool("normalize");
         float lambda = (float) in.params().number("lambda");
-        float[] out = new float[n];
+        float[] out = in.scratch(in.baseIndex()); // element i of base is read before out[i] is written
         float wsum = 0;
         for (float w : weights) {
             wsum += w;

@@ -47,9 +47,14 @@ public final class LinearMerge implements MergeMethod {
                     + ": weights sum to 0, cannot normalize (set normalize: false)");
         }
         float div = normalize ? (float) wsum : 1f;
-        float[] out = new float[n]; // FP32 accumulator, one output-sized buffer
+        float[] first = in.tensors().get(0);
+        float[] out = in.scratch(0); // FP32 accumulator; with owned inputs the first input's array
         Chunks.forEach(n, (c, from, to) -> {
-            for (int m = 0; m < k; m++) {
+            float w0 = w[0];
+            for (int i = from; i < to; i++) {
+                out[i] = w0 * first[i];
+            }
+            for (int m = 1; m < k; m++) {
                 float[] x = in.tensors().get(m);
                 float wm = w[m];
                 for (int i = from; i < to; i++) {

@@ -15,9 +15,17 @@ import java.util.List;
  * @param baseIndex   index of the base model in {@code tensors}, or -1 when the method has no base
  * @param params      global (per-merge) parameters
  * @param seed        seed for this tensor (derived from the merge seed and the tensor name)
+ * @param owned       true when the caller gives the arrays away: a method may then reuse them as scratch or
+ *                    output space instead of allocating (the executor does; tests that reuse arrays do not)
  */
 public record MergeInputs(String tensorName, long[] shape, List<float[]> tensors, List<TensorParams> modelParams,
-                          int baseIndex, TensorParams params, long seed) {
+                          int baseIndex, TensorParams params, long seed, boolean owned) {
+
+    /** Inputs the method must not modify. */
+    public MergeInputs(String tensorName, long[] shape, List<float[]> tensors, List<TensorParams> modelParams,
+                       int baseIndex, TensorParams params, long seed) {
+        this(tensorName, shape, tensors, modelParams, baseIndex, params, seed, false);
+    }
 
     public MergeInputs {
         if (tensors.size() != modelParams.size()) {
@@ -28,6 +36,11 @@ public record MergeInputs(String tensorName, long[] shape, List<float[]> tensors
                 throw new IllegalArgumentException("inputs of " + tensorName + " differ in length");
             }
         }
+    }
+
+    /** Input {@code index}'s array if the inputs are owned (to be overwritten), else a new array of the same size. */
+    public float[] scratch(int index) {
+        return owned ? tensors.get(index) : new float[length()];
     }
 
     /** Number of elements of the tensor. */

@@ -41,13 +41,19 @@ public final class SceMerge implements MergeMethod {
         List<Integer> others = in.others();
         int k = others.size();
         int n = base.length;
+        float[][] x = new float[k][];
         float[][] d = new float[k][];
         for (int j = 0; j < k; j++) {
-            d[j] = VectorMath.subtract(in.tensors().get(others.get(j)), base);
+            x[j] = in.tensors().get(others.get(j));
+            d[j] = in.scratch(others.get(j));
         }
         double tau = in.params().number("select_topk");
         if (tau < 1) {
-            select(d, tau);
+            selectDeltas(x, base, d, tau);
+        } else {
+            for (int j = 0; j < k; j++) {
+                VectorMath.subtractInto(d[j], x[j], base);
+            }
         }
         // Calculate: matrix-level weights mean(d_j^2) from the (selected) deltas
         double[] w = new double[k];
@@ -60,7 +66,7 @@ public final class SceMerge implements MergeMethod {
         for (int j = 0; j < k; j++) {
             wf[j] = (float) (wsum == 0 ? 1.0 / k : w[j] / wsum);
         }
-        float[] out = new float[n];
+        float[] out = in.scratch(in.baseIndex()); // element i of base is read before out[i] is written
         Chunks.forEach(n, (c, from, to) -> {
             for (int i = from; i < to; i++) {
                 float sum = 0;
@@ -82,38 +88,46 @@ public final class SceMerge implements MergeMethod {
         return out;
     }
 
-    /** Zeroes every delta outside the int(tau * nnz(var)) positions of highest population variance. */
-    private static void select(float[][] d, double tau) {
-        int k = d.length;
-        int n = d[0].length;
+    /**
+     * Select: writes d_j = x_j - base keeping only the int(tau * nnz(var)) positions of highest population
+     * variance across models (zero elsewhere). One pass builds deltas, variances and their histogram.
+     */
+    private static void selectDeltas(float[][] x, float[] base, float[][] d, double tau) {
+        int k = x.length;
+        int n = base.length;
         float[] var = new float[n];
-        double nonZero = Chunks.sum(n, (from, to) -> {
-            int nz = 0;
+        long[] nonZero = new long[1];
+        long[] high = TopK.withHistogram(n, TopK.HIGH_BUCKETS, (from, to, h) -> {
+            long nz = 0;
             for (int i = from; i < to; i++) {
                 double mean = 0;
-                for (float[] dj : d) {
-                    mean += dj[i];
+                for (int j = 0; j < k; j++) {
+                    float dj = x[j][i] - base[i];
+                    d[j][i] = dj;
+                    mean += dj;
                 }
                 mean /= k;
                 double v = 0;
-                for (float[] dj : d) {
-                    v += (dj[i] - mean) * (dj[i] - mean);
+                for (int j = 0; j < k; j++) {
+                    v += (d[j][i] - mean) * (d[j][i] - mean);
                 }
-                var[i] = (float) (v / k);
-                nz += var[i] != 0 ? 1 : 0;
+                float vf = (float) (v / k);
+                var[i] = vf;
+                h[TopK.highBucket(vf)]++;
+                nz += vf != 0 ? 1 : 0;
             }
-            return nz;
+            synchronized (nonZero) {
+                nonZero[0] += nz;
+            }
         });
-        int keepCount = (int) (tau * (long) nonZero);
+        int keepCount = (int) (tau * nonZero[0]);
         if (keepCount >= n) {
             return;
         }
-        TopK.Threshold t = keepCount > 0 ? TopK.threshold(var, keepCount) : null;
-        boolean[] keep = t != null && !t.simple() ? TopK.mask(var, keepCount) : null;
+        TopK.keepInPlace(var, keepCount, high); // var is scratch: zero means "not selected" from here on
         Chunks.forEach(n, (c, from, to) -> {
             for (int i = from; i < to; i++) {
-                boolean kept = t != null && (keep != null ? keep[i] : TopK.atOrAbove(var[i], t));
-                if (!kept) {
+                if (var[i] == 0) {
                     for (float[] dj : d) {
                         dj[i] = 0;
                     }

@@ -28,13 +28,19 @@ public enum Sparsification {
      */
     void applyInPlace(float[] delta, int columns, double density, double gamma, double epsilon, boolean rescale,
                       long seed) {
+        applyInPlace(delta, null, columns, density, gamma, epsilon, rescale, seed);
+    }
+
+    /** As above, with the magnitude histogram of delta built while it was computed (MAGNITUDE only, else null). */
+    void applyInPlace(float[] delta, long[] highHistogram, int columns, double density, double gamma, double epsilon,
+                      boolean rescale, long seed) {
         if (density >= 1) {
             return;
         }
         int n = delta.length;
         double before = rescale ? Chunks.sum(n, (from, to) -> sumAbs(delta, from, to)) : 0;
         switch (this) {
-            case MAGNITUDE -> TopK.keepInPlace(delta, (int) (density * n));
+            case MAGNITUDE -> TopK.keepInPlace(delta, (int) (density * n), highHistogram);
             case RANDOM -> Chunks.forEach(n, (c, from, to) -> {
                 SplittableRandom rnd = new SplittableRandom(seed + c * 0x9E3779B97F4A7C15L);
                 for (int i = from; i < to; i++) {

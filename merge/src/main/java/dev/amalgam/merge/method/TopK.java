@@ -33,7 +33,14 @@ final class TopK {
 
     /** Threshold for 0 < k < x.length: two histogram passes over the data. */
     static Threshold threshold(float[] x, int k) {
-        long[] high = histogram(x, HIGH, -1, v -> key(v) >>> 16);
+        return threshold(x, k, histogram(x, HIGH, -1, v -> key(v) >>> 16));
+    }
+
+    /**
+     * Threshold from a high-bits histogram the caller built while producing x (see {@link #highBucket}),
+     * saving one pass.
+     */
+    static Threshold threshold(float[] x, int k, long[] high) {
         int hb = HIGH - 1;
         long above = 0; // elements in buckets strictly above hb
         while (above + high[hb] < k) {
@@ -53,8 +60,21 @@ final class TopK {
         return key(v) >= t.bits();
     }
 
-    /** Zeroes all but the k largest magnitudes of x, in place. */
+    /** Histogram bucket count for {@link #threshold(float[], int, long[])}. */
+    static final int HIGH_BUCKETS = HIGH;
+
+    /** The high-bits bucket of a value's magnitude. */
+    static int highBucket(float v) {
+        return key(v) >>> 16;
+    }
+
+    /** Zeroes all but the k largest magnitudes of x, in place (two histogram passes, at most two more). */
     static void keepInPlace(float[] x, int k) {
+        keepInPlace(x, k, null);
+    }
+
+    /** As {@link #keepInPlace(float[], int)} with a precomputed high-bits histogram (or null). */
+    static void keepInPlace(float[] x, int k, long[] high) {
         int n = x.length;
         if (k >= n) {
             return;
@@ -63,23 +83,21 @@ final class TopK {
             Arrays.fill(x, 0f);
             return;
         }
-        Threshold t = threshold(x, k);
-        if (!t.simple()) {
-            boolean[] keep = mask(x, k);
-            Chunks.forEach(n, (c, from, to) -> {
-                for (int i = from; i < to; i++) {
-                    if (!keep[i]) {
+        Threshold t = high == null ? threshold(x, k) : threshold(x, k, high);
+        int bits = t.bits();
+        long[] quota = quotas(x, t);
+        Chunks.forEach(n, (c, from, to) -> {
+            long q = quota[c];
+            for (int i = from; i < to; i++) {
+                int b = key(x[i]);
+                if (b < bits) {
+                    x[i] = 0;
+                } else if (b == bits) {
+                    if (q > 0) {
+                        q--;
+                    } else {
                         x[i] = 0;
                     }
-                }
-            });
-            return;
-        }
-        int bits = t.bits();
-        Chunks.forEach(n, (c, from, to) -> {
-            for (int i = from; i < to; i++) {
-                if (key(x[i]) < bits) {
-                    x[i] = 0;
                 }
             }
         });
@@ -97,31 +115,15 @@ final class TopK {
             return keep;
         }
         Threshold t = threshold(x, k);
-        final int threshold = t.bits();
-        int chunks = Chunks.count(n);
-        long[] equalsIn = new long[chunks];
-        if (!t.simple()) {
-            Chunks.forEach(n, (c, from, to) -> {
-                long e = 0;
-                for (int i = from; i < to; i++) {
-                    e += key(x[i]) == threshold ? 1 : 0;
-                }
-                equalsIn[c] = e;
-            });
-        }
-        long[] quota = new long[chunks];
-        long left = t.needEqual();
-        for (int c = 0; c < chunks; c++) {
-            quota[c] = t.simple() ? Long.MAX_VALUE : Math.min(left, equalsIn[c]);
-            left -= t.simple() ? 0 : quota[c];
-        }
+        int bits = t.bits();
+        long[] quota = quotas(x, t);
         Chunks.forEach(n, (c, from, to) -> {
             long q = quota[c];
             for (int i = from; i < to; i++) {
                 int b = key(x[i]);
-                if (b > threshold) {
+                if (b > bits) {
                     keep[i] = true;
-                } else if (b == threshold && q > 0) {
+                } else if (b == bits && q > 0) {
                     keep[i] = true;
                     q--;
                 }
@@ -130,30 +132,70 @@ final class TopK {
         return keep;
     }
 
+    /**
+     * How many elements equal to the threshold each chunk keeps: all when every one is kept, else the first
+     * {@code needEqual} by index (one counting pass).
+     */
+    private static long[] quotas(float[] x, Threshold t) {
+        int chunks = Chunks.count(x.length);
+        long[] quota = new long[chunks];
+        if (t.simple()) {
+            Arrays.fill(quota, Long.MAX_VALUE);
+            return quota;
+        }
+        int bits = t.bits();
+        Chunks.forEach(x.length, (c, from, to) -> {
+            long e = 0;
+            for (int i = from; i < to; i++) {
+                e += key(x[i]) == bits ? 1 : 0;
+            }
+            quota[c] = e;
+        });
+        long left = t.needEqual();
+        for (int c = 0; c < chunks; c++) {
+            long take = Math.min(left, quota[c]);
+            quota[c] = take;
+            left -= take;
+        }
+        return quota;
+    }
+
+    /** Work on [from, to) that also fills a local histogram. */
+    interface PartBody {
+        void run(int from, int to, long[] hist);
+    }
+
+    /** Runs the body over contiguous parts of [0, n) in parallel and returns the summed histograms. */
+    static long[] withHistogram(int n, int buckets, PartBody body) {
+        int parts = Math.min(Chunks.count(n), 4 * Runtime.getRuntime().availableProcessors());
+        int per = (n + parts - 1) / parts;
+        return IntStream.range(0, parts).parallel().mapToObj(p -> {
+            long[] h = new long[buckets];
+            body.run(Math.min(n, p * per), Math.min(n, (p + 1) * per), h);
+            return h;
+        }).reduce(new long[buckets], TopK::add);
+    }
+
+    private static long[] add(long[] a, long[] b) {
+        long[] r = new long[a.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = a[i] + b[i];
+        }
+        return r;
+    }
+
     private interface Key {
         int of(float v);
     }
 
     /** Histogram of key(v) over all elements, or only those whose high bucket is {@code onlyHigh}. */
     private static long[] histogram(float[] x, int buckets, int onlyHigh, Key key) {
-        int n = x.length;
-        int parts = Math.min(Chunks.count(n), 4 * Runtime.getRuntime().availableProcessors());
-        int per = (n + parts - 1) / parts;
-        return IntStream.range(0, parts).parallel().mapToObj(p -> {
-            long[] h = new long[buckets];
-            int to = Math.min(n, (p + 1) * per);
-            for (int i = p * per; i < to; i++) {
+        return withHistogram(x.length, buckets, (from, to, h) -> {
+            for (int i = from; i < to; i++) {
                 if (onlyHigh < 0 || (key(x[i]) >>> 16) == onlyHigh) {
                     h[key.of(x[i])]++;
                 }
             }
-            return h;
-        }).reduce(new long[buckets], (a, b) -> {
-            long[] r = new long[buckets];
-            for (int i = 0; i < buckets; i++) {
-                r[i] = a[i] + b[i];
-            }
-            return r;
         });
     }
 }

@@ -34,7 +34,11 @@ final class VectorMath {
     }
 
     static float[] subtract(float[] a, float[] b) {
-        float[] r = new float[a.length];
+        return subtractInto(new float[a.length], a, b);
+    }
+
+    /** r = a - b element-wise; r may be a itself. */
+    static float[] subtractInto(float[] r, float[] a, float[] b) {
         Chunks.forEach(a.length, (c, from, to) -> {
             for (int i = from; i < to; i++) {
                 r[i] = a[i] - b[i];

@@ -73,11 +73,12 @@ public final class MergeBench {
         System.out.printf(Locale.ROOT, "(times are the best of %d runs after a warm-up round)%n", REPS);
         double io = Math.min(io1, io2);
         System.out.println();
-        System.out.println("| phase | seconds | x I/O baseline | peak RSS GB | peak heap GB |");
-        System.out.println("|---|---|---|---|---|");
+        System.out.println("| phase | seconds | x I/O baseline | GC s/run | peak RSS GB | peak heap GB |");
+        System.out.println("|---|---|---|---|---|---|");
         for (String[] r : rows) {
             double secs = Double.parseDouble(r[1]);
-            System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %s | %s |%n", r[0], secs, secs / io, r[2], r[3]);
+            System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %s | %s | %s |%n", r[0], secs, secs / io, r[4], r[2],
+                    r[3]);
         }
         System.out.printf(Locale.ROOT, "%nratios: linear %.2fx (target <= 1.3), ties %.2fx, sce %.2fx (target <= 2)%n",
                 linear / io, ties / io, sce / io);
@@ -122,15 +123,19 @@ public final class MergeBench {
         System.gc();
         resetPeaks();
         double secs = Double.MAX_VALUE;
+        long gc0 = gcMillis();
+        int reps = name.startsWith("warm-up") ? 1 : REPS;
         for (int r = 0; r < (name.startsWith("warm-up") ? 1 : REPS); r++) {
             long t = System.nanoTime();
             body.run();
             secs = Math.min(secs, (System.nanoTime() - t) / 1e9);
         }
+        String gc = String.format(Locale.ROOT, "%.2f", (gcMillis() - gc0) / 1000.0 / reps);
         String rss = String.format(Locale.ROOT, "%.2f", peakRssKiB() / 1e6 * 1.024);
         String heap = String.format(Locale.ROOT, "%.2f", peakHeap() / 1e9);
-        System.out.printf(Locale.ROOT, "%-20s %7.2f s  peak RSS %s GB  peak heap %s GB%n", name, secs, rss, heap);
-        rows.add(new String[]{name, Double.toString(secs), rss, heap});
+        System.out.printf(Locale.ROOT, "%-20s %7.2f s  GC %s s/run  peak RSS %s GB  peak heap %s GB%n", name, secs, gc,
+                rss, heap);
+        rows.add(new String[]{name, Double.toString(secs), rss, heap, gc});
         return secs;
     }
 
@@ -196,6 +201,14 @@ public final class MergeBench {
         } catch (IOException | SecurityException ignored) {
             // not Linux or not permitted: the peak then covers the whole run so far
         }
+    }
+
+    private static long gcMillis() {
+        long t = 0;
+        for (java.lang.management.GarbageCollectorMXBean g : ManagementFactory.getGarbageCollectorMXBeans()) {
+            t += Math.max(0, g.getCollectionTime());
+        }
+        return t;
     }
 
     private static long peakHeap() {

@@ -48,7 +48,7 @@ final class FusionReport {
     Path write(Path outDir, FusionSpec spec, Map<String, Long> steps, Map<String, Double> finalMetrics,
             Path resumedFrom, long parameters, long trainable, EngineOptions options, double seconds) {
         ObjectNode r = Json.object();
-        r.set("spec", Json.MAPPER.valueToTree(spec));
+        r.set("spec", spec.toJson());
         ObjectNode s = r.putObject("steps");
         steps.forEach(s::put);
         ObjectNode f = r.putObject("finalMetrics");

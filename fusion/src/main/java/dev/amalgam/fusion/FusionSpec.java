@@ -10,6 +10,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * One fusion job: which stages run and every hyper-parameter, with the WRPO paper's values as defaults (8B target:
@@ -85,7 +88,7 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
         if (stages.size() != stages.stream().distinct().count()) {
             p.add("stages must not repeat a stage");
         }
-        if (stages.size() == 2 && stages.indexOf(SFT) > stages.indexOf(WRPO)) {
+        if (stages.contains(SFT) && stages.contains(WRPO) && stages.indexOf(SFT) > stages.indexOf(WRPO)) {
             p.add("stages: sft must come before wrpo");
         }
         if (loss == null) {
@@ -224,6 +227,45 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
             throw new InvalidFusionSpecException(problems.stream().distinct().toList());
         }
         return spec;
+    }
+
+    /** The spec as JSON that {@link #fromJson} reads back to an equal spec (every field written). */
+    public ObjectNode toJson() {
+        ObjectNode o = JsonMapper.builder().build().createObjectNode();
+        ArrayNode st = o.putArray("stages");
+        stages.forEach(st::add);
+        o.put("loss", loss == null ? null : loss.id());
+        o.put("epochs", epochs);
+        o.put("lr", lr);
+        o.put("sftEpochs", sftEpochs);
+        o.put("sftLr", sftLr);
+        o.put("beta", beta);
+        o.put("alphaEnd", alphaEnd);
+        o.put("alphaSchedule", alphaSchedule);
+        o.put("simpoGamma", simpoGamma);
+        o.put("baselineChosen", baselineChosen == null ? null : baselineChosen.name().toLowerCase(Locale.ROOT));
+        o.put("batchSize", batchSize);
+        o.put("gradAccum", gradAccum);
+        o.put("maxLength", maxLength);
+        o.put("maxPromptLength", maxPromptLength);
+        o.put("warmupRatio", warmupRatio);
+        o.put("weightDecay", weightDecay);
+        o.put("maxGradNorm", maxGradNorm);
+        o.put("seed", seed);
+        o.put("checkpointEvery", checkpointEvery);
+        o.put("evalEvery", evalEvery);
+        if (lora == null) {
+            o.putNull("lora");
+        } else {
+            ObjectNode l = o.putObject("lora");
+            l.put("rank", lora.rank());
+            l.put("alpha", lora.alpha());
+            ArrayNode t = l.putArray("targetModules");
+            lora.targetModules().forEach(t::add);
+        }
+        o.put("outputDtype", outputDtype);
+        o.put("device", device);
+        return o;
     }
 
     /** Typed field access that records a problem (and returns the default) on a wrong type. */

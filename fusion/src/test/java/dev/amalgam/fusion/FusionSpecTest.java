@@ -1,0 +1,78 @@
+package dev.amalgam.fusion;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.amalgam.fusion.loss.LossType;
+import dev.amalgam.fusion.loss.PreferenceLosses.BaselineChosen;
+import dev.amalgam.modelio.Json;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FusionSpecTest {
+
+    @Test
+    void defaultsAreTheReferenceHyperParameters() {
+        FusionSpec d = FusionSpec.fromJson(Json.MAPPER.readTree("{}"));
+        assertThat(d).isEqualTo(FusionSpec.defaults());
+        assertThat(d.validate()).isEmpty();
+        assertThat(d.stages()).containsExactly("sft", "wrpo");
+        assertThat(d.loss()).isEqualTo(LossType.WRPO);
+        assertThat(d.beta()).isEqualTo(0.01);
+        assertThat(d.alphaEnd()).isEqualTo(0.1);
+        assertThat(d.lr()).isEqualTo(3e-7);
+        assertThat(d.batchSize() * d.gradAccum()).isEqualTo(128);
+        assertThat(d.maxLength()).isEqualTo(2048);
+        assertThat(d.maxPromptLength()).isEqualTo(1800);
+        assertThat(d.outputDtype()).isEqualTo("bf16");
+        assertThat(d.lora()).isNull();
+    }
+
+    @Test
+    void parsesEveryFieldAndRoundTripsThroughToJson() {
+        FusionSpec s = FusionSpec.fromJson(Json.MAPPER.readTree("""
+                {"stages": "wrpo", "loss": "simpo", "epochs": 2, "lr": 1e-6, "sftEpochs": 3, "sftLr": 2e-5,
+                 "beta": 2.5, "alphaEnd": 0.3, "alphaSchedule": "fixed", "simpoGamma": 1.4, "baselineChosen": "source",
+                 "batchSize": 8, "gradAccum": 4, "maxLength": 1024, "maxPromptLength": 512, "warmupRatio": 0.05,
+                 "weightDecay": 0.01, "maxGradNorm": 0.5, "seed": 7, "checkpointEvery": 10, "evalEvery": 20,
+                 "lora": {"rank": 8, "alpha": 16, "targetModules": ["q_proj", "v_proj"]}, "outputDtype": "fp16",
+                 "device": "gpu:1"}"""));
+        assertThat(s.stages()).containsExactly("wrpo");
+        assertThat(s.loss()).isEqualTo(LossType.SIMPO);
+        assertThat(s.baselineChosen()).isEqualTo(BaselineChosen.SOURCE);
+        assertThat(s.lora().rank()).isEqualTo(8);
+        assertThat(s.lora().scaling()).isEqualTo(2.0);
+        assertThat(s.device()).isEqualTo("gpu:1");
+        assertThat(FusionSpec.fromJson(s.toJson())).isEqualTo(s);
+        assertThat(FusionSpec.fromJson(FusionSpec.defaults().toJson())).isEqualTo(FusionSpec.defaults());
+    }
+
+    @Test
+    void reportsEveryProblemAtOnce() {
+        assertThatThrownBy(() -> FusionSpec.fromJson(Json.MAPPER.readTree("""
+                {"stages": ["wrpo", "sft", "dpo"], "loss": "kto", "epochs": "two", "lr": -1, "beta": 0,
+                 "alphaEnd": 1.5, "alphaSchedule": "cubic", "batchSize": 0, "maxLength": 100, "maxPromptLength": 100,
+                 "lora": {"rank": 0, "targetModules": ["lm_head"], "dropout": 0.1}, "outputDtype": "int8",
+                 "device": "tpu", "learningRate": 1}""")))
+                .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems())
+                        .anyMatch(p -> p.contains("unknown field 'learningRate'"))
+                        .anyMatch(p -> p.contains("unknown field 'lora.dropout'"))
+                        .anyMatch(p -> p.contains("unknown stage 'dpo'"))
+                        .anyMatch(p -> p.contains("sft must come before wrpo"))
+                        .anyMatch(p -> p.contains("unknown loss 'kto'"))
+                        .anyMatch(p -> p.contains("epochs must be an integer"))
+                        .anyMatch(p -> p.contains("lr must be"))
+                        .anyMatch(p -> p.contains("beta must be"))
+                        .anyMatch(p -> p.contains("alphaEnd must be in [0, 1]"))
+                        .anyMatch(p -> p.contains("alphaSchedule must be linear or fixed"))
+                        .anyMatch(p -> p.contains("batchSize must be > 0"))
+                        .anyMatch(p -> p.contains("maxPromptLength (100) must be below maxLength (100)"))
+                        .anyMatch(p -> p.contains("lora.rank must be > 0"))
+                        .anyMatch(p -> p.contains("unknown module 'lm_head'"))
+                        .anyMatch(p -> p.contains("outputDtype"))
+                        .anyMatch(p -> p.contains("device must be")));
+        assertThat(new FusionSpec(List.of(), LossType.DPO, 1, 1, 1, 1, 1, 0, "linear", 0, BaselineChosen.TARGET, 1, 1,
+                10, 5, 0, 0, 0, 0, 1, 0, null, "bf16", "cpu").validate()).containsExactly(
+                        "stages must name at least one of sft, wrpo");
+    }
+}

@@ -7,6 +7,7 @@ import dev.amalgam.platform.auth.Caller;
 import dev.amalgam.platform.error.ApiException;
 import dev.amalgam.platform.web.JobSubmissions;
 import dev.amalgam.platform.web.JobView;
+import dev.amalgam.pruning.PruneSpec;
 import io.swagger.v3.oas.annotations.Operation;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +19,7 @@ import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
-/** /api/v1/evaluations (perplexity jobs) and /api/v1/prunings. */
+/** /api/v1/prunings (BlockPruner and baselines) and /api/v1/evaluations (perplexity). */
 @RestController
 class PruningsController {
 
@@ -31,8 +32,56 @@ class PruningsController {
     }
 
     @PostMapping("/api/v1/prunings")
-    ResponseEntity<JobView> prune(Caller caller, @RequestBody(required = false) JsonNode spec) {
-        throw JobSubmissions.notImplemented("Pruning (BlockPruner)");
+    @Operation(summary = "Queue a pruning job (BlockPruner or a baseline) of a model with a calibration dataset")
+    ResponseEntity<JobView> prune(Caller caller, @RequestBody JsonNode spec,
+                                  @RequestHeader(value = "Idempotency-Key", required = false) String idempotencyKey) {
+        if (!spec.isObject()) {
+            throw ApiException.invalid(List.of("body: a JSON object is required"));
+        }
+        List<String> errors = new ArrayList<>();
+        PruneSpec pruneSpec = PruningJobSpec.pruneSpec(spec, errors);
+        Artifact model = artifacts.resolve(caller.tenantId(), spec.path("model").asString(null), ArtifactKind.MODEL, "model", errors);
+        Artifact dataset = jsonlDataset(caller, spec, "dataset", true, errors);
+        Artifact eval = jsonlDataset(caller, spec, "evalDataset", false, errors);
+        String name = spec.path("name").asString(null);
+        if (name == null || name.isBlank()) {
+            errors.add("name: the name of the pruned MODEL artifact is required");
+        } else if (artifacts.exists(caller.tenantId(), name) || artifacts.exists(caller.tenantId(), PruningJobSpec.reportName(name))) {
+            errors.add("name: an artifact named '" + name + "' or '" + PruningJobSpec.reportName(name) + "' already exists");
+        }
+        if (model != null && pruneSpec != null) {
+            // block counts and ratios are checked against the model's own shape, from its config.json alone
+            try (var dir = dev.amalgam.modelio.HfModelDir.open(model.dir())) {
+                errors.addAll(pruneSpec.validateFor(dev.amalgam.modelengine.LlamaConfig.fromJson(dir.config())));
+            } catch (RuntimeException e) {
+                errors.add("model: " + e.getMessage());
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw ApiException.invalid(errors);
+        }
+        ObjectNode stored = (ObjectNode) spec.deepCopy();
+        stored.put("model", model.id().toString());
+        stored.put("dataset", dataset.id().toString());
+        List<java.util.UUID> inputs = new ArrayList<>(List.of(model.id(), dataset.id()));
+        if (eval != null) {
+            stored.put("evalDataset", eval.id().toString());
+            inputs.add(eval.id());
+        }
+        return submissions.submit(caller, PruningJobSpec.TYPE, PruningJobSpec.VERSION, stored, spec.path("priority").asInt(0),
+                spec.path("maxAttempts").asInt(3), idempotencyKey, inputs);
+    }
+
+    private Artifact jsonlDataset(Caller caller, JsonNode spec, String field, boolean required, List<String> errors) {
+        if (!required && !spec.hasNonNull(field)) {
+            return null;
+        }
+        Artifact a = artifacts.resolve(caller.tenantId(), spec.path(field).asString(null), ArtifactKind.DATASET, field, errors);
+        if (a != null && !a.metadata().path("format").asString("").equals("jsonl")) {
+            errors.add(field + ": '" + a.name() + "' is not a single JSONL file");
+            return null;
+        }
+        return a;
     }
 
     @PostMapping("/api/v1/evaluations")
@@ -45,10 +94,7 @@ class PruningsController {
         List<String> errors = new ArrayList<>();
         EvaluationJobSpec.check(spec, errors);
         Artifact model = artifacts.resolve(caller.tenantId(), spec.path("model").asString(null), ArtifactKind.MODEL, "model", errors);
-        Artifact dataset = artifacts.resolve(caller.tenantId(), spec.path("dataset").asString(null), ArtifactKind.DATASET, "dataset", errors);
-        if (dataset != null && !dataset.metadata().path("format").asString("").equals("jsonl")) {
-            errors.add("dataset: '" + dataset.name() + "' is not a single JSONL file");
-        }
+        Artifact dataset = jsonlDataset(caller, spec, "dataset", true, errors);
         if (!errors.isEmpty()) {
             throw ApiException.invalid(errors);
         }

@@ -82,8 +82,94 @@ class PruningServiceTest {
     }
 
     @Test
-    void pruningIsNotBuiltYetAndSaysSoWithoutCreatingAJob() throws Exception {
-        TestHttp.assertProblem(api.call("POST", "/api/v1/prunings", ADMIN_KEY, "{}"), 501, "not-implemented");
+    void blockPrunerJobPublishesThePrunedModelAndReport() throws Exception {
+        var r = api.call("POST", "/api/v1/prunings", ADMIN_KEY, """
+                {"model": "tiny", "dataset": "wiki", "name": "tiny-pruned", "method": "blockpruner", "blocks": 2,
+                 "samples": 4, "seqLen": 16, "batchSize": 2}""");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        Job job = awaitFinal(UUID.fromString(TestHttp.JSON.readTree(r.body()).get("id").asString()));
+        assertThat(job.status()).as(String.valueOf(job.error())).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(job.result().get("removedBlocks").size()).isEqualTo(2);
+        assertThat(job.checkpoint()).as("the removal state of the last step is the checkpoint").isNotNull();
+
+        ArtifactService artifacts = service.getBean(ArtifactService.class);
+        Artifact pruned = artifacts.get(model.tenantId(), UUID.fromString(job.result().get("model").asString()));
+        Artifact report = artifacts.get(model.tenantId(), UUID.fromString(job.result().get("report").asString()));
+        assertThat(pruned.kind()).isEqualTo(ArtifactKind.MODEL);
+        // the default (masked) form keeps a lone removed block's weights, its output projection zeroed
+        assertThat(job.result().get("prunedParameters").asLong()).isLessThan(job.result().get("denseParameters").asLong());
+        assertThat(pruned.metadata().get("parameterCount").asLong()).isLessThanOrEqualTo(model.metadata().get("parameterCount").asLong());
+        assertThat(report.name()).isEqualTo("tiny-pruned-report");
+        assertThat(Files.readString(report.singleFile())).contains("blockpruner");
+    }
+
+    @Test
+    void aResumedPruningJobEndsWhereAnUninterruptedOneDoes() throws Exception {
+        String spec = """
+                {"model": "tiny", "dataset": "wiki", "name": "%s", "method": "blockpruner", "blocks": 3,
+                 "samples": 4, "seqLen": 16, "batchSize": 2}""";
+        Job whole = awaitFinal(submit(spec.formatted("whole")));
+        assertThat(whole.status()).isEqualTo(JobStatus.SUCCEEDED);
+
+        // a run that stops after its first step, as a worker that died would; its state is the checkpoint
+        var firstStep = new java.util.concurrent.atomic.AtomicReference<dev.amalgam.pruning.PruningState>();
+        try {
+            dev.amalgam.pruning.PruningRunner.run(PruningJobSpec.pruneSpec(TestHttp.JSON.readTree(spec.formatted("x")), new java.util.ArrayList<>()),
+                    model.dir(), dataset.singleFile(), null, dataDir.resolve("partial"), null, new dev.amalgam.pruning.PruningListener() {
+                        @Override
+                        public void onStep(dev.amalgam.pruning.PruningProgress p) {
+                            firstStep.compareAndSet(null, p.state());
+                        }
+
+                        @Override
+                        public boolean isCancelled() {
+                            return firstStep.get() != null;
+                        }
+                    }, EngineOptions.cpu());
+        } catch (dev.amalgam.pruning.PruningCancelledException expected) {
+            // stopped after step 1
+        }
+        assertThat(firstStep.get().steps()).hasSize(1);
+
+        // the next attempt of a job starts from the checkpoint its predecessor saved
+        var jobs = service.getBean(dev.amalgam.platform.job.JobRepository.class);
+        var worker = service.getBean(dev.amalgam.platform.worker.WorkerRuntime.class);
+        worker.stop();
+        UUID resumed;
+        try {
+            resumed = submit(spec.formatted("resumed"));
+            var claimed = jobs.claim(java.util.List.of("prune"), "dead-worker", java.time.Duration.ofMillis(500)).orElseThrow();
+            assertThat(claimed.id()).isEqualTo(resumed);
+            assertThat(jobs.saveCheckpoint(resumed, "dead-worker", firstStep.get().toJson())).isTrue();
+        } finally {
+            worker.start();
+        }
+        Job after = awaitFinal(resumed);
+        assertThat(after.status()).as(String.valueOf(after.error())).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(after.attempts()).isEqualTo(2);
+        assertThat(service.getBean(JobService.class).events(model.tenantId(), resumed, 0, 500))
+                .anyMatch(e -> e.payload().toString().contains("Resuming after step 1"));
+        assertThat(after.result().get("removedBlocks")).isEqualTo(whole.result().get("removedBlocks"));
+        assertThat(after.result().get("calibrationPerplexityAfter").asDouble())
+                .isEqualTo(whole.result().get("calibrationPerplexityAfter").asDouble());
+    }
+
+    @Test
+    void badPruningSpecsListEveryProblem() throws Exception {
+        var r = api.call("POST", "/api/v1/prunings", ADMIN_KEY, """
+                {"model": "tiny", "dataset": "nope", "method": "magic", "blocks": 99, "candidates": "heads", "colour": "red"}""");
+        String errors = TestHttp.assertProblem(r, 422, "validation-error").get("errors").toString();
+        assertThat(errors).contains("magic").contains("heads").contains("colour").contains("'nope'").contains("name");
+        var tooMany = api.call("POST", "/api/v1/prunings", ADMIN_KEY, """
+                {"model": "tiny", "dataset": "wiki", "name": "x", "blocks": 99}""");
+        assertThat(TestHttp.assertProblem(tooMany, 422, "validation-error").get("errors").toString())
+                .contains("at most 3 blocks").contains("max_position_embeddings");
+    }
+
+    static UUID submit(String body) throws Exception {
+        var r = api.call("POST", "/api/v1/prunings", ADMIN_KEY, body);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        return UUID.fromString(TestHttp.JSON.readTree(r.body()).get("id").asString());
     }
 
     static Job awaitFinal(UUID id) throws InterruptedException {

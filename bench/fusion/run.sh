@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# WRPO training throughput on the CPU vs DJL's matmul FLOP/s in the same run.
+# Usage: bench/fusion/run.sh [hidden (512)] [layers (4)] [response tokens (96)] [rounds (3)]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mvn -o -q -B -pl fusion -am test-compile -DskipTests dependency:build-classpath \
+    -Dmdep.outputFile="$PWD/fusion/target/bench.classpath" -Dmdep.includeScope=test >/dev/null
+CP="fusion/target/test-classes:fusion/target/classes:model-engine/target/classes:model-io/target/classes:$(cat fusion/target/bench.classpath)"
+exec java -Xmx${BENCH_HEAP:-4g} -Dai.djl.offline=true -cp "$CP" dev.amalgam.fusion.bench.TrainingThroughputBenchmark "$@"

@@ -50,8 +50,11 @@ public final class CheckpointLoader {
         try {
             LlamaWeights weights = LlamaWeights.load(config, (name, shape) -> {
                 if (!dir.hasTensor(name)) {
+                    boolean compact = dir.config().has("drop_attn_list") || dir.config().has("drop_mlp_list");
                     throw new UnsupportedModelException(dir.dir() + " has no tensor " + name + " required by "
-                            + config.architecture().className(config.head()));
+                            + config.architecture().className(config.head()) + (compact
+                            ? "; config.json drops blocks (drop_attn_list/drop_mlp_list): load this compact pruned"
+                                    + " checkpoint with the pruning module's CompactCheckpointLoader" : ""));
                 }
                 return toNDArray(dir.tensor(name), shape, manager, options.computeType());
             });

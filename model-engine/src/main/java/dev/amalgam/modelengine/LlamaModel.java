@@ -90,6 +90,16 @@ public final class LlamaModel implements AutoCloseable {
      */
     public ForwardOutput forward(NDArray inputIds, NDArray attentionMask, BlockMask blocks, KvCache cache,
             boolean outputHiddenStates) {
+        return forward(inputIds, attentionMask, blocks, cache, outputHiddenStates, 0);
+    }
+
+    /**
+     * The forward pass, with the head applied only to positions {@code [logitsFrom, seq)}: the last position for
+     * sampling, the response part for log-probs, none ({@code logitsFrom == seq}, logits null) for hidden states.
+     * With a large vocabulary the head's output is the biggest array of a forward, so this saves most memory.
+     */
+    public ForwardOutput forward(NDArray inputIds, NDArray attentionMask, BlockMask blocks, KvCache cache,
+            boolean outputHiddenStates, long logitsFrom) {
         Shape shape = inputIds.getShape();
         if (shape.dimension() != 2) {
             throw new IllegalArgumentException("input ids must be [batch, seq], got " + shape);
@@ -97,6 +107,9 @@ public final class LlamaModel implements AutoCloseable {
         blocks.validate(config.numHiddenLayers());
         long batch = shape.get(0);
         long seq = shape.get(1);
+        if (logitsFrom < 0 || logitsFrom > seq) {
+            throw new IllegalArgumentException("logitsFrom must be in [0, " + seq + "], got " + logitsFrom);
+        }
         if (cache != null) {
             cache.checkUsableWith(blocks, batch);
         }
@@ -146,13 +159,31 @@ public final class LlamaModel implements AutoCloseable {
             }
             // Final norm, then the head (lm_head, tied embedding, or score) in FP32.
             NDArray last = rmsNorm(x, weights.norm);
-            NDArray head = config.head() == ModelHead.SEQUENCE_CLASSIFICATION ? weights.score : weights.lmHead;
-            NDArray logits = Linear.linear(last, head).singletonOrThrow().toType(DataType.FLOAT32, false);
-            logits.attach(caller);
+            NDArray logits = null;
+            if (logitsFrom < seq) {
+                NDArray tail = logitsFrom == 0 ? last : last.get(new NDIndex(":, {}:", logitsFrom)); // [b, seq - from, h]
+                logits = head(tail);
+                logits.attach(caller);
+            }
             last.attach(caller);
             hidden.forEach(h -> h.attach(caller));
             return new ForwardOutput(logits, last, List.copyOf(hidden));
         }
+    }
+
+    /**
+     * The head on final-norm hidden states [..., hidden]: next-token logits [..., vocab] (lm_head or the tied
+     * embedding), or [..., numLabels] scores for a classification model; FP32, on the manager of {@code hidden}.
+     */
+    public NDArray head(NDArray hidden) {
+        NDArray w = config.head() == ModelHead.SEQUENCE_CLASSIFICATION ? weights.score : weights.lmHead;
+        NDArray out = Linear.linear(hidden, w).singletonOrThrow();
+        if (out.getDataType() == DataType.FLOAT32) {
+            return out;
+        }
+        NDArray widened = out.toType(DataType.FLOAT32, false);
+        out.close();
+        return widened;
     }
 
     /** x + f(x) with f's temporaries in a child manager closed right after the block. */

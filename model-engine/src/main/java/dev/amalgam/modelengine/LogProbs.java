@@ -2,6 +2,7 @@ package dev.amalgam.modelengine;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import java.util.List;
 
@@ -24,12 +25,25 @@ public final class LogProbs {
      * [batch, seq - 1] FP32, attached to the manager of {@code logits}.
      */
     public static NDArray fromLogits(NDArray logits, NDArray ids) {
-        long seq = logits.getShape().get(1);
-        NDArray targets = ids.get(":, 1:").toType(DataType.INT64, false).toDevice(logits.getDevice(), false)
-                .reshape(ids.getShape().get(0), seq - 1, 1); // [batch, seq-1, 1]
+        return fromLogits(logits, ids, 0);
+    }
+
+    /**
+     * As {@link #fromLogits(NDArray, NDArray)} for logits of positions {@code [from, seq)} only: returns
+     * [batch, seq - 1 - from], the log-probs of tokens {@code from + 1 .. seq - 1}.
+     */
+    public static NDArray fromLogits(NDArray logits, NDArray ids, long from) {
+        long batch = ids.getShape().get(0);
+        long seq = ids.getShape().get(1);
+        if (logits.getShape().get(1) != seq - from) {
+            throw new IllegalArgumentException("logits cover " + logits.getShape().get(1) + " positions, expected "
+                    + (seq - from));
+        }
+        NDArray targets = ids.get(new NDIndex(":, {}:", from + 1)).toType(DataType.INT64, false)
+                .toDevice(logits.getDevice(), false).reshape(batch, seq - 1 - from, 1); // [batch, seq-1-from, 1]
         targets.attach(logits.getManager());
-        NDArray logp = logits.get(":, :-1, :").logSoftmax(-1); // [batch, seq-1, vocab]
-        return logp.gather(targets, 2).squeeze(2); // [batch, seq-1]
+        NDArray logp = logits.get(":, :-1, :").logSoftmax(-1); // [batch, seq-1-from, vocab]
+        return logp.gather(targets, 2).squeeze(2); // [batch, seq-1-from]
     }
 
     /** Per-token log-probs [batch, seq - 1] of a (possibly padded) batch; padded targets are not masked here. */
@@ -71,10 +85,20 @@ public final class LogProbs {
                 weight[i][t] = 1;
             }
         }
+        // The head runs only from the first position that predicts a response token (prompts are usually long).
+        int from = Integer.MAX_VALUE;
+        for (int[] p : prompts) {
+            from = Math.min(from, p.length - 1);
+        }
+        float[][] tailWeight = new float[batch][];
+        for (int i = 0; i < batch; i++) {
+            tailWeight[i] = java.util.Arrays.copyOfRange(weight[i], from, len - 1);
+        }
         try (NDManager scratch = manager.newSubManager()) {
             NDArray idArray = scratch.create(ids);
-            NDArray tokenLogps = tokenLogProbs(model, idArray, scratch.create(mask), blocks); // [batch, len-1]
-            NDArray w = scratch.create(weight).toDevice(tokenLogps.getDevice(), false);
+            NDArray logits = model.forward(idArray, scratch.create(mask), blocks, null, false, from).logits();
+            NDArray tokenLogps = fromLogits(logits, idArray, from); // [batch, len-1-from]
+            NDArray w = scratch.create(tailWeight).toDevice(tokenLogps.getDevice(), false);
             NDArray sums = tokenLogps.mul(w).sum(new int[] {1}); // [batch]
             sums.attach(manager);
             return sums;

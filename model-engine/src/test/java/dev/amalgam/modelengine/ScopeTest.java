@@ -71,4 +71,23 @@ class ScopeTest {
             }
         }
     }
+
+    @Test
+    void headOnATailOfPositionsEqualsTheSameSliceOfFullLogits() {
+        TinyFixture f = TinyFixture.llama();
+        long[][] ids = {{3, 1, 4, 1, 5, 9}, {2, 7, 1, 8, 2, 8}};
+        int v = f.config.vocabSize();
+        try (LlamaModel model = f.engine(); NDManager m = model.manager().newSubManager()) {
+            float[] full = model.logits(m.create(ids), null, BlockMask.none()).toFloatArray();
+            float[] tail = model.forward(m.create(ids), null, BlockMask.none(), null, false, 4).logits().toFloatArray();
+            assertThat(tail).hasSize(2 * 2 * v);
+            for (int b = 0; b < 2; b++) {
+                // equal up to the matmul's blocking (a different row count may change the summation order)
+                assertThat(java.util.Arrays.copyOfRange(tail, b * 2 * v, (b + 1) * 2 * v)).containsExactly(
+                        java.util.Arrays.copyOfRange(full, (b * 6 + 4) * v, (b * 6 + 6) * v),
+                        org.assertj.core.data.Offset.offset(1e-5f));
+            }
+            assertThat(model.forward(m.create(ids), null, BlockMask.none(), null, false, 6).logits()).isNull();
+        }
+    }
 }

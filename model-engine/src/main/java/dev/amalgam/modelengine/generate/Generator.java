@@ -106,8 +106,10 @@ public final class Generator {
     /** Runs new positions through the cached model; returns the last position's logits, [batch * vocab]. */
     private float[] stepLogits(long[][] ids, long[][] mask, KvCache cache) {
         try (NDManager step = model.manager().newSubManager()) {
-            NDArray logits = model.forward(step.create(ids), step.create(mask), blocks, cache, false).logits();
-            return logits.get(":, -1, :").toFloatArray(); // [batch, vocab]
+            // Head on the last position only: [batch, 1, vocab].
+            NDArray logits = model.forward(step.create(ids), step.create(mask), blocks, cache, false, ids[0].length - 1)
+                    .logits();
+            return logits.toFloatArray();
         }
     }
 

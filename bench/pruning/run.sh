@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # BlockPruner search benchmark: activation-cached search vs plain search on one tiny random model.
 # Usage: bench/pruning/run.sh [layers hidden intermediate seqLen chunks blocks repeats device]
-#   defaults: 16 128 344 128 8 8 3 cpu  (device: cpu, gpu, gpu:0/fp32 ...)
+#   defaults: 16 64 172 128 8 8 3 cpu  (device: cpu, gpu, gpu:0/fp32 ...)
 # PyTorch threads: PRUNE_BENCH_THREADS (default 1, stable numbers on a shared machine).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -92,6 +92,7 @@ final class PruningReport {
         s.put("cacheStride", search.stride());
         s.put("blockForwards", r.blockForwards());
         s.put("seconds", r.searchSeconds());
+        s.put("cpuSeconds", r.searchCpuSeconds());
         s.put("resumedAtStep", search.resumedSteps() + 1);
         s.put("device", search.device());
         Json.write(file, root);

@@ -23,12 +23,14 @@ import java.util.Map;
  * @param reportFile report.json
  * @param blockForwards residual-block forwards run by this invocation (search and per-step perplexities)
  * @param searchSeconds wall time of the search in this invocation
+ * @param searchCpuSeconds CPU time of the searching thread (all of the search's CPU work when PyTorch runs one
+ *     intra-op thread, a lower bound otherwise; not counting GPU time)
  * @param finalState the checkpoint after the last step
  */
 public record PruningResult(PruneMethod method, List<PruneStep> steps, List<Block> removedBlocks,
         double calibrationPerplexityBefore, double calibrationPerplexityAfter, Double evalPerplexityBefore,
         Double evalPerplexityAfter, long denseParameters, long prunedParameters, double parameterRatio, Path modelDir,
-        Path reportFile, long blockForwards, double searchSeconds, PruningState finalState) {
+        Path reportFile, long blockForwards, double searchSeconds, double searchCpuSeconds, PruningState finalState) {
 
     public PruningResult {
         steps = List.copyOf(steps);

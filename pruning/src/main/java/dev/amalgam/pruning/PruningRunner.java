@@ -90,7 +90,9 @@ public final class PruningRunner {
         double densePpl;
         List<List<Block>> candidates = spec.method().layerLevel() ? GreedySearch.layerCandidates(layers)
                 : GreedySearch.blockCandidates(layers, spec.candidates());
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
         long start = System.nanoTime();
+        long cpuStart = threads.getCurrentThreadCpuTime();
         long forwards;
         try (BlockRunner runner = new BlockRunner(model, calibration, spec.batchSize())) {
             stride = cacheStride(spec, model, calibration);
@@ -120,6 +122,7 @@ public final class PruningRunner {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        double cpuSeconds = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9;
         PruningState finalState = run.state();
         List<Block> removed = new ArrayList<>(finalState.removedBlocks());
         removed.sort(Block.FORWARD_ORDER);
@@ -142,7 +145,7 @@ public final class PruningRunner {
         Path report = outDir.resolve(REPORT_FILE);
         PruningResult result = new PruningResult(spec.method(), steps, removed, densePpl, prunedPpl, evalBefore,
                 evalAfter, counts.total(), counts.remaining(removed), counts.ratio(removed), modelOut, report,
-                forwards, seconds, finalState);
+                forwards, seconds, cpuSeconds, finalState);
         PruningReport.write(report, spec, result, new PruningReport.SearchInfo(stride, resumedSteps,
                 options.device() + "/" + options.computeType()), layerMap, calibration.chunks().size(),
                 calibration.predictedTokens(), evalTokens, finalState.scores(),

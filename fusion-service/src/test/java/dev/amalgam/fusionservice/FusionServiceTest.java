@@ -1,19 +1,38 @@
 package dev.amalgam.fusionservice;
 
 import static dev.amalgam.platform.testing.TestApps.ADMIN_KEY;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.amalgam.fusion.data.PreferenceJsonl;
+import dev.amalgam.fusion.data.PreferenceRecord;
+import dev.amalgam.modelengine.Architecture;
+import dev.amalgam.modelengine.tiny.TinyModels;
+import dev.amalgam.modelengine.tiny.TinySizes;
+import dev.amalgam.modelio.HfModelDir;
+import dev.amalgam.platform.artifact.Artifact;
+import dev.amalgam.platform.artifact.ArtifactKind;
+import dev.amalgam.platform.artifact.ArtifactService;
+import dev.amalgam.platform.auth.ApiKeyService;
+import dev.amalgam.platform.job.Job;
+import dev.amalgam.platform.job.JobEvent;
+import dev.amalgam.platform.job.JobService;
+import dev.amalgam.platform.job.JobStatus;
 import dev.amalgam.platform.testing.TestApps;
 import dev.amalgam.platform.testing.TestDatabase;
 import dev.amalgam.platform.testing.TestHttp;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
 
-/** The fusion service refuses work it cannot do yet: 501 problem+json, never a queued job. */
+/** POST /api/v1/fusions end to end on the service: validation, a short SFT + WRPO job, the published model. */
 class FusionServiceTest {
 
     @TempDir
@@ -21,11 +40,22 @@ class FusionServiceTest {
 
     static ConfigurableApplicationContext service;
     static TestHttp api;
+    static Artifact target;
 
     @BeforeAll
     static void start() {
         service = TestApps.start(FusionServiceApplication.application(), TestDatabase.newDatabase(), dataDir, Map.of());
         api = new TestHttp(TestApps.baseUrl(service));
+        TinyModels.write(Architecture.LLAMA, dataDir.resolve("import/target"), TinySizes.defaults(), 21);
+        List<PreferenceRecord> records = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            records.add(PreferenceRecord.preference("count to " + i, "1 2 3 " + i, "1 2 " + i, "no"));
+        }
+        PreferenceJsonl.write(dataDir.resolve("import/prefs.jsonl"), records);
+        ArtifactService artifacts = service.getBean(ArtifactService.class);
+        UUID tenant = service.getBean(ApiKeyService.class).authenticate(ADMIN_KEY).orElseThrow().tenantId();
+        target = artifacts.importFromRoot(tenant, ArtifactKind.MODEL, "target", "target");
+        artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "prefs", "prefs.jsonl");
     }
 
     @AfterAll
@@ -36,8 +66,53 @@ class FusionServiceTest {
     }
 
     @Test
-    void fusionAnswers501AndRequiresAKey() throws Exception {
-        TestHttp.assertProblem(api.call("POST", "/api/v1/fusions", ADMIN_KEY, "{}"), 501, "not-implemented");
+    void sftThenWrpoJobPublishesTheTrainedTargetWithMetrics() throws Exception {
+        var r = api.call("POST", "/api/v1/fusions", ADMIN_KEY, """
+                {"target": "target", "data": "prefs", "name": "fused", "stages": ["sft", "wrpo"], "loss": "wrpo",
+                 "epochs": 1, "lr": 0.001, "sftLr": 0.001, "beta": 0.1, "batchSize": 4, "gradAccum": 1,
+                 "maxLength": 48, "maxPromptLength": 24, "device": "cpu"}""");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        UUID id = UUID.fromString(TestHttp.JSON.readTree(r.body()).get("id").asString());
+        Job job = awaitFinal(id);
+        assertThat(job.status()).as(String.valueOf(job.error())).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(job.result().get("stepsByStage").get("wrpo").asLong()).isEqualTo(2);
+
+        List<JobEvent> events = service.getBean(JobService.class).events(target.tenantId(), id, 0, 1000);
+        assertThat(events).filteredOn(e -> e.kind() == JobEvent.Kind.METRIC && e.payload().path("stage").asString().equals("wrpo"))
+                .isNotEmpty()
+                .allSatisfy(e -> assertThat(e.payload().has("rewards/margins") && e.payload().has("alpha")).isTrue());
+
+        Artifact model = service.getBean(ArtifactService.class).get(target.tenantId(), UUID.fromString(job.result().get("model").asString()));
+        assertThat(model.metadata().get("dtype").asString()).isEqualTo("BF16");
+        try (HfModelDir trained = HfModelDir.open(model.dir()); HfModelDir original = HfModelDir.open(target.dir())) {
+            assertThat(trained.tensorNames()).isEqualTo(original.tensorNames());
+            String name = "model.layers.0.mlp.down_proj.weight";
+            assertThat(trained.tensor(name).toFloatArray()).as("training changed the weights").isNotEqualTo(original.tensor(name).toFloatArray());
+        }
+        assertThat(Files.exists(service.getBean(dev.amalgam.platform.artifact.ArtifactStore.class).workDir(id)))
+                .as("the work directory goes with the job").isFalse();
+    }
+
+    @Test
+    void badFusionSpecsListEveryProblem() throws Exception {
+        var r = api.call("POST", "/api/v1/fusions", ADMIN_KEY, """
+                {"target": "prefs", "data": "missing", "loss": "kto", "beta": -1, "colour": "red"}""");
+        String errors = TestHttp.assertProblem(r, 422, "validation-error").get("errors").toString();
+        assertThat(errors).contains("kto").contains("beta").contains("colour").contains("'missing'")
+                .contains("is a DATASET, expected a MODEL").contains("name");
         TestHttp.assertProblem(api.call("POST", "/api/v1/fusions", null, "{}"), 401, "unauthorized");
+    }
+
+    static Job awaitFinal(UUID id) throws InterruptedException {
+        JobService jobs = service.getBean(JobService.class);
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            Job job = jobs.get(target.tenantId(), id);
+            if (job.status().isFinal()) {
+                return job;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("job " + id + " did not finish");
     }
 }

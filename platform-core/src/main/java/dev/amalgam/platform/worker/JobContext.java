@@ -83,6 +83,15 @@ public class JobContext {
         jobs.appendEvent(job.id(), JobEvent.Kind.METRIC, json.valueToTree(payload));
     }
 
+    /** Records metrics of one step of a named stage (e.g. "sft", "wrpo"). */
+    public void metrics(String stage, long step, Map<String, ? extends Number> values) {
+        Map<String, Object> payload = new LinkedHashMap<>();
+        payload.put("stage", stage);
+        payload.put("step", step);
+        payload.putAll(values);
+        jobs.appendEvent(job.id(), JobEvent.Kind.METRIC, json.valueToTree(payload));
+    }
+
     public void log(String message) {
         jobs.appendEvent(job.id(), JobEvent.Kind.LOG, json.valueToTree(Map.of("message", message)));
     }

@@ -1,0 +1,135 @@
+package dev.amalgam.cli;
+
+import dev.amalgam.fusion.FusionListener;
+import dev.amalgam.fusion.FusionResult;
+import dev.amalgam.fusion.FusionRunner;
+import dev.amalgam.fusion.FusionSpec;
+import dev.amalgam.fusion.InvalidFusionSpecException;
+import dev.amalgam.modelio.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * {@code amalgam fuse}: target SFT and WRPO (or DPO/IPO/SimPO) on local files, with the same spec (built
+ * from the options, or read from --spec) and library as the fusion service. Re-running with the same
+ * --work-dir resumes from its last checkpoint.
+ */
+@Command(name = "fuse", mixinStandardHelpOptions = true,
+        description = "Fuse source LLMs' strengths into a target by preference optimisation (WRPO) on a preference JSONL.")
+class FuseCommand implements Callable<Integer> {
+
+    @Option(names = "--target", required = true, description = "the target model directory (with a chat template)")
+    Path target;
+
+    @Option(names = "--data", required = true, description = "preference JSONL: prompt, chosen [source-best, target-best], rejected [target-worst]")
+    Path data;
+
+    @Option(names = "--eval-data", description = "held-out preference JSONL for eval_ metrics")
+    Path evalData;
+
+    @Option(names = "--out", required = true, description = "output directory (the trained model and its report)")
+    Path out;
+
+    @Option(names = "--work-dir", description = "checkpoints; run again with the same directory to resume (default: OUT.work)")
+    Path workDir;
+
+    @Option(names = "--spec", description = "a JSON file with the full training spec; the options below override it")
+    Path specFile;
+
+    @Option(names = "--stages", description = "sft,wrpo (default), sft or wrpo")
+    String stages;
+
+    @Option(names = "--loss", description = "wrpo (default), dpo, ipo or simpo")
+    String loss;
+
+    @Option(names = "--epochs", description = "preference epochs (default 1)")
+    Integer epochs;
+
+    @Option(names = "--lr", description = "preference-stage learning rate (default 3e-7)")
+    Double lr;
+
+    @Option(names = "--beta", description = "default 0.01")
+    Double beta;
+
+    @Option(names = "--alpha-end", description = "final WRPO alpha (default 0.1)")
+    Double alphaEnd;
+
+    @Option(names = "--batch-size", description = "records per micro-batch (default 2)")
+    Integer batchSize;
+
+    @Option(names = "--grad-accum", description = "micro-batches per optimizer step (default 64)")
+    Integer gradAccum;
+
+    @Option(names = "--seed", description = "default 42")
+    Long seed;
+
+    @Option(names = "--device", description = "auto (default), cpu, gpu or gpu:N")
+    String device;
+
+    @Override
+    public Integer call() {
+        if (Files.exists(out)) {
+            throw new IllegalArgumentException("--out " + out + " already exists");
+        }
+        ObjectNode json = specFile == null ? Json.object() : (ObjectNode) Json.read(specFile);
+        if (stages != null) {
+            var list = json.putArray("stages");
+            Arrays.stream(stages.split(",")).map(String::trim).forEach(list::add);
+        }
+        put(json, "loss", loss);
+        put(json, "epochs", epochs);
+        put(json, "lr", lr);
+        put(json, "beta", beta);
+        put(json, "alphaEnd", alphaEnd);
+        put(json, "batchSize", batchSize);
+        put(json, "gradAccum", gradAccum);
+        put(json, "seed", seed);
+        put(json, "device", device);
+        try {
+            FusionSpec spec = FusionSpec.fromJson(json);
+            Path work = workDir != null ? workDir : out.resolveSibling(out.getFileName() + ".work");
+            ProgressBar bar = new ProgressBar(System.err, "fusing");
+            FusionResult r = FusionRunner.run(spec, target, data, evalData, work, out, new FusionListener() {
+                @Override
+                public void metrics(String stage, long step, Map<String, Double> values) {
+                }
+
+                @Override
+                public void progress(double fraction, String message) {
+                    bar.update(Math.round(fraction * 1000), 1000, message);
+                }
+            });
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("model", r.modelDir().toString());
+            summary.put("report", r.report().toString());
+            summary.put("stepsByStage", r.stepsByStage());
+            summary.put("finalMetrics", r.finalMetrics());
+            summary.put("resumedFrom", r.resumedFrom() == null ? null : r.resumedFrom().toString());
+            System.out.println(Json.toPrettyString(Json.MAPPER.valueToTree(summary)));
+            return 0;
+        } catch (InvalidFusionSpecException e) {
+            System.err.println("amalgam fuse: the spec has " + e.problems().size() + " problem(s):");
+            e.problems().forEach(p -> System.err.println("  - " + p));
+            return 2;
+        }
+    }
+
+    private static void put(ObjectNode json, String field, Object value) {
+        if (value instanceof String s) {
+            json.put(field, s);
+        } else if (value instanceof Integer i) {
+            json.put(field, i);
+        } else if (value instanceof Long l) {
+            json.put(field, l);
+        } else if (value instanceof Double d) {
+            json.put(field, d);
+        }
+    }
+}

@@ -14,6 +14,8 @@ import java.util.Optional;
  */
 public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
 
+    private static final int BLOCK = 2048;
+
     private final String name;
     private final String reference;
     private final boolean consensus;
@@ -136,38 +138,53 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
             wsum += w;
         }
         float plainDivisor = Math.abs(wsum) < 1e-8 ? 1 : wsum;
+        // Mixing in blocks, model by model, so the inner loops are branch-free and vectorise; the per-element
+        // order of additions (model 0, 1, ...) is the same as a plain element-by-element loop.
         Chunks.forEach(n, (c, from, to) -> {
-            float[] wd = new float[k];
-            for (int i = from; i < to; i++) {
-                float mixed = 0;
-                float divisor;
+            float[] sum = new float[BLOCK];
+            float[] mixed = new float[BLOCK];
+            float[] div = new float[BLOCK];
+            for (int s0 = from; s0 < to; s0 += BLOCK) {
+                int len = Math.min(BLOCK, to - s0);
+                java.util.Arrays.fill(mixed, 0, len, 0f);
                 if (consensus) {
-                    float sum = 0;
+                    java.util.Arrays.fill(sum, 0, len, 0f);
+                    java.util.Arrays.fill(div, 0, len, 0f);
                     for (int j = 0; j < k; j++) {
-                        wd[j] = weights[j] * deltas[j][i];
-                        sum += wd[j];
-                    }
-                    int majority = sum >= 0 ? 1 : -1; // 0 counts as +
-                    divisor = 0;
-                    for (int j = 0; j < k; j++) {
-                        if (VectorMath.sign(wd[j]) == majority) {
-                            mixed += wd[j];
-                            divisor += weights[j];
+                        float w = weights[j];
+                        float[] d = deltas[j];
+                        for (int t = 0; t < len; t++) {
+                            sum[t] += w * d[s0 + t];
                         }
                     }
-                    if (divisor == 0) {
-                        divisor = 1;
+                    for (int j = 0; j < k; j++) {
+                        float w = weights[j];
+                        float[] d = deltas[j];
+                        for (int t = 0; t < len; t++) {
+                            float v = w * d[s0 + t];
+                            // TIES election: the sign of the sum (0 counts as +); zeros never agree
+                            boolean agree = sum[t] >= 0 ? v > 0 : v < 0;
+                            mixed[t] += agree ? v : 0f;
+                            div[t] += agree ? w : 0f;
+                        }
+                    }
+                    for (int t = 0; t < len; t++) {
+                        float m = normalize ? mixed[t] / (div[t] == 0 ? 1f : div[t]) : mixed[t];
+                        out[s0 + t] = base[s0 + t] + lambda * m;
                     }
                 } else {
                     for (int j = 0; j < k; j++) {
-                        mixed += weights[j] * deltas[j][i];
+                        float w = weights[j];
+                        float[] d = deltas[j];
+                        for (int t = 0; t < len; t++) {
+                            mixed[t] += w * d[s0 + t];
+                        }
                     }
-                    divisor = plainDivisor;
+                    for (int t = 0; t < len; t++) {
+                        float m = normalize ? mixed[t] / plainDivisor : mixed[t];
+                        out[s0 + t] = base[s0 + t] + lambda * m;
+                    }
                 }
-                if (normalize) {
-                    mixed /= divisor;
-                }
-                out[i] = base[i] + lambda * mixed;
             }
         });
         return out;

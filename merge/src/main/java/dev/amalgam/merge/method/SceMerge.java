@@ -10,6 +10,8 @@ import java.util.Optional;
  */
 public final class SceMerge implements MergeMethod {
 
+    private static final int BLOCK = 2048;
+
     @Override
     public String name() {
         return "sce";
@@ -67,22 +69,35 @@ public final class SceMerge implements MergeMethod {
             wf[j] = (float) (wsum == 0 ? 1.0 / k : w[j] / wsum);
         }
         float[] out = in.scratch(in.baseIndex()); // element i of base is read before out[i] is written
+        // Erase and mix in blocks, model by model (branch-free inner loops; same addition order per element)
         Chunks.forEach(n, (c, from, to) -> {
-            for (int i = from; i < to; i++) {
-                float sum = 0;
+            float[] sum = new float[BLOCK];
+            float[] num = new float[BLOCK];
+            float[] div = new float[BLOCK];
+            for (int s0 = from; s0 < to; s0 += BLOCK) {
+                int len = Math.min(BLOCK, to - s0);
+                java.util.Arrays.fill(sum, 0, len, 0f);
+                java.util.Arrays.fill(num, 0, len, 0f);
+                java.util.Arrays.fill(div, 0, len, 0f);
                 for (int j = 0; j < k; j++) {
-                    sum += d[j][i];
-                }
-                int majority = sum >= 0 ? 1 : -1;
-                float num = 0;
-                float div = 0;
-                for (int j = 0; j < k; j++) {
-                    if (VectorMath.sign(d[j][i]) == majority) { // Erase minority (and zero) signs
-                        num += wf[j] * d[j][i];
-                        div += wf[j];
+                    float[] dj = d[j];
+                    for (int t = 0; t < len; t++) {
+                        sum[t] += dj[s0 + t];
                     }
                 }
-                out[i] = base[i] + num / Math.max(div, 1e-6f);
+                for (int j = 0; j < k; j++) {
+                    float[] dj = d[j];
+                    float wj = wf[j];
+                    for (int t = 0; t < len; t++) {
+                        float v = dj[s0 + t];
+                        boolean agree = sum[t] >= 0 ? v > 0 : v < 0; // minority and zero signs are erased
+                        num[t] += agree ? wj * v : 0f;
+                        div[t] += agree ? wj : 0f;
+                    }
+                }
+                for (int t = 0; t < len; t++) {
+                    out[s0 + t] = base[s0 + t] + num[t] / Math.max(div[t], 1e-6f);
+                }
             }
         });
         return out;
@@ -99,22 +114,37 @@ public final class SceMerge implements MergeMethod {
         long[] nonZero = new long[1];
         long[] high = TopK.withHistogram(n, TopK.HIGH_BUCKETS, (from, to, h) -> {
             long nz = 0;
-            for (int i = from; i < to; i++) {
-                double mean = 0;
+            float[] mean = new float[BLOCK];
+            float[] acc = new float[BLOCK];
+            for (int s0 = from; s0 < to; s0 += BLOCK) {
+                int len = Math.min(BLOCK, to - s0);
+                java.util.Arrays.fill(mean, 0, len, 0f);
+                java.util.Arrays.fill(acc, 0, len, 0f);
                 for (int j = 0; j < k; j++) {
-                    float dj = x[j][i] - base[i];
-                    d[j][i] = dj;
-                    mean += dj;
+                    float[] xj = x[j];
+                    float[] dj = d[j];
+                    for (int t = 0; t < len; t++) {
+                        float v = xj[s0 + t] - base[s0 + t];
+                        dj[s0 + t] = v;
+                        mean[t] += v;
+                    }
                 }
-                mean /= k;
-                double v = 0;
+                for (int t = 0; t < len; t++) {
+                    mean[t] /= k;
+                }
                 for (int j = 0; j < k; j++) {
-                    v += (d[j][i] - mean) * (d[j][i] - mean);
+                    float[] dj = d[j];
+                    for (int t = 0; t < len; t++) {
+                        float e = dj[s0 + t] - mean[t];
+                        acc[t] += e * e;
+                    }
                 }
-                float vf = (float) (v / k);
-                var[i] = vf;
-                h[TopK.highBucket(vf)]++;
-                nz += vf != 0 ? 1 : 0;
+                for (int t = 0; t < len; t++) {
+                    float vf = acc[t] / k; // population variance
+                    var[s0 + t] = vf;
+                    h[TopK.highBucket(vf)]++;
+                    nz += vf != 0 ? 1 : 0;
+                }
             }
             synchronized (nonZero) {
                 nonZero[0] += nz;

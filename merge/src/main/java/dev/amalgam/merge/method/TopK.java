@@ -85,6 +85,14 @@ final class TopK {
         }
         Threshold t = high == null ? threshold(x, k) : threshold(x, k, high);
         int bits = t.bits();
+        if (t.simple()) { // branch-free, vectorisable
+            Chunks.forEach(n, (c, from, to) -> {
+                for (int i = from; i < to; i++) {
+                    x[i] = key(x[i]) < bits ? 0f : x[i];
+                }
+            });
+            return;
+        }
         long[] quota = quotas(x, t);
         Chunks.forEach(n, (c, from, to) -> {
             long q = quota[c];

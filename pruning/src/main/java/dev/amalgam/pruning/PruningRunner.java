@@ -6,12 +6,14 @@ import dev.amalgam.modelengine.DjlRuntime;
 import dev.amalgam.modelengine.EngineOptions;
 import dev.amalgam.modelengine.LlamaConfig;
 import dev.amalgam.modelengine.LlamaModel;
+import dev.amalgam.modelengine.UnsupportedModelException;
 import dev.amalgam.modelengine.eval.Perplexity;
 import dev.amalgam.modelengine.eval.PerplexityResult;
 import dev.amalgam.modelengine.eval.TokenChunks;
 import dev.amalgam.modelengine.text.TextTokenizer;
 import dev.amalgam.modelio.HfModelDir;
 import dev.amalgam.modelio.Json;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +42,23 @@ public final class PruningRunner {
     public static final String REPORT_FILE = "report.json";
 
     private PruningRunner() {
+    }
+
+    /**
+     * Every problem of {@code spec} for the model in {@code modelDir}, reading only its config.json (for a 422 before
+     * a job is queued): the spec's own problems, an unsupported or non-causal model, too many blocks, an unreachable
+     * target ratio, a sequence length beyond the model's context.
+     */
+    public static List<String> validate(PruneSpec spec, Path modelDir) {
+        List<String> problems = spec.validate();
+        if (!problems.isEmpty()) {
+            return problems;
+        }
+        try {
+            return spec.validateFor(LlamaConfig.read(modelDir.resolve(HfModelDir.CONFIG_FILE)));
+        } catch (UnsupportedModelException | UncheckedIOException e) {
+            return List.of("model: " + e.getMessage());
+        }
     }
 
     /** As {@link #run(PruneSpec, Path, Path, Path, Path, PruningState, PruningListener, EngineOptions)} on the

@@ -153,6 +153,19 @@ class PruningRunnerTest {
                 .satisfies(e -> assertThat(((InvalidPruneSpecException) e).problems()).hasSize(2));
     }
 
+    @Test
+    void validateReadsOnlyTheConfig() throws Exception {
+        assertThat(PruningRunner.validate(spec(7), model)).isEmpty();
+        assertThat(PruningRunner.validate(spec(8), model)).singleElement().asString().contains("at most 7 blocks");
+        assertThat(PruningRunner.validate(spec(0), model)).singleElement().asString().startsWith("blocks:");
+        assertThat(PruningRunner.validate(spec(2), tmp.resolve("nowhere"))).singleElement().asString()
+                .startsWith("model: ");
+        Path reward = Tiny.write(tmp.resolve("reward").resolve("config.json"), Files.readString(model.resolve(
+                "config.json")).replace("LlamaForCausalLM", "LlamaForSequenceClassification"));
+        assertThat(PruningRunner.validate(spec(2), reward.getParent())).singleElement().asString()
+                .contains("causal language model");
+    }
+
     /** ShortGPT and Relative Magnitude against a naive computation on the engine's hidden states. */
     @Test
     void layerBaselinesRemoveTheLeastImportantLayers() {

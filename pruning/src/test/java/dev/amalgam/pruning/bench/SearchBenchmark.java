@@ -93,6 +93,9 @@ public final class SearchBenchmark {
         System.out.printf(Locale.ROOT, "speed-up (medians): %.2fx wall, %.2fx cpu, %.2fx block forwards; "
                 + "identical choices and perplexities: yes%n", plainMedian / cachedMedian,
                 median(plainCpu) / median(cachedCpu), (double) p.blockForwards() / c.blockForwards());
+        try (var files = Files.walk(work)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
     }
 
     private static List<String> rounded(List<Double> v) {

@@ -1,6 +1,8 @@
 package dev.amalgam.modelengine;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -16,6 +18,9 @@ import java.util.List;
  * }</pre>
  */
 public final class LogProbs {
+
+    /** Positions per head evaluation when computing log-probs. */
+    public static final int HEAD_SLICE = 512;
 
     private LogProbs() {
     }
@@ -48,10 +53,40 @@ public final class LogProbs {
 
     /** Per-token log-probs [batch, seq - 1] of a (possibly padded) batch; padded targets are not masked here. */
     public static NDArray tokenLogProbs(LlamaModel model, NDArray ids, NDArray attentionMask, BlockMask blocks) {
-        NDArray logits = model.logits(ids, attentionMask, blocks);
-        NDArray out = fromLogits(logits, ids);
-        logits.close();
-        return out;
+        return tokenLogProbs(model, ids, attentionMask, blocks, 0);
+    }
+
+    /**
+     * Log-probs [batch, seq - 1 - from] of tokens {@code from + 1 .. seq - 1}. The head runs on slices of
+     * {@value #HEAD_SLICE} positions, so a large vocabulary never needs the [batch, seq, vocab] logits at once.
+     * The result is attached to the manager of {@code ids}.
+     */
+    public static NDArray tokenLogProbs(LlamaModel model, NDArray ids, NDArray attentionMask, BlockMask blocks,
+            long from) {
+        long seq = ids.getShape().get(1);
+        if (from < 0 || from >= seq - 1) {
+            throw new IllegalArgumentException("from must be in [0, " + (seq - 1) + "), got " + from);
+        }
+        NDManager caller = ids.getManager();
+        try (NDManager scratch = caller.newSubManager()) {
+            NDArray hidden = model.forward(ids, attentionMask, blocks, null, false, seq).lastHiddenState(); // [b, seq, h]
+            hidden.attach(scratch);
+            NDArray targets = ids.toType(DataType.INT64, true).toDevice(hidden.getDevice(), false);
+            targets.attach(scratch);
+            NDList parts = new NDList();
+            for (long start = from; start < seq - 1; start += HEAD_SLICE) {
+                long end = Math.min(seq - 1, start + HEAD_SLICE);
+                NDArray logits = model.head(hidden.get(new NDIndex(":, {}:{}", start, end))); // [b, end-start, vocab]
+                NDArray logp = logits.logSoftmax(-1);
+                NDArray next = targets.get(new NDIndex(":, {}:{}", start + 1, end + 1)).expandDims(2); // [b, end-start, 1]
+                parts.add(logp.gather(next, 2).squeeze(2)); // [b, end-start]
+                logits.close(); // autograd keeps what backward needs
+                logp.close();
+            }
+            NDArray out = parts.size() == 1 ? parts.head() : NDArrays.concat(parts, 1);
+            out.attach(caller);
+            return out;
+        }
     }
 
     /**
@@ -90,14 +125,16 @@ public final class LogProbs {
         for (int[] p : prompts) {
             from = Math.min(from, p.length - 1);
         }
+        if (from >= len - 1) {
+            return manager.zeros(new ai.djl.ndarray.types.Shape(batch)); // every response is empty
+        }
         float[][] tailWeight = new float[batch][];
         for (int i = 0; i < batch; i++) {
             tailWeight[i] = java.util.Arrays.copyOfRange(weight[i], from, len - 1);
         }
         try (NDManager scratch = manager.newSubManager()) {
             NDArray idArray = scratch.create(ids);
-            NDArray logits = model.forward(idArray, scratch.create(mask), blocks, null, false, from).logits();
-            NDArray tokenLogps = fromLogits(logits, idArray, from); // [batch, len-1-from]
+            NDArray tokenLogps = tokenLogProbs(model, idArray, scratch.create(mask), blocks, from); // [batch, len-1-from]
             NDArray w = scratch.create(tailWeight).toDevice(tokenLogps.getDevice(), false);
             NDArray sums = tokenLogps.mul(w).sum(new int[] {1}); // [batch]
             sums.attach(manager);

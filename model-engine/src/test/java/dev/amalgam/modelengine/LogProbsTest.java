@@ -110,4 +110,24 @@ class LogProbsTest {
         }
         return logits[target] - max - Math.log(z);
     }
+
+    @Test
+    void slicedHeadOverLongSequencesEqualsFullLogits() {
+        TinyFixture f = TinyFixture.llama();
+        int[][] ids = LlamaModelReferenceTest.randomIds(f.config.vocabSize(), 2, LogProbs.HEAD_SLICE + 90, 4);
+        try (LlamaModel model = f.engine(); NDManager m = model.manager().newSubManager()) {
+            NDArray idArray = m.create(ids);
+            float[] sliced = LogProbs.tokenLogProbs(model, idArray, null, BlockMask.none()).toFloatArray();
+            float[] full = LogProbs.fromLogits(model.logits(idArray, null, BlockMask.none()), idArray).toFloatArray();
+            assertThat(sliced).hasSize(2 * (LogProbs.HEAD_SLICE + 89));
+            assertThat(sliced).containsExactly(full, org.assertj.core.data.Offset.offset(1e-4f));
+            float[] tail = LogProbs.tokenLogProbs(model, idArray, null, BlockMask.none(), 500).toFloatArray();
+            int n = LogProbs.HEAD_SLICE + 89 - 500;
+            assertThat(java.util.Arrays.copyOfRange(tail, n, 2 * n)).containsExactly(
+                    java.util.Arrays.copyOfRange(full, LogProbs.HEAD_SLICE + 89 + 500, 2 * (LogProbs.HEAD_SLICE + 89)),
+                    org.assertj.core.data.Offset.offset(1e-4f));
+            assertThat(LogProbs.sequenceLogProbs(model, List.of(PROMPT_A), List.of(new int[0]), BlockMask.none(), m)
+                    .toFloatArray()).containsExactly(0f);
+        }
+    }
 }

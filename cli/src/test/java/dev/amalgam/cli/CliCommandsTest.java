@@ -119,6 +119,53 @@ class CliCommandsTest {
     }
 
     @Test
+    void pruneWritesAHuggingFaceModelAndReport() throws Exception {
+        Path m = dir.resolve("m");
+        run("tiny-model", "--arch", "llama", "--out", m.toString(), "--layers", "3", "--seed", "9");
+        Path data = dir.resolve("calib.jsonl");
+        Files.writeString(data, "{\"text\": \"calibration text for a tiny model, long enough for two chunks of sixteen tokens\"}\n");
+        Path out = dir.resolve("pruned");
+        Run r = run("prune", "--model", m.toString(), "--data", data.toString(), "--blocks", "2", "--seq-len", "16",
+                "--samples", "1", "--batch-size", "1", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode summary = JsonMapper.builder().build().readTree(r.out());
+        assertThat(summary.get("removedBlocks").size()).isEqualTo(2);
+        assertThat(Files.exists(out.resolve("model/config.json"))).isTrue();
+        assertThat(Files.readString(out.resolve("report.json"))).contains("blockpruner");
+        Run bad = run("prune", "--model", m.toString(), "--data", data.toString(), "--blocks", "9", "--method", "nope",
+                "--out", dir.resolve("x").toString());
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("nope");
+    }
+
+    @Test
+    void fuseTrainsTheTargetOnPreferenceData() throws Exception {
+        Path m = dir.resolve("target");
+        run("tiny-model", "--arch", "qwen2", "--out", m.toString(), "--seed", "4");
+        Path data = dir.resolve("prefs.jsonl");
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            lines.append("{\"prompt\": \"say ").append(i).append("\", \"chosen\": [\"").append(i).append(" indeed\", \"")
+                    .append(i).append("\"], \"rejected\": [\"no\"]}\n");
+        }
+        Files.writeString(data, lines);
+        Path spec = dir.resolve("spec.json");
+        Files.writeString(spec, "{\"maxLength\": 32, \"maxPromptLength\": 16, \"gradAccum\": 1, \"outputDtype\": \"fp32\"}");
+        Path out = dir.resolve("fused");
+        Run r = run("fuse", "--target", m.toString(), "--data", data.toString(), "--out", out.toString(), "--spec", spec.toString(),
+                "--stages", "wrpo", "--lr", "0.001", "--batch-size", "2", "--device", "cpu");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode summary = JsonMapper.builder().build().readTree(r.out());
+        assertThat(summary.get("stepsByStage").get("wrpo").asLong()).isEqualTo(2);
+        try (HfModelDir trained = HfModelDir.open(Path.of(summary.get("model").asString()))) {
+            assertThat(trained.dominantDtype().safetensorsName()).isEqualTo("F32");
+        }
+        Run bad = run("fuse", "--target", m.toString(), "--data", data.toString(), "--out", dir.resolve("y").toString(), "--loss", "kto");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("kto");
+    }
+
+    @Test
     void unknownOptionsAndArchitecturesAreClearErrors() {
         assertThat(run("tiny-model", "--arch", "gpt2", "--out", dir.resolve("x").toString()).code()).isNotZero();
         Run r = run("merge", "a.yml", "out", "--no-such-option");

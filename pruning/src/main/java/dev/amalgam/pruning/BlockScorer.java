@@ -25,7 +25,7 @@ import java.util.Set;
  * }
  * }</pre>
  */
-final class BlockScorer implements AutoCloseable {
+final class BlockScorer implements Scorer, AutoCloseable {
 
     private final BlockRunner runner;
     private final int stride;
@@ -65,7 +65,8 @@ final class BlockScorer implements AutoCloseable {
     }
 
     /** Calibration perplexity of the current model without {@code candidate} (empty: the current model). */
-    double score(int[] candidate) {
+    @Override
+    public double score(int[] candidate) {
         BitSet skip = (BitSet) removed.clone();
         int first = end;
         for (int p : candidate) {
@@ -101,7 +102,8 @@ final class BlockScorer implements AutoCloseable {
     }
 
     /** Makes {@code candidate} part of the current model's removed set. */
-    void remove(int[] candidate) {
+    @Override
+    public void remove(int[] candidate) {
         int first = end;
         for (int p : candidate) {
             removed.set(p);

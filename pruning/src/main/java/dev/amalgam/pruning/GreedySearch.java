@@ -40,7 +40,7 @@ final class GreedySearch {
     }
 
     /** Runs steps until the stop rule holds (continuing after the run's completed steps). */
-    static void run(SearchRun run, BlockScorer scorer, List<List<Block>> candidates) {
+    static void run(SearchRun run, Scorer scorer, List<List<Block>> candidates) {
         run.totalSteps(run.stepsUpperBound(candidates));
         while (!run.done()) {
             List<List<Block>> remaining = candidates.stream().filter(run::allowed).toList();

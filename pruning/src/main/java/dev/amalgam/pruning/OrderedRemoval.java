@@ -19,7 +19,7 @@ final class OrderedRemoval {
      * One-shot block removal's scores: the first round of the greedy search, i.e. the calibration perplexity of the
      * dense model without each candidate.
      */
-    static List<Double> firstRoundPerplexities(SearchRun run, BlockScorer scorer, List<List<Block>> candidates) {
+    static List<Double> firstRoundPerplexities(SearchRun run, Scorer scorer, List<List<Block>> candidates) {
         List<Double> out = new ArrayList<>();
         for (int i = 0; i < candidates.size(); i++) {
             out.add(scorer.score(SearchRun.positions(candidates.get(i))));
@@ -38,7 +38,7 @@ final class OrderedRemoval {
     }
 
     /** Removes candidates in score order until the stop rule holds, measuring each nested set's perplexity. */
-    static void run(SearchRun run, BlockScorer scorer, List<List<Block>> candidates, List<Double> scores) {
+    static void run(SearchRun run, Scorer scorer, List<List<Block>> candidates, List<Double> scores) {
         List<List<Block>> ordered = order(scores).stream().map(candidates::get).toList();
         run.totalSteps(plannedSteps(run, ordered));
         for (List<Block> unit : ordered) {

@@ -121,6 +121,34 @@ class GreedySearchTest {
         }
     }
 
+    /** Ties keep the first candidate tried, in the reference order (attention blocks by layer, then MLP). */
+    @Test
+    void tiesKeepTheFirstCandidateInReferenceOrder() {
+        ParameterCounts counts = new ParameterCounts(1000, 10, 20, 3);
+        List<String> tried = new ArrayList<>();
+        Scorer flat = new Scorer() {
+            @Override
+            public double score(int[] positions) {
+                Block b = Block.atPosition(positions[0]);
+                tried.add(b.toString());
+                // mlp.1 and mha.2 tie for the lowest value; NaN is never chosen.
+                return b.equals(Block.mlp(0)) ? Double.NaN : b.equals(Block.mlp(1)) || b.equals(Block.attention(2)) ? 5 : 7;
+            }
+
+            @Override
+            public void remove(int[] positions) {
+            }
+        };
+        SearchRun run = new SearchRun(PruneSpec.blockPruner(2), counts, PruningListener.NONE,
+                new PruningState(1, "t", "f", null, List.of()));
+        GreedySearch.run(run, flat, GreedySearch.blockCandidates(3, Candidates.MIX));
+        assertThat(tried.subList(0, 6)).containsExactly("mha.0", "mha.1", "mha.2", "mlp.0", "mlp.1", "mlp.2");
+        assertThat(run.state().steps()).extracting(PruneStep::blocks)
+                .containsExactly(List.of(Block.attention(2)), List.of(Block.mlp(1)));
+        assertThat(tried.subList(6, tried.size())).containsExactly("mha.0", "mha.1", "mlp.0", "mlp.1", "mlp.2");
+        assertThat(run.state().steps().get(1).parameterRatio()).isCloseTo(0.03, within(1e-12)); // (10 + 20) / 1000
+    }
+
     @Test
     void candidateOptionsRestrictTheSearch() {
         try (LlamaModel m = CheckpointLoader.load(model, EngineOptions.cpu())) {

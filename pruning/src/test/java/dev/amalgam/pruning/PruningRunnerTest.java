@@ -143,6 +143,30 @@ class PruningRunnerTest {
     }
 
     @Test
+    void oneShotRunsResumeWithTheirStoredScores() {
+        PruneSpec spec = spec(4).withMethod(PruneMethod.SHORTGPT);
+        PruningResult whole = run(spec, "sg-whole", null, PruningListener.NONE);
+        List<PruningState> saved = new ArrayList<>();
+        PruningListener dyingAfterOne = new PruningListener() {
+            @Override
+            public void onStep(PruningProgress progress) {
+                saved.add(progress.state());
+            }
+
+            @Override
+            public boolean isCancelled() {
+                return !saved.isEmpty();
+            }
+        };
+        assertThatThrownBy(() -> run(spec, "sg-part", null, dyingAfterOne)).isInstanceOf(PruningCancelledException.class);
+        PruningState state = PruningState.fromJson(saved.get(0).toJson());
+        assertThat(state.scores()).hasSize(4).isEqualTo(whole.finalState().scores());
+        PruningResult resumed = run(spec, "sg-resumed", state, PruningListener.NONE);
+        assertThat(resumed.steps()).isEqualTo(whole.steps());
+        assertThat(resumed.finalState()).isEqualTo(whole.finalState());
+    }
+
+    @Test
     void badSpecsAreRejectedWithEveryProblem() {
         assertThatThrownBy(() -> run(spec(8), "bad", null, PruningListener.NONE))
                 .isInstanceOf(InvalidPruneSpecException.class)

@@ -103,6 +103,7 @@ public final class PruningRunner {
             TokenChunks calibration, Path evalJsonl, LazyTokenizer tokenizer, Path outDir, PruningState state,
             PruningListener listener, EngineOptions options) {
         int layers = model.config().numHiddenLayers();
+        state = truncated(state, new SearchRun(spec, counts, listener, state));
         int resumedSteps = state.steps().size();
         SearchRun run = new SearchRun(spec, counts, listener, state);
         int stride;
@@ -207,6 +208,20 @@ public final class PruningRunner {
                     + "calibration set or calibration settings");
         }
         return resume;
+    }
+
+    /** A resumed state cut to the steps the spec asks for (a job resumed with a smaller K). */
+    private static PruningState truncated(PruningState state, SearchRun rule) {
+        List<PruneStep> kept = new ArrayList<>();
+        List<Block> removed = new ArrayList<>();
+        for (PruneStep step : state.steps()) {
+            if (rule.doneWith(removed)) {
+                break;
+            }
+            kept.add(step);
+            removed.addAll(step.blocks());
+        }
+        return new PruningState(state.version(), state.method(), state.fingerprint(), state.scores(), kept);
     }
 
     /** SHA-256 of everything that decides the search's choices. */

@@ -90,6 +90,29 @@ class PrunedCheckpointTest {
         }
     }
 
+    /** Per-layer config entries follow the renumbering; unrelated keys stay as they were. */
+    @org.junit.jupiter.api.Test
+    void perLayerConfigEntriesFollowTheKeptLayers() throws Exception {
+        Path source = Tiny.model(Architecture.QWEN2, tmp.resolve("src"), 4, DType.BF16, 5);
+        Path config = source.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replaceFirst("\\{", "{\"layer_types\": [\"full_attention\", "
+                + "\"sliding_attention\", \"full_attention\", \"sliding_attention\"], \"drop_mlp_list\": [9], ")
+                .replaceFirst("\"max_window_layers\" : 4", "\"max_window_layers\" : 3"));
+        Path out = tmp.resolve("out");
+        try (HfModelDir hf = HfModelDir.open(source)) {
+            assertThat(hf.config().get("max_window_layers").asInt()).isEqualTo(3);
+            PrunedCheckpoint.write(hf, REMOVED, OutputForm.MASKED, "layer_greedy", out);
+        }
+        try (HfModelDir hf = HfModelDir.open(out)) {
+            assertThat(hf.config().get("layer_types").toString())
+                    .isEqualTo("[\"full_attention\",\"full_attention\",\"sliding_attention\"]");
+            assertThat(hf.config().get("max_window_layers").asInt()).isEqualTo(2); // layers 0 and 2 were below 3
+            assertThat(hf.config().has("drop_mlp_list")).isFalse(); // a stale list would mislead loaders
+            assertThat(hf.config().get("rope_theta").asDouble()).isEqualTo(1000000.0);
+            assertThat(hf.config().get("amalgam_pruning").get("method").asString()).isEqualTo("layer_greedy");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = Architecture.class, names = {"LLAMA", "QWEN2"})
     void compactFormDropsTheWeightsAndLoadsWithItsMask(Architecture arch) {

@@ -137,6 +137,9 @@ class PruningRunnerTest {
                 .isEqualTo(Files.readAllBytes(whole.modelDir().resolve("model.safetensors")));
         assertThat(Files.readString(resumed.modelDir().resolve("config.json")))
                 .isEqualTo(Files.readString(whole.modelDir().resolve("config.json")));
+        // Asking for fewer blocks than the checkpoint holds gives the nested prefix.
+        PruningResult shorter = run(spec(1), "shorter", state, PruningListener.NONE);
+        assertThat(shorter.steps()).containsExactly(whole.steps().get(0));
         // A checkpoint of other inputs is refused.
         assertThatThrownBy(() -> run(spec(4).withCalibration(12, 48, 7, 2), "other", state, PruningListener.NONE))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot resume");

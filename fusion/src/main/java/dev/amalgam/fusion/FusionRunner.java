@@ -87,8 +87,23 @@ public final class FusionRunner {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot create " + workDir, e);
         }
+        pinSpec(spec, workDir);
         return new FusionRunner(spec, listener, workDir).execute(targetModelDir, preferenceJsonl, evalJsonlOrNull,
                 outDir);
+    }
+
+    /** The first attempt records its spec; a later attempt on the same work dir must bring the same one. */
+    static void pinSpec(FusionSpec spec, Path workDir) {
+        Path file = workDir.resolve("spec.json");
+        if (Files.isRegularFile(file)) {
+            FusionSpec earlier = FusionSpec.fromJson(dev.amalgam.modelio.Json.read(file));
+            if (!earlier.equals(spec)) {
+                throw new IllegalStateException(workDir + " holds checkpoints of a job with another spec ("
+                        + file + "); use a fresh work directory");
+            }
+        } else {
+            dev.amalgam.modelio.Json.write(file, spec.toJson());
+        }
     }
 
     /** {@code auto}: FP16 on GPU 0 when PyTorch sees one, else FP32 on the CPU. */

@@ -103,21 +103,29 @@ class FusionRunnerTest {
 
     @Test
     void resumedRunEndsWithTheWeightsOfAnUninterruptedOne(@TempDir Path work) throws Exception {
-        FusionSpec spec = spec(", \"epochs\": 2, \"evalEvery\": 0");
+        FusionSpec spec = spec(", \"epochs\": 1, \"evalEvery\": 0, \"checkpointEvery\": 2");
         FusionResult whole = FusionRunner.run(spec, model, train, null, work.resolve("w1"), work.resolve("o1"),
                 new Recorder());
         Recorder crash = new Recorder();
-        crash.cancelAfter = 6; // dies after step 6; the last checkpoint is at step 4
+        crash.cancelAfter = 3; // dies after step 3; the last checkpoint is at step 2
         assertThatThrownBy(() -> FusionRunner.run(spec, model, train, null, work.resolve("w2"), work.resolve("o2"),
                 crash)).isInstanceOf(FusionCancelledException.class);
         Recorder again = new Recorder();
         FusionResult resumed = FusionRunner.run(spec, model, train, null, work.resolve("w2"), work.resolve("o2"),
                 again);
-        assertThat(resumed.resumedFrom().getFileName().toString()).contains("wrpo-step-4");
-        assertThat(again.steps).hasSize(4); // steps 5..8 only
+        assertThat(resumed.resumedFrom().getFileName().toString()).contains("wrpo-step-2");
+        assertThat(again.steps).hasSize(2); // steps 3 and 4 only
         byte[] a = Files.readAllBytes(whole.modelDir().resolve("model.safetensors"));
         byte[] b = Files.readAllBytes(resumed.modelDir().resolve("model.safetensors"));
         assertThat(b).isEqualTo(a);
+    }
+
+    @Test
+    void aWorkDirServesOnlyTheSpecThatStartedIt(@TempDir Path work) {
+        FusionRunner.pinSpec(spec(""), work);
+        FusionRunner.pinSpec(spec(""), work); // same spec: fine
+        assertThatThrownBy(() -> FusionRunner.pinSpec(spec(", \"beta\": 0.2"), work))
+                .hasMessageContaining("another spec");
     }
 
     @Test

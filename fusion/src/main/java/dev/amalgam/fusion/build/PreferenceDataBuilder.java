@@ -2,11 +2,15 @@ package dev.amalgam.fusion.build;
 
 import dev.amalgam.fusion.data.PreferenceRecord;
 import dev.amalgam.fusion.data.Split;
+import dev.amalgam.fusion.data.PreferenceJsonl;
 import dev.amalgam.modelengine.BlockMask;
+import dev.amalgam.modelengine.CheckpointLoader;
+import dev.amalgam.modelengine.EngineOptions;
 import dev.amalgam.modelengine.LlamaModel;
 import dev.amalgam.modelengine.generate.GeneratedSequence;
 import dev.amalgam.modelengine.generate.Generator;
 import dev.amalgam.modelengine.text.TextTokenizer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -118,6 +122,28 @@ public final class PreferenceDataBuilder {
             out.add(new Candidate(tokenizer.decode(g.tokens(), true), null));
         }
         return out;
+    }
+
+    /**
+     * File to file, for the CLI and the job handler: reads prompts with candidates ({@link CandidatesJsonl}),
+     * scores unscored ones with the reward model at {@code rewardModelDirOrNull}, samples the target at
+     * {@code targetModelDirOrNull} where a prompt has no target responses, and writes the records as JSONL
+     * ({@link dev.amalgam.fusion.data.PreferenceJsonl}); returns how many records were written.
+     */
+    public static int buildFile(Path candidatesJsonl, Path rewardModelDirOrNull, Path targetModelDirOrNull,
+            Path outJsonl, BuildSettings settings, EngineOptions options) {
+        List<PromptCandidates> prompts = CandidatesJsonl.readAll(candidatesJsonl);
+        boolean needsTarget = prompts.stream().anyMatch(p -> p.targetResponses().isEmpty());
+        ResponseScorer scorer = rewardModelDirOrNull == null ? null
+                : ResponseScorer.rewardModel(rewardModelDirOrNull, options);
+        try (ResponseScorer closing = scorer;
+                LlamaModel target = needsTarget && targetModelDirOrNull != null
+                        ? CheckpointLoader.load(targetModelDirOrNull, options) : null;
+                TextTokenizer tokenizer = target != null ? TextTokenizer.load(targetModelDirOrNull) : null) {
+            List<PreferenceRecord> records = build(prompts, closing, target, tokenizer, settings);
+            PreferenceJsonl.write(outJsonl, records);
+            return records.size();
+        }
     }
 
     static int best(double[] s) {

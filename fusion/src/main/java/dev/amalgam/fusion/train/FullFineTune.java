@@ -15,16 +15,18 @@ import java.util.Map;
  */
 public final class FullFineTune implements TrainableModel {
 
+    private final LlamaModel loaded;
     private final LlamaModel model;
     private final NDManager masters;
     private final List<TrainableParameter> parameters = new ArrayList<>();
 
     /** Takes ownership of {@code model}. */
     public FullFineTune(LlamaModel model) {
-        this.model = model;
-        this.masters = model.manager().newSubManager();
-        boolean half = model.options().computeType() != DataType.FLOAT32;
-        for (Map.Entry<String, NDArray> e : model.weights().namedParameters().entrySet()) {
+        this.loaded = model;
+        this.model = AlignedWeights.of(model);
+        this.masters = this.model.manager().newSubManager();
+        boolean half = this.model.options().computeType() != DataType.FLOAT32;
+        for (Map.Entry<String, NDArray> e : this.model.weights().namedParameters().entrySet()) {
             NDArray value = e.getValue();
             value.setRequiresGradient(true);
             NDArray master = value;
@@ -86,6 +88,6 @@ public final class FullFineTune implements TrainableModel {
 
     @Override
     public void close() {
-        model.close();
+        loaded.close(); // owns the aligned copies' manager too
     }
 }

@@ -20,6 +20,7 @@ import java.util.Random;
  */
 public final class LoraModel implements TrainableModel {
 
+    private final LlamaModel loaded;
     private final LlamaModel model;
     private final LoraSettings settings;
     private final NDManager adapters;
@@ -31,13 +32,14 @@ public final class LoraModel implements TrainableModel {
 
     /** Takes ownership of {@code model}; adapter A matrices are drawn from {@code seed}. */
     public LoraModel(LlamaModel model, LoraSettings settings, long seed) {
-        this.model = model;
+        this.loaded = model;
+        this.model = AlignedWeights.of(model);
         this.settings = settings;
-        this.adapters = model.manager().newSubManager();
-        model.weights().setRequiresGradient(false);
-        DataType compute = model.options().computeType();
+        this.adapters = this.model.manager().newSubManager();
+        this.model.weights().setRequiresGradient(false);
+        DataType compute = this.model.options().computeType();
         Random random = new Random(seed);
-        for (Map.Entry<String, NDArray> e : model.weights().namedParameters().entrySet()) {
+        for (Map.Entry<String, NDArray> e : this.model.weights().namedParameters().entrySet()) {
             String name = e.getKey();
             if (!targeted(name)) {
                 continue;
@@ -147,6 +149,6 @@ public final class LoraModel implements TrainableModel {
 
     @Override
     public void close() {
-        model.close();
+        loaded.close(); // owns the aligned copies' manager too
     }
 }

@@ -40,8 +40,11 @@ class PreferenceDataBuilderTest {
                     """.formatted(i, i, i, i, i, i, i));
         }
         Files.writeString(in, sb.toString());
-        List<PreferenceRecord> records = PreferenceDataBuilder.build(CandidatesJsonl.readAll(in), null, null, null,
-                new BuildSettings(1.0 / 3, 3, 16, 0.8, 0.95, 7));
+        Path out = dir.resolve("wrpo.jsonl");
+        int written = PreferenceDataBuilder.buildFile(in, null, null, out, new BuildSettings(1.0 / 3, 3, 16, 0.8, 0.95,
+                7), EngineOptions.cpu());
+        List<PreferenceRecord> records = PreferenceJsonl.readAll(out);
+        assertThat(written).isEqualTo(6);
         assertThat(records).hasSize(6);
         assertThat(records.subList(0, 2)).allMatch(r -> r.split() == Split.SFT && r.chosen().size() == 1);
         assertThat(records.subList(2, 6)).allMatch(r -> r.split() == Split.PREFERENCE);
@@ -56,9 +59,6 @@ class PreferenceDataBuilderTest {
             }
         }
         assertThat(prompts).hasSize(6); // each prompt once, in one split only
-        Path out = dir.resolve("wrpo.jsonl");
-        PreferenceJsonl.write(out, records);
-        assertThat(PreferenceJsonl.readAll(out)).isEqualTo(records);
     }
 
     @Test
@@ -67,19 +67,19 @@ class PreferenceDataBuilderTest {
         Path rmDir = TinyModels.writeRewardModel(Architecture.LLAMA, dir.resolve("rm"),
                 new TinySizes(32, 64, 2, 4, 2, 256, DType.F32), 5);
         List<PromptCandidates> prompts = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 2; i++) {
             prompts.add(new PromptCandidates(List.of(ChatMessage.user("hello " + i)),
                     List.of(new Candidate("alpha", null), new Candidate("beta beta", null), new Candidate("c", null)),
                     List.of()));
         }
-        BuildSettings settings = new BuildSettings(0, 4, 6, 1.0, 1.0, 11);
+        BuildSettings settings = new BuildSettings(0, 4, 4, 1.0, 1.0, 11);
         try (ResponseScorer rm = ResponseScorer.rewardModel(rmDir, EngineOptions.cpu());
                 LlamaModel target = CheckpointLoader.load(targetDir, EngineOptions.cpu());
                 TextTokenizer tok = TextTokenizer.load(targetDir)) {
             List<PreferenceRecord> records = PreferenceDataBuilder.build(prompts, rm, target, tok, settings);
             List<PreferenceRecord> again = PreferenceDataBuilder.build(prompts, rm, target, tok, settings);
             assertThat(again).isEqualTo(records); // seeded sampling and scoring are deterministic
-            assertThat(records).hasSize(3).allMatch(r -> r.split() == Split.PREFERENCE);
+            assertThat(records).hasSize(2).allMatch(r -> r.split() == Split.PREFERENCE);
             for (PreferenceRecord r : records) {
                 int index = Integer.parseInt(r.prompt().get(0).content().substring("hello ".length()));
                 // Independent check: re-score the source candidates; the chosen one has the highest reward.

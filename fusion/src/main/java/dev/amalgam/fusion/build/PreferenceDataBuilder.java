@@ -8,6 +8,8 @@ import dev.amalgam.modelengine.CheckpointLoader;
 import dev.amalgam.modelengine.EngineOptions;
 import dev.amalgam.modelengine.LlamaModel;
 import dev.amalgam.modelengine.generate.GeneratedSequence;
+import dev.amalgam.modelengine.generate.GenerationConfig;
+import dev.amalgam.modelengine.text.ChatMessage;
 import dev.amalgam.modelengine.generate.Generator;
 import dev.amalgam.modelengine.text.TextTokenizer;
 import java.nio.file.Path;
@@ -106,17 +108,25 @@ public final class PreferenceDataBuilder {
         return s;
     }
 
-    /** The target's own samples for one prompt, {@code targetSamples} sequences in one batch. */
+    /** The target's own samples for one prompt: {@code targetSamples} sequences, seeded by prompt index. */
     static List<Candidate> sample(PromptCandidates p, LlamaModel target, TextTokenizer tokenizer,
             BuildSettings settings, long promptIndex) {
         if (target == null || tokenizer == null) {
             throw new IllegalArgumentException("a prompt without target responses needs the target model to sample");
         }
-        int[] ids = tokenizer.encodeChat(p.prompt(), true);
-        List<int[]> batch = Collections.nCopies(settings.targetSamples(), ids);
-        Set<Integer> eos = tokenizer.eosTokenIds(target.config().eosTokenIds());
-        List<GeneratedSequence> seqs = new Generator(target, BlockMask.none()).generate(batch,
-                settings.sampling(promptIndex), eos);
+        return sampleResponses(target, tokenizer, p.prompt(), settings.targetSamples(), settings.sampling(promptIndex));
+    }
+
+    /**
+     * {@code n} unscored responses of {@code model} to {@code prompt} (rendered with the model's chat template), in
+     * one batch: the target's on-policy samples, or a source model's when the source runs on the engine.
+     */
+    public static List<Candidate> sampleResponses(LlamaModel model, TextTokenizer tokenizer, List<ChatMessage> prompt,
+            int n, GenerationConfig config) {
+        int[] ids = tokenizer.encodeChat(prompt, true);
+        List<int[]> batch = Collections.nCopies(n, ids);
+        Set<Integer> eos = tokenizer.eosTokenIds(model.config().eosTokenIds());
+        List<GeneratedSequence> seqs = new Generator(model, BlockMask.none()).generate(batch, config, eos);
         List<Candidate> out = new ArrayList<>();
         for (GeneratedSequence g : seqs) {
             out.add(new Candidate(tokenizer.decode(g.tokens(), true), null));

@@ -49,6 +49,7 @@ final class BlockRunner implements AutoCloseable {
         this.computeType = model.options().computeType();
         this.manager = model.manager().newSubManager();
         float[] invFreq = inverseFrequencies(config);
+        java.util.Map<Integer, NDArray[]> byLength = new java.util.HashMap<>(); // batches of one length share them
         List<int[]> chunks = data.chunks();
         for (int start = 0; start < chunks.size(); start += batchSize) {
             List<int[]> part = chunks.subList(start, Math.min(chunks.size(), start + batchSize));
@@ -65,22 +66,26 @@ final class BlockRunner implements AutoCloseable {
             }
             NDArray idArray = manager.create(ids); // [b, len]
             NDArray targets = idArray.get(":, 1:").reshape(ids.length, len - 1, 1); // [b, len-1, 1]
-            // Rotary tables [1, 1, len, headDim] for positions 0..len-1, as the engine computes them.
-            NDArray positions = manager.arange(0, len, 1, DataType.FLOAT32).reshape(1, len); // [1, len]
-            NDArray angles = positions.expandDims(2).mul(manager.create(invFreq)); // [1, len, d/2]
-            NDArray emb = NDArrays.concat(new NDList(angles, angles), -1).expandDims(1); // [1, 1, len, d]
-            // Additive causal bias [1, 1, len, len]: 0 where allowed, -1e9 elsewhere.
-            NDArray qPos = manager.arange(0, len, 1, DataType.FLOAT32).reshape(len, 1);
-            NDArray kPos = manager.arange(0, len, 1, DataType.FLOAT32).reshape(1, len);
-            NDArray allowed = kPos.lte(qPos);
-            if (config.slidingWindow() != null) {
-                allowed = allowed.logicalAnd(qPos.sub(kPos).lt(config.slidingWindow()));
-            }
-            NDArray bias = allowed.reshape(1, 1, len, len).toType(DataType.FLOAT32, false).sub(1).mul(-MASKED);
-            batches.add(new Batch(idArray, targets, emb.cos().toType(computeType, false),
-                    emb.sin().toType(computeType, false), bias));
+            NDArray[] tables = byLength.computeIfAbsent(len, n -> positionTables(n, invFreq));
+            batches.add(new Batch(idArray, targets, tables[0], tables[1], tables[2]));
         }
         this.predictedTokens = data.predictedTokens();
+    }
+
+    /** cos, sin [1, 1, len, headDim] for positions 0..len-1 and the additive causal bias [1, 1, len, len]. */
+    private NDArray[] positionTables(int len, float[] invFreq) {
+        NDArray positions = manager.arange(0, len, 1, DataType.FLOAT32).reshape(1, len); // [1, len]
+        NDArray angles = positions.expandDims(2).mul(manager.create(invFreq)); // [1, len, d/2]
+        NDArray emb = NDArrays.concat(new NDList(angles, angles), -1).expandDims(1); // [1, 1, len, d]
+        NDArray qPos = manager.arange(0, len, 1, DataType.FLOAT32).reshape(len, 1);
+        NDArray kPos = manager.arange(0, len, 1, DataType.FLOAT32).reshape(1, len);
+        NDArray allowed = kPos.lte(qPos);
+        if (config.slidingWindow() != null) {
+            allowed = allowed.logicalAnd(qPos.sub(kPos).lt(config.slidingWindow()));
+        }
+        // 0 where allowed, -1e9 elsewhere, as the engine's attention bias.
+        NDArray bias = allowed.reshape(1, 1, len, len).toType(DataType.FLOAT32, false).sub(1).mul(-MASKED);
+        return new NDArray[] {emb.cos().toType(computeType, false), emb.sin().toType(computeType, false), bias};
     }
 
     /** Parent for the callers' per-forward managers (on the model's device). */
@@ -136,17 +141,28 @@ final class BlockRunner implements AutoCloseable {
         return out;
     }
 
-    /** Summed next-token NLL (nats) of batch {@code b} given its final hidden state (before the final norm). */
+    /**
+     * Summed next-token NLL (nats) of batch {@code b} given its final hidden state (before the final norm). The
+     * head runs one sequence at a time, so the FP32 logits peak at seq x vocab, not batch x seq x vocab.
+     */
     double nll(NDArray x, int b) {
         try (NDManager tmp = manager.newSubManager()) {
             x.tempAttach(tmp);
-            NDArray last = rmsNorm(x, weights.norm);
-            NDArray logits = Linear.linear(last, weights.lmHead).singletonOrThrow().toType(DataType.FLOAT32, false);
-            NDArray logp = logits.get(":, :-1, :").logSoftmax(-1); // [b, len-1, vocab]
-            NDArray picked = logp.gather(batches.get(b).targets(), 2); // [b, len-1, 1]
+            NDArray last = rmsNorm(x, weights.norm); // [b, len, hidden]
+            NDArray targets = batches.get(b).targets(); // [b, len-1, 1]
             double nll = 0;
-            for (float lp : picked.toFloatArray()) {
-                nll -= lp; // summed in the engine's order (Perplexity.evaluate), in double
+            for (long r = 0; r < last.getShape().get(0); r++) {
+                try (NDManager row = tmp.newSubManager()) {
+                    NDArray h = last.get(new NDIndex("{}:{}", r, r + 1)); // [1, len, hidden]
+                    h.attach(row);
+                    NDArray t = targets.get(new NDIndex("{}:{}", r, r + 1)); // [1, len-1, 1]
+                    t.attach(row);
+                    NDArray logits = Linear.linear(h, weights.lmHead).singletonOrThrow().toType(DataType.FLOAT32, false);
+                    NDArray picked = logits.get(":, :-1, :").logSoftmax(-1).gather(t, 2); // [1, len-1, 1]
+                    for (float lp : picked.toFloatArray()) {
+                        nll -= lp; // summed in the engine's order (Perplexity.evaluate), in double
+                    }
+                }
             }
             return nll;
         }

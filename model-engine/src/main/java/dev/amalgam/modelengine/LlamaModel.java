@@ -71,7 +71,12 @@ public final class LlamaModel implements AutoCloseable {
 
     /** A fresh, empty KV cache for a batch of {@code batchSize} sequences decoded with {@code blocks}. */
     public KvCache newCache(long batchSize, BlockMask blocks) {
-        return new KvCache(manager, config.numHiddenLayers(), batchSize, blocks);
+        return newCache(batchSize, blocks, 0);
+    }
+
+    /** A KV cache with room for {@code capacity} positions allocated up front (it still grows if exceeded). */
+    public KvCache newCache(long batchSize, BlockMask blocks, long capacity) {
+        return new KvCache(manager, config.numHiddenLayers(), batchSize, blocks, capacity);
     }
 
     /** Next-token logits [batch, seq, vocab] (FP32) of a batch without cache. */
@@ -220,7 +225,7 @@ public final class LlamaModel implements AutoCloseable {
         k = rotate(k, cosSin);
         // KV cache: attend to every cached position plus the new ones.
         if (cache != null) {
-            NDArray[] kv = cache.append(layer, k, v);
+            NDArray[] kv = cache.append(layer, k, v, x.getManager());
             k = kv[0];
             v = kv[1];
         }
@@ -230,7 +235,7 @@ public final class LlamaModel implements AutoCloseable {
         NDArray qg = q.mul(1.0 / Math.sqrt(d)).reshape(b, kvHeads, (long) group * t, d);
         // Scores [b, kvHeads, group*t, kvLen] -> [b, heads, t, kvLen], masked and normalised in FP32.
         NDArray kT = k.transpose(0, 1, 3, 2); // [b, kvHeads, d, kvLen]
-        kT.attach(x.getManager()); // k may belong to the cache; its transposed view is a temporary
+        kT.attach(x.getManager()); // a temporary of this block, whoever owns k
         NDArray scores = qg.matMul(kT).reshape(b, heads, t, kvLen).toType(DataType.FLOAT32, false);
         NDArray probs = scores.add(bias).softmax(-1).toType(options.computeType(), false);
         // Weighted values [b, kvHeads, group*t, d] -> [b, heads, t, d] -> [b, t, heads*d].

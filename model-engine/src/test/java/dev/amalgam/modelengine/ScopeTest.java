@@ -90,4 +90,25 @@ class ScopeTest {
             assertThat(model.forward(m.create(ids), null, BlockMask.none(), null, false, 6).logits()).isNull();
         }
     }
+
+    @Test
+    void growingCacheGivesTheLogitsOfTheFullSequence() {
+        TinyFixture f = TinyFixture.mistral(); // sliding window 5: older cached positions must drop out
+        long[] seq = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5};
+        int v = f.config.vocabSize();
+        BlockMask mask = BlockMask.none().skipMlp(1);
+        try (LlamaModel model = f.engine(); KvCache cache = model.newCache(1, mask);
+                NDManager m = model.manager().newSubManager()) {
+            float[] full = model.logits(m.create(new long[][] {seq}), null, mask).toFloatArray();
+            int pos = 0;
+            for (int step : new int[] {3, 1, 1, 4, 2}) { // prefill 3, then mixed step sizes; capacity grows 3 -> 6 -> 12
+                long[][] part = {java.util.Arrays.copyOfRange(seq, pos, pos + step)};
+                float[] got = model.forward(m.create(part), null, mask, cache, false).logits().toFloatArray();
+                assertThat(got).containsExactly(java.util.Arrays.copyOfRange(full, pos * v, (pos + step) * v),
+                        org.assertj.core.data.Offset.offset(1e-4f));
+                pos += step;
+            }
+            assertThat(cache.length()).isEqualTo(seq.length);
+        }
+    }
 }

@@ -71,7 +71,7 @@ public final class Generator {
         Sampler sampler = new Sampler(config);
         boolean[] done = new boolean[batch];
         int vocab = model.config().vocabSize();
-        try (KvCache cache = model.newCache(batch, blocks)) {
+        try (KvCache cache = model.newCache(batch, blocks, width + config.maxNewTokens())) {
             float[] last = stepLogits(ids, mask, cache);
             for (int step = 0; step < config.maxNewTokens(); step++) {
                 long[][] next = new long[batch][1];

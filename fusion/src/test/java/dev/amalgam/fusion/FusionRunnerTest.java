@@ -89,7 +89,8 @@ class FusionRunnerTest {
         assertThat(last.get("eval_loss")).isLessThan(Math.log(2) - 0.2);
         assertThat(last.get("rewards/margins")).isGreaterThan(last.get("eval_rewards/margins") * 0.5);
         assertThat(last).containsKeys("rewards/source_chosen", "rewards/target_chosen", "rewards/rejected",
-                "rewards/source_accuracies", "rewards/target_accuracies", "logps/rejected", "grad_norm", "epoch");
+                "rewards/source_accuracies", "rewards/target_accuracies", "logps/rejected", "logits/source_chosen",
+                "logits/target_chosen", "logits/rejected", "grad_norm", "epoch");
         assertThat(rec.progress).isSorted().last().isEqualTo(1.0);
         // Output: a loadable Hugging Face checkpoint with the report beside it.
         try (HfModelDir out = HfModelDir.open(r.modelDir())) {
@@ -118,6 +119,21 @@ class FusionRunnerTest {
         byte[] a = Files.readAllBytes(whole.modelDir().resolve("model.safetensors"));
         byte[] b = Files.readAllBytes(resumed.modelDir().resolve("model.safetensors"));
         assertThat(b).isEqualTo(a);
+    }
+
+    @Test
+    void simpoNeedsNoReferenceAndLearnsToo(@TempDir Path work) {
+        Recorder rec = new Recorder();
+        FusionSpec spec = spec(", \"loss\": \"simpo\", \"beta\": 2.0, \"simpoGamma\": 0.5, \"epochs\": 2,"
+                + " \"evalEvery\": 0");
+        FusionRunner.run(spec, model, train, eval, work.resolve("w"), work.resolve("out"), rec);
+        assertThat(work.resolve("w").resolve("reference-logps-train.json")).doesNotExist();
+        Map<String, Double> first = rec.steps.get(0);
+        Map<String, Double> last = rec.steps.get(rec.steps.size() - 1);
+        // SimPO's rewards are beta * mean token log-prob: not zero at the start, unlike the reference-based losses.
+        assertThat(first.get("rewards/chosen")).isNegative();
+        assertThat(last.get("eval_rewards/margins")).isGreaterThan(first.get("rewards/margins") + 0.5);
+        assertThat(last.get("eval_loss")).isLessThan(first.get("loss"));
     }
 
     @Test

@@ -16,7 +16,7 @@ public final class PreferenceMetrics {
     private long count;
 
     /** Adds a micro-batch's per-example values (read out of the graph). */
-    public void add(LossOutput out, SequenceLogps policy) {
+    public void add(LossOutput out, SequenceLogps policy, float[] meanLogits) {
         float[] loss = out.losses().toFloatArray();
         float[] chosen = out.chosenRewards().toFloatArray();
         float[] source = out.sourceChosenRewards().toFloatArray();
@@ -40,6 +40,11 @@ public final class PreferenceMetrics {
             sum("logps/source_chosen", lpSource[i]);
             sum("logps/target_chosen", lpTarget[i]);
             sum("logps/rejected", lpRejected[i]);
+            if (meanLogits != null) { // [source-chosen..., target-chosen..., rejected...]
+                sum("logits/source_chosen", meanLogits[i]);
+                sum("logits/target_chosen", meanLogits[loss.length + i]);
+                sum("logits/rejected", meanLogits[2 * loss.length + i]);
+            }
         }
         count += loss.length;
     }

@@ -67,7 +67,8 @@ public final class PreferenceObjective implements MicroObjective<int[]> {
             batch.add(records.get(i));
         }
         int b = batch.size();
-        NDArray all = policyLogps(model, batch, scope); // [3b]: source-chosen, target-chosen, rejected
+        float[] meanLogits = metrics == null ? null : new float[3 * b];
+        NDArray all = forward(model, batch, scope, meanLogits); // [3b]: source-chosen, target-chosen, rejected
         SequenceLogps policy = new SequenceLogps(all.get("0:" + b), all.get(b + ":" + 2 * b), all.get(2 * b + ":"));
         float[][] ref = new float[3][b];
         float[][] len = new float[3][b];
@@ -84,13 +85,22 @@ public final class PreferenceObjective implements MicroObjective<int[]> {
         LossOutput out = PreferenceLosses.compute(loss, policy, loss.needsReference() ? refLogps : null, lengths, alpha,
                 beta, gamma, baselineChosen);
         if (metrics != null) {
-            metrics.add(out, policy);
+            metrics.add(out, policy, meanLogits);
         }
         return out.losses().sum().div(stepExamples);
     }
 
     /** Summed response log-probs [3 x batch] of a batch's source-chosen, then target-chosen, then rejected. */
     static NDArray policyLogps(LlamaModel model, List<TokenizedPreference> batch, NDManager scope) {
+        return forward(model, batch, scope, null);
+    }
+
+    /**
+     * One right-padded forward of the batch's 3 x batch (prompt, response) sequences; returns the summed response
+     * log-probs [3 x batch] and, when {@code meanLogits} is given, fills it with each sequence's mean logit over its
+     * response positions and the vocabulary (the reference's {@code logits/*} metrics).
+     */
+    static NDArray forward(LlamaModel model, List<TokenizedPreference> batch, NDManager scope, float[] meanLogits) {
         List<int[]> prompts = new ArrayList<>();
         List<int[]> responses = new ArrayList<>();
         for (int k = 0; k < 3; k++) {
@@ -99,6 +109,40 @@ public final class PreferenceObjective implements MicroObjective<int[]> {
                 responses.add(r.responses()[k]);
             }
         }
-        return LogProbs.sequenceLogProbs(model, prompts, responses, BlockMask.none(), scope);
+        int n = prompts.size();
+        int len = 0;
+        for (int i = 0; i < n; i++) {
+            len = Math.max(len, prompts.get(i).length + responses.get(i).length);
+        }
+        long[][] ids = new long[n][len];
+        long[][] mask = new long[n][len];
+        float[][] weight = new float[n][len - 1]; // 1 where the target t + 1 is a response token
+        for (int i = 0; i < n; i++) {
+            int[] p = prompts.get(i);
+            int[] r = responses.get(i);
+            for (int t = 0; t < p.length + r.length; t++) {
+                ids[i][t] = t < p.length ? p[t] : r[t - p.length];
+                mask[i][t] = 1;
+            }
+            for (int t = p.length - 1; t < p.length + r.length - 1; t++) {
+                weight[i][t] = 1;
+            }
+        }
+        NDArray idArray = scope.create(ids);
+        NDArray logits = model.logits(idArray, scope.create(mask), BlockMask.none()); // [n, len, vocab]
+        NDArray w = scope.create(weight); // [n, len - 1]
+        NDArray sums = LogProbs.fromLogits(logits, idArray).mul(w).sum(new int[] {1}); // [n]
+        if (meanLogits != null) {
+            try (NDManager m = scope.newSubManager()) {
+                // Mean over the vocabulary at each predicting position [n, len - 1], then over response positions.
+                NDArray perPosition = logits.get(":, :-1, :").stopGradient().mean(new int[] {2});
+                perPosition.attach(m);
+                float[] total = perPosition.mul(w).sum(new int[] {1}).toFloatArray();
+                for (int i = 0; i < n; i++) {
+                    meanLogits[i] = total[i] / Math.max(1, responses.get(i).length);
+                }
+            }
+        }
+        return sums;
     }
 }

@@ -163,9 +163,9 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
                         for (int t = 0; t < len; t++) {
                             float v = w * d[s0 + t];
                             // TIES election: the sign of the sum (0 counts as +); zeros never agree
-                            boolean agree = sum[t] >= 0 ? v > 0 : v < 0;
-                            mixed[t] += agree ? v : 0f;
-                            div[t] += agree ? w : 0f;
+                            int agree = VectorMath.agrees(v, sum[t]);
+                            mixed[t] += agree * v;
+                            div[t] += agree * w;
                         }
                     }
                     for (int t = 0; t < len; t++) {

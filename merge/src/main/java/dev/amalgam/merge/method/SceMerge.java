@@ -90,9 +90,9 @@ public final class SceMerge implements MergeMethod {
                     float wj = wf[j];
                     for (int t = 0; t < len; t++) {
                         float v = dj[s0 + t];
-                        boolean agree = sum[t] >= 0 ? v > 0 : v < 0; // minority and zero signs are erased
-                        num[t] += agree ? wj * v : 0f;
-                        div[t] += agree ? wj : 0f;
+                        int agree = VectorMath.agrees(v, sum[t]); // minority and zero signs are erased
+                        num[t] += agree * (wj * v);
+                        div[t] += agree * wj;
                     }
                 }
                 for (int t = 0; t < len; t++) {
@@ -156,11 +156,11 @@ public final class SceMerge implements MergeMethod {
         }
         TopK.keepInPlace(var, keepCount, high); // var is scratch: zero means "not selected" from here on
         Chunks.forEach(n, (c, from, to) -> {
-            for (int i = from; i < to; i++) {
-                if (var[i] == 0) {
-                    for (float[] dj : d) {
-                        dj[i] = 0;
-                    }
+            for (float[] dj : d) {
+                for (int i = from; i < to; i++) {
+                    int vb = Float.floatToRawIntBits(var[i]); // var >= 0: bits > 0 iff selected
+                    int keep = -((-vb) >>> 31); // all ones iff selected
+                    dj[i] = Float.intBitsToFloat(Float.floatToRawIntBits(dj[i]) & keep);
                 }
             }
         });

@@ -87,24 +87,25 @@ final class TopK {
         int bits = t.bits();
         if (t.simple()) { // branch-free, vectorisable
             Chunks.forEach(n, (c, from, to) -> {
-                for (int i = from; i < to; i++) {
-                    x[i] = key(x[i]) < bits ? 0f : x[i];
-                }
+                zeroBelow(x, from, to, bits);
             });
             return;
         }
-        long[] quota = quotas(x, t);
+        // ties at the threshold: keep the first needEqual by index. Zero everything below (branch-free), then
+        // drop the surplus equal ones, which only chunks past the quota boundary hold (rare branch, predictable).
+        long[] equals = equalCounts(x, bits);
+        long[] quota = quotas(equals, t.needEqual());
         Chunks.forEach(n, (c, from, to) -> {
+            zeroBelow(x, from, to, bits);
             long q = quota[c];
-            for (int i = from; i < to; i++) {
-                int b = key(x[i]);
-                if (b < bits) {
-                    x[i] = 0;
-                } else if (b == bits) {
-                    if (q > 0) {
-                        q--;
-                    } else {
-                        x[i] = 0;
+            if (q < equals[c]) {
+                for (int i = from; i < to; i++) {
+                    if (key(x[i]) == bits) {
+                        if (q > 0) {
+                            q--;
+                        } else {
+                            x[i] = 0;
+                        }
                     }
                 }
             }
@@ -124,9 +125,9 @@ final class TopK {
         }
         Threshold t = threshold(x, k);
         int bits = t.bits();
-        long[] quota = quotas(x, t);
+        long[] quota = t.simple() ? null : quotas(equalCounts(x, bits), t.needEqual());
         Chunks.forEach(n, (c, from, to) -> {
-            long q = quota[c];
+            long q = quota == null ? Long.MAX_VALUE : quota[c];
             for (int i = from; i < to; i++) {
                 int b = key(x[i]);
                 if (b > bits) {
@@ -140,30 +141,35 @@ final class TopK {
         return keep;
     }
 
-    /**
-     * How many elements equal to the threshold each chunk keeps: all when every one is kept, else the first
-     * {@code needEqual} by index (one counting pass).
-     */
-    private static long[] quotas(float[] x, Threshold t) {
-        int chunks = Chunks.count(x.length);
-        long[] quota = new long[chunks];
-        if (t.simple()) {
-            Arrays.fill(quota, Long.MAX_VALUE);
-            return quota;
+    /** Zeroes the elements whose magnitude key is below {@code bits}, with bit masks instead of branches. */
+    private static void zeroBelow(float[] x, int from, int to, int bits) {
+        for (int i = from; i < to; i++) {
+            int b = Float.floatToRawIntBits(x[i]);
+            int below = ((b & 0x7fffffff) - bits) >> 31; // all ones iff key < bits (no overflow: 31-bit keys)
+            x[i] = Float.intBitsToFloat(b & ~below);
         }
-        int bits = t.bits();
+    }
+
+    /** Number of elements whose magnitude key equals {@code bits}, per chunk (branch-free count). */
+    private static long[] equalCounts(float[] x, int bits) {
+        long[] equals = new long[Chunks.count(x.length)];
         Chunks.forEach(x.length, (c, from, to) -> {
-            long e = 0;
+            int e = 0;
             for (int i = from; i < to; i++) {
-                e += key(x[i]) == bits ? 1 : 0;
+                e += ((key(x[i]) ^ bits) - 1) >>> 31; // 1 iff equal (keys are non-negative)
             }
-            quota[c] = e;
+            equals[c] = e;
         });
-        long left = t.needEqual();
-        for (int c = 0; c < chunks; c++) {
-            long take = Math.min(left, quota[c]);
-            quota[c] = take;
-            left -= take;
+        return equals;
+    }
+
+    /** How many equal elements each chunk keeps: the first {@code need} by index. */
+    private static long[] quotas(long[] equals, long need) {
+        long[] quota = new long[equals.length];
+        long left = need;
+        for (int c = 0; c < equals.length; c++) {
+            quota[c] = Math.min(left, equals[c]);
+            left -= quota[c];
         }
         return quota;
     }

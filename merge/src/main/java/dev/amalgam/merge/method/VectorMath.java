@@ -47,6 +47,16 @@ final class VectorMath {
         return r;
     }
 
+    /**
+     * 1 when v has the elected sign (the sign of {@code sum}, where 0 counts as +) and is not zero, else 0;
+     * integer arithmetic on the float bits, so loops using it have no data-dependent branches and vectorise.
+     */
+    static int agrees(float v, float sum) {
+        int flip = (Float.floatToRawIntBits(sum) >> 31) & 0x80000000; // sum < 0: compare against -v
+        int f = Float.floatToRawIntBits(v) ^ flip;
+        return ((-f) & ~f) >>> 31; // 1 iff f > 0, i.e. a positive non-zero float
+    }
+
     /** Sign as mergekit/torch define it: -1, 0 or +1. */
     static int sign(float v) {
         return v > 0 ? 1 : (v < 0 ? -1 : 0);

@@ -19,21 +19,36 @@ final class Sampler {
         if (!config.doSample()) {
             return argmax(logits, offset, vocab);
         }
-        // Temperature, then tokens sorted by logit (descending, ties by id).
-        Integer[] order = new Integer[vocab];
-        for (int i = 0; i < vocab; i++) {
-            order[i] = i;
+        double t = config.temperature();
+        double max = logits[offset + argmax(logits, offset, vocab)] / t;
+        if (config.topK() == 0 && config.topP() >= 1) {
+            // Plain temperature sampling: inverse CDF in id order, no sort needed.
+            double z = 0;
+            for (int i = 0; i < vocab; i++) {
+                z += Math.exp(logits[offset + i] / t - max);
+            }
+            double u = random.nextDouble() * z;
+            for (int i = 0; i < vocab; i++) {
+                u -= Math.exp(logits[offset + i] / t - max);
+                if (u < 0) {
+                    return i;
+                }
+            }
+            return argmax(logits, offset, vocab);
         }
-        Arrays.sort(order, (a, b) -> {
-            int c = Float.compare(logits[offset + b], logits[offset + a]);
-            return c != 0 ? c : Integer.compare(a, b);
-        });
+        // Tokens by logit, descending (ties by id), packed into longs for a primitive sort.
+        long[] order = new long[vocab];
+        for (int i = 0; i < vocab; i++) {
+            int bits = Float.floatToRawIntBits(logits[offset + i]);
+            int sortable = bits ^ ((bits >> 31) & 0x7fffffff); // int order == float order
+            order[i] = ((long) ~sortable << 32) | i; // ~ reverses the order: largest logit first
+        }
+        Arrays.sort(order);
         int keep = config.topK() > 0 ? Math.min(config.topK(), vocab) : vocab; // top-k
-        double max = logits[offset + order[0]] / config.temperature();
         double[] p = new double[keep];
         double z = 0;
         for (int i = 0; i < keep; i++) {
-            p[i] = Math.exp(logits[offset + order[i]] / config.temperature() - max);
+            p[i] = Math.exp(logits[offset + (int) order[i]] / t - max);
             z += p[i];
         }
         // Top-p: the smallest prefix whose mass reaches topP (the token crossing the threshold is kept).
@@ -51,10 +66,10 @@ final class Sampler {
         for (int i = 0; i < nucleus; i++) {
             u -= p[i];
             if (u < 0) {
-                return order[i];
+                return (int) order[i];
             }
         }
-        return order[nucleus - 1];
+        return (int) order[nucleus - 1];
     }
 
     static int argmax(float[] logits, int offset, int vocab) {

@@ -51,4 +51,23 @@ class SamplerTest {
         assertThat(cold[0]).isCloseTo(4096.0 / 4384, within(0.01));
         assertThat(frequencies(GenerationConfig.greedy(1), 100)[0]).isEqualTo(1.0);
     }
+
+    @Test
+    void sortedPathOrdersNegativeAndPositiveLogitsAndBreaksTiesById() {
+        float[] row = {-3f, 2f, -0.5f, 2f, 0f};
+        // top-k 2 keeps the two tokens with logit 2 (ids 1 and 3), equally likely
+        Sampler s = new Sampler(new GenerationConfig(1, 1.0, 1.0, 2, 5, true));
+        int[] counts = new int[5];
+        for (int i = 0; i < 20_000; i++) {
+            counts[s.next(row, 0, 5)]++;
+        }
+        assertThat(counts[0] + counts[2] + counts[4]).isZero();
+        assertThat(counts[1] / 20_000.0).isCloseTo(0.5, within(0.015));
+        // top-k 3 adds the next best, 0 (id 4), not -0.5
+        Sampler s3 = new Sampler(new GenerationConfig(1, 1.0, 1.0, 3, 5, true));
+        for (int i = 0; i < 2000; i++) {
+            int tok = s3.next(row, 0, 5);
+            assertThat(tok).isIn(1, 3, 4);
+        }
+    }
 }

@@ -229,6 +229,39 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
         return spec;
     }
 
+    /**
+     * A spec from command-line flags such as {@code ./amalgam fuse}'s: kebab-case names map to the JSON fields
+     * ({@code --alpha-end 0.2} -> {@code alphaEnd}, {@code --stages sft,wrpo}); values that parse as numbers are
+     * numbers. Everything else goes through {@link #fromJson}, so problems are reported the same way.
+     *
+     * @param base fields the flags override (e.g. a spec file's JSON), or null for the defaults
+     */
+    public static FusionSpec fromFlags(JsonNode base, Map<String, String> flags) {
+        ObjectNode o = base != null && base.isObject() ? ((ObjectNode) base).deepCopy()
+                : JsonMapper.builder().build().createObjectNode();
+        flags.forEach((flag, value) -> {
+            StringBuilder name = new StringBuilder();
+            boolean upper = false;
+            for (char c : flag.replaceFirst("^--", "").toCharArray()) {
+                if (c == '-') {
+                    upper = true;
+                } else {
+                    name.append(upper ? Character.toUpperCase(c) : c);
+                    upper = false;
+                }
+            }
+            String key = name.toString();
+            if (value.matches("-?\\d+")) {
+                o.put(key, Long.parseLong(value));
+            } else if (value.matches("-?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?")) {
+                o.put(key, Double.parseDouble(value));
+            } else {
+                o.put(key, value);
+            }
+        });
+        return fromJson(o);
+    }
+
     /** The spec as JSON that {@link #fromJson} reads back to an equal spec (every field written). */
     public ObjectNode toJson() {
         ObjectNode o = JsonMapper.builder().build().createObjectNode();

@@ -48,6 +48,26 @@ class FusionSpecTest {
     }
 
     @Test
+    void commandLineFlagsMapOntoTheSameFields() {
+        FusionSpec s = FusionSpec.fromFlags(null, new java.util.LinkedHashMap<>(java.util.Map.of("--stages", "sft,wrpo",
+                "--loss", "dpo", "--epochs", "2", "--lr", "5e-7", "--beta", "0.1", "--alpha-end", "0.2",
+                "--batch-size", "4", "--seed", "9")));
+        assertThat(s.stages()).containsExactly("sft", "wrpo");
+        assertThat(s.loss()).isEqualTo(LossType.DPO);
+        assertThat(s.epochs()).isEqualTo(2);
+        assertThat(s.lr()).isEqualTo(5e-7);
+        assertThat(s.beta()).isEqualTo(0.1);
+        assertThat(s.alphaEnd()).isEqualTo(0.2);
+        assertThat(s.batchSize()).isEqualTo(4);
+        assertThat(s.seed()).isEqualTo(9);
+        assertThat(s.gradAccum()).isEqualTo(FusionSpec.defaults().gradAccum());
+        assertThatThrownBy(() -> FusionSpec.fromFlags(null, java.util.Map.of("--alpha-end", "lots", "--bogus", "1")))
+                .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems())
+                        .anyMatch(p -> p.contains("alphaEnd must be a number"))
+                        .anyMatch(p -> p.contains("unknown field 'bogus'")));
+    }
+
+    @Test
     void reportsEveryProblemAtOnce() {
         assertThatThrownBy(() -> FusionSpec.fromJson(Json.MAPPER.readTree("""
                 {"stages": ["wrpo", "sft", "dpo"], "loss": "kto", "epochs": "two", "lr": -1, "beta": 0,

@@ -12,7 +12,6 @@ import dev.amalgam.modelengine.tiny.TinyModels;
 import dev.amalgam.modelengine.tiny.TinySizes;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

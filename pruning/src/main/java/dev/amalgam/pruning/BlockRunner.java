@@ -16,7 +16,10 @@ import dev.amalgam.modelengine.LlamaWeights;
 import dev.amalgam.modelengine.RopeScaling;
 import dev.amalgam.modelengine.eval.TokenChunks;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The decoder one residual block at a time over a fixed calibration set, so a search can start a forward at any
@@ -49,14 +52,14 @@ final class BlockRunner implements AutoCloseable {
         this.computeType = model.options().computeType();
         this.manager = model.manager().newSubManager();
         float[] invFreq = inverseFrequencies(config);
-        java.util.Map<Integer, NDArray[]> byLength = new java.util.HashMap<>(); // batches of one length share them
+        Map<Integer, NDArray[]> byLength = new HashMap<>(); // batches of one length share them
         List<int[]> chunks = data.chunks();
         for (int start = 0; start < chunks.size(); start += batchSize) {
             List<int[]> part = chunks.subList(start, Math.min(chunks.size(), start + batchSize));
             int len = part.get(0).length;
             long[][] ids = new long[part.size()][];
             for (int i = 0; i < ids.length; i++) {
-                ids[i] = java.util.Arrays.stream(part.get(i)).asLongStream().toArray();
+                ids[i] = Arrays.stream(part.get(i)).asLongStream().toArray();
                 for (long id : ids[i]) {
                     if (id < 0 || id >= config.vocabSize()) {
                         throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, "

@@ -1,5 +1,6 @@
 package dev.amalgam.pruning;
 
+import ai.djl.ndarray.types.DataType;
 import dev.amalgam.modelengine.BlockMask;
 import dev.amalgam.modelengine.CheckpointLoader;
 import dev.amalgam.modelengine.DjlRuntime;
@@ -14,12 +15,15 @@ import dev.amalgam.modelengine.text.TextTokenizer;
 import dev.amalgam.modelio.HfModelDir;
 import dev.amalgam.modelio.Json;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Supplier;
@@ -110,7 +114,7 @@ public final class PruningRunner {
         double densePpl;
         List<List<Block>> candidates = spec.method().layerLevel() ? GreedySearch.layerCandidates(layers)
                 : GreedySearch.blockCandidates(layers, spec.candidates());
-        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long start = System.nanoTime();
         long cpuStart = threads.getCurrentThreadCpuTime();
         long forwards;
@@ -130,7 +134,7 @@ public final class PruningRunner {
                 }
                 run = new SearchRun(spec, counts, listener, new PruningState(state.version(), state.method(),
                         state.fingerprint(), scores, state.steps()));
-                java.util.BitSet done = new java.util.BitSet();
+                BitSet done = new BitSet();
                 run.removed().forEach(b -> done.set(b.position()));
                 scorer.removeAll(done);
                 if (scores == null) {
@@ -182,7 +186,7 @@ public final class PruningRunner {
         for (int[] c : calibration.chunks()) {
             tokens += c.length;
         }
-        int bytes = model.options().computeType() == ai.djl.ndarray.types.DataType.FLOAT16 ? 2 : 4;
+        int bytes = model.options().computeType() == DataType.FLOAT16 ? 2 : 4;
         long perState = tokens * model.config().hiddenSize() * bytes;
         long budget = (long) spec.cacheBudgetMb() << 20;
         int positions = 2 * model.config().numHiddenLayers();

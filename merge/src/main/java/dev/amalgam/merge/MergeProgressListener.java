@@ -1,6 +1,10 @@
 package dev.amalgam.merge;
 
-/** Receives progress while a merge runs (the CLI draws a bar, the service heartbeats). Must be thread-safe. */
+/**
+ * Receives progress while a merge runs (the CLI draws a bar, the service heartbeats). Must be thread-safe.
+ * Throwing from {@link #onTensor} cancels the merge: the other workers stop, nothing is published, and
+ * {@link MergeRunner#run} throws a {@link MergeException} whose cause is the thrown exception.
+ */
 @FunctionalInterface
 public interface MergeProgressListener {
 

@@ -354,6 +354,24 @@ class MergeRunnerTest {
     }
 
     @Test
+    void aListenerThatThrowsCancelsTheMergeAndNothingIsPublished() throws IOException {
+        tiny.writeVariant(tmp.resolve("a"), 1, 1, 0.02f);
+        AtomicInteger seen = new AtomicInteger();
+        MergeException e = catchThrowableOfType(MergeException.class, () -> new MergeRunner().run(
+                MergeConfig.parseYaml("merge_method: linear\nmodels: [{model: a, parameters: {weight: 1}}]"),
+                ModelResolver.paths(tmp), tmp.resolve("out"), MergeOptions.defaults().withThreads(2),
+                (done, total, name) -> {
+                    if (seen.incrementAndGet() == 3) {
+                        throw new java.util.concurrent.CancellationException("job cancelled");
+                    }
+                }));
+        assertThat(e).hasMessageContaining("job cancelled");
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertThat(s.map(p -> p.getFileName().toString())).containsExactly("a");
+        }
+    }
+
+    @Test
     void outputConfigIsTrueToTheOutput() {
         tiny.withDtype(DType.F32).writeVariant(tmp.resolve("a"), 1, 1, 0.02f);
         MergeResult r = merge("""

@@ -31,6 +31,7 @@ public record Architecture(String name, List<String> architectures, String numLa
                            String tieKey, String layerPrefix, String embedTokens, String lmHead,
                            List<String> preWeights, List<String> layerWeights, List<String> postWeights) {
 
+    private static final java.util.Map<String, Pattern> PATTERNS = new java.util.concurrent.ConcurrentHashMap<>();
     private static final List<Architecture> KNOWN = load();
 
     public Architecture {
@@ -76,8 +77,10 @@ public record Architecture(String name, List<String> architectures, String numLa
     }
 
     private Pattern layerPattern() {
-        String[] parts = layerPrefix.split("\\{i}", -1);
-        return Pattern.compile(Pattern.quote(parts[0]) + "(\\d+)" + Pattern.quote(parts[1]) + "(.+)");
+        return PATTERNS.computeIfAbsent(layerPrefix, prefix -> {
+            String[] parts = prefix.split("\\{i}", -1);
+            return Pattern.compile(Pattern.quote(parts[0]) + "(\\d+)" + Pattern.quote(parts[1]) + "(.+)");
+        });
     }
 
     private static List<Architecture> load() {

@@ -10,6 +10,6 @@ import java.util.Map;
  */
 public record InputModel(String model, Map<String, ParameterSetting> parameters) {
     public InputModel {
-        parameters = Map.copyOf(parameters);
+        parameters = parameters == null ? Map.of() : Map.copyOf(parameters);
     }
 }

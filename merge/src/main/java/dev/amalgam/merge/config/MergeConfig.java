@@ -43,9 +43,9 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
     public static final Set<String> CHAT_TEMPLATES = ChatTemplates.names();
 
     public MergeConfig {
-        models = List.copyOf(models);
-        slices = List.copyOf(slices);
-        parameters = Map.copyOf(parameters);
+        models = models == null ? List.of() : List.copyOf(models);
+        slices = slices == null ? List.of() : List.copyOf(slices);
+        parameters = parameters == null ? Map.of() : Map.copyOf(parameters);
     }
 
     /** Parses mergekit YAML; throws {@link MergeConfigException} listing every problem. */

@@ -13,6 +13,6 @@ import java.util.Map;
 public record OutputSlice(List<SliceSource> sources, String baseModel, Map<String, ParameterSetting> parameters) {
     public OutputSlice {
         sources = List.copyOf(sources);
-        parameters = Map.copyOf(parameters);
+        parameters = parameters == null ? Map.of() : Map.copyOf(parameters);
     }
 }

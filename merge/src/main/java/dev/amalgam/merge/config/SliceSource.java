@@ -12,7 +12,7 @@ import java.util.Map;
  */
 public record SliceSource(String model, int layerStart, int layerEnd, Map<String, ParameterSetting> parameters) {
     public SliceSource {
-        parameters = Map.copyOf(parameters);
+        parameters = parameters == null ? Map.of() : Map.copyOf(parameters);
     }
 
     /** Number of layers taken. */

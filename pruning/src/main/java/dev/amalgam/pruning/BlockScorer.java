@@ -1,6 +1,7 @@
 package dev.amalgam.pruning;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDManager;
 import java.util.BitSet;
 import java.util.Collections;
@@ -162,6 +163,11 @@ final class BlockScorer implements Scorer, AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Arrays held by the cache (for leak tests); 0 for the plain search. */
+    int cachedArrays() {
+        return cacheManager == null ? 0 : ((BaseNDManager) cacheManager).getManagedArrays().size();
     }
 
     @Override

@@ -24,6 +24,41 @@ class BlockRunnerTest {
     @TempDir
     Path tmp;
 
+    /** Scoring frees every temporary; the cache holds one array per distinct stored state, and nothing else. */
+    @org.junit.jupiter.api.Test
+    void searchLeavesNoArraysBehind() {
+        Path dir = Tiny.model(Architecture.LLAMA, tmp.resolve("m"), 3, DType.F32, 5);
+        TokenChunks data = CalibrationData.load(Tiny.idsJsonl(tmp.resolve("d.jsonl"), 6, 40, 1), () -> null, 100, 24,
+                0);
+        try (LlamaModel model = CheckpointLoader.load(dir, EngineOptions.cpu())) {
+            int modelArrays = live(model.manager());
+            try (BlockRunner runner = new BlockRunner(model, data, 4)) { // 10 chunks: batches of 4, 4, 2
+                int runnerArrays = live(runner.scopeParent());
+                for (int stride : new int[] {0, 1, 2}) {
+                    try (BlockScorer scorer = new BlockScorer(runner, stride)) {
+                        int batches = runner.batchCount();
+                        assertThat(scorer.cachedArrays()).isEqualTo(stride == 1 ? batches * 7 : stride == 2 ? batches * 4 : 0);
+                        scorer.score(new int[] {2});
+                        scorer.remove(new int[] {2});
+                        scorer.score(new int[] {0, 1});
+                        scorer.remove(new int[] {4});
+                        scorer.score(new int[0]);
+                        // stride 1: embeddings + one state per kept block (6 - 2); stride 2: positions 0, 2, 4, 6
+                        assertThat(scorer.cachedArrays()).isEqualTo(stride == 1 ? batches * 5 : stride == 2 ? batches * 4 : 0);
+                        assertThat(live(runner.scopeParent()) - scorer.cachedArrays()).isEqualTo(runnerArrays);
+                    }
+                    assertThat(live(runner.scopeParent())).isEqualTo(runnerArrays);
+                }
+            }
+            assertThat(live(model.manager())).isEqualTo(modelArrays);
+        }
+    }
+
+    // Arrays owned by the manager and, recursively, by its child managers.
+    private static int live(ai.djl.ndarray.NDManager m) {
+        return ((ai.djl.ndarray.BaseNDManager) m).getManagedArrays().size();
+    }
+
     @ParameterizedTest
     @EnumSource(Architecture.class)
     void perplexityEqualsEngineMaskedForward(Architecture arch) {

@@ -31,6 +31,11 @@ class LocalPlatformTest {
             key = Files.readString(keyFile).trim();
             assertThat(get(http, base + "/actuator/health", null).statusCode()).isEqualTo(200);
             assertThat(get(http, base + "/", null).body()).contains("Amalgam");
+            // the gateway's Swagger UI lists every service's OpenAPI document, fetched through its routes
+            assertThat(get(http, base + "/openapi/merge-service", null).body()).contains("/api/v1/merges");
+            assertThat(get(http, base + "/openapi/pruning-service", null).body()).contains("/api/v1/prunings").contains("/api/v1/evaluations");
+            assertThat(get(http, base + "/openapi/fusion-service", null).body()).contains("/api/v1/fusions");
+            assertThat(get(http, base + "/v3/api-docs", null).body()).contains("/api/v1/jobs").contains("/api/v1/artifacts");
             var imported = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/artifacts/import"))
                     .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"kind\":\"DATASET\",\"name\":\"d\",\"path\":\"d.jsonl\"}")).build(),

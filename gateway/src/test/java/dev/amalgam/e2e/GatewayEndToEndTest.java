@@ -247,6 +247,44 @@ class GatewayEndToEndTest {
     }
 
     @Test
+    void aModelDirectoryUploadedAsATarBecomesAModelArtifact() throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        byte[] config = "{\"architectures\":[\"MistralForCausalLM\"],\"num_hidden_layers\":1,\"vocab_size\":4}".getBytes(StandardCharsets.UTF_8);
+        Path weights = dataDir.resolve("w.safetensors");
+        try (var w = dev.amalgam.modelio.SafetensorsWriter.create(weights,
+                java.util.List.of(new dev.amalgam.modelio.TensorSpec("model.embed_tokens.weight", dev.amalgam.modelio.DType.F16, new long[] {4, 3})),
+                Map.of("format", "pt"))) {
+            w.write("model.embed_tokens.weight", new float[12]);
+        }
+        try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(bytes)) {
+            for (var entry : Map.of("my-model/config.json", config, "my-model/model.safetensors", Files.readAllBytes(weights)).entrySet()) {
+                var e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(entry.getKey());
+                e.setSize(entry.getValue().length);
+                tar.putArchiveEntry(e);
+                tar.write(entry.getValue());
+                tar.closeArchiveEntry();
+            }
+        }
+        HttpRequest req = HttpRequest.newBuilder(URI.create(TestApps.baseUrl(gateway) + "/api/v1/artifacts?kind=MODEL&name=tarred"))
+                .header("Authorization", "Bearer " + ADMIN_KEY).header("Content-Type", "application/x-tar")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes.toByteArray())).build();
+        var r = api.send(req);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        JsonNode model = json.readTree(r.body());
+        assertThat(model.get("metadata").get("architecture").asString()).isEqualTo("MistralForCausalLM");
+        assertThat(model.get("metadata").get("parameterCount").asLong()).isEqualTo(12);
+        assertThat(model.get("metadata").get("dtype").asString()).isEqualTo("F16");
+        assertThat(model.get("files").findValuesAsString("path")).containsExactly("config.json", "model.safetensors");
+
+        HttpRequest notATar = HttpRequest.newBuilder(URI.create(TestApps.baseUrl(gateway) + "/api/v1/artifacts?kind=MODEL&name=junk"))
+                .header("Authorization", "Bearer " + ADMIN_KEY).header("Content-Type", "application/x-tar")
+                .POST(HttpRequest.BodyPublishers.ofString("this is not a tar archive at all, just text")).build();
+        var bad = api.send(notATar);
+        assertThat(bad.statusCode()).isBetween(400, 422);
+        assertThat(bad.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
+    }
+
+    @Test
     void importIsConfinedToTheImportRoot() throws Exception {
         Files.createDirectories(dataDir.resolve("import"));
         Files.writeString(dataDir.resolve("import/eval.jsonl"), "{\"text\":\"a\"}\n");

@@ -51,6 +51,7 @@ class GatewayEndToEndTest {
         String echoUrl = TestApps.baseUrl(echoService);
 
         Map<String, Object> gw = new HashMap<>();
+        gw.put("amalgam.gateway.requests-per-minute", "100000");
         gw.put("amalgam.services.merge-url", echoUrl);
         gw.put("amalgam.services.pruning-url", echoUrl);
         gw.put("amalgam.services.fusion-url", echoUrl);

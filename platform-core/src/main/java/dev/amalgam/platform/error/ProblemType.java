@@ -11,6 +11,7 @@ public enum ProblemType {
     FORBIDDEN("forbidden", "Not allowed"),
     NOT_IMPLEMENTED("not-implemented", "Not implemented"),
     PAYLOAD_TOO_LARGE("payload-too-large", "Payload too large"),
+    TOO_MANY_REQUESTS("too-many-requests", "Too many requests"),
     BAD_REQUEST("bad-request", "Malformed request"),
     METHOD_NOT_ALLOWED("method-not-allowed", "Method not allowed"),
     UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", "Unsupported media type"),

@@ -45,6 +45,9 @@ final class OutputFiles {
                 Files.copy(p, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
             }
         }
+        if (plan.unionTokenizer() != null) {
+            plan.unionTokenizer().write(dir);
+        }
         if (cfg.chatTemplate() != null) {
             String template = cfg.chatTemplate().equals("auto") ? mostCommonTemplate(models)
                     : ChatTemplates.resolve(cfg.chatTemplate());

@@ -5,6 +5,7 @@ import dev.amalgam.merge.method.MergeInputs;
 import dev.amalgam.merge.method.MergeMethod;
 import dev.amalgam.merge.plan.MergePlan;
 import dev.amalgam.merge.plan.PlannedTensor;
+import dev.amalgam.merge.plan.RowDefaults;
 import dev.amalgam.merge.plan.TensorInput;
 import dev.amalgam.modelio.HfModelDir;
 import dev.amalgam.modelio.ShardedCheckpointWriter;
@@ -128,13 +129,29 @@ final class TensorExecutor {
             return dst;
         }
         int cols = (int) task.shape()[1];
-        Tensor fallback = models.get(in.fallbackModel()).tensor(in.fallbackTensor());
         int[] map = in.rowMap();
+        RowDefaults defaults = in.defaults();
+        float[] row = new float[cols];
         for (int r = 0; r < map.length; r++) {
             if (map[r] >= 0) {
                 t.readFloats((long) map[r] * cols, dst, r * cols, cols);
-            } else {
-                fallback.readFloats((long) r * cols, dst, r * cols, cols);
+                continue;
+            }
+            // a token this model lacks: the mean of the default source rows (one source in most cases)
+            int from = defaults.offsets()[r];
+            int to = defaults.offsets()[r + 1];
+            for (int e = from; e < to; e++) {
+                TensorInput src = task.inputs().get(defaults.inputs()[e]);
+                models.get(src.model()).tensor(src.tensorName()).readFloats((long) defaults.rows()[e] * cols, row, 0,
+                        cols);
+                for (int c = 0; c < cols; c++) {
+                    dst[r * cols + c] += row[c];
+                }
+            }
+            if (to - from > 1) {
+                for (int c = 0; c < cols; c++) {
+                    dst[r * cols + c] /= to - from;
+                }
             }
         }
         return dst;

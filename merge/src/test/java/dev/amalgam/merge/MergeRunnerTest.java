@@ -214,6 +214,44 @@ class MergeRunnerTest {
     }
 
     @Test
+    void unionTokenizerAddsTheMissingTokensAndMapsTheirRows() throws IOException {
+        TinyLlama t = tiny.withDtype(DType.F32);
+        String[] tokens = t.defaultTokens();
+        String[] other = tokens.clone();
+        for (int i = 0; i < 4; i++) {
+            other[28 + i] = "new" + i; // b lacks tok28..tok31 and has new0..new3 instead
+        }
+        t.writeVariant(tmp.resolve("a"), 1, 1, 0.02f, tokens, Long.MAX_VALUE);
+        t.writeVariant(tmp.resolve("b"), 2, 2, 0.02f, other, Long.MAX_VALUE);
+        MergeResult r = merge("""
+                merge_method: linear
+                models: [{model: a, parameters: {weight: 1}}, {model: b, parameters: {weight: 1}}]
+                tokenizer_source: union
+                """, tmp.resolve("out"));
+        assertThat(r.vocabSize()).isEqualTo(36);
+        int h = 16;
+        for (String tensor : List.of("model.embed_tokens.weight", "lm_head.weight")) {
+            float[] a = read(tmp.resolve("a"), tensor);
+            float[] b = read(tmp.resolve("b"), tensor);
+            float[] o = read(tmp.resolve("out"), tensor);
+            assertThat(o).hasSize(36 * h);
+            for (int c = 0; c < h; c++) {
+                assertThat(o[5 * h + c]).isCloseTo((a[5 * h + c] + b[5 * h + c]) / 2, within(1e-6f)); // in both
+                assertThat(o[29 * h + c]).isCloseTo(a[29 * h + c], within(1e-6f)); // tok29: only in a
+                assertThat(o[33 * h + c]).isCloseTo(b[29 * h + c], within(1e-6f)); // new1: only in b (its id 29)
+            }
+        }
+        JsonNode tok = tools.jackson.databind.json.JsonMapper.builder().build()
+                .readTree(tmp.resolve("out/tokenizer.json").toFile());
+        List<String> added = new ArrayList<>();
+        tok.get("added_tokens").forEach(x -> added.add(x.get("content").asString() + "=" + x.get("id").intValue()));
+        assertThat(added).contains("new0=32", "new1=33", "new2=34", "new3=35", "<s>=0");
+        try (HfModelDir out = HfModelDir.open(tmp.resolve("out"))) {
+            assertThat(out.config().get("vocab_size").intValue()).isEqualTo(36);
+        }
+    }
+
+    @Test
     void tiedEmbeddingsAreWrittenOnceAndMixedTyingGetsAHead() {
         tiny.withTied(true).writeVariant(tmp.resolve("a"), 1, 1, 0.02f);
         tiny.withTied(true).writeVariant(tmp.resolve("b"), 1, 2, 0.02f);

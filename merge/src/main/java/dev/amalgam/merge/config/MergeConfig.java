@@ -145,9 +145,6 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
         checkInputs(problems, method);
         checkDtype(problems, "dtype", dtype);
         checkDtype(problems, "out_dtype", outDtype);
-        if ("union".equals(tokenizerSource)) {
-            problems.add("tokenizer_source 'union' is not supported yet (merging BPE vocabularies); use 'base' or a model");
-        }
         if (chatTemplate != null && !chatTemplate.equals("auto") && !ChatTemplates.isLiteral(chatTemplate)
                 && !CHAT_TEMPLATES.contains(chatTemplate)) {
             problems.add("unknown chat_template '" + chatTemplate + "'; use auto, a Jinja template, or one of "

@@ -19,10 +19,11 @@ import java.util.List;
  * @param tiedEmbeddings whether lm_head is tied (not written)
  * @param dtype          output dtype of floating tensors
  * @param warnings       non-fatal notes
+ * @param unionTokenizer the tokenizer to write for {@code tokenizer_source: union}, else null
  */
 public record MergePlan(MergeMethod method, Architecture architecture, String referenceModel, String tokenizerModel,
                         List<PlannedTensor> tensors, int numLayers, long vocabSize, boolean tiedEmbeddings, DType dtype,
-                        List<String> warnings) {
+                        List<String> warnings, UnionTokenizer unionTokenizer) {
     public MergePlan {
         tensors = List.copyOf(tensors);
         warnings = List.copyOf(warnings);

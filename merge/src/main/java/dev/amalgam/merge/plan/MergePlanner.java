@@ -42,6 +42,8 @@ public final class MergePlanner {
     private final List<String> warnings = new ArrayList<>();
     private final Map<String, Optional<Map<String, Integer>>> vocabs = new HashMap<>();
     private Architecture arch;
+    private UnionTokenizer union;
+    private boolean unionFailed;
 
     private MergePlanner(MergeConfig cfg, Map<String, HfModelDir> models, long seed) {
         this.cfg = cfg;
@@ -127,7 +129,7 @@ public final class MergePlanner {
         }
         long vocab = out.stream().filter(p -> p.name().equals(arch.embedTokens())).map(p -> p.shape()[0])
                 .findFirst().orElse(-1L);
-        return new MergePlan(method, arch, refName, tokenizerModel, out, outLayer, vocab, tied, dtype, warnings);
+        return new MergePlan(method, arch, refName, tokenizerModel, out, outLayer, vocab, tied, dtype, warnings, union);
     }
 
     /** The models form becomes one slice over all layers (base added as a source when not listed). */
@@ -172,7 +174,7 @@ public final class MergePlanner {
 
     private String tokenizerModel(List<OutputSlice> slices, String refName) {
         String src = cfg.tokenizerSource();
-        if (src == null || src.equals("base")) {
+        if (src == null || src.equals("base") || src.equals("union")) {
             return cfg.baseModel() != null ? cfg.baseModel() : refName;
         }
         boolean merged = slices.stream().flatMap(s -> s.sources().stream()).anyMatch(s -> s.model().equals(src));
@@ -214,7 +216,7 @@ public final class MergePlanner {
         long[] shape = first.shape();
         boolean embedding = arch.isEmbedding(outName);
         if (embedding) {
-            shape = alignVocab(outName, inputs, infos, tokenizerModel);
+            shape = alignVocab(outName, inputs, infos, tokenizerModel, baseIndex, slice);
             if (shape == null) {
                 return;
             }
@@ -243,7 +245,8 @@ public final class MergePlanner {
     }
 
     /** Embedding rows: the common sub-matrix, or the tokenizer source's vocabulary with rows mapped by token. */
-    private long[] alignVocab(String outName, List<TensorInput> inputs, List<TensorInfo> infos, String tokenizerModel) {
+    private long[] alignVocab(String outName, List<TensorInput> inputs, List<TensorInfo> infos, String tokenizerModel,
+                              int baseIndex, OutputSlice slice) {
         long cols = infos.get(0).shape()[1];
         for (int i = 0; i < infos.size(); i++) {
             if (infos.get(i).shape().length != 2 || infos.get(i).shape()[1] != cols) {
@@ -259,42 +262,95 @@ public final class MergePlanner {
                 warnings.add(outName + ": vocabulary sizes differ; using the common first " + rows + " rows");
                 for (int i = 0; i < inputs.size(); i++) {
                     TensorInput in = inputs.get(i);
-                    inputs.set(i, new TensorInput(in.model(), in.tensorName(), rows, null, null, null));
+                    inputs.set(i, new TensorInput(in.model(), in.tensorName(), rows, null, null));
                 }
             }
             return new long[]{rows, cols};
         }
-        HfModelDir src = models.get(tokenizerModel);
-        String srcTensor = src.hasTensor(outName) ? outName : arch.embedTokens();
-        long rows = src.info(srcTensor).shape()[0];
-        Optional<Map<String, Integer>> srcVocab = vocab(tokenizerModel);
+        boolean isUnion = cfg.tokenizerSource().equals("union");
+        Optional<Map<String, Integer>> target;
+        long rows;
+        if (isUnion) {
+            UnionTokenizer u = union(slice, tokenizerModel);
+            if (u == null) {
+                return null;
+            }
+            target = Optional.of(u.vocab());
+            rows = u.size();
+        } else {
+            HfModelDir src = models.get(tokenizerModel);
+            rows = src.info(src.hasTensor(outName) ? outName : arch.embedTokens()).shape()[0];
+            target = vocab(tokenizerModel);
+        }
+        int[][] maps = new int[inputs.size()][];
+        boolean mapped = false;
         for (int i = 0; i < inputs.size(); i++) {
             TensorInput in = inputs.get(i);
             long inRows = infos.get(i).shape()[0];
             Optional<Map<String, Integer>> v = vocab(in.model());
-            boolean sameVocab = v.equals(srcVocab);
-            if (sameVocab && inRows >= rows) {
-                inputs.set(i, new TensorInput(in.model(), in.tensorName(), rows, null, null, null));
-            } else if (v.isPresent() && srcVocab.isPresent()) {
-                String[] tokens = TokenVocab.byId(srcVocab.get(), (int) rows);
-                int[] map = new int[(int) rows];
-                int unmapped = 0;
-                for (int r = 0; r < rows; r++) {
-                    Integer id = tokens[r] == null ? null : v.get().get(tokens[r]);
-                    map[r] = id != null && id < inRows ? id : -1;
-                    unmapped += map[r] < 0 ? 1 : 0;
-                }
-                if (unmapped > 0 && !in.model().equals(tokenizerModel)) {
-                    warnings.add(outName + ": " + unmapped + " rows of '" + in.model()
-                            + "' have no token in its vocabulary; they take '" + tokenizerModel + "' rows");
-                }
-                inputs.set(i, new TensorInput(in.model(), in.tensorName(), rows, map, tokenizerModel, srcTensor));
-            } else {
+            if (!isUnion && v.equals(target) && inRows >= rows) {
+                continue; // same vocabulary: the first rows line up
+            }
+            if (v.isEmpty() || target.isEmpty()) {
                 problems.add(outName + ": cannot align the vocabulary of '" + in.model() + "' (" + inRows
                         + " rows) to '" + tokenizerModel + "' (" + rows + " rows) without tokenizer.json in both");
+                return null;
             }
+            String[] tokens = TokenVocab.byId(target.get(), (int) rows);
+            int[] map = new int[(int) rows];
+            int unmapped = 0;
+            for (int r = 0; r < rows; r++) {
+                Integer id = tokens[r] == null ? null : v.get().get(tokens[r]);
+                map[r] = id != null && id < inRows ? id : -1;
+                unmapped += map[r] < 0 ? 1 : 0;
+            }
+            if (unmapped > 0) {
+                warnings.add(outName + ": " + unmapped + " tokens are not in '" + in.model()
+                        + "'; their rows come from the models that have them (mergekit's rule)");
+            }
+            maps[i] = map;
+            mapped = true;
+        }
+        RowDefaults defaults = null;
+        if (mapped) {
+            int[][] full = new int[maps.length][];
+            for (int i = 0; i < maps.length; i++) {
+                full[i] = maps[i] != null ? maps[i] : java.util.stream.IntStream.range(0, (int) rows).toArray();
+            }
+            defaults = RowDefaults.of(full, baseIndex);
+        }
+        for (int i = 0; i < inputs.size(); i++) {
+            TensorInput in = inputs.get(i);
+            inputs.set(i, new TensorInput(in.model(), in.tensorName(), rows, maps[i], maps[i] == null ? null : defaults));
         }
         return new long[]{rows, cols};
+    }
+
+    /** The union tokenizer over the tokenizer base and the slice's models, built once. */
+    private UnionTokenizer union(OutputSlice slice, String tokenizerModel) {
+        if (union != null || unionFailed) {
+            return union;
+        }
+        List<String> order = new ArrayList<>();
+        order.add(tokenizerModel);
+        slice.sources().forEach(s -> {
+            if (!order.contains(s.model())) {
+                order.add(s.model());
+            }
+        });
+        Map<String, Long> rows = new HashMap<>();
+        for (String m : order) {
+            if (vocab(m).isEmpty()) {
+                problems.add("tokenizer_source union: '" + m + "' has no tokenizer.json");
+                unionFailed = true;
+                return null;
+            }
+            rows.put(m, models.get(m).info(arch.embedTokens()).shape()[0]);
+        }
+        union = UnionTokenizer.build(order, models, rows);
+        warnings.add("tokenizer_source union: " + union.appendedCount() + " tokens added to the tokenizer of '"
+                + tokenizerModel + "' (" + union.size() + " in all)");
+        return union;
     }
 
     private Optional<Map<String, Integer>> vocab(String model) {

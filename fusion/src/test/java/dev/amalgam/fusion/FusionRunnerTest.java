@@ -116,6 +116,20 @@ class FusionRunnerTest {
                 again);
         assertThat(resumed.resumedFrom().getFileName().toString()).contains("wrpo-step-2");
         assertThat(again.steps).hasSize(2); // steps 3 and 4 only
+        String refA = Files.readString(work.resolve("w1").resolve("reference-logps-train.json"));
+        String refB = Files.readString(work.resolve("w2").resolve("reference-logps-train.json"));
+        double maxDiff = 0;
+        try (HfModelDir x = HfModelDir.open(whole.modelDir()); HfModelDir y = HfModelDir.open(resumed.modelDir())) {
+            for (String n : x.tensorNames()) {
+                float[] p = x.tensor(n).toFloatArray();
+                float[] q = y.tensor(n).toFloatArray();
+                for (int i = 0; i < p.length; i++) {
+                    maxDiff = Math.max(maxDiff, Math.abs(p[i] - q[i]));
+                }
+            }
+        }
+        assertThat(refB).as("reference log-probs of the two attempts").isEqualTo(refA);
+        assertThat(maxDiff).as("largest weight difference, resumed vs uninterrupted").isZero();
         byte[] a = Files.readAllBytes(whole.modelDir().resolve("model.safetensors"));
         byte[] b = Files.readAllBytes(resumed.modelDir().resolve("model.safetensors"));
         assertThat(b).isEqualTo(a);

@@ -8,11 +8,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Re-homes a CPU model's weights in PyTorch-allocated memory. The engine's loader hands PyTorch Java direct buffers,
- * whose address alignment differs from run to run; the CPU BLAS picks its summation order by alignment, so matrix
- * products of the same values could differ in the last bit between two runs, and a resumed job could drift from an
- * uninterrupted one. Copies made by PyTorch are 64-byte aligned. Each original is freed right after its copy, so the
- * extra memory is one tensor at a time.
+ * Re-homes a CPU model's weights in PyTorch-allocated (64-byte aligned) memory. The engine's loader hands PyTorch Java
+ * direct buffers, whose address alignment differs from run to run, and MKL's results may depend on operand alignment;
+ * this removes that source of run-to-run differences (MKL's conditional numerical reproducibility, {@code MKL_CBWR},
+ * and a fixed thread count handle the others; see the module README). Each original is freed right after its copy,
+ * so the extra memory is one tensor at a time.
  */
 final class AlignedWeights {
 

@@ -102,8 +102,11 @@ public final class Trainer {
     }
 
     private void zeroGradients() {
-        for (TrainableParameter p : model.parameters()) {
-            try (NDArray g = p.value().getGradient()) {
+        // set(index, Number) leaves its scalar in the array's manager: attach the gradient view to a scope first.
+        try (NDManager scope = model.base().manager().newSubManager()) {
+            for (TrainableParameter p : model.parameters()) {
+                NDArray g = p.value().getGradient();
+                g.attach(scope);
                 g.set(new NDIndex("..."), 0f);
             }
         }

@@ -30,6 +30,7 @@ class LocalPlatformTest {
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile))).isEqualTo("rw-------");
             key = Files.readString(keyFile).trim();
             assertThat(get(http, base + "/actuator/health", null).statusCode()).isEqualTo(200);
+            assertThat(get(http, base + "/actuator/prometheus", null).body()).contains("jvm_memory_used_bytes");
             assertThat(get(http, base + "/", null).body()).contains("Amalgam");
             // the gateway's Swagger UI lists every service's OpenAPI document, fetched through its routes
             assertThat(get(http, base + "/openapi/merge-service", null).body()).contains("/api/v1/merges");
@@ -41,11 +42,12 @@ class LocalPlatformTest {
                     .POST(HttpRequest.BodyPublishers.ofString("{\"kind\":\"DATASET\",\"name\":\"d\",\"path\":\"d.jsonl\"}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(imported.statusCode()).as(imported.body()).isEqualTo(201);
-            // every service is reachable through the gateway: the fusion service answers its 501 itself
+            // every service is reachable through the gateway: the fusion service validates the spec itself
             var fusion = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/fusions"))
                     .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(fusion.statusCode()).isEqualTo(501);
+            assertThat(fusion.statusCode()).as(fusion.body()).isEqualTo(422);
+            assertThat(fusion.body()).contains("target").contains("name");
             var eval = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/evaluations"))
                     .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"none\",\"dataset\":\"d\"}")).build(),

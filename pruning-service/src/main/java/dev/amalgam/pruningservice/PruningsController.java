@@ -73,15 +73,8 @@ class PruningsController {
     }
 
     private Artifact jsonlDataset(Caller caller, JsonNode spec, String field, boolean required, List<String> errors) {
-        if (!required && !spec.hasNonNull(field)) {
-            return null;
-        }
-        Artifact a = artifacts.resolve(caller.tenantId(), spec.path(field).asString(null), ArtifactKind.DATASET, field, errors);
-        if (a != null && !a.metadata().path("format").asString("").equals("jsonl")) {
-            errors.add(field + ": '" + a.name() + "' is not a single JSONL file");
-            return null;
-        }
-        return a;
+        return !required && !spec.hasNonNull(field) ? null
+                : artifacts.resolveJsonl(caller.tenantId(), spec.path(field).asString(null), field, errors);
     }
 
     @PostMapping("/api/v1/evaluations")

@@ -8,12 +8,10 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.web.filter.OncePerRequestFilter;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -58,13 +56,9 @@ public class RateLimitFilter extends OncePerRequestFilter {
         Object caller = request.getAttribute(Caller.ATTRIBUTE);
         if (caller instanceof Caller c && !take(c.keyId())) {
             long retryAfter = (long) Math.ceil(1 / perSecond);
-            var problem = ProblemHandler.problem(HttpStatus.TOO_MANY_REQUESTS, ProblemType.TOO_MANY_REQUESTS,
-                    "More than " + (long) capacity + " requests per minute with this API key; retry in " + retryAfter + " s",
-                    List.of()).getBody();
-            response.setStatus(429);
             response.setHeader("Retry-After", Long.toString(retryAfter));
-            response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-            json.writeValue(response.getOutputStream(), problem);
+            ProblemHandler.write(response, json, HttpStatus.TOO_MANY_REQUESTS, ProblemType.TOO_MANY_REQUESTS,
+                    "More than " + (long) capacity + " requests per minute with this API key; retry in " + retryAfter + " s");
             return;
         }
         chain.doFilter(request, response);

@@ -67,6 +67,19 @@ public class ArtifactService {
         return found;
     }
 
+    /**
+     * Like {@link #resolve} for a DATASET that must be one JSONL file (what the training, pruning and
+     * evaluation jobs read); null, with a problem added, otherwise.
+     */
+    public Artifact resolveJsonl(UUID tenant, String ref, String field, List<String> errors) {
+        Artifact a = resolve(tenant, ref, ArtifactKind.DATASET, field, errors);
+        if (a != null && !a.metadata().path("format").asString("").equals("jsonl")) {
+            errors.add(field + ": '" + a.name() + "' is not a single JSONL file");
+            return null;
+        }
+        return a;
+    }
+
     /** Whether the tenant has a live artifact of this name (names are unique among live artifacts). */
     public boolean exists(UUID tenant, String name) {
         return repository.findReadyByName(tenant, name).isPresent();

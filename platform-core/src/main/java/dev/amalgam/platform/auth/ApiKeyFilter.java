@@ -7,10 +7,8 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.util.List;
 import java.util.Optional;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.web.filter.OncePerRequestFilter;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -43,13 +41,9 @@ public class ApiKeyFilter extends OncePerRequestFilter {
             caller = keys.authenticate(header.substring(7).trim());
         }
         if (caller.isEmpty()) {
-            var problem = ProblemHandler.problem(HttpStatus.UNAUTHORIZED, ProblemType.UNAUTHORIZED,
-                    header == null ? "Send your API key as 'Authorization: Bearer <key>'" : "The API key is unknown or revoked",
-                    List.of()).getBody();
-            response.setStatus(401);
             response.setHeader("WWW-Authenticate", "Bearer");
-            response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-            json.writeValue(response.getOutputStream(), problem);
+            ProblemHandler.write(response, json, HttpStatus.UNAUTHORIZED, ProblemType.UNAUTHORIZED,
+                    header == null ? "Send your API key as 'Authorization: Bearer <key>'" : "The API key is unknown or revoked");
             return;
         }
         request.setAttribute(Caller.ATTRIBUTE, caller.get());

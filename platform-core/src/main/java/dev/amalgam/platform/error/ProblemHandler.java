@@ -97,6 +97,14 @@ public class ProblemHandler {
         return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(body);
     }
 
+    /** Writes a problem+json answer from a servlet filter, outside the MVC dispatch. */
+    public static void write(jakarta.servlet.http.HttpServletResponse response, tools.jackson.databind.json.JsonMapper json,
+                             HttpStatus status, ProblemType type, String detail) throws java.io.IOException {
+        response.setStatus(status.value());
+        response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+        json.writeValue(response.getOutputStream(), problem(status, type, detail, List.of()).getBody());
+    }
+
     private static String firstLine(String s) {
         if (s == null) {
             return "empty or malformed body";

@@ -41,14 +41,17 @@ public final class PreferenceDataBuilder {
     }
 
     /**
-     * @param scorer scores unscored candidates (may be null when every candidate carries a score)
-     * @param target samples the target's responses for prompts without target candidates (null if all have them);
-     *     in the reference pipeline this is the target after its SFT stage
-     * @param targetTokenizer the target's tokenizer (chat template, EOS), null with {@code target}
-     * @return SFT records first, then preference records, each group in shuffled prompt order
+     * The reference pipeline's split: prompts shuffled with the seed; the first {@code sftFraction} become SFT records
+     * (prompt + best source response); the indices of the others are left for {@link #complete} (after the SFT stage).
+     *
+     * @param sft SFT records in shuffled order
+     * @param preferenceIndices indices into the prompt list, in shuffled order
      */
-    public static List<PreferenceRecord> build(List<PromptCandidates> prompts, ResponseScorer scorer,
-            LlamaModel target, TextTokenizer targetTokenizer, BuildSettings settings) {
+    public record SplitPrompts(List<PreferenceRecord> sft, List<Integer> preferenceIndices) {
+    }
+
+    /** Splits the prompts; scores the SFT prompts' source responses with {@code scorer} where unscored. */
+    public static SplitPrompts split(List<PromptCandidates> prompts, ResponseScorer scorer, BuildSettings settings) {
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
             order.add(i);
@@ -56,15 +59,24 @@ public final class PreferenceDataBuilder {
         Collections.shuffle(order, new Random(settings.seed()));
         int sftCount = (int) Math.round(settings.sftFraction() * prompts.size());
         List<PreferenceRecord> sft = new ArrayList<>();
-        List<PreferenceRecord> preference = new ArrayList<>();
-        for (int k = 0; k < order.size(); k++) {
-            int index = order.get(k);
+        for (int index : order.subList(0, sftCount)) {
             PromptCandidates p = prompts.get(index);
-            String sourceBestText = p.sourceResponses().get(best(scores(p, p.sourceResponses(), scorer))).text();
-            if (k < sftCount) {
-                sft.add(new PreferenceRecord(p.prompt(), List.of(sourceBestText), List.of(), Split.SFT));
-                continue;
-            }
+            sft.add(new PreferenceRecord(p.prompt(), List.of(sourceBest(p, scorer)), List.of(), Split.SFT));
+        }
+        return new SplitPrompts(sft, List.copyOf(order.subList(sftCount, order.size())));
+    }
+
+    /**
+     * Preference records of the prompts at {@code indices}: y_ws = best source response, y_wt / y_l = best / worst of
+     * the target's own responses (given, or sampled from {@code target}; prompt i samples with seed + i).
+     *
+     * @param target in the reference pipeline the target after its SFT stage (null if every prompt has target responses)
+     */
+    public static List<PreferenceRecord> complete(List<PromptCandidates> prompts, List<Integer> indices,
+            ResponseScorer scorer, LlamaModel target, TextTokenizer targetTokenizer, BuildSettings settings) {
+        List<PreferenceRecord> preference = new ArrayList<>();
+        for (int index : indices) {
+            PromptCandidates p = prompts.get(index);
             List<Candidate> own = p.targetResponses();
             if (own.isEmpty()) {
                 own = sample(p, target, targetTokenizer, settings, index);
@@ -77,12 +89,31 @@ public final class PreferenceDataBuilder {
             if (s[best(s)] == s[worst(s)]) {
                 continue; // every own sample scores the same: no preference to learn from this prompt
             }
-            preference.add(new PreferenceRecord(p.prompt(), List.of(sourceBestText, own.get(best(s)).text()),
+            preference.add(new PreferenceRecord(p.prompt(), List.of(sourceBest(p, scorer), own.get(best(s)).text()),
                     List.of(own.get(worst(s)).text()), Split.PREFERENCE));
         }
-        List<PreferenceRecord> out = new ArrayList<>(sft);
-        out.addAll(preference);
+        return preference;
+    }
+
+    /**
+     * {@link #split} and {@link #complete} in one go, sampling with the given target (use the two steps to sample
+     * with the SFT model instead, as the reference does).
+     *
+     * @param scorer scores unscored candidates (may be null when every candidate carries a score)
+     * @param target samples the target's responses for prompts without target candidates (null if all have them)
+     * @param targetTokenizer the target's tokenizer (chat template, EOS), null with {@code target}
+     * @return SFT records first, then preference records, each group in shuffled prompt order
+     */
+    public static List<PreferenceRecord> build(List<PromptCandidates> prompts, ResponseScorer scorer,
+            LlamaModel target, TextTokenizer targetTokenizer, BuildSettings settings) {
+        SplitPrompts split = split(prompts, scorer, settings);
+        List<PreferenceRecord> out = new ArrayList<>(split.sft());
+        out.addAll(complete(prompts, split.preferenceIndices(), scorer, target, targetTokenizer, settings));
         return out;
+    }
+
+    private static String sourceBest(PromptCandidates p, ResponseScorer scorer) {
+        return p.sourceResponses().get(best(scores(p, p.sourceResponses(), scorer))).text();
     }
 
     private static double[] scores(PromptCandidates p, List<Candidate> candidates, ResponseScorer scorer) {

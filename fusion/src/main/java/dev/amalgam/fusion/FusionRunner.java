@@ -148,9 +148,7 @@ public final class FusionRunner {
                 held.add(ct.tokenize(r));
             }
         }
-        LlamaModel loaded = CheckpointLoader.load(targetDir, options);
-        try (TrainableModel model = spec.lora() == null ? new FullFineTune(loaded)
-                : new LoraModel(loaded, spec.lora(), spec.seed())) {
+        try (TrainableModel model = trainable(CheckpointLoader.load(targetDir, options))) {
             PackedSft packed = spec.runs(FusionSpec.SFT) ? PackedSft.pack(conversations, spec.maxLength(), spec.seed())
                     : null;
             List<BatchPlan> plans = new ArrayList<>();
@@ -195,6 +193,16 @@ public final class FusionRunner {
                     (System.nanoTime() - started) / 1e9);
             listener.progress(1.0, "done");
             return new FusionResult(outDir, reportFile, steps, finalMetrics, latest.orElse(null));
+        }
+    }
+
+    /** Wraps the loaded model for full fine-tuning or LoRA; frees it if wrapping fails. */
+    private TrainableModel trainable(LlamaModel loaded) {
+        try {
+            return spec.lora() == null ? new FullFineTune(loaded) : new LoraModel(loaded, spec.lora(), spec.seed());
+        } catch (RuntimeException e) {
+            loaded.close();
+            throw e;
         }
     }
 

@@ -5,6 +5,7 @@ import dev.amalgam.fusion.FusionListener;
 import dev.amalgam.fusion.FusionResult;
 import dev.amalgam.fusion.FusionRunner;
 import dev.amalgam.fusion.FusionSpec;
+import dev.amalgam.fusion.WrpoPipeline;
 import dev.amalgam.platform.artifact.Artifact;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.worker.JobCancelledException;
@@ -42,13 +43,18 @@ class FusionJobHandler implements JobHandler {
             throw new IllegalStateException("The stored spec is no longer valid: " + errors);
         }
         Artifact target = ctx.artifact(UUID.fromString(spec.get("target").asString()));
-        Artifact data = ctx.artifact(UUID.fromString(spec.get("data").asString()));
+        boolean fromCandidates = spec.hasNonNull("candidates");
+        Artifact data = ctx.artifact(UUID.fromString(spec.get(fromCandidates ? "candidates" : "data").asString()));
+        Artifact rewardModel = spec.hasNonNull("rewardModel") ? ctx.artifact(UUID.fromString(spec.get("rewardModel").asString())) : null;
         Artifact eval = spec.hasNonNull("evalData") ? ctx.artifact(UUID.fromString(spec.get("evalData").asString())) : null;
         Path out = ctx.newStagingDir();
+        Path evalFile = eval == null ? null : eval.singleFile();
         FusionResult result;
         try {
-            result = FusionRunner.run(training, target.dir(), data.singleFile(), eval == null ? null : eval.singleFile(),
-                    ctx.workDir(), out, listener(ctx));
+            result = fromCandidates
+                    ? WrpoPipeline.run(training, data.singleFile(), rewardModel == null ? null : rewardModel.dir(), target.dir(), evalFile,
+                            FusionJobSpec.buildSettings(spec, errors), ctx.workDir(), out, listener(ctx))
+                    : FusionRunner.run(training, target.dir(), data.singleFile(), evalFile, ctx.workDir(), out, listener(ctx));
         } catch (FusionCancelledException e) {
             throw new JobCancelledException();
         }
@@ -56,10 +62,24 @@ class FusionJobHandler implements JobHandler {
             ctx.log("Resumed from checkpoint " + result.resumedFrom().getFileName());
         }
         List<UUID> inputs = new ArrayList<>(List.of(target.id(), data.id()));
+        if (rewardModel != null) {
+            inputs.add(rewardModel.id());
+        }
         if (eval != null) {
             inputs.add(eval.id());
         }
         String name = spec.get("name").asString();
+        Artifact preferences = null;
+        if (fromCandidates) {
+            // the records the job built, in the reference format, for inspection and reuse
+            Path built = ctx.newStagingDir();
+            try {
+                Files.copy(ctx.workDir().resolve("data/preference.jsonl"), built.resolve("preference.jsonl"));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            preferences = ctx.publish(ArtifactKind.DATASET, FusionJobSpec.preferencesName(name), built, inputs);
+        }
         // the report may sit inside the model directory: take it out before the model is published
         Path reportDir = ctx.newStagingDir();
         try {
@@ -72,6 +92,9 @@ class FusionJobHandler implements JobHandler {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("model", model.id().toString());
         summary.put("report", report.id().toString());
+        if (preferences != null) {
+            summary.put("preferences", preferences.id().toString());
+        }
         summary.put("stepsByStage", result.stepsByStage());
         summary.put("finalMetrics", result.finalMetrics());
         summary.put("resumed", result.resumedFrom() != null);

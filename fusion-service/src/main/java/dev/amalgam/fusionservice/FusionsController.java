@@ -41,21 +41,43 @@ class FusionsController {
         List<String> errors = new ArrayList<>();
         FusionJobSpec.trainingSpec(spec, errors);
         Artifact target = artifacts.resolve(caller.tenantId(), spec.path("target").asString(null), ArtifactKind.MODEL, "target", errors);
-        Artifact data = dataset(caller, spec, "data", true, errors);
+        boolean fromCandidates = spec.hasNonNull("candidates");
+        if (fromCandidates == spec.hasNonNull("data")) {
+            errors.add("data: give exactly one of 'data' (preference records) or 'candidates' (prompts with source responses)");
+        }
+        Artifact data = dataset(caller, spec, fromCandidates ? "candidates" : "data", true, errors);
+        Artifact rewardModel = spec.hasNonNull("rewardModel")
+                ? artifacts.resolve(caller.tenantId(), spec.get("rewardModel").asString(), ArtifactKind.MODEL, "rewardModel", errors) : null;
+        if (rewardModel != null && !fromCandidates) {
+            errors.add("rewardModel: only used with 'candidates'");
+        }
+        if (fromCandidates) {
+            FusionJobSpec.buildSettings(spec, errors);
+        } else if (spec.has("build")) {
+            errors.add("build: only used with 'candidates'");
+        }
         Artifact eval = dataset(caller, spec, "evalData", false, errors);
         String name = spec.path("name").asString(null);
         if (name == null || name.isBlank()) {
             errors.add("name: the name of the trained MODEL artifact is required");
-        } else if (artifacts.exists(caller.tenantId(), name) || artifacts.exists(caller.tenantId(), FusionJobSpec.reportName(name))) {
-            errors.add("name: an artifact named '" + name + "' or '" + FusionJobSpec.reportName(name) + "' already exists");
+        } else {
+            for (String taken : List.of(name, FusionJobSpec.reportName(name), FusionJobSpec.preferencesName(name))) {
+                if (artifacts.exists(caller.tenantId(), taken)) {
+                    errors.add("name: an artifact named '" + taken + "' already exists");
+                }
+            }
         }
         if (!errors.isEmpty()) {
             throw ApiException.invalid(errors);
         }
         ObjectNode stored = (ObjectNode) spec.deepCopy();
         stored.put("target", target.id().toString());
-        stored.put("data", data.id().toString());
+        stored.put(fromCandidates ? "candidates" : "data", data.id().toString());
         List<UUID> inputs = new ArrayList<>(List.of(target.id(), data.id()));
+        if (rewardModel != null) {
+            stored.put("rewardModel", rewardModel.id().toString());
+            inputs.add(rewardModel.id());
+        }
         if (eval != null) {
             stored.put("evalData", eval.id().toString());
             inputs.add(eval.id());

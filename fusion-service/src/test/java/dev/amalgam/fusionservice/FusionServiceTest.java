@@ -52,9 +52,22 @@ class FusionServiceTest {
             records.add(PreferenceRecord.preference("count to " + i, "1 2 3 " + i, "1 2 " + i, "no"));
         }
         PreferenceJsonl.write(dataDir.resolve("import/prefs.jsonl"), records);
+        TinyModels.writeRewardModel(Architecture.LLAMA, dataDir.resolve("import/reward"), TinySizes.defaults(), 5);
+        StringBuilder candidates = new StringBuilder();
+        for (int i = 0; i < 6; i++) {
+            candidates.append("{\"prompt\": \"name a number near ").append(i).append("\", \"source_responses\": [")
+                    .append("{\"text\": \"").append(i + 1).append("\", \"score\": 2.0}, {\"text\": \"many\", \"score\": -1.0}]}\n");
+        }
+        try {
+            Files.writeString(dataDir.resolve("import/candidates.jsonl"), candidates);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         ArtifactService artifacts = service.getBean(ArtifactService.class);
         UUID tenant = service.getBean(ApiKeyService.class).authenticate(ADMIN_KEY).orElseThrow().tenantId();
         target = artifacts.importFromRoot(tenant, ArtifactKind.MODEL, "target", "target");
+        artifacts.importFromRoot(tenant, ArtifactKind.MODEL, "reward", "reward");
+        artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "candidates", "candidates.jsonl");
         artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "prefs", "prefs.jsonl");
     }
 
@@ -94,6 +107,31 @@ class FusionServiceTest {
     }
 
     @Test
+    void fromCandidatesTheJobBuildsThePreferenceDataAsTheReferenceDoes() throws Exception {
+        var r = api.call("POST", "/api/v1/fusions", ADMIN_KEY, """
+                {"target": "target", "candidates": "candidates", "rewardModel": "reward", "name": "fused-pipeline",
+                 "build": {"sftFraction": 0.34, "targetSamples": 2, "maxNewTokens": 6},
+                 "stages": ["sft", "wrpo"], "epochs": 1, "lr": 0.001, "sftLr": 0.001, "batchSize": 2, "gradAccum": 1,
+                 "maxLength": 48, "maxPromptLength": 24, "device": "cpu", "outputDtype": "fp32"}""");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        Job job = awaitFinal(UUID.fromString(TestHttp.JSON.readTree(r.body()).get("id").asString()));
+        assertThat(job.status()).as(String.valueOf(job.error())).isEqualTo(JobStatus.SUCCEEDED);
+        Artifact built = service.getBean(ArtifactService.class).get(target.tenantId(), UUID.fromString(job.result().get("preferences").asString()));
+        assertThat(built.name()).isEqualTo("fused-pipeline-preferences");
+        var records = PreferenceJsonl.readAll(built.singleFile());
+        assertThat(records).as("two thirds of six prompts become preference records").hasSize(4);
+        assertThat(records).allSatisfy(rec -> {
+            assertThat(rec.chosen()).hasSize(2);
+            assertThat(rec.rejected()).hasSize(1);
+            assertThat(rec.chosen().get(0)).as("the best-scored source response").isNotEqualTo("many");
+        });
+        assertThat(service.getBean(JobService.class).events(target.tenantId(), job.id(), 0, 2000))
+                .as("the SFT stage ran before WRPO")
+                .anyMatch(e -> e.kind() == JobEvent.Kind.METRIC && e.payload().path("stage").asString().equals("sft"))
+                .anyMatch(e -> e.kind() == JobEvent.Kind.METRIC && e.payload().path("stage").asString().equals("wrpo"));
+    }
+
+    @Test
     void badFusionSpecsListEveryProblem() throws Exception {
         var r = api.call("POST", "/api/v1/fusions", ADMIN_KEY, """
                 {"target": "prefs", "data": "missing", "loss": "kto", "beta": -1, "colour": "red"}""");
@@ -101,6 +139,10 @@ class FusionServiceTest {
         assertThat(errors).contains("kto").contains("beta").contains("colour").contains("'missing'")
                 .contains("is a DATASET, expected a MODEL").contains("name");
         TestHttp.assertProblem(api.call("POST", "/api/v1/fusions", null, "{}"), 401, "unauthorized");
+        var both = api.call("POST", "/api/v1/fusions", ADMIN_KEY, """
+                {"target": "target", "data": "prefs", "candidates": "candidates", "name": "z", "build": {"targetSamples": 1}}""");
+        assertThat(TestHttp.assertProblem(both, 422, "validation-error").get("errors").toString())
+                .contains("exactly one of 'data'").contains("targetSamples");
     }
 
     static Job awaitFinal(UUID id) throws InterruptedException {

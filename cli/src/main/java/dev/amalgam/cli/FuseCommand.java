@@ -5,6 +5,8 @@ import dev.amalgam.fusion.FusionResult;
 import dev.amalgam.fusion.FusionRunner;
 import dev.amalgam.fusion.FusionSpec;
 import dev.amalgam.fusion.InvalidFusionSpecException;
+import dev.amalgam.fusion.WrpoPipeline;
+import dev.amalgam.fusion.build.BuildSettings;
 import dev.amalgam.modelio.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,8 +30,15 @@ class FuseCommand implements Callable<Integer> {
     @Option(names = "--target", required = true, description = "the target model directory (with a chat template)")
     Path target;
 
-    @Option(names = "--data", required = true, description = "preference JSONL: prompt, chosen [source-best, target-best], rejected [target-worst]")
+    @Option(names = "--data", description = "preference JSONL: prompt, chosen [source-best, target-best], rejected [target-worst]")
     Path data;
+
+    @Option(names = "--candidates", description = "instead of --data: prompts with source responses, from which the "
+            + "preference data is built as the reference does (SFT split, on-policy samples ranked by --reward-model)")
+    Path candidates;
+
+    @Option(names = "--reward-model", description = "with --candidates: scores responses that carry no score")
+    Path rewardModel;
 
     @Option(names = "--eval-data", description = "held-out preference JSONL for eval_ metrics")
     Path evalData;
@@ -78,6 +87,12 @@ class FuseCommand implements Callable<Integer> {
         if (Files.exists(out)) {
             throw new IllegalArgumentException("--out " + out + " already exists");
         }
+        if ((data == null) == (candidates == null)) {
+            throw new IllegalArgumentException("give exactly one of --data (preference records) or --candidates");
+        }
+        if (rewardModel != null && candidates == null) {
+            throw new IllegalArgumentException("--reward-model is only used with --candidates");
+        }
         ObjectNode json = specFile == null ? Json.object() : (ObjectNode) Json.read(specFile);
         if (stages != null) {
             var list = json.putArray("stages");
@@ -96,7 +111,7 @@ class FuseCommand implements Callable<Integer> {
             FusionSpec spec = FusionSpec.fromJson(json);
             Path work = workDir != null ? workDir : out.resolveSibling(out.getFileName() + ".work");
             ProgressBar bar = new ProgressBar(System.err, "fusing");
-            FusionResult r = FusionRunner.run(spec, target, data, evalData, work, out, new FusionListener() {
+            FusionListener listener = new FusionListener() {
                 @Override
                 public void metrics(String stage, long step, Map<String, Double> values) {
                 }
@@ -105,7 +120,10 @@ class FuseCommand implements Callable<Integer> {
                 public void progress(double fraction, String message) {
                     bar.update(Math.round(fraction * 1000), 1000, message);
                 }
-            });
+            };
+            FusionResult r = candidates != null
+                    ? WrpoPipeline.run(spec, candidates, rewardModel, target, evalData, BuildSettings.reference(), work, out, listener)
+                    : FusionRunner.run(spec, target, data, evalData, work, out, listener);
             Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("model", r.modelDir().toString());
             summary.put("report", r.report().toString());

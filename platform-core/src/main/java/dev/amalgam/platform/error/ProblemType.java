@@ -9,7 +9,6 @@ public enum ProblemType {
     CONFLICT("conflict", "Conflict"),
     UNAUTHORIZED("unauthorized", "Missing or invalid API key"),
     FORBIDDEN("forbidden", "Not allowed"),
-    NOT_IMPLEMENTED("not-implemented", "Not implemented"),
     PAYLOAD_TOO_LARGE("payload-too-large", "Payload too large"),
     TOO_MANY_REQUESTS("too-many-requests", "Too many requests"),
     BAD_REQUEST("bad-request", "Malformed request"),

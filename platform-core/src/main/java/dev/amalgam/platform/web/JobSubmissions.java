@@ -43,10 +43,4 @@ public class JobSubmissions {
                 .header("Idempotent-Replayed", Boolean.toString(submission.replayed()))
                 .body(JobView.of(job, artifacts.lineageOfJob(job.id())));
     }
-
-    /** The 501 answer of a job type whose handler is not built yet: never accept work that nothing will do. */
-    public static ApiException notImplemented(String what) {
-        return new ApiException(HttpStatus.NOT_IMPLEMENTED, dev.amalgam.platform.error.ProblemType.NOT_IMPLEMENTED,
-                what + " is not implemented yet; no job was created");
-    }
 }

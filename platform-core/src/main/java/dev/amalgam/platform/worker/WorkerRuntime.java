@@ -151,7 +151,8 @@ public class WorkerRuntime implements SmartLifecycle {
         String error = null;
         try {
             result = handler.handle(context);
-            outcome = context.isCancelled() ? (context.leaseLost() ? null : JobStatus.CANCELLED) : JobStatus.SUCCEEDED;
+            // a handler that returned has done the work (and may have published it): a late cancel changes nothing
+            outcome = context.leaseLost() ? null : JobStatus.SUCCEEDED;
         } catch (JobCancelledException e) {
             outcome = context.leaseLost() ? null : JobStatus.CANCELLED;
         } catch (Throwable e) {

@@ -88,6 +88,8 @@ public final class FusionRunner {
             throw new java.io.UncheckedIOException("cannot create " + workDir, e);
         }
         pinSpec(spec, workDir);
+        // optimizer updates write parameters in place: autograd must be off outside the gradient collector
+        dev.amalgam.modelengine.DjlRuntime.disableGradientsOnThisThread();
         return new FusionRunner(spec, listener, workDir).execute(targetModelDir, preferenceJsonl, evalJsonlOrNull,
                 outDir);
     }

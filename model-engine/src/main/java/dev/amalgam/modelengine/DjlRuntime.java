@@ -30,6 +30,16 @@ public final class DjlRuntime {
         return Engine.getEngine(ENGINE);
     }
 
+    /**
+     * Turns autograd recording off on the calling thread. PyTorch's grad mode is per thread and on by
+     * default; DJL turns it off only on the thread that created the engine, so code that may run on any
+     * thread (job workers) calls this first and records gradients only inside a GradientCollector.
+     */
+    public static void disableGradientsOnThisThread() {
+        engine();
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+    }
+
     /** A new root manager on {@code device}; the caller closes it. */
     public static NDManager newManager(Device device) {
         return engine().newBaseManager(device);

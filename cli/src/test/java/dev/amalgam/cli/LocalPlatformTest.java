@@ -33,7 +33,8 @@ class LocalPlatformTest {
             assertThat(get(http, base + "/actuator/prometheus", null).body()).contains("jvm_memory_used_bytes");
             assertThat(get(http, base + "/", null).body()).contains("Amalgam");
             // the gateway's Swagger UI lists every service's OpenAPI document, fetched through its routes
-            assertThat(get(http, base + "/openapi/merge-service", null).body()).contains("/api/v1/merges");
+            assertThat(get(http, base + "/openapi/merge-service", null).body()).contains("/api/v1/merges")
+                    .as("calls go through the gateway").contains("\"servers\":[{\"url\":\"/\"").contains("bearer");
             assertThat(get(http, base + "/openapi/pruning-service", null).body()).contains("/api/v1/prunings").contains("/api/v1/evaluations");
             assertThat(get(http, base + "/openapi/fusion-service", null).body()).contains("/api/v1/fusions");
             assertThat(get(http, base + "/v3/api-docs", null).body()).contains("/api/v1/jobs").contains("/api/v1/artifacts");

@@ -92,6 +92,23 @@ public class PlatformAutoConfiguration {
         return registration;
     }
 
+    /**
+     * Every service's OpenAPI document: served through the gateway (relative server URL) and with the
+     * bearer key scheme, so Swagger UI's "Authorize" and "Try it out" work from the gateway.
+     */
+    @Bean
+    io.swagger.v3.oas.models.OpenAPI amalgamOpenApi(@org.springframework.beans.factory.annotation.Value("${spring.application.name:amalgam}") String name) {
+        String scheme = "apiKey";
+        return new io.swagger.v3.oas.models.OpenAPI()
+                .info(new io.swagger.v3.oas.models.info.Info().title(name).version("v1")
+                        .description("Amalgam: merging, pruning (BlockPruner) and fusion (WRPO) of LLMs. Errors are RFC 9457 problem+json."))
+                .servers(List.of(new io.swagger.v3.oas.models.servers.Server().url("/")))
+                .components(new io.swagger.v3.oas.models.Components().addSecuritySchemes(scheme,
+                        new io.swagger.v3.oas.models.security.SecurityScheme()
+                                .type(io.swagger.v3.oas.models.security.SecurityScheme.Type.HTTP).scheme("bearer")))
+                .addSecurityItem(new io.swagger.v3.oas.models.security.SecurityRequirement().addList(scheme));
+    }
+
     @Bean
     ProblemHandler problemHandler() {
         return new ProblemHandler();

@@ -102,91 +102,134 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
         List<Integer> others = in.others();
         int k = others.size();
         boolean rescale = in.params().bool("rescale");
-        float[][] deltas = new float[k][]; // thinned task vectors
+        // TIES trimming is not applied to the task vectors but kept as a cut that the mixing pass applies while it
+        // reads them (one pass less, and no write); without any thinning the task vectors are not even written
+        boolean cutOnTheFly = sparsification == Sparsification.MAGNITUDE && !rescale;
+        float[][] src = new float[k][]; // task vectors, or models when sub[j] is the base
+        float[][] sub = new float[k][];
+        TopKCut[] cuts = new TopKCut[k]; // null: keep all
         float[] weights = new float[k];
         for (int j = 0; j < k; j++) {
             int m = others.get(j);
             TensorParams p = in.modelParams().get(m);
             float[] x = in.tensors().get(m);
+            weights[j] = (float) p.number("weight");
+            double density = p.number("density");
+            if (sparsification == null || density >= 1) {
+                src[j] = x;
+                sub[j] = base;
+                continue;
+            }
             float[] delta = in.scratch(m);
-            long[] hist = null;
-            if (sparsification == Sparsification.MAGNITUDE && p.number("density") < 1) {
+            src[j] = delta;
+            int keep = (int) (density * n);
+            if (cutOnTheFly && keep > 0 && keep < n) {
                 // one pass: the task vector and its magnitude histogram for the top-k threshold
-                hist = TopK.withHistogram(n, TopK.HIGH_BUCKETS, (from, to, h) -> {
+                long[] hist = TopK.withHistogram(n, TopK.HIGH_BUCKETS, (from, to, h) -> {
                     for (int i = from; i < to; i++) {
                         float d = x[i] - base[i];
                         delta[i] = d;
                         h[TopK.highBucket(d)]++;
                     }
                 });
+                cuts[j] = TopK.cut(delta, keep, hist);
+            } else if (cutOnTheFly) {
+                src[j] = x;
+                sub[j] = base;
+                cuts[j] = keep <= 0 ? TopKCut.none(n) : null;
             } else {
                 VectorMath.subtractInto(delta, x, base);
+                sparsification.applyInPlace(delta, in.columns(), density, p.has("gamma") ? p.number("gamma") : 0,
+                        p.has("epsilon") ? p.number("epsilon") : 0, rescale, in.seed() * 31 + m);
             }
-            if (sparsification != null) {
-                sparsification.applyInPlace(delta, hist, in.columns(), p.number("density"),
-                        p.has("gamma") ? p.number("gamma") : 0, p.has("epsilon") ? p.number("epsilon") : 0,
-                        rescale, in.seed() * 31 + m);
-            }
-            weights[j] = (float) p.number("weight");
-            deltas[j] = delta; // weighted below, inside the mixing pass
         }
+        float[] out = in.scratch(in.baseIndex()); // element i of base is read before out[i] is written
+        mix(in, src, sub, cuts, weights, out);
+        return out;
+    }
+
+    /**
+     * The mixing pass, in blocks, model by model, so the inner loops are branch-free; the per-element order of
+     * additions (model 0, 1, ...) is the same as a plain element-by-element loop.
+     *
+     * @param src  per model, the task vector, or the model when {@code sub} has the base for it
+     * @param cuts per model, the top-k cut to apply on the fly, or null
+     */
+    private void mix(MergeInputs in, float[][] src, float[][] sub, TopKCut[] cuts, float[] weights, float[] out) {
+        float[] base = in.base();
+        int n = base.length;
+        int k = src.length;
         boolean normalize = in.params().bool("normalize");
         float lambda = (float) in.params().number("lambda");
-        float[] out = in.scratch(in.baseIndex()); // element i of base is read before out[i] is written
         float wsum = 0;
         for (float w : weights) {
             wsum += w;
         }
         float plainDivisor = Math.abs(wsum) < 1e-8 ? 1 : wsum;
-        // Mixing in blocks, model by model, so the inner loops are branch-free and vectorise; the per-element
-        // order of additions (model 0, 1, ...) is the same as a plain element-by-element loop.
         Chunks.forEach(n, (c, from, to) -> {
+            float[][] v = new float[k][BLOCK]; // w_j * (thinned d_j) of the block
             float[] sum = new float[BLOCK];
+            float[] sign = new float[BLOCK];
             float[] mixed = new float[BLOCK];
             float[] div = new float[BLOCK];
-            for (int s0 = from; s0 < to; s0 += BLOCK) {
-                int len = Math.min(BLOCK, to - s0);
-                java.util.Arrays.fill(mixed, 0, len, 0f);
-                if (consensus) {
-                    java.util.Arrays.fill(sum, 0, len, 0f);
-                    java.util.Arrays.fill(div, 0, len, 0f);
-                    for (int j = 0; j < k; j++) {
-                        float w = weights[j];
-                        float[] d = deltas[j];
-                        for (int t = 0; t < len; t++) {
-                            sum[t] += w * d[s0 + t];
-                        }
+            for (int s0 = from; s0 < to; ) {
+                int end = Math.min(to, s0 + BLOCK);
+                for (TopKCut cut : cuts) { // a block never straddles a split, so each model has one limit in it
+                    if (cut != null && cut.split()[c] > s0) {
+                        end = Math.min(end, cut.split()[c]);
                     }
+                }
+                int len = end - s0;
+                for (int j = 0; j < k; j++) {
+                    int limit = cuts[j] == null ? -1 : cuts[j].limit(c, s0);
+                    VectorMath.loadWeighted(v[j], src[j], sub[j], s0, len, limit, weights[j]);
+                }
+                if (!consensus) {
+                    java.util.Arrays.fill(mixed, 0, len, 0f);
                     for (int j = 0; j < k; j++) {
-                        float w = weights[j];
-                        float[] d = deltas[j];
-                        for (int t = 0; t < len; t++) {
-                            float v = w * d[s0 + t];
-                            // TIES election: the sign of the sum (0 counts as +); zeros never agree
-                            int agree = VectorMath.agrees(v, sum[t]);
-                            mixed[t] += agree * v;
-                            div[t] += agree * w;
-                        }
-                    }
-                    for (int t = 0; t < len; t++) {
-                        float m = normalize ? mixed[t] / (div[t] == 0 ? 1f : div[t]) : mixed[t];
-                        out[s0 + t] = base[s0 + t] + lambda * m;
-                    }
-                } else {
-                    for (int j = 0; j < k; j++) {
-                        float w = weights[j];
-                        float[] d = deltas[j];
-                        for (int t = 0; t < len; t++) {
-                            mixed[t] += w * d[s0 + t];
-                        }
+                        VectorMath.addTo(mixed, v[j], len);
                     }
                     for (int t = 0; t < len; t++) {
                         float m = normalize ? mixed[t] / plainDivisor : mixed[t];
                         out[s0 + t] = base[s0 + t] + lambda * m;
                     }
+                    s0 = end;
+                    continue;
                 }
+                java.util.Arrays.fill(sum, 0, len, 0f);
+                for (int j = 0; j < k; j++) {
+                    VectorMath.addTo(sum, v[j], len);
+                }
+                // TIES election: the sign of the sum (0 counts as +); zeros never agree
+                java.util.Arrays.fill(mixed, 0, len, 0f);
+                java.util.Arrays.fill(div, 0, len, 0f);
+                if (VectorMath.finite(sum, len)) {
+                    VectorMath.electedSigns(sign, sum, len);
+                    for (int j = 0; j < k; j++) {
+                        VectorMath.addAgreeing(mixed, div, v[j], sign, weights[j], len);
+                    }
+                } else { // NaN or infinite values: the bit-level election, as the min/max form assumes finite sums
+                    for (int j = 0; j < k; j++) {
+                        float[] vj = v[j];
+                        float w = weights[j];
+                        for (int t = 0; t < len; t++) {
+                            int agree = VectorMath.agrees(vj[t], sum[t]);
+                            mixed[t] += agree * vj[t];
+                            div[t] += agree * w;
+                        }
+                    }
+                }
+                if (normalize) {
+                    for (int t = 0; t < len; t++) {
+                        out[s0 + t] = base[s0 + t] + lambda * (mixed[t] / VectorMath.oneIfZero(div[t]));
+                    }
+                } else {
+                    for (int t = 0; t < len; t++) {
+                        out[s0 + t] = base[s0 + t] + lambda * mixed[t];
+                    }
+                }
+                s0 = end;
             }
         });
-        return out;
     }
 }

@@ -50,18 +50,57 @@ public final class SceMerge implements MergeMethod {
             d[j] = in.scratch(others.get(j));
         }
         double tau = in.params().number("select_topk");
+        // Select: the variances and a top-k cut over them; the deltas are not masked in place, the two passes
+        // below apply the cut while they read them
+        float[] var = null;
+        TopKCut cut = null; // null: every position selected
         if (tau < 1) {
-            selectDeltas(x, base, d, tau);
+            var = new float[n];
+            long[] high = new long[TopK.HIGH_BUCKETS];
+            long nonZero = deltasAndVariances(x, base, d, var, high);
+            int keepCount = (int) (tau * nonZero);
+            if (keepCount < n) {
+                cut = keepCount <= 0 ? TopKCut.none(n) : TopK.cut(var, keepCount, high);
+            }
         } else {
             for (int j = 0; j < k; j++) {
                 VectorMath.subtractInto(d[j], x[j], base);
             }
         }
-        // Calculate: matrix-level weights mean(d_j^2) from the (selected) deltas
+        // Calculate: matrix-level weights mean(d_j^2) from the selected deltas, per-chunk sums in chunk order
+        double[][] parts = new double[k][Chunks.count(n)];
+        float[] selVar = var;
+        TopKCut selCut = cut;
+        Chunks.forEach(n, (c, from, to) -> {
+            float[] v = new float[BLOCK];
+            int[] sel = new int[BLOCK];
+            double[] acc = new double[k];
+            for (int s0 = from; s0 < to; ) {
+                int end = blockEnd(selCut, c, s0, to);
+                int len = end - s0;
+                selection(sel, selVar, selCut, c, s0, len);
+                for (int j = 0; j < k; j++) {
+                    selected(v, d[j], sel, selCut != null, s0, len);
+                    double a = acc[j];
+                    for (int t = 0; t < len; t++) {
+                        a += (double) v[t] * v[t];
+                    }
+                    acc[j] = a;
+                }
+                s0 = end;
+            }
+            for (int j = 0; j < k; j++) {
+                parts[j][c] = acc[j];
+            }
+        });
         double[] w = new double[k];
         double wsum = 0;
         for (int j = 0; j < k; j++) {
-            w[j] = VectorMath.dot(d[j], d[j]) / n;
+            double dot = 0;
+            for (double p : parts[j]) {
+                dot += p;
+            }
+            w[j] = dot / n;
             wsum += w[j];
         }
         float[] wf = new float[k];
@@ -71,48 +110,97 @@ public final class SceMerge implements MergeMethod {
         float[] out = in.scratch(in.baseIndex()); // element i of base is read before out[i] is written
         // Erase and mix in blocks, model by model (branch-free inner loops; same addition order per element)
         Chunks.forEach(n, (c, from, to) -> {
+            float[][] v = new float[k][BLOCK];
+            int[] sel = new int[BLOCK];
             float[] sum = new float[BLOCK];
+            float[] sign = new float[BLOCK];
             float[] num = new float[BLOCK];
             float[] div = new float[BLOCK];
-            for (int s0 = from; s0 < to; s0 += BLOCK) {
-                int len = Math.min(BLOCK, to - s0);
+            for (int s0 = from; s0 < to; ) {
+                int end = blockEnd(selCut, c, s0, to);
+                int len = end - s0;
+                selection(sel, selVar, selCut, c, s0, len);
                 java.util.Arrays.fill(sum, 0, len, 0f);
                 java.util.Arrays.fill(num, 0, len, 0f);
                 java.util.Arrays.fill(div, 0, len, 0f);
                 for (int j = 0; j < k; j++) {
-                    float[] dj = d[j];
-                    for (int t = 0; t < len; t++) {
-                        sum[t] += dj[s0 + t];
-                    }
+                    selected(v[j], d[j], sel, selCut != null, s0, len);
+                    VectorMath.addTo(sum, v[j], len);
                 }
-                for (int j = 0; j < k; j++) {
-                    float[] dj = d[j];
-                    float wj = wf[j];
-                    for (int t = 0; t < len; t++) {
-                        float v = dj[s0 + t];
-                        int agree = VectorMath.agrees(v, sum[t]); // minority and zero signs are erased
-                        num[t] += agree * (wj * v);
-                        div[t] += agree * wj;
+                // minority and zero signs are erased
+                if (VectorMath.finite(sum, len)) {
+                    VectorMath.electedSigns(sign, sum, len);
+                    for (int j = 0; j < k; j++) {
+                        float[] vj = v[j];
+                        float wj = wf[j];
+                        for (int t = 0; t < len; t++) {
+                            float a = VectorMath.agreeFactor(sign[t], vj[t]);
+                            num[t] += a * (wj * vj[t]);
+                            div[t] += a * wj;
+                        }
+                    }
+                } else { // NaN or infinite values: the bit-level election
+                    for (int j = 0; j < k; j++) {
+                        float[] vj = v[j];
+                        float wj = wf[j];
+                        for (int t = 0; t < len; t++) {
+                            int agree = VectorMath.agrees(vj[t], sum[t]);
+                            num[t] += agree * (wj * vj[t]);
+                            div[t] += agree * wj;
+                        }
                     }
                 }
                 for (int t = 0; t < len; t++) {
                     out[s0 + t] = base[s0 + t] + num[t] / Math.max(div[t], 1e-6f);
                 }
+                s0 = end;
             }
         });
         return out;
     }
 
+    /** End of the block starting at s0: at most BLOCK long and never across the cut's split in chunk c. */
+    private static int blockEnd(TopKCut cut, int c, int s0, int to) {
+        int end = Math.min(to, s0 + BLOCK);
+        return cut != null && cut.split()[c] > s0 ? Math.min(end, cut.split()[c]) : end;
+    }
+
     /**
-     * Select: writes d_j = x_j - base keeping only the int(tau * nnz(var)) positions of highest population
-     * variance across models (zero elsewhere). One pass builds deltas, variances and their histogram.
+     * sel[t] = all ones where position s0 + t is selected: kept by the cut and of positive variance (the bits of
+     * a non-negative float are positive iff it is not 0), else 0. Not filled without a cut.
      */
-    private static void selectDeltas(float[][] x, float[] base, float[][] d, double tau) {
+    private static void selection(int[] sel, float[] var, TopKCut cut, int c, int s0, int len) {
+        if (cut == null) {
+            return;
+        }
+        int limit = cut.limit(c, s0);
+        for (int t = 0; t < len; t++) {
+            int vb = Float.floatToRawIntBits(var[s0 + t]);
+            vb &= TopKCut.keepMask(vb, limit);
+            sel[t] = -((-vb) >>> 31);
+        }
+    }
+
+    /** v[t] = d[s0 + t] where selected, else +0. */
+    private static void selected(float[] v, float[] d, int[] sel, boolean masked, int s0, int len) {
+        if (!masked) {
+            System.arraycopy(d, s0, v, 0, len);
+            return;
+        }
+        for (int t = 0; t < len; t++) {
+            v[t] = Float.intBitsToFloat(Float.floatToRawIntBits(d[s0 + t]) & sel[t]);
+        }
+    }
+
+    /**
+     * Writes d_j = x_j - base and the population variance across models of every position, adds the variances'
+     * high-bits histogram to {@code high}, and returns the number of non-zero variances. One pass.
+     */
+    private static long deltasAndVariances(float[][] x, float[] base, float[][] d, float[] var, long[] high) {
         int k = x.length;
         int n = base.length;
-        float[] var = new float[n];
         long[] nonZero = new long[1];
-        long[] high = TopK.withHistogram(n, TopK.HIGH_BUCKETS, (from, to, h) -> {
+        long[] h0 = TopK.withHistogram(n, TopK.HIGH_BUCKETS, (from, to, h) -> {
             long nz = 0;
             float[] mean = new float[BLOCK];
             float[] acc = new float[BLOCK];
@@ -150,19 +238,7 @@ public final class SceMerge implements MergeMethod {
                 nonZero[0] += nz;
             }
         });
-        int keepCount = (int) (tau * nonZero[0]);
-        if (keepCount >= n) {
-            return;
-        }
-        TopK.keepInPlace(var, keepCount, high); // var is scratch: zero means "not selected" from here on
-        Chunks.forEach(n, (c, from, to) -> {
-            for (float[] dj : d) {
-                for (int i = from; i < to; i++) {
-                    int vb = Float.floatToRawIntBits(var[i]); // var >= 0: bits > 0 iff selected
-                    int keep = -((-vb) >>> 31); // all ones iff selected
-                    dj[i] = Float.intBitsToFloat(Float.floatToRawIntBits(dj[i]) & keep);
-                }
-            }
-        });
+        System.arraycopy(h0, 0, high, 0, high.length);
+        return nonZero[0];
     }
 }

@@ -174,6 +174,47 @@ final class TopK {
         return quota;
     }
 
+    /** The top-k cut of x for 0 < k < x.length, from the high-bits histogram built while x was written. */
+    static TopKCut cut(float[] x, int k, long[] high) {
+        Threshold t = threshold(x, k, high);
+        int bits = t.bits();
+        return cut(x.length, t, t.simple() ? null : equalCounts(x, bits), (from, to, q) -> {
+            long seen = 0;
+            for (int i = from; i < to; i++) {
+                if (key(x[i]) == bits && ++seen == q) {
+                    return i + 1;
+                }
+            }
+            throw new IllegalStateException("fewer equal keys than counted");
+        });
+    }
+
+    /** Finds, in chunk [from, to), the index just after the q-th element whose key equals the threshold. */
+    interface BoundaryScan {
+        int indexAfter(int from, int to, long q);
+    }
+
+    /**
+     * The cut for a threshold: chunks keep their equal keys while the quota {@code needEqual} lasts (lowest
+     * indices first); {@code equals} (per chunk) may be null when the threshold is simple.
+     */
+    static TopKCut cut(int n, Threshold t, long[] equals, BoundaryScan scan) {
+        int[] split = new int[Chunks.count(n)];
+        long left = t.needEqual();
+        for (int c = 0; c < split.length; c++) {
+            int from = c * Chunks.SIZE;
+            int to = Math.min(n, from + Chunks.SIZE);
+            if (t.simple()) {
+                split[c] = to;
+                continue;
+            }
+            long q = Math.min(left, equals[c]);
+            left -= q;
+            split[c] = q == equals[c] ? to : q == 0 ? from : scan.indexAfter(from, to, q);
+        }
+        return new TopKCut(t.bits(), split);
+    }
+
     /** Work on [from, to) that also fills a local histogram. */
     interface PartBody {
         void run(int from, int to, long[] hist);

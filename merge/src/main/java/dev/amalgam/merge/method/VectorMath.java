@@ -57,6 +57,83 @@ final class VectorMath {
         return ((-f) & ~f) >>> 31; // 1 iff f > 0, i.e. a positive non-zero float
     }
 
+    /** 2^127: x * HUGE * HUGE turns any non-zero finite float into one of magnitude >= 2^105 (or infinite). */
+    static final float HUGE = 0x1p127f;
+
+    /**
+     * v[t] = w * d[s0 + t], d = x - sub (or x when sub is null), with the elements whose magnitude key is at or
+     * below {@code limit} zeroed (-1: none; Integer.MAX_VALUE: all, see {@link TopKCut}).
+     */
+    static void loadWeighted(float[] v, float[] x, float[] sub, int s0, int len, int limit, float w) {
+        if (limit == Integer.MAX_VALUE) {
+            java.util.Arrays.fill(v, 0, len, 0f);
+        } else if (sub == null && limit < 0) {
+            for (int t = 0; t < len; t++) {
+                v[t] = w * x[s0 + t];
+            }
+        } else if (limit < 0) {
+            for (int t = 0; t < len; t++) {
+                v[t] = w * (x[s0 + t] - sub[s0 + t]);
+            }
+        } else if (sub == null) {
+            for (int t = 0; t < len; t++) {
+                int b = Float.floatToRawIntBits(x[s0 + t]);
+                v[t] = w * Float.intBitsToFloat(b & TopKCut.keepMask(b, limit));
+            }
+        } else {
+            for (int t = 0; t < len; t++) {
+                int b = Float.floatToRawIntBits(x[s0 + t] - sub[s0 + t]);
+                v[t] = w * Float.intBitsToFloat(b & TopKCut.keepMask(b, limit));
+            }
+        }
+    }
+
+    /** a[t] += b[t]. */
+    static void addTo(float[] a, float[] b, int len) {
+        for (int t = 0; t < len; t++) {
+            a[t] += b[t];
+        }
+    }
+
+    /** Whether a[0..len) are all finite (a max reduction, which vectorises; NaN propagates through Math.max). */
+    static boolean finite(float[] a, int len) {
+        float m = 0f;
+        for (int t = 0; t < len; t++) {
+            m = Math.max(m, Math.abs(a[t]));
+        }
+        return m <= Float.MAX_VALUE;
+    }
+
+    /** sign[t] = +1 where sum[t] >= 0 (0 counts as +), -1 where it is negative; for finite sums that are never -0. */
+    static void electedSigns(float[] sign, float[] sum, int len) {
+        for (int t = 0; t < len; t++) {
+            sign[t] = 2f * Math.max(-1f, Math.min(0f, sum[t] * HUGE * HUGE)) + 1f;
+        }
+    }
+
+    /**
+     * mixed[t] += a * v[t], div[t] += a * w, a = 1 where v[t] is non-zero and has the elected sign, else 0: the
+     * same values as {@link #agrees} for finite sums, computed with min/max arithmetic, which C2 vectorises (it
+     * does not vectorise float-bit reinterpretation).
+     */
+    static void addAgreeing(float[] mixed, float[] div, float[] v, float[] sign, float w, int len) {
+        for (int t = 0; t < len; t++) {
+            float a = agreeFactor(sign[t], v[t]);
+            mixed[t] += a * v[t];
+            div[t] += a * w;
+        }
+    }
+
+    /** 1 where v is non-zero and has the sign {@code sign} (+1 or -1), else 0 (v finite). */
+    static float agreeFactor(float sign, float v) {
+        return Math.min(1f, Math.max(0f, sign * v * HUGE * HUGE));
+    }
+
+    /** {@code v == 0 ? 1f : v}, as a select that does not depend on an unpredictable branch. */
+    static float oneIfZero(float v) {
+        return v == 0 ? 1f : v;
+    }
+
     /** Sign as mergekit/torch define it: -1, 0 or +1. */
     static int sign(float v) {
         return v > 0 ? 1 : (v < 0 ? -1 : 0);

@@ -1,0 +1,45 @@
+package dev.amalgam.merge.method;
+
+/**
+ * An exact top-k selection by magnitude key ({@link TopK}), kept as one threshold and one index per chunk instead
+ * of a mask or a thinned copy, so that a fused loop applies it while computing the values: in chunk {@code c},
+ * element {@code i} is kept iff {@code key(i) > limit(c, i)}, where the limit is {@code bits - 1} before
+ * {@code split[c]} and {@code bits} from there on. Equal keys at the threshold are thereby kept by lowest index;
+ * only the one chunk where the quota of equal keys runs out has a split strictly inside it.
+ *
+ * @param bits  the threshold key (the k-th largest)
+ * @param split per chunk ({@link Chunks}), the first index from which keys equal to {@code bits} are dropped
+ */
+record TopKCut(int bits, int[] split) {
+
+    /** Keeps every element (limit -1 everywhere). */
+    static TopKCut all(int n) {
+        int[] split = new int[Chunks.count(n)];
+        for (int c = 0; c < split.length; c++) {
+            split[c] = Math.min(n, (c + 1) * Chunks.SIZE);
+        }
+        return new TopKCut(0, split);
+    }
+
+    /** Keeps nothing (limit Integer.MAX_VALUE everywhere; keys are at most that). */
+    static TopKCut none(int n) {
+        int[] split = new int[Chunks.count(n)];
+        for (int c = 0; c < split.length; c++) {
+            split[c] = c * Chunks.SIZE;
+        }
+        return new TopKCut(Integer.MAX_VALUE, split);
+    }
+
+    /** The limit for elements of chunk {@code c} at indices {@code >= from} (and before the next split). */
+    int limit(int c, int from) {
+        return from < split[c] ? bits - 1 : bits;
+    }
+
+    /**
+     * All-ones iff {@code key(bits) > limit}, else 0: {@code limit - key} cannot overflow because
+     * {@code -1 <= limit <= Integer.MAX_VALUE} and {@code 0 <= key <= Integer.MAX_VALUE}.
+     */
+    static int keepMask(int floatBits, int limit) {
+        return (limit - (floatBits & 0x7fffffff)) >> 31;
+    }
+}

@@ -1,0 +1,57 @@
+package dev.amalgam.merge.method.legacy;
+
+import dev.amalgam.merge.method.*;
+
+import java.util.stream.IntStream;
+
+/**
+ * Splits element-wise work on one tensor into fixed-size chunks run on the common fork-join pool, so one large
+ * tensor (an embedding) does not leave the other cores idle. Chunk boundaries do not depend on the thread
+ * count, so per-chunk random streams and per-chunk sums (added in chunk order) are reproducible.
+ */
+public final class Chunks {
+
+    /** Elements per chunk. */
+    public static final int SIZE = 1 << 18;
+
+    private Chunks() {
+    }
+
+    /** Work on the element range [from, to). */
+    @FunctionalInterface
+    public interface Range {
+        void run(int chunk, int from, int to);
+    }
+
+    /** Number of chunks covering n elements. */
+    public static int count(int n) {
+        return Math.max(1, (n + SIZE - 1) / SIZE);
+    }
+
+    /** Runs the body over every chunk of [0, n), in parallel when there is more than one. */
+    public static void forEach(int n, Range body) {
+        int chunks = count(n);
+        if (chunks == 1) {
+            body.run(0, 0, n);
+            return;
+        }
+        IntStream.range(0, chunks).parallel().forEach(c -> body.run(c, c * SIZE, Math.min(n, (c + 1) * SIZE)));
+    }
+
+    /** Per-chunk double sums added in chunk order (deterministic). */
+    public static double sum(int n, RangeSum body) {
+        double[] parts = new double[count(n)];
+        forEach(n, (c, from, to) -> parts[c] = body.sum(from, to));
+        double s = 0;
+        for (double p : parts) {
+            s += p;
+        }
+        return s;
+    }
+
+    /** A sum over an element range. */
+    @FunctionalInterface
+    public interface RangeSum {
+        double sum(int from, int to);
+    }
+}

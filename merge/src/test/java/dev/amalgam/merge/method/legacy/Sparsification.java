@@ -1,0 +1,129 @@
+package dev.amalgam.merge.method.legacy;
+
+import dev.amalgam.merge.method.*;
+
+import java.util.SplittableRandom;
+
+/**
+ * How a task vector is thinned before mixing (TIES magnitude, DARE random, breadcrumbs outliers, DELLA
+ * rank-sampled); rescaling restores the task vector's L1 norm, as current mergekit does.
+ */
+public enum Sparsification {
+    /** Keep the int(density * n) largest magnitudes (TIES). */
+    MAGNITUDE,
+    /** Keep each element with probability density (DARE). */
+    RANDOM,
+    /** Drop the gamma share of largest magnitudes and the smallest ones, keep density (Model Breadcrumbs). */
+    MAGNITUDE_OUTLIERS,
+    /** Per row, keep probability density +- epsilon by magnitude rank (DELLA MagPrune). */
+    DELLA_MAGPRUNE;
+
+    private static final double RESCALE_EPS = 1e-7;
+
+    /**
+     * Thins a task vector in place.
+     *
+     * @param delta   task vector (overwritten)
+     * @param columns length of the last dimension (DELLA ranks within rows)
+     * @param seed    seed of this model's tensor; random streams are per chunk (per row for DELLA), so results do
+     *                not depend on the thread count
+     */
+    void applyInPlace(float[] delta, int columns, double density, double gamma, double epsilon, boolean rescale,
+                      long seed) {
+        applyInPlace(delta, null, columns, density, gamma, epsilon, rescale, seed);
+    }
+
+    /** As above, with the magnitude histogram of delta built while it was computed (MAGNITUDE only, else null). */
+    void applyInPlace(float[] delta, long[] highHistogram, int columns, double density, double gamma, double epsilon,
+                      boolean rescale, long seed) {
+        if (density >= 1) {
+            return;
+        }
+        int n = delta.length;
+        double before = rescale ? Chunks.sum(n, (from, to) -> sumAbs(delta, from, to)) : 0;
+        switch (this) {
+            case MAGNITUDE -> TopK.keepInPlace(delta, (int) (density * n), highHistogram);
+            case RANDOM -> Chunks.forEach(n, (c, from, to) -> {
+                SplittableRandom rnd = new SplittableRandom(seed + c * 0x9E3779B97F4A7C15L);
+                for (int i = from; i < to; i++) {
+                    if (!(rnd.nextDouble() < density)) {
+                        delta[i] = 0;
+                    }
+                }
+            });
+            case MAGNITUDE_OUTLIERS -> outliers(delta, density, gamma);
+            case DELLA_MAGPRUNE -> della(delta, columns, density, epsilon, seed);
+        }
+        if (rescale) {
+            double after = Chunks.sum(n, (from, to) -> sumAbs(delta, from, to));
+            if (before >= RESCALE_EPS && after >= RESCALE_EPS) {
+                float f = (float) (before / after);
+                Chunks.forEach(n, (c, from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        delta[i] *= f;
+                    }
+                });
+            }
+        }
+    }
+
+    private static double sumAbs(float[] a, int from, int to) {
+        double s = 0;
+        for (int i = from; i < to; i++) {
+            s += Math.abs(a[i]);
+        }
+        return s;
+    }
+
+    /**
+     * Sorted by magnitude ascending, keeps ranks [nBot, n - nTop). Unlike mergekit, nTop = 0 keeps the top
+     * (mergekit's slice {@code [n_bot:-0]} zeroes the whole tensor).
+     */
+    private static void outliers(float[] delta, double density, double gamma) {
+        int n = delta.length;
+        int target = (int) (density * n);
+        int nTop = (int) (gamma * n);
+        int nBot = n - target - nTop;
+        if (nBot < 0) {
+            nTop += nBot;
+            nBot = 0;
+        }
+        boolean[] notBottom = TopK.mask(delta, n - nBot);
+        boolean[] top = TopK.mask(delta, nTop);
+        Chunks.forEach(n, (c, from, to) -> {
+            for (int i = from; i < to; i++) {
+                if (!notBottom[i] || top[i]) {
+                    delta[i] = 0;
+                }
+            }
+        });
+    }
+
+    /** Per row: keep probability (density - eps) + rank_norm * 2 eps by ascending magnitude rank. */
+    private static void della(float[] delta, int columns, double density, double epsilon, long seed) {
+        int n = delta.length;
+        if (density <= 0) {
+            java.util.Arrays.fill(delta, 0f);
+            return;
+        }
+        int rows = n / columns;
+        java.util.stream.IntStream.range(0, rows).parallel().forEach(r -> {
+            int off = r * columns;
+            long[] order = new long[columns];
+            for (int c = 0; c < columns; c++) {
+                // bits of a non-negative float sort like the float; the column rides in the low half
+                order[c] = ((long) Float.floatToIntBits(Math.abs(delta[off + c])) << 32) | c;
+            }
+            java.util.Arrays.sort(order);
+            SplittableRandom rnd = new SplittableRandom(seed + r * 0x9E3779B97F4A7C15L);
+            for (int rank = 0; rank < columns; rank++) {
+                // normalised rank 0 (smallest) .. 1 (largest); a single column gets the middle
+                double rankNorm = columns == 1 ? 0.5 : (double) rank / (columns - 1);
+                double p = (density - epsilon) + rankNorm * 2 * epsilon;
+                if (!(rnd.nextDouble() < p)) {
+                    delta[off + (int) order[rank]] = 0;
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,217 @@
+package dev.amalgam.merge.method.legacy;
+
+import dev.amalgam.merge.method.*;
+
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
+/**
+ * Exact top-k by magnitude with a two-pass radix select on the float bits (|x| as an int is ordered like |x|),
+ * parallel over chunks and without sorting or copying the tensor. Among equal magnitudes at the threshold, the
+ * lowest indices are kept (mergekit leaves that order unspecified).
+ */
+final class TopK {
+
+    private static final int HIGH = 1 << 15; // bits 30..16 of |x| (sign dropped)
+    private static final int LOW = 1 << 16;  // bits 15..0
+
+    private TopK() {
+    }
+
+    private static int key(float v) {
+        return Float.floatToRawIntBits(v) & 0x7fffffff;
+    }
+
+    /**
+     * The k-th largest magnitude, as float bits: keep every element whose key is above {@code bits} and
+     * {@code needEqual} of the {@code equalCount} elements whose key equals it.
+     */
+    record Threshold(int bits, long needEqual, long equalCount) {
+        /** Whether every element at the threshold is kept, so "key >= bits" decides alone. */
+        boolean simple() {
+            return needEqual == equalCount;
+        }
+    }
+
+    /** Threshold for 0 < k < x.length: two histogram passes over the data. */
+    static Threshold threshold(float[] x, int k) {
+        return threshold(x, k, histogram(x, HIGH, -1, v -> key(v) >>> 16));
+    }
+
+    /**
+     * Threshold from a high-bits histogram the caller built while producing x (see {@link #highBucket}),
+     * saving one pass.
+     */
+    static Threshold threshold(float[] x, int k, long[] high) {
+        int hb = HIGH - 1;
+        long above = 0; // elements in buckets strictly above hb
+        while (above + high[hb] < k) {
+            above += high[hb--];
+        }
+        final int bucket = hb;
+        long[] low = histogram(x, LOW, bucket, v -> key(v) & 0xffff);
+        int lb = LOW - 1;
+        while (above + low[lb] < k) {
+            above += low[lb--];
+        }
+        return new Threshold((bucket << 16) | lb, k - above, low[lb]);
+    }
+
+    /** Whether an element passes a simple threshold. */
+    static boolean atOrAbove(float v, Threshold t) {
+        return key(v) >= t.bits();
+    }
+
+    /** Histogram bucket count for {@link #threshold(float[], int, long[])}. */
+    static final int HIGH_BUCKETS = HIGH;
+
+    /** The high-bits bucket of a value's magnitude. */
+    static int highBucket(float v) {
+        return key(v) >>> 16;
+    }
+
+    /** Zeroes all but the k largest magnitudes of x, in place (two histogram passes, at most two more). */
+    static void keepInPlace(float[] x, int k) {
+        keepInPlace(x, k, null);
+    }
+
+    /** As {@link #keepInPlace(float[], int)} with a precomputed high-bits histogram (or null). */
+    static void keepInPlace(float[] x, int k, long[] high) {
+        int n = x.length;
+        if (k >= n) {
+            return;
+        }
+        if (k <= 0) {
+            Arrays.fill(x, 0f);
+            return;
+        }
+        Threshold t = high == null ? threshold(x, k) : threshold(x, k, high);
+        int bits = t.bits();
+        if (t.simple()) { // branch-free, vectorisable
+            Chunks.forEach(n, (c, from, to) -> {
+                zeroBelow(x, from, to, bits);
+            });
+            return;
+        }
+        // ties at the threshold: keep the first needEqual by index. Zero everything below (branch-free), then
+        // drop the surplus equal ones, which only chunks past the quota boundary hold (rare branch, predictable).
+        long[] equals = equalCounts(x, bits);
+        long[] quota = quotas(equals, t.needEqual());
+        Chunks.forEach(n, (c, from, to) -> {
+            zeroBelow(x, from, to, bits);
+            long q = quota[c];
+            if (q < equals[c]) {
+                for (int i = from; i < to; i++) {
+                    if (key(x[i]) == bits) {
+                        if (q > 0) {
+                            q--;
+                        } else {
+                            x[i] = 0;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** Mask of exactly {@code k} positions with the largest |x|. */
+    static boolean[] mask(float[] x, int k) {
+        int n = x.length;
+        boolean[] keep = new boolean[n];
+        if (k <= 0) {
+            return keep;
+        }
+        if (k >= n) {
+            Arrays.fill(keep, true);
+            return keep;
+        }
+        Threshold t = threshold(x, k);
+        int bits = t.bits();
+        long[] quota = t.simple() ? null : quotas(equalCounts(x, bits), t.needEqual());
+        Chunks.forEach(n, (c, from, to) -> {
+            long q = quota == null ? Long.MAX_VALUE : quota[c];
+            for (int i = from; i < to; i++) {
+                int b = key(x[i]);
+                if (b > bits) {
+                    keep[i] = true;
+                } else if (b == bits && q > 0) {
+                    keep[i] = true;
+                    q--;
+                }
+            }
+        });
+        return keep;
+    }
+
+    /** Zeroes the elements whose magnitude key is below {@code bits}, with bit masks instead of branches. */
+    private static void zeroBelow(float[] x, int from, int to, int bits) {
+        for (int i = from; i < to; i++) {
+            int b = Float.floatToRawIntBits(x[i]);
+            int below = ((b & 0x7fffffff) - bits) >> 31; // all ones iff key < bits (no overflow: 31-bit keys)
+            x[i] = Float.intBitsToFloat(b & ~below);
+        }
+    }
+
+    /** Number of elements whose magnitude key equals {@code bits}, per chunk (branch-free count). */
+    private static long[] equalCounts(float[] x, int bits) {
+        long[] equals = new long[Chunks.count(x.length)];
+        Chunks.forEach(x.length, (c, from, to) -> {
+            int e = 0;
+            for (int i = from; i < to; i++) {
+                e += ((key(x[i]) ^ bits) - 1) >>> 31; // 1 iff equal (keys are non-negative)
+            }
+            equals[c] = e;
+        });
+        return equals;
+    }
+
+    /** How many equal elements each chunk keeps: the first {@code need} by index. */
+    private static long[] quotas(long[] equals, long need) {
+        long[] quota = new long[equals.length];
+        long left = need;
+        for (int c = 0; c < equals.length; c++) {
+            quota[c] = Math.min(left, equals[c]);
+            left -= quota[c];
+        }
+        return quota;
+    }
+
+    /** Work on [from, to) that also fills a local histogram. */
+    interface PartBody {
+        void run(int from, int to, long[] hist);
+    }
+
+    /** Runs the body over contiguous parts of [0, n) in parallel and returns the summed histograms. */
+    static long[] withHistogram(int n, int buckets, PartBody body) {
+        int parts = Math.min(Chunks.count(n), 4 * Runtime.getRuntime().availableProcessors());
+        int per = (n + parts - 1) / parts;
+        return IntStream.range(0, parts).parallel().mapToObj(p -> {
+            long[] h = new long[buckets];
+            body.run(Math.min(n, p * per), Math.min(n, (p + 1) * per), h);
+            return h;
+        }).reduce(new long[buckets], TopK::add);
+    }
+
+    private static long[] add(long[] a, long[] b) {
+        long[] r = new long[a.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = a[i] + b[i];
+        }
+        return r;
+    }
+
+    private interface Key {
+        int of(float v);
+    }
+
+    /** Histogram of key(v) over all elements, or only those whose high bucket is {@code onlyHigh}. */
+    private static long[] histogram(float[] x, int buckets, int onlyHigh, Key key) {
+        return withHistogram(x.length, buckets, (from, to, h) -> {
+            for (int i = from; i < to; i++) {
+                if (onlyHigh < 0 || (key(x[i]) >>> 16) == onlyHigh) {
+                    h[key.of(x[i])]++;
+                }
+            }
+        });
+    }
+}

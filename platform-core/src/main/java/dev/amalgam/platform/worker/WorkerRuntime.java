@@ -167,6 +167,15 @@ public class WorkerRuntime implements SmartLifecycle {
             log.warn("Job {} lost its lease; another worker may take it over", job.id());
             return;
         }
+        if (!running && outcome == JobStatus.FAILED && !context.isCancelled()) {
+            // this worker is shutting down and interrupted the job: hand it back instead of failing it,
+            // so another worker resumes it from its checkpoint
+            if (jobs.finish(job.id(), owner, JobStatus.QUEUED, null, null)) {
+                event(job, JobEvent.Kind.LOG, Map.of("message", "Worker " + owner + " stopped; the job is queued again"));
+                jobs.notifyClaimable(job.type());
+            }
+            return;
+        }
         if (jobs.finish(job.id(), owner, outcome, result, error)) {
             // the job is over for good: its resumable working state is no longer needed
             dev.amalgam.platform.artifact.ArtifactStore.deleteQuietly(store.workDir(job.id()));

@@ -50,8 +50,8 @@ public final class SceMerge implements MergeMethod {
             d[j] = in.scratch(others.get(j));
         }
         double tau = in.params().number("select_topk");
-        // Select: the variances and a top-k cut over them; the deltas are not masked in place, the two passes
-        // below apply the cut while they read them
+        // Select: the variances and a top-k cut over them (no masked copy of the variances); the deltas are
+        // masked in the pass that also sums their squares
         float[] var = null;
         TopKCut cut = null; // null: every position selected
         if (tau < 1) {
@@ -72,7 +72,7 @@ public final class SceMerge implements MergeMethod {
         float[] selVar = var;
         TopKCut selCut = cut;
         Chunks.forEach(n, (c, from, to) -> {
-            float[] v = new float[BLOCK];
+            float[][] v = new float[k][BLOCK];
             int[] sel = new int[BLOCK];
             double[] acc = new double[k];
             for (int s0 = from; s0 < to; ) {
@@ -80,12 +80,30 @@ public final class SceMerge implements MergeMethod {
                 int len = end - s0;
                 selection(sel, selVar, selCut, c, s0, len);
                 for (int j = 0; j < k; j++) {
-                    selected(v, d[j], sel, selCut != null, s0, len);
-                    double a = acc[j];
-                    for (int t = 0; t < len; t++) {
-                        a += (double) v[t] * v[t];
+                    selected(v[j], d[j], sel, selCut != null, s0, len);
+                    if (selCut != null) { // the mixing pass reads the selected deltas
+                        System.arraycopy(v[j], 0, d[j], s0, len);
                     }
-                    acc[j] = a;
+                }
+                // sequential double sums (the order of VectorMath.dot), two models per loop so that the two
+                // dependency chains overlap
+                for (int j = 0; j < k; j += 2) {
+                    float[] v0 = v[j];
+                    double a0 = acc[j];
+                    if (j + 1 < k) {
+                        float[] v1 = v[j + 1];
+                        double a1 = acc[j + 1];
+                        for (int t = 0; t < len; t++) {
+                            a0 += (double) v0[t] * v0[t];
+                            a1 += (double) v1[t] * v1[t];
+                        }
+                        acc[j + 1] = a1;
+                    } else {
+                        for (int t = 0; t < len; t++) {
+                            a0 += (double) v0[t] * v0[t];
+                        }
+                    }
+                    acc[j] = a0;
                 }
                 s0 = end;
             }
@@ -111,20 +129,17 @@ public final class SceMerge implements MergeMethod {
         // Erase and mix in blocks, model by model (branch-free inner loops; same addition order per element)
         Chunks.forEach(n, (c, from, to) -> {
             float[][] v = new float[k][BLOCK];
-            int[] sel = new int[BLOCK];
             float[] sum = new float[BLOCK];
             float[] sign = new float[BLOCK];
             float[] num = new float[BLOCK];
             float[] div = new float[BLOCK];
-            for (int s0 = from; s0 < to; ) {
-                int end = blockEnd(selCut, c, s0, to);
-                int len = end - s0;
-                selection(sel, selVar, selCut, c, s0, len);
+            for (int s0 = from; s0 < to; s0 += BLOCK) {
+                int len = Math.min(BLOCK, to - s0);
                 java.util.Arrays.fill(sum, 0, len, 0f);
                 java.util.Arrays.fill(num, 0, len, 0f);
                 java.util.Arrays.fill(div, 0, len, 0f);
                 for (int j = 0; j < k; j++) {
-                    selected(v[j], d[j], sel, selCut != null, s0, len);
+                    System.arraycopy(d[j], s0, v[j], 0, len); // block copies: the loops below index from 0
                     VectorMath.addTo(sum, v[j], len);
                 }
                 // minority and zero signs are erased
@@ -153,7 +168,6 @@ public final class SceMerge implements MergeMethod {
                 for (int t = 0; t < len; t++) {
                     out[s0 + t] = base[s0 + t] + num[t] / Math.max(div[t], 1e-6f);
                 }
-                s0 = end;
             }
         });
         return out;
@@ -228,10 +242,12 @@ public final class SceMerge implements MergeMethod {
                     }
                 }
                 for (int t = 0; t < len; t++) {
-                    float vf = acc[t] / k; // population variance
-                    var[s0 + t] = vf;
-                    h[TopK.highBucket(vf)]++;
-                    nz += vf != 0 ? 1 : 0;
+                    var[s0 + t] = acc[t] / k; // population variance
+                }
+                for (int t = 0; t < len; t++) { // the scatter in a loop of its own, so the one above vectorises
+                    int key = Float.floatToRawIntBits(var[s0 + t]) & 0x7fffffff;
+                    h[key >>> 16]++;
+                    nz += (-key) >>> 31; // 1 iff var != 0
                 }
             }
             synchronized (nonZero) {

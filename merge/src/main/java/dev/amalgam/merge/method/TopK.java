@@ -174,11 +174,56 @@ final class TopK {
         return quota;
     }
 
-    /** The top-k cut of x for 0 < k < x.length, from the high-bits histogram built while x was written. */
+    /**
+     * The top-k cut of x for 0 < k < x.length, from the high-bits histogram built while x was written, with one
+     * more pass: it lists, per chunk, the low bits of the keys in the threshold's high bucket (branch-free
+     * compaction; a few percent of the elements), from which both the low-bits histogram and the per-chunk
+     * counts of keys equal to the threshold follow without reading x again.
+     */
     static TopKCut cut(float[] x, int k, long[] high) {
-        Threshold t = threshold(x, k, high);
+        int n = x.length;
+        HighCut h = highCut(high, k);
+        int bucket = h.bucket();
+        char[][] lows = new char[Chunks.count(n)][];
+        int[] sizes = new int[lows.length];
+        Chunks.forEach(n, (c, from, to) -> {
+            char[] a = new char[1024];
+            int s = 0;
+            for (int b0 = from; b0 < to; b0 += 2048) {
+                int b1 = Math.min(to, b0 + 2048);
+                if (s + (b1 - b0) > a.length) {
+                    a = Arrays.copyOf(a, Math.max(2 * a.length, s + (b1 - b0)));
+                }
+                for (int i = b0; i < b1; i++) {
+                    int key = key(x[i]);
+                    a[s] = (char) key; // kept only if in the bucket
+                    s += (((key >>> 16) ^ bucket) - 1) >>> 31;
+                }
+            }
+            lows[c] = a;
+            sizes[c] = s;
+        });
+        long[] low = new long[LOW];
+        for (int c = 0; c < lows.length; c++) {
+            for (int i = 0; i < sizes[c]; i++) {
+                low[lows[c][i]]++;
+            }
+        }
+        Threshold t = threshold(h, low, k);
         int bits = t.bits();
-        return cut(x.length, t, t.simple() ? null : equalCounts(x, bits), (from, to, q) -> {
+        long[] equals = null;
+        if (!t.simple()) {
+            equals = new long[lows.length];
+            char lb = (char) bits;
+            for (int c = 0; c < lows.length; c++) {
+                long e = 0;
+                for (int i = 0; i < sizes[c]; i++) {
+                    e += lows[c][i] == lb ? 1 : 0;
+                }
+                equals[c] = e;
+            }
+        }
+        return cut(n, t, equals, (from, to, q) -> {
             long seen = 0;
             for (int i = from; i < to; i++) {
                 if (key(x[i]) == bits && ++seen == q) {
@@ -187,6 +232,30 @@ final class TopK {
             }
             throw new IllegalStateException("fewer equal keys than counted");
         });
+    }
+
+    /** The high-bits bucket that holds the k-th largest key, and how many keys lie in buckets above it. */
+    record HighCut(int bucket, long above) {
+    }
+
+    /** First radix step for 0 < k < n, from the high-bits histogram. */
+    static HighCut highCut(long[] high, int k) {
+        int hb = HIGH - 1;
+        long above = 0;
+        while (above + high[hb] < k) {
+            above += high[hb--];
+        }
+        return new HighCut(hb, above);
+    }
+
+    /** Second radix step, from the low-bits histogram of the keys in the bucket of {@code h}. */
+    static Threshold threshold(HighCut h, long[] low, int k) {
+        long above = h.above();
+        int lb = LOW - 1;
+        while (above + low[lb] < k) {
+            above += low[lb--];
+        }
+        return new Threshold((h.bucket() << 16) | lb, k - above, low[lb]);
     }
 
     /** Finds, in chunk [from, to), the index just after the q-th element whose key equals the threshold. */

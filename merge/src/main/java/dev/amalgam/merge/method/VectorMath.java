@@ -129,9 +129,12 @@ final class VectorMath {
         return Math.min(1f, Math.max(0f, sign * v * HUGE * HUGE));
     }
 
-    /** {@code v == 0 ? 1f : v}, as a select that does not depend on an unpredictable branch. */
+    /**
+     * {@code v == 0 ? 1f : v} (for every v, NaN and infinities included) as min/max arithmetic, which vectorises
+     * and has no unpredictable branch: |v| * 2^254 is 0 for a zero and at least 1 otherwise.
+     */
     static float oneIfZero(float v) {
-        return v == 0 ? 1f : v;
+        return v + (1f - Math.min(1f, Math.abs(v) * HUGE * HUGE));
     }
 
     /** Sign as mergekit/torch define it: -1, 0 or +1. */

@@ -51,20 +51,16 @@ public final class SceMerge implements MergeMethod {
         }
         double tau = in.params().number("select_topk");
         // Select: the variances and a top-k cut over them (no masked copy of the variances); the deltas are
-        // masked in the pass that also sums their squares
+        // written only once, selected, by the pass that also sums their squares
         float[] var = null;
         TopKCut cut = null; // null: every position selected
         if (tau < 1) {
             var = new float[n];
             long[] high = new long[TopK.HIGH_BUCKETS];
-            long nonZero = deltasAndVariances(x, base, d, var, high);
+            long nonZero = variances(x, base, var, high);
             int keepCount = (int) (tau * nonZero);
             if (keepCount < n) {
                 cut = keepCount <= 0 ? TopKCut.none(n) : TopK.cut(var, keepCount, high);
-            }
-        } else {
-            for (int j = 0; j < k; j++) {
-                VectorMath.subtractInto(d[j], x[j], base);
             }
         }
         // Calculate: matrix-level weights mean(d_j^2) from the selected deltas, per-chunk sums in chunk order
@@ -80,10 +76,8 @@ public final class SceMerge implements MergeMethod {
                 int len = end - s0;
                 selection(sel, selVar, selCut, c, s0, len);
                 for (int j = 0; j < k; j++) {
-                    selected(v[j], d[j], sel, selCut != null, s0, len);
-                    if (selCut != null) { // the mixing pass reads the selected deltas
-                        System.arraycopy(v[j], 0, d[j], s0, len);
-                    }
+                    selectedDeltas(v[j], x[j], base, sel, selCut != null, s0, len);
+                    System.arraycopy(v[j], 0, d[j], s0, len); // the mixing pass reads the selected deltas
                 }
                 // sequential double sums (the order of VectorMath.dot), two models per loop so that the two
                 // dependency chains overlap
@@ -195,22 +189,26 @@ public final class SceMerge implements MergeMethod {
         }
     }
 
-    /** v[t] = d[s0 + t] where selected, else +0. */
-    private static void selected(float[] v, float[] d, int[] sel, boolean masked, int s0, int len) {
+    /** v[t] = x[s0 + t] - base[s0 + t] where selected, else +0. */
+    private static void selectedDeltas(float[] v, float[] x, float[] base, int[] sel, boolean masked, int s0,
+                                       int len) {
         if (!masked) {
-            System.arraycopy(d, s0, v, 0, len);
+            for (int t = 0; t < len; t++) {
+                v[t] = x[s0 + t] - base[s0 + t];
+            }
             return;
         }
         for (int t = 0; t < len; t++) {
-            v[t] = Float.intBitsToFloat(Float.floatToRawIntBits(d[s0 + t]) & sel[t]);
+            v[t] = Float.intBitsToFloat(Float.floatToRawIntBits(x[s0 + t] - base[s0 + t]) & sel[t]);
         }
     }
 
     /**
-     * Writes d_j = x_j - base and the population variance across models of every position, adds the variances'
-     * high-bits histogram to {@code high}, and returns the number of non-zero variances. One pass.
+     * Writes the population variance across models of d_j = x_j - base at every position, adds the variances'
+     * high-bits histogram to {@code high}, and returns the number of non-zero variances. One pass; the deltas stay
+     * in a block buffer.
      */
-    private static long deltasAndVariances(float[][] x, float[] base, float[][] d, float[] var, long[] high) {
+    private static long variances(float[][] x, float[] base, float[] var, long[] high) {
         int k = x.length;
         int n = base.length;
         long[] nonZero = new long[1];
@@ -218,6 +216,7 @@ public final class SceMerge implements MergeMethod {
             long nz = 0;
             float[] mean = new float[BLOCK];
             float[] acc = new float[BLOCK];
+            float[][] d = new float[k][BLOCK];
             for (int s0 = from; s0 < to; s0 += BLOCK) {
                 int len = Math.min(BLOCK, to - s0);
                 java.util.Arrays.fill(mean, 0, len, 0f);
@@ -227,7 +226,7 @@ public final class SceMerge implements MergeMethod {
                     float[] dj = d[j];
                     for (int t = 0; t < len; t++) {
                         float v = xj[s0 + t] - base[s0 + t];
-                        dj[s0 + t] = v;
+                        dj[t] = v;
                         mean[t] += v;
                     }
                 }
@@ -237,7 +236,7 @@ public final class SceMerge implements MergeMethod {
                 for (int j = 0; j < k; j++) {
                     float[] dj = d[j];
                     for (int t = 0; t < len; t++) {
-                        float e = dj[s0 + t] - mean[t];
+                        float e = dj[t] - mean[t];
                         acc[t] += e * e;
                     }
                 }

@@ -12,15 +12,6 @@ package dev.amalgam.merge.method;
  */
 record TopKCut(int bits, int[] split) {
 
-    /** Keeps every element (limit -1 everywhere). */
-    static TopKCut all(int n) {
-        int[] split = new int[Chunks.count(n)];
-        for (int c = 0; c < split.length; c++) {
-            split[c] = Math.min(n, (c + 1) * Chunks.SIZE);
-        }
-        return new TopKCut(0, split);
-    }
-
     /** Keeps nothing (limit Integer.MAX_VALUE everywhere; keys are at most that). */
     static TopKCut none(int n) {
         int[] split = new int[Chunks.count(n)];

@@ -126,10 +126,14 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
             if (cutOnTheFly && keep > 0 && keep < n) {
                 // one pass: the task vector and its magnitude histogram for the top-k threshold
                 long[] hist = TopK.withHistogram(n, TopK.HIGH_BUCKETS, (from, to, h) -> {
-                    for (int i = from; i < to; i++) {
-                        float d = x[i] - base[i];
-                        delta[i] = d;
-                        h[TopK.highBucket(d)]++;
+                    for (int b0 = from; b0 < to; b0 += BLOCK) {
+                        int b1 = Math.min(to, b0 + BLOCK);
+                        for (int i = b0; i < b1; i++) { // vectorises
+                            delta[i] = x[i] - base[i];
+                        }
+                        for (int i = b0; i < b1; i++) { // the scatter, from cache
+                            h[TopK.highBucket(delta[i])]++;
+                        }
                     }
                 });
                 cuts[j] = TopK.cut(delta, keep, hist);

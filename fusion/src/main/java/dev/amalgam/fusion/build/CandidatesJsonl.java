@@ -1,17 +1,11 @@
 package dev.amalgam.fusion.build;
 
+import dev.amalgam.fusion.data.JsonLines;
 import dev.amalgam.modelengine.text.ChatMessage;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Reads the input of data construction, one prompt a line:
@@ -20,30 +14,13 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class CandidatesJsonl {
 
-    private static final JsonMapper MAPPER = JsonMapper.builder().build();
 
     private CandidatesJsonl() {
     }
 
     public static List<PromptCandidates> readAll(Path file) {
         List<PromptCandidates> out = new ArrayList<>();
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            int number = 0;
-            while ((line = r.readLine()) != null) {
-                number++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                try {
-                    out.add(parse(MAPPER.readTree(line)));
-                } catch (JacksonException | IllegalArgumentException e) {
-                    throw new IllegalArgumentException(file + " line " + number + ": " + e.getMessage(), e);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        }
+        JsonLines.read(file, json -> out.add(parse(json)));
         return out;
     }
 

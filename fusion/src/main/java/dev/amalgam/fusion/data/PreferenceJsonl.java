@@ -1,7 +1,6 @@
 package dev.amalgam.fusion.data;
 
 import dev.amalgam.modelengine.text.ChatMessage;
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
@@ -46,23 +44,7 @@ public final class PreferenceJsonl {
 
     /** Streams the records of the file to {@code sink}; blank lines are skipped. */
     public static void read(Path file, Consumer<PreferenceRecord> sink) {
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            int number = 0;
-            while ((line = r.readLine()) != null) {
-                number++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                try {
-                    sink.accept(parse(MAPPER.readTree(line)));
-                } catch (JacksonException | IllegalArgumentException e) {
-                    throw new IllegalArgumentException(file + " line " + number + ": " + e.getMessage(), e);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        }
+        JsonLines.read(file, json -> sink.accept(parse(json)));
     }
 
     /** One record from its JSON object. */

@@ -61,11 +61,8 @@ class FusionsController {
         if (name == null || name.isBlank()) {
             errors.add("name: the name of the trained MODEL artifact is required");
         } else {
-            for (String taken : List.of(name, FusionJobSpec.reportName(name), FusionJobSpec.preferencesName(name))) {
-                if (artifacts.exists(caller.tenantId(), taken)) {
-                    errors.add("name: an artifact named '" + taken + "' already exists");
-                }
-            }
+            artifacts.requireNamesFree(caller.tenantId(), "name",
+                    List.of(name, FusionJobSpec.reportName(name), FusionJobSpec.preferencesName(name)), errors);
         }
         if (!errors.isEmpty()) {
             throw ApiException.invalid(errors);

@@ -61,8 +61,8 @@ class MergesController {
                 }
             }
         }
-        if (spec.path("output").isString() && artifacts.exists(caller.tenantId(), spec.get("output").asString())) {
-            errors.add("output: an artifact named '" + spec.get("output").asString() + "' already exists");
+        if (spec.path("output").isString()) {
+            artifacts.requireNamesFree(caller.tenantId(), "output", List.of(spec.get("output").asString()), errors);
         }
         if (errors.isEmpty()) {
             // architectures, tensor names and shapes, parameters: read from headers only, before queueing

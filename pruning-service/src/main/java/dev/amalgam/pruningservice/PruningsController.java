@@ -46,8 +46,8 @@ class PruningsController {
         String name = spec.path("name").asString(null);
         if (name == null || name.isBlank()) {
             errors.add("name: the name of the pruned MODEL artifact is required");
-        } else if (artifacts.exists(caller.tenantId(), name) || artifacts.exists(caller.tenantId(), PruningJobSpec.reportName(name))) {
-            errors.add("name: an artifact named '" + name + "' or '" + PruningJobSpec.reportName(name) + "' already exists");
+        } else {
+            artifacts.requireNamesFree(caller.tenantId(), "name", List.of(name, PruningJobSpec.reportName(name)), errors);
         }
         if (model != null && pruneSpec != null) {
             // block counts and ratios are checked against the model's own shape, from its config.json alone

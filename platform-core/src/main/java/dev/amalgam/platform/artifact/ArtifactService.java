@@ -80,6 +80,15 @@ public class ArtifactService {
         return a;
     }
 
+    /** Adds a problem under {@code field} for each of {@code names} the tenant already uses for a live artifact. */
+    public void requireNamesFree(UUID tenant, String field, List<String> names, List<String> errors) {
+        for (String name : names) {
+            if (exists(tenant, name)) {
+                errors.add(field + ": an artifact named '" + name + "' already exists");
+            }
+        }
+    }
+
     /** Whether the tenant has a live artifact of this name (names are unique among live artifacts). */
     public boolean exists(UUID tenant, String name) {
         return repository.findReadyByName(tenant, name).isPresent();

@@ -1,8 +1,9 @@
 package dev.amalgam.merge;
 
-import dev.amalgam.merge.method.Chunks;
+import dev.amalgam.merge.method.FloatSource;
 import dev.amalgam.merge.method.MergeInputs;
 import dev.amalgam.merge.method.MergeMethod;
+import dev.amalgam.merge.method.StreamedMergeMethod;
 import dev.amalgam.merge.plan.MergePlan;
 import dev.amalgam.merge.plan.PlannedTensor;
 import dev.amalgam.merge.plan.RowDefaults;
@@ -18,9 +19,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Runs a plan tensor by tensor on several threads: each worker takes the next tensor (largest first), reads its
- * inputs (widened to FP32), merges, and hands the result to the sharded writer, which finishes each shard as soon
- * as its last tensor arrives. A byte budget bounds the buffers in flight.
+ * Runs a plan tensor by tensor on several threads: each worker takes the next tensor (largest first) and has the
+ * method merge it from the memory-mapped inputs (widened to FP32 as the method reads them) into the sharded writer,
+ * which narrows each chunk as it arrives and finishes each shard as soon as its last tensor is complete. A byte
+ * budget bounds the buffers in flight.
  */
 final class TensorExecutor {
 
@@ -79,8 +81,9 @@ final class TensorExecutor {
                 return;
             }
             PlannedTensor task = tensors.get(order[i]);
-            // inputs + result + a working copy or two, 4 bytes each
-            int cost = (int) Math.min(budgetKiB, ((task.inputs().size() + 2L) * task.numel() * 4) >> 10);
+            // FP32 inputs + result + a working copy or two; a streamed method holds no tensor-sized buffer
+            long held = plan.method() instanceof StreamedMergeMethod ? 0 : task.inputs().size() + 2L;
+            int cost = (int) Math.min(budgetKiB, (held * task.numel() * 4) >> 10);
             try {
                 memory.acquire(cost);
                 try {
@@ -105,29 +108,43 @@ final class TensorExecutor {
             writer.writeRaw(task.name(), models.get(in.model()).tensor(in.tensorName()).rawBytes());
             return;
         }
-        List<float[]> values = new ArrayList<>(task.inputs().size());
+        List<FloatSource> sources = new ArrayList<>(task.inputs().size());
         for (TensorInput in : task.inputs()) {
-            values.add(read(in, task));
+            sources.add(source(in, task));
         }
         MergeMethod method = plan.method();
-        float[] out = method.merge(new MergeInputs(task.name(), task.shape(), values, task.modelParams(),
-                task.baseIndex(), task.params(), task.seed(), true));
-        if (out.length <= Chunks.SIZE) {
-            writer.write(task.name(), out);
-        } else { // narrow and write a large tensor in parallel chunks
-            Chunks.forEach(out.length, (c, from, to) -> writer.writeFloats(task.name(), from, out, from, to - from));
-        }
+        method.merge(MergeInputs.streamed(task.name(), task.shape(), sources, task.modelParams(), task.baseIndex(),
+                task.params(), task.seed()), (from, values, offset, length) ->
+                writer.writeFloats(task.name(), from, values, offset, length)); // narrowed as each chunk arrives
     }
 
-    private float[] read(TensorInput in, PlannedTensor task) {
+    /**
+     * An input as the method reads it: the mapped tensor itself (widened range by range as the method reads it),
+     * or, when its rows are remapped to another vocabulary, an array built here.
+     */
+    private FloatSource source(TensorInput in, PlannedTensor task) {
         Tensor t = models.get(in.model()).tensor(in.tensorName());
         int n = (int) task.numel();
-        float[] dst = new float[n];
         if (in.rows() < 0 || in.rowMap() == null) {
-            // the whole tensor, or its first rows (common sub-matrix / same vocabulary), widened in parallel
-            Chunks.forEach(n, (c, from, to) -> t.readFloats(from, dst, from, to - from));
-            return dst;
+            // the whole tensor, or its first rows (common sub-matrix / same vocabulary)
+            return new FloatSource() {
+                @Override
+                public int length() {
+                    return n;
+                }
+
+                @Override
+                public void read(int from, float[] dst, int offset, int length) {
+                    t.readFloats(from, dst, offset, length);
+                }
+            };
         }
+        return FloatSource.of(remapRows(t, in, task));
+    }
+
+    /** The rows of a tensor in the output vocabulary's order; missing tokens get the mean of their default rows. */
+    private float[] remapRows(Tensor t, TensorInput in, PlannedTensor task) {
+        float[] dst = new float[(int) task.numel()];
         int cols = (int) task.shape()[1];
         int[] map = in.rowMap();
         RowDefaults defaults = in.defaults();

@@ -12,7 +12,28 @@ public final class Chunks {
     /** Elements per chunk. */
     public static final int SIZE = 1 << 18;
 
+    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[0][]);
+
     private Chunks() {
+    }
+
+    /**
+     * Per-thread arrays of one chunk's size, to assemble a chunk of a result before handing it to a
+     * {@link FloatSink} or to read a chunk of an input in one sequential run (reused, so they are neither zeroed
+     * nor faulted in again; they live as long as the thread). Valid until the thread's next call; contents
+     * undefined.
+     */
+    static float[][] buffers(int count) {
+        float[][] b = BUFFERS.get();
+        if (b.length < count) {
+            float[][] grown = java.util.Arrays.copyOf(b, count);
+            for (int i = b.length; i < count; i++) {
+                grown[i] = new float[SIZE];
+            }
+            BUFFERS.set(grown);
+            b = grown;
+        }
+        return b;
     }
 
     /** Work on the element range [from, to). */

@@ -2,8 +2,8 @@ package dev.amalgam.merge.method;
 
 import java.util.List;
 
-/** Linear (weighted average, "model soups"): {@code sum w_i x_i / sum w_i}. */
-public final class LinearMerge implements MergeMethod {
+/** Linear (weighted average, "model soups"): {@code sum w_i x_i / sum w_i}, streaming its inputs. */
+public final class LinearMerge extends StreamedMergeMethod {
 
     @Override
     public String name() {
@@ -31,9 +31,9 @@ public final class LinearMerge implements MergeMethod {
     }
 
     @Override
-    public float[] merge(MergeInputs in) {
+    public void merge(MergeInputs in, FloatSink sink) {
         int n = in.length();
-        int k = in.tensors().size();
+        int k = in.count();
         float[] w = new float[k];
         double wsum = 0;
         for (int m = 0; m < k; m++) {
@@ -47,24 +47,27 @@ public final class LinearMerge implements MergeMethod {
                     + ": weights sum to 0, cannot normalize (set normalize: false)");
         }
         float div = normalize ? (float) wsum : 1f;
-        float[] first = in.tensors().get(0);
-        float[] out = in.scratch(0); // FP32 accumulator; with owned inputs the first input's array
         Chunks.forEach(n, (c, from, to) -> {
+            float[][] buffers = Chunks.buffers(2);
+            float[] out = buffers[0]; // FP32 accumulator of the chunk, indexed from the chunk's start
+            float[] x = buffers[1];
+            int len = to - from;
+            in.source(0).read(from, out, 0, len); // each input in one sequential run
             float w0 = w[0];
-            for (int i = from; i < to; i++) {
-                out[i] = w0 * first[i];
+            for (int t = 0; t < len; t++) {
+                out[t] = w0 * out[t];
             }
             for (int m = 1; m < k; m++) {
-                float[] x = in.tensors().get(m);
+                in.source(m).read(from, x, 0, len);
                 float wm = w[m];
-                for (int i = from; i < to; i++) {
-                    out[i] += wm * x[i];
+                for (int t = 0; t < len; t++) {
+                    out[t] += wm * x[t];
                 }
             }
-            for (int i = from; i < to; i++) {
-                out[i] /= div;
+            for (int t = 0; t < len; t++) {
+                out[t] /= div;
             }
+            sink.write(from, out, 0, len);
         });
-        return out;
     }
 }

@@ -52,4 +52,13 @@ public interface MergeMethod {
 
     /** Merges one tensor; returns a new array of {@code in.length()} elements. */
     float[] merge(MergeInputs in);
+
+    /**
+     * Merges one tensor into a sink, in chunks ({@link Chunks}); streamed methods ({@link StreamedMergeMethod})
+     * compute the chunks as they go, the others merge whole and hand the result over in chunks.
+     */
+    default void merge(MergeInputs in, FloatSink out) {
+        float[] result = merge(in);
+        Chunks.forEach(result.length, (c, from, to) -> out.write(from, result, from, to - from));
+    }
 }

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * by small BF16 perturbations (many equal magnitudes at the top-k thresholds), sparse zeros, identical models, and
  * values with NaN, infinities and -0; 1 to 3 models besides the base, the base anywhere; single-chunk and
  * multi-chunk tensors; several densities (0, tiny, 0.1 .. 1), weights (also of opposite signs), normalize,
- * rescale and lambda; owned inputs (reused as scratch) and borrowed ones (left untouched). The checksums below
+ * rescale and lambda; owned inputs (reused as scratch), borrowed ones (left untouched) and streamed ones (read
+ * in ranges, as the merge executor hands over memory-mapped tensors). The checksums below
  * were recorded by running these cases through that implementation, which the optimised code replaced.
  */
 class RecordedOutputsTest {
@@ -104,8 +105,15 @@ class RecordedOutputsTest {
         }
     }
 
+    /** How a case hands its inputs to the method. */
+    enum Inputs {
+        OWNED, BORROWED,
+        /** Sources read in ranges, as the merge executor hands over memory-mapped tensors. */
+        STREAMED
+    }
+
     /** Checksum of a method's outputs over its cases; borrowed inputs are checked to stay untouched. */
-    static long checksum(String name, MergeMethod method, boolean owned) {
+    static long checksum(String name, MergeMethod method, Inputs mode) {
         CRC32 crc = new CRC32();
         cases(name, (shape, baseIndex, global, perModel, tensors) -> {
             List<TensorParams> params = new ArrayList<>();
@@ -113,14 +121,17 @@ class RecordedOutputsTest {
                 params.add(TestInputs.withDefaults(method.modelParameters(), p));
             }
             float[][] in = copy(tensors);
-            float[] out = method.merge(new MergeInputs("t", shape, List.of(in), params, baseIndex,
-                    TestInputs.withDefaults(method.parameters(), global), 7, owned));
+            TensorParams globalParams = TestInputs.withDefaults(method.parameters(), global);
+            float[] out = method.merge(mode == Inputs.STREAMED
+                    ? MergeInputs.streamed("t", shape, rangeOnly(in), params, baseIndex, globalParams, 7)
+                    : new MergeInputs("t", shape, List.of(in), params, baseIndex, globalParams, 7,
+                    mode == Inputs.OWNED));
             ByteBuffer b = ByteBuffer.allocate(4 * out.length);
             for (float v : out) {
                 b.putInt(Float.floatToIntBits(v));
             }
             crc.update(b.array());
-            if (!owned) {
+            if (mode != Inputs.OWNED) {
                 for (int m = 0; m < in.length; m++) {
                     assertThat(in[m]).as("inputs untouched").isEqualTo(tensors[m]);
                 }
@@ -132,17 +143,33 @@ class RecordedOutputsTest {
     @Test
     void outputsMatchTheRecordedOnesBitForBit() {
         Map<String, Long> got = new LinkedHashMap<>();
-        for (String name : METHODS) {
-            for (boolean owned : new boolean[]{true, false}) {
-                got.put(name + (owned ? "" : " (borrowed inputs)"), checksum(name, MergeMethods.get(name), owned));
-            }
-        }
         Map<String, Long> expected = new LinkedHashMap<>();
         for (String name : METHODS) {
-            expected.put(name, RECORDED.get(name));
-            expected.put(name + " (borrowed inputs)", RECORDED.get(name));
+            for (Inputs mode : Inputs.values()) {
+                got.put(name + " (" + mode + ")", checksum(name, MergeMethods.get(name), mode));
+                expected.put(name + " (" + mode + ")", RECORDED.get(name));
+            }
         }
         assertThat(got).isEqualTo(expected);
+    }
+
+    /** Sources over the arrays that are not arrays themselves (widened through {@link FloatSource#read}). */
+    private static List<FloatSource> rangeOnly(float[][] in) {
+        List<FloatSource> sources = new ArrayList<>();
+        for (float[] a : in) {
+            sources.add(new FloatSource() {
+                @Override
+                public int length() {
+                    return a.length;
+                }
+
+                @Override
+                public void read(int from, float[] dst, int offset, int length) {
+                    System.arraycopy(a, from, dst, offset, length);
+                }
+            });
+        }
+        return sources;
     }
 
     private static float bf16(float v) {

@@ -1,0 +1,18 @@
+package dev.amalgam.merge.method;
+
+/**
+ * A method that reads its inputs through {@link MergeInputs#source} in blocks and hands its result to a sink
+ * chunk by chunk, so a merge never holds the inputs or the result whole in FP32.
+ */
+public abstract class StreamedMergeMethod implements MergeMethod {
+
+    @Override
+    public abstract void merge(MergeInputs in, FloatSink out);
+
+    @Override
+    public final float[] merge(MergeInputs in) {
+        float[] result = new float[in.length()];
+        merge(in, FloatSink.into(result));
+        return result;
+    }
+}

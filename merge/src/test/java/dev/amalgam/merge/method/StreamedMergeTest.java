@@ -1,0 +1,105 @@
+package dev.amalgam.merge.method;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+/** Inputs read in ranges (FloatSource) and results handed over in chunks (FloatSink). */
+class StreamedMergeTest {
+
+    private static final int N = 2 * Chunks.SIZE + 4099; // three chunks, the last one partial
+
+    @Test
+    void linearStreamsItsInputsAndEqualsTheElementwiseFormula() {
+        float[] a = TestInputs.random(N, 1, 1);
+        float[] b = TestInputs.random(N, 2, 1);
+        MergeMethod linear = MergeMethods.get("linear");
+        List<TensorParams> params = List.of(TestInputs.withDefaults(linear.modelParameters(), TestInputs.w(0.25)),
+                TestInputs.withDefaults(linear.modelParameters(), TestInputs.w(0.5)));
+        float[] out = linear.merge(MergeInputs.streamed("t", new long[]{N}, rangeOnly(a, b), params, -1,
+                TestInputs.withDefaults(linear.parameters(), Map.of()), 1));
+        for (int i = 0; i < N; i += 997) {
+            assertThat(out[i]).as("element %d", i).isEqualTo((0.25f * a[i] + 0.5f * b[i]) / 0.75f);
+        }
+    }
+
+    @Test
+    void aMethodThatNeedsWholeArraysWidensStreamedInputsOnce() {
+        float[] a = TestInputs.random(N, 3, 1);
+        float[] b = TestInputs.random(N, 4, 1);
+        MergeMethod slerp = MergeMethods.get("slerp");
+        List<TensorParams> params = List.of(TensorParams.EMPTY, TensorParams.EMPTY);
+        TensorParams t = TestInputs.withDefaults(slerp.parameters(), Map.of("t", 0.3));
+        float[] fromArrays = slerp.merge(new MergeInputs("t", new long[]{N}, List.of(a, b), params, 0, t, 1));
+        MergeInputs streamed = MergeInputs.streamed("t", new long[]{N},
+                List.of(FloatSource.of(a), FloatSource.of(b)), params, 0, t, 1);
+        assertThat(slerp.merge(streamed)).isEqualTo(fromArrays);
+        assertThat(streamed.tensors().get(0)).isNotSameAs(a).isEqualTo(a); // widened copies, owned by the inputs
+        assertThatThrownBy(() -> slerp.merge(MergeInputs.streamed("t", new long[]{N}, rangeOnly(a, b), params, 0, t,
+                1))).hasMessageContaining("widened whole");
+    }
+
+    @Test
+    void sinksReceiveEveryElementOnceInChunks() {
+        float[] a = TestInputs.random(N, 5, 1);
+        float[] b = TestInputs.random(N, 6, 1);
+        for (String name : List.of("linear", "ties", "sce", "slerp")) {
+            MergeMethod m = MergeMethods.get(name);
+            Map<String, Object> perModel = switch (name) {
+                case "linear" -> Map.of("weight", 0.5);
+                case "ties" -> Map.of("weight", 0.5, "density", 0.5);
+                default -> Map.of();
+            };
+            TensorParams p = TestInputs.withDefaults(m.modelParameters(), perModel);
+            List<TensorParams> params = List.of(p, p);
+            TensorParams global = TestInputs.withDefaults(m.parameters(), name.equals("slerp") ? Map.of("t", 0.5)
+                    : Map.of());
+            MergeInputs in = new MergeInputs("t", new long[]{N}, List.of(a, b), params, 0, global, 1);
+            float[] expected = m.merge(in);
+            float[] got = new float[N];
+            AtomicIntegerArray writes = new AtomicIntegerArray(N);
+            List<int[]> ranges = java.util.Collections.synchronizedList(new ArrayList<>());
+            m.merge(in, (from, values, offset, length) -> {
+                ranges.add(new int[]{from, length});
+                for (int i = 0; i < length; i++) {
+                    got[from + i] = values[offset + i];
+                    writes.incrementAndGet(from + i);
+                }
+            });
+            for (int i = 0; i < N; i++) {
+                assertThat(writes.get(i)).as("%s: writes of element %d", name, i).isEqualTo(1);
+            }
+            assertThat(got).as(name).isEqualTo(expected);
+            assertThat(ranges).as(name + ": one write per chunk").hasSize(Chunks.count(N))
+                    .allSatisfy(r -> assertThat(r[0] % Chunks.SIZE).isZero());
+        }
+    }
+
+    private static List<FloatSource> rangeOnly(float[]... arrays) {
+        List<FloatSource> sources = new ArrayList<>();
+        for (float[] x : arrays) {
+            sources.add(new FloatSource() {
+                @Override
+                public int length() {
+                    return x.length;
+                }
+
+                @Override
+                public void read(int from, float[] dst, int offset, int length) {
+                    System.arraycopy(x, from, dst, offset, length);
+                }
+
+                @Override
+                public float[] toArray() {
+                    throw new AssertionError("an input was widened whole");
+                }
+            });
+        }
+        return sources;
+    }
+}

@@ -17,17 +17,7 @@ public interface FloatSource {
 
     /** A source over an array (not copied). */
     static FloatSource of(float[] values) {
-        return new FloatSource() {
-            @Override
-            public int length() {
-                return values.length;
-            }
-
-            @Override
-            public void read(int from, float[] dst, int offset, int length) {
-                System.arraycopy(values, from, dst, offset, length);
-            }
-        };
+        return new ArraySource(values);
     }
 
     /** All elements in a new array, read in parallel chunks. */
@@ -35,5 +25,18 @@ public interface FloatSource {
         float[] a = new float[length()];
         Chunks.forEach(a.length, (c, from, to) -> read(from, a, from, to - from));
         return a;
+    }
+
+    /** A source over an array. */
+    record ArraySource(float[] values) implements FloatSource {
+        @Override
+        public int length() {
+            return values.length;
+        }
+
+        @Override
+        public void read(int from, float[] dst, int offset, int length) {
+            System.arraycopy(values, from, dst, offset, length);
+        }
     }
 }

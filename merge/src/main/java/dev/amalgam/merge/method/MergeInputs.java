@@ -9,8 +9,8 @@ import java.util.List;
  * seed for the random methods.
  *
  * <p>The inputs are {@link FloatSource}s. Methods that need whole arrays call {@link #tensors()}, which widens
- * every input into the heap once; the streamed methods (linear, the task-arithmetic family, SCE) read blocks
- * through {@link #source(int)} instead and never hold the inputs whole.
+ * every input into the heap once (not thread-safe: call it from the thread that runs the method); streamed
+ * methods ({@link StreamedMergeMethod}) read ranges through {@link #source(int)} and never hold an input whole.
  */
 public final class MergeInputs {
 
@@ -71,7 +71,10 @@ public final class MergeInputs {
         this(tensorName, shape, tensors, modelParams, baseIndex, params, seed, false);
     }
 
-    /** Inputs read on demand (memory-mapped checkpoint tensors); arrays widened from them are the method's own. */
+    /**
+     * Inputs read on demand (memory-mapped checkpoint tensors). The method owns the arrays {@link #tensors()}
+     * widens from them, and the arrays of {@link FloatSource#of} sources, which it may overwrite.
+     */
     public static MergeInputs streamed(String tensorName, long[] shape, List<FloatSource> sources,
                                        List<TensorParams> modelParams, int baseIndex, TensorParams params,
                                        long seed) {
@@ -112,18 +115,13 @@ public final class MergeInputs {
         return sources.get(index);
     }
 
-    /** The base model's input as a source; fails when there is none. */
-    public FloatSource baseSource() {
-        requireBase();
-        return sources.get(baseIndex);
-    }
-
     /** Every input as an array, in config order; widened on first use when the inputs are streamed. */
     public List<float[]> tensors() {
         if (arrays == null) {
             List<float[]> a = new ArrayList<>(sources.size());
             for (FloatSource s : sources) {
-                a.add(s.toArray());
+                // an array source is handed over as it is (the executor's remapped embeddings): no second copy
+                a.add(s instanceof FloatSource.ArraySource as ? as.values() : s.toArray());
             }
             arrays = List.copyOf(a);
         }
@@ -142,14 +140,10 @@ public final class MergeInputs {
 
     /** The base tensor as an array; fails when there is none. */
     public float[] base() {
-        requireBase();
-        return tensors().get(baseIndex);
-    }
-
-    private void requireBase() {
         if (baseIndex < 0) {
             throw new IllegalStateException("merge of " + tensorName + " has no base model");
         }
+        return tensors().get(baseIndex);
     }
 
     /** Whether a base model is present. */

@@ -123,7 +123,7 @@ class RecordedOutputsTest {
             float[][] in = copy(tensors);
             TensorParams globalParams = TestInputs.withDefaults(method.parameters(), global);
             float[] out = method.merge(mode == Inputs.STREAMED
-                    ? MergeInputs.streamed("t", shape, rangeOnly(in), params, baseIndex, globalParams, 7)
+                    ? MergeInputs.streamed("t", shape, TestInputs.sources(in), params, baseIndex, globalParams, 7)
                     : new MergeInputs("t", shape, List.of(in), params, baseIndex, globalParams, 7,
                     mode == Inputs.OWNED));
             ByteBuffer b = ByteBuffer.allocate(4 * out.length);
@@ -151,25 +151,6 @@ class RecordedOutputsTest {
             }
         }
         assertThat(got).isEqualTo(expected);
-    }
-
-    /** Sources over the arrays that are not arrays themselves (widened through {@link FloatSource#read}). */
-    private static List<FloatSource> rangeOnly(float[][] in) {
-        List<FloatSource> sources = new ArrayList<>();
-        for (float[] a : in) {
-            sources.add(new FloatSource() {
-                @Override
-                public int length() {
-                    return a.length;
-                }
-
-                @Override
-                public void read(int from, float[] dst, int offset, int length) {
-                    System.arraycopy(a, from, dst, offset, length);
-                }
-            });
-        }
-        return sources;
     }
 
     private static float bf16(float v) {

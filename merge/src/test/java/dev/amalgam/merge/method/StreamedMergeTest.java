@@ -36,10 +36,14 @@ class StreamedMergeTest {
         List<TensorParams> params = List.of(TensorParams.EMPTY, TensorParams.EMPTY);
         TensorParams t = TestInputs.withDefaults(slerp.parameters(), Map.of("t", 0.3));
         float[] fromArrays = slerp.merge(new MergeInputs("t", new long[]{N}, List.of(a, b), params, 0, t, 1));
-        MergeInputs streamed = MergeInputs.streamed("t", new long[]{N},
-                List.of(FloatSource.of(a), FloatSource.of(b)), params, 0, t, 1);
+        MergeInputs streamed = MergeInputs.streamed("t", new long[]{N}, TestInputs.sources(a, b), params, 0, t,
+                1);
         assertThat(slerp.merge(streamed)).isEqualTo(fromArrays);
         assertThat(streamed.tensors().get(0)).isNotSameAs(a).isEqualTo(a); // widened copies, owned by the inputs
+        float[] handedOver = a.clone();
+        MergeInputs arrays = MergeInputs.streamed("t", new long[]{N}, List.of(FloatSource.of(handedOver),
+                FloatSource.of(b)), params, 0, t, 1);
+        assertThat(arrays.tensors().get(0)).isSameAs(handedOver); // array sources are not copied again
         assertThatThrownBy(() -> slerp.merge(MergeInputs.streamed("t", new long[]{N}, rangeOnly(a, b), params, 0, t,
                 1))).hasMessageContaining("widened whole");
     }
@@ -80,6 +84,7 @@ class StreamedMergeTest {
         }
     }
 
+    /** Sources that fail when widened whole: only a streamed method can merge them. */
     private static List<FloatSource> rangeOnly(float[]... arrays) {
         List<FloatSource> sources = new ArrayList<>();
         for (float[] x : arrays) {

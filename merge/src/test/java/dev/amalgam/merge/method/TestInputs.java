@@ -40,6 +40,28 @@ final class TestInputs {
         return Map.of("weight", weight);
     }
 
+    /**
+     * Sources over the arrays that are not {@link FloatSource#of} array sources, as the executor's memory-mapped
+     * inputs are not: read by range, widened whole by {@link FloatSource#toArray} only.
+     */
+    static List<FloatSource> sources(float[]... arrays) {
+        List<FloatSource> sources = new ArrayList<>();
+        for (float[] x : arrays) {
+            sources.add(new FloatSource() {
+                @Override
+                public int length() {
+                    return x.length;
+                }
+
+                @Override
+                public void read(int from, float[] dst, int offset, int length) {
+                    System.arraycopy(x, from, dst, offset, length);
+                }
+            });
+        }
+        return sources;
+    }
+
     static float[] random(int n, long seed, double scale) {
         java.util.Random r = new java.util.Random(seed);
         float[] a = new float[n];

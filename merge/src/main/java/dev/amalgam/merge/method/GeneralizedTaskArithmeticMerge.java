@@ -125,14 +125,14 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
             int keep = (int) (density * n);
             if (cutOnTheFly && keep > 0 && keep < n) {
                 // one pass: the task vector and its magnitude histogram for the top-k threshold
-                long[] hist = TopK.withHistogram(n, TopK.HIGH_BUCKETS, (from, to, h) -> {
+                long[] hist = TopK.withHighHistogram(n, (from, to, h) -> {
                     for (int b0 = from; b0 < to; b0 += BLOCK) {
                         int b1 = Math.min(to, b0 + BLOCK);
                         for (int i = b0; i < b1; i++) { // vectorises
                             delta[i] = x[i] - base[i];
                         }
                         for (int i = b0; i < b1; i++) { // the scatter, from cache
-                            h[TopK.highBucket(delta[i])]++;
+                            h.add(i, delta[i]);
                         }
                     }
                 });

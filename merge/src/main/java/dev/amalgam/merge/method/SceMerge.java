@@ -212,7 +212,7 @@ public final class SceMerge implements MergeMethod {
         int k = x.length;
         int n = base.length;
         long[] nonZero = new long[1];
-        long[] h0 = TopK.withHistogram(n, TopK.HIGH_BUCKETS, (from, to, h) -> {
+        long[] h0 = TopK.withHighHistogram(n, (from, to, h) -> {
             long nz = 0;
             float[] mean = new float[BLOCK];
             float[] acc = new float[BLOCK];
@@ -244,8 +244,8 @@ public final class SceMerge implements MergeMethod {
                     var[s0 + t] = acc[t] / k; // population variance
                 }
                 for (int t = 0; t < len; t++) { // the scatter in a loop of its own, so the one above vectorises
+                    h.add(t, var[s0 + t]);
                     int key = Float.floatToRawIntBits(var[s0 + t]) & 0x7fffffff;
-                    h[key >>> 16]++;
                     nz += (-key) >>> 31; // 1 iff var != 0
                 }
             }

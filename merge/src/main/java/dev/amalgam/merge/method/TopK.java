@@ -284,6 +284,26 @@ final class TopK {
         return new TopKCut(t.bits(), split);
     }
 
+    /** Work on [from, to) that also fills a local high-bits histogram. */
+    interface HighPartBody {
+        void run(int from, int to, HighHistogram hist);
+    }
+
+    /**
+     * Runs the body over contiguous parts of [0, n) in parallel and returns the summed high-bits histogram
+     * (HIGH_BUCKETS counts), as {@link #withHistogram} with counters that tolerate runs of equal keys.
+     */
+    static long[] withHighHistogram(int n, HighPartBody body) {
+        return withHistogram(n, HIGH_BUCKETS, (from, to, h) -> {
+            HighHistogram local = new HighHistogram();
+            body.run(from, to, local);
+            long[] t = local.totals();
+            for (int b = 0; b < h.length; b++) {
+                h[b] += t[b];
+            }
+        });
+    }
+
     /** Work on [from, to) that also fills a local histogram. */
     interface PartBody {
         void run(int from, int to, long[] hist);

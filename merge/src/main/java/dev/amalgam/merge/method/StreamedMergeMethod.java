@@ -1,7 +1,7 @@
 package dev.amalgam.merge.method;
 
 /**
- * A method that reads its inputs through {@link MergeInputs#source} in blocks and hands its result to a sink
+ * A method that reads its inputs through {@link MergeInputs#source} by range and hands its result to a sink
  * chunk by chunk, so a merge never holds the inputs or the result whole in FP32.
  */
 public abstract class StreamedMergeMethod implements MergeMethod {

@@ -20,7 +20,8 @@ public final class Chunks {
     /**
      * Per-thread arrays of one chunk's size, to assemble a chunk of a result before handing it to a
      * {@link FloatSink} or to read a chunk of an input in one sequential run (reused, so they are neither zeroed
-     * nor faulted in again; they live as long as the thread). Valid until the thread's next call; contents
+     * nor faulted in again; they live as long as the thread). Valid until the thread's next call, so a chunk body
+     * that holds them must not wait on other parallel work (the thread could run another chunk meanwhile); contents
      * undefined.
      */
     static float[][] buffers(int count) {

@@ -15,13 +15,11 @@ final class HighHistogram {
         counts[(TopK.highBucket(value) << 2) | (index & 3)]++;
     }
 
-    /** The counts per bucket (HIGH_BUCKETS of them). */
-    long[] totals() {
-        long[] totals = new long[TopK.HIGH_BUCKETS];
+    /** Adds the counts per bucket to {@code totals} (HIGH_BUCKETS of them). */
+    void addTo(long[] totals) {
         for (int b = 0; b < totals.length; b++) {
             int i = b << 2;
-            totals[b] = (long) counts[i] + counts[i + 1] + counts[i + 2] + counts[i + 3];
+            totals[b] += (long) counts[i] + counts[i + 1] + counts[i + 2] + counts[i + 3];
         }
-        return totals;
     }
 }

@@ -297,10 +297,7 @@ final class TopK {
         return withHistogram(n, HIGH_BUCKETS, (from, to, h) -> {
             HighHistogram local = new HighHistogram();
             body.run(from, to, local);
-            long[] t = local.totals();
-            for (int b = 0; b < h.length; b++) {
-                h[b] += t[b];
-            }
+            local.addTo(h);
         });
     }
 

@@ -21,8 +21,8 @@ class StreamedMergeTest {
         MergeMethod linear = MergeMethods.get("linear");
         List<TensorParams> params = List.of(TestInputs.withDefaults(linear.modelParameters(), TestInputs.w(0.25)),
                 TestInputs.withDefaults(linear.modelParameters(), TestInputs.w(0.5)));
-        float[] out = linear.merge(MergeInputs.streamed("t", new long[]{N}, rangeOnly(a, b), params, -1,
-                TestInputs.withDefaults(linear.parameters(), Map.of()), 1));
+        float[] out = linear.merge(MergeInputs.streamed("t", new long[]{N}, TestInputs.sources(false, a, b), params,
+                -1, TestInputs.withDefaults(linear.parameters(), Map.of()), 1));
         for (int i = 0; i < N; i += 997) {
             assertThat(out[i]).as("element %d", i).isEqualTo((0.25f * a[i] + 0.5f * b[i]) / 0.75f);
         }
@@ -44,8 +44,8 @@ class StreamedMergeTest {
         MergeInputs arrays = MergeInputs.streamed("t", new long[]{N}, List.of(FloatSource.of(handedOver),
                 FloatSource.of(b)), params, 0, t, 1);
         assertThat(arrays.tensors().get(0)).isSameAs(handedOver); // array sources are not copied again
-        assertThatThrownBy(() -> slerp.merge(MergeInputs.streamed("t", new long[]{N}, rangeOnly(a, b), params, 0, t,
-                1))).hasMessageContaining("widened whole");
+        assertThatThrownBy(() -> slerp.merge(MergeInputs.streamed("t", new long[]{N}, TestInputs.sources(false, a, b),
+                params, 0, t, 1))).hasMessageContaining("widened whole");
     }
 
     @Test
@@ -82,29 +82,5 @@ class StreamedMergeTest {
             assertThat(ranges).as(name + ": one write per chunk").hasSize(Chunks.count(N))
                     .allSatisfy(r -> assertThat(r[0] % Chunks.SIZE).isZero());
         }
-    }
-
-    /** Sources that fail when widened whole: only a streamed method can merge them. */
-    private static List<FloatSource> rangeOnly(float[]... arrays) {
-        List<FloatSource> sources = new ArrayList<>();
-        for (float[] x : arrays) {
-            sources.add(new FloatSource() {
-                @Override
-                public int length() {
-                    return x.length;
-                }
-
-                @Override
-                public void read(int from, float[] dst, int offset, int length) {
-                    System.arraycopy(x, from, dst, offset, length);
-                }
-
-                @Override
-                public float[] toArray() {
-                    throw new AssertionError("an input was widened whole");
-                }
-            });
-        }
-        return sources;
     }
 }

@@ -45,6 +45,11 @@ final class TestInputs {
      * inputs are not: read by range, widened whole by {@link FloatSource#toArray} only.
      */
     static List<FloatSource> sources(float[]... arrays) {
+        return sources(true, arrays);
+    }
+
+    /** As {@link #sources(float[]...)}; with {@code widenable} false, widening one whole fails the test. */
+    static List<FloatSource> sources(boolean widenable, float[]... arrays) {
         List<FloatSource> sources = new ArrayList<>();
         for (float[] x : arrays) {
             sources.add(new FloatSource() {
@@ -56,6 +61,14 @@ final class TestInputs {
                 @Override
                 public void read(int from, float[] dst, int offset, int length) {
                     System.arraycopy(x, from, dst, offset, length);
+                }
+
+                @Override
+                public float[] toArray() {
+                    if (!widenable) {
+                        throw new AssertionError("an input was widened whole");
+                    }
+                    return FloatSource.super.toArray();
                 }
             });
         }

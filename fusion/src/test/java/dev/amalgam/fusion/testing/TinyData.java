@@ -1,7 +1,10 @@
 package dev.amalgam.fusion.testing;
 
+import dev.amalgam.fusion.data.ChatTokenizer;
 import dev.amalgam.fusion.data.PreferenceRecord;
+import dev.amalgam.fusion.data.TokenizedPreference;
 import dev.amalgam.modelengine.Architecture;
+import dev.amalgam.modelengine.text.TextTokenizer;
 import dev.amalgam.modelengine.tiny.TinyModels;
 import dev.amalgam.modelengine.tiny.TinySizes;
 import dev.amalgam.modelio.DType;
@@ -39,6 +42,14 @@ public final class TinyData {
                     word(r, "0123456789", 5)));
         }
         return out;
+    }
+
+    /** {@link #patterned} records tokenized with the model's tokenizer (prompts up to 64 tokens, responses 32). */
+    public static List<TokenizedPreference> tokenizedPatterned(Path modelDir, int n, long seed) {
+        try (TextTokenizer tok = TextTokenizer.load(modelDir)) {
+            ChatTokenizer ct = new ChatTokenizer(tok, 64, 32);
+            return patterned(n, seed).stream().map(ct::tokenize).toList();
+        }
     }
 
     private static String word(Random r, String alphabet, int len) {

@@ -2,7 +2,6 @@ package dev.amalgam.fusion.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.amalgam.fusion.data.ChatTokenizer;
 import dev.amalgam.fusion.data.TokenizedPreference;
 import dev.amalgam.fusion.loss.LossType;
 import dev.amalgam.fusion.loss.PreferenceLosses.BaselineChosen;
@@ -11,7 +10,6 @@ import dev.amalgam.fusion.wrpo.PreferenceObjective;
 import dev.amalgam.fusion.wrpo.ReferenceLogps;
 import dev.amalgam.modelengine.CheckpointLoader;
 import dev.amalgam.modelengine.EngineOptions;
-import dev.amalgam.modelengine.text.TextTokenizer;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,11 +25,7 @@ class GradientAccumulationTest {
     @Test
     void accumulatedMicroBatchesEqualOneLargeBatch() {
         Path modelDir = TinyData.llama(dir, 3);
-        List<TokenizedPreference> records;
-        try (TextTokenizer tok = TextTokenizer.load(modelDir)) {
-            ChatTokenizer ct = new ChatTokenizer(tok, 64, 32);
-            records = TinyData.patterned(4, 1).stream().map(ct::tokenize).toList();
-        }
+        List<TokenizedPreference> records = TinyData.tokenizedPatterned(modelDir, 4, 1);
         ReferenceLogps ref;
         try (FullFineTune m = new FullFineTune(CheckpointLoader.load(modelDir, EngineOptions.cpu()))) {
             ref = ReferenceLogps.compute(m, records, 4);

@@ -3,7 +3,6 @@ package dev.amalgam.fusion.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDManager;
-import dev.amalgam.fusion.data.ChatTokenizer;
 import dev.amalgam.fusion.data.TokenizedPreference;
 import dev.amalgam.fusion.loss.LossType;
 import dev.amalgam.fusion.loss.PreferenceLosses.BaselineChosen;
@@ -15,7 +14,6 @@ import dev.amalgam.fusion.wrpo.ReferenceLogps;
 import dev.amalgam.modelengine.CheckpointLoader;
 import dev.amalgam.modelengine.EngineOptions;
 import dev.amalgam.modelengine.LlamaModel;
-import dev.amalgam.modelengine.text.TextTokenizer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Function;
@@ -31,11 +29,7 @@ class NativeMemoryTest {
     @Test
     void stepsDoNotAccumulateArrays() {
         Path modelDir = TinyData.llama(dir, 6);
-        List<TokenizedPreference> records;
-        try (TextTokenizer tok = TextTokenizer.load(modelDir)) {
-            ChatTokenizer ct = new ChatTokenizer(tok, 64, 32);
-            records = TinyData.patterned(4, 3).stream().map(ct::tokenize).toList();
-        }
+        List<TokenizedPreference> records = TinyData.tokenizedPatterned(modelDir, 4, 3);
         check(modelDir, records, FullFineTune::new);
         check(modelDir, records, m -> new LoraModel(m, new LoraSettings(2, 4, List.of("q_proj", "down_proj")), 1));
     }

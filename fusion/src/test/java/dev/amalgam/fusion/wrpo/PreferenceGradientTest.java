@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
-import dev.amalgam.fusion.data.ChatTokenizer;
 import dev.amalgam.fusion.data.TokenizedPreference;
 import dev.amalgam.fusion.loss.LossType;
 import dev.amalgam.fusion.loss.PreferenceLosses.BaselineChosen;
@@ -17,7 +16,6 @@ import dev.amalgam.fusion.train.TrainableParameter;
 import dev.amalgam.modelengine.CheckpointLoader;
 import dev.amalgam.modelengine.DjlRuntime;
 import dev.amalgam.modelengine.EngineOptions;
-import dev.amalgam.modelengine.text.TextTokenizer;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -32,11 +30,7 @@ class PreferenceGradientTest {
     @Test
     void wrpoGradientMatchesFiniteDifferences() {
         Path modelDir = TinyData.llama(dir, 5);
-        List<TokenizedPreference> records;
-        try (TextTokenizer tok = TextTokenizer.load(modelDir)) {
-            ChatTokenizer ct = new ChatTokenizer(tok, 64, 32);
-            records = TinyData.patterned(2, 9).stream().map(ct::tokenize).toList();
-        }
+        List<TokenizedPreference> records = TinyData.tokenizedPatterned(modelDir, 2, 9);
         // Reference log-probs away from the policy's, so D(y) != 0 and the sigmoid is off its midpoint.
         ReferenceLogps ref = new ReferenceLogps(new float[][] {{-40, -38, -30}, {-35, -41, -33}}, 0);
         try (FullFineTune model = new FullFineTune(CheckpointLoader.load(modelDir, EngineOptions.cpu()))) {

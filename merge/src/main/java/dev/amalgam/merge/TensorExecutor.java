@@ -3,7 +3,6 @@ package dev.amalgam.merge;
 import dev.amalgam.merge.method.FloatSource;
 import dev.amalgam.merge.method.MergeInputs;
 import dev.amalgam.merge.method.MergeMethod;
-import dev.amalgam.merge.method.StreamedMergeMethod;
 import dev.amalgam.merge.plan.MergePlan;
 import dev.amalgam.merge.plan.PlannedTensor;
 import dev.amalgam.merge.plan.RowDefaults;
@@ -82,7 +81,7 @@ final class TensorExecutor {
             }
             PlannedTensor task = tensors.get(order[i]);
             // FP32 inputs + result + a working copy or two; a streamed method holds no tensor-sized buffer
-            long held = plan.method() instanceof StreamedMergeMethod ? 0 : task.inputs().size() + 2L;
+            long held = plan.method().streams(task.params()) ? 0 : task.inputs().size() + 2L;
             int cost = (int) Math.min(budgetKiB, (held * task.numel() * 4) >> 10);
             try {
                 memory.acquire(cost);

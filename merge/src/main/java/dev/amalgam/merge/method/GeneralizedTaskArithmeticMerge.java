@@ -95,82 +95,209 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
         return problems;
     }
 
+    /**
+     * Task arithmetic, and TIES without rescaling, read every input by range and write the result chunk by chunk
+     * (no tensor-sized buffer); the random and per-row sparsifications work on whole task vectors.
+     */
+    @Override
+    public boolean streams(TensorParams params) {
+        return sparsification == null || (sparsification == Sparsification.MAGNITUDE && !params.bool("rescale"));
+    }
+
     @Override
     public float[] merge(MergeInputs in) {
+        if (streams(in.params())) {
+            float[] result = new float[in.length()];
+            merge(in, FloatSink.into(result));
+            return result;
+        }
         float[] base = in.base();
         int n = base.length;
         List<Integer> others = in.others();
         int k = others.size();
-        boolean rescale = in.params().bool("rescale");
-        // TIES trimming is not applied to the task vectors but kept as a cut that the mixing pass applies while it
-        // reads them (one pass less, and no write); without any thinning the task vectors are not even written
-        boolean cutOnTheFly = sparsification == Sparsification.MAGNITUDE && !rescale;
-        float[][] src = new float[k][]; // task vectors, or models when sub[j] is the base
-        float[][] sub = new float[k][];
-        TopKCut[] cuts = new TopKCut[k]; // null: keep all
+        float[][] deltas = new float[k][];
         float[] weights = new float[k];
         for (int j = 0; j < k; j++) {
             int m = others.get(j);
             TensorParams p = in.modelParams().get(m);
-            float[] x = in.tensors().get(m);
             weights[j] = (float) p.number("weight");
-            double density = p.number("density");
-            if (sparsification == null || density >= 1) {
-                src[j] = x;
-                sub[j] = base;
-                continue;
-            }
             float[] delta = in.scratch(m);
-            src[j] = delta;
-            int keep = (int) (density * n);
-            if (cutOnTheFly && keep > 0 && keep < n) {
-                // one pass: the task vector and its magnitude histogram for the top-k threshold
-                long[] hist = TopK.withHighHistogram(n, (from, to, h) -> {
-                    for (int b0 = from; b0 < to; b0 += BLOCK) {
-                        int b1 = Math.min(to, b0 + BLOCK);
-                        for (int i = b0; i < b1; i++) { // vectorises
-                            delta[i] = x[i] - base[i];
-                        }
-                        for (int i = b0; i < b1; i++) { // the scatter, from cache
-                            h.add(i, delta[i]);
-                        }
-                    }
-                });
-                cuts[j] = TopK.cut(delta, keep, hist);
-            } else if (cutOnTheFly) {
-                src[j] = x;
-                sub[j] = base;
-                cuts[j] = keep <= 0 ? TopKCut.none(n) : null;
-            } else {
-                VectorMath.subtractInto(delta, x, base);
+            VectorMath.subtractInto(delta, in.array(m), base);
+            double density = p.number("density");
+            if (density < 1) {
                 sparsification.applyInPlace(delta, in.columns(), density, p.has("gamma") ? p.number("gamma") : 0,
-                        p.has("epsilon") ? p.number("epsilon") : 0, rescale, in.seed() * 31 + m);
+                        p.has("epsilon") ? p.number("epsilon") : 0, in.params().bool("rescale"),
+                        in.seed() * 31 + m);
             }
+            deltas[j] = delta;
         }
         float[] out = in.scratch(in.baseIndex()); // element i of base is read before out[i] is written
-        mix(in, src, sub, cuts, weights, out);
+        Mixer mixer = new Mixer(in.params(), weights, new TopKCut[k]);
+        Chunks.forEach(n, (c, from, to) -> mixer.mix(c, from, to, 0, base, deltas, out));
         return out;
     }
 
     /**
-     * The mixing pass, in blocks, model by model, so the inner loops are branch-free; the per-element order of
-     * additions (model 0, 1, ...) is the same as a plain element-by-element loop.
-     *
-     * @param src  per model, the task vector, or the model when {@code sub} has the base for it
-     * @param cuts per model, the top-k cut to apply on the fly, or null
+     * The streamed form: a first pass over the inputs finds each task vector's top-k cut ({@link TopKWindow}),
+     * the mixing pass applies it while it reads the inputs again; task vectors are computed per chunk and never
+     * held whole (except on the rare fallback of {@link #taskVectorCuts}).
      */
-    private void mix(MergeInputs in, float[][] src, float[][] sub, TopKCut[] cuts, float[] weights, float[] out) {
-        float[] base = in.base();
-        int n = base.length;
-        int k = src.length;
-        boolean normalize = in.params().bool("normalize");
-        float lambda = (float) in.params().number("lambda");
-        float wsum = 0;
-        for (float w : weights) {
-            wsum += w;
+    @Override
+    public void merge(MergeInputs in, FloatSink sink) {
+        if (!streams(in.params())) {
+            MergeMethod.super.merge(in, sink);
+            return;
         }
-        float plainDivisor = Math.abs(wsum) < 1e-8 ? 1 : wsum;
+        int n = in.length();
+        List<Integer> others = in.others();
+        int k = others.size();
+        float[] weights = new float[k];
+        TopKCut[] cuts = new TopKCut[k]; // null: keep all
+        int[] keep = new int[k]; // the top-k to find, 0 where nothing is to find
+        boolean[] none = new boolean[k]; // the cut keeps nothing: the model is not even read
+        for (int j = 0; j < k; j++) {
+            TensorParams p = in.modelParams().get(others.get(j));
+            weights[j] = (float) p.number("weight");
+            double density = p.number("density");
+            int count = (int) (density * n);
+            if (sparsification != null && density < 1 && count < n) {
+                if (count <= 0) {
+                    cuts[j] = TopKCut.none(n);
+                    none[j] = true;
+                } else {
+                    keep[j] = count;
+                }
+            }
+        }
+        taskVectorCuts(in, keep, cuts);
+        Mixer mixer = new Mixer(in.params(), weights, cuts);
+        FloatSource base = in.source(in.baseIndex());
         Chunks.forEach(n, (c, from, to) -> {
+            float[][] buffers = Chunks.buffers(k + 2);
+            float[] b = buffers[0];
+            float[] out = buffers[1];
+            float[][] d = java.util.Arrays.copyOfRange(buffers, 2, k + 2);
+            int len = to - from;
+            base.read(from, b, 0, len);
+            for (int j = 0; j < k; j++) {
+                if (!none[j]) {
+                    taskVector(in.source(others.get(j)), b, from, len, d[j]);
+                }
+            }
+            mixer.mix(c, from, to, from, b, d, out);
+            sink.write(from, out, 0, len);
+        });
+    }
+
+    /** d[0, len) = x[from, from + len) - base[0, len), the chunk of a task vector. */
+    private static void taskVector(FloatSource x, float[] base, int from, int len, float[] d) {
+        x.read(from, d, 0, len); // one sequential read per chunk
+        for (int t = 0; t < len; t++) { // vectorises
+            d[t] -= base[t];
+        }
+    }
+
+    /**
+     * Sets {@code cuts[j]} to the cut keeping the {@code keep[j]} largest magnitudes of task vector j, for each j
+     * with keep[j] > 0: one pass over the chunks of all inputs records the keys around each sampled threshold
+     * ({@link TopKWindow}). A tensor too small to sample, or a sample that missed, takes the histogram path on a
+     * task vector computed whole.
+     */
+    private void taskVectorCuts(MergeInputs in, int[] keep, TopKCut[] cuts) {
+        int n = in.length();
+        FloatSource base = in.source(in.baseIndex());
+        List<Integer> others = in.others();
+        int k = keep.length;
+        TopKWindow[] windows = new TopKWindow[k];
+        boolean any = false;
+        for (int j = 0; j < k; j++) {
+            if (keep[j] > 0) {
+                FloatSource x = in.source(others.get(j));
+                windows[j] = TopKWindow.bracket(n, (double) keep[j] / n, (from, len, keys) -> {
+                    float[] b = new float[len];
+                    float[] d = new float[len];
+                    base.read(from, b, 0, len);
+                    taskVector(x, b, from, len, d);
+                    for (int t = 0; t < len; t++) {
+                        keys[t] = Float.floatToRawIntBits(d[t]) & 0x7fffffff;
+                    }
+                });
+                any |= windows[j] != null;
+            }
+        }
+        if (any) {
+            Chunks.forEach(n, (c, from, to) -> {
+                float[][] buffers = Chunks.buffers(2);
+                float[] b = buffers[0];
+                float[] d = buffers[1];
+                base.read(from, b, 0, to - from);
+                for (int j = 0; j < k; j++) {
+                    if (windows[j] != null) {
+                        taskVector(in.source(others.get(j)), b, from, to - from, d);
+                        windows[j].record(c, d, 0, to - from);
+                    }
+                }
+            });
+        }
+        for (int j = 0; j < k; j++) {
+            if (keep[j] <= 0) {
+                continue;
+            }
+            FloatSource x = in.source(others.get(j));
+            cuts[j] = windows[j] == null ? null : windows[j].cut(n, keep[j], (from, to, bits, q) -> {
+                float[] b = new float[to - from];
+                float[] d = new float[to - from];
+                base.read(from, b, 0, to - from);
+                taskVector(x, b, from, to - from, d);
+                return from + TopK.equalScan(d).indexAfter(0, to - from, bits, q);
+            });
+            if (cuts[j] == null) {
+                float[] delta = new float[n];
+                Chunks.forEach(n, (c, from, to) -> {
+                    float[] b = Chunks.buffers(1)[0];
+                    base.read(from, b, 0, to - from);
+                    x.read(from, delta, from, to - from);
+                    for (int i = from; i < to; i++) {
+                        delta[i] -= b[i - from];
+                    }
+                });
+                cuts[j] = TopK.cut(delta, keep[j], TopK.withHighHistogram(n, (from, to, h) -> {
+                    for (int i = from; i < to; i++) {
+                        h.add(i, delta[i]);
+                    }
+                }));
+            }
+        }
+    }
+
+    /**
+     * The mixing step over one chunk, in blocks, model by model, so the inner loops are branch-free; the
+     * per-element order of additions (model 0, 1, ...) is the same as a plain element-by-element loop. The arrays
+     * hold the elements from index {@code off} on (the chunk's start for chunk buffers, 0 for whole tensors).
+     */
+    private final class Mixer {
+
+        private final boolean normalize;
+        private final float lambda;
+        private final float plainDivisor;
+        private final float[] weights;
+        private final TopKCut[] cuts; // per model, the top-k cut to apply on the fly, or null
+
+        Mixer(TensorParams params, float[] weights, TopKCut[] cuts) {
+            this.normalize = params.bool("normalize");
+            this.lambda = (float) params.number("lambda");
+            float wsum = 0;
+            for (float w : weights) {
+                wsum += w;
+            }
+            this.plainDivisor = Math.abs(wsum) < 1e-8 ? 1 : wsum;
+            this.weights = weights;
+            this.cuts = cuts;
+        }
+
+        /** out = base + lambda * mix(deltas) over [from, to) of chunk c. */
+        void mix(int c, int from, int to, int off, float[] base, float[][] deltas, float[] out) {
+            int k = deltas.length;
             float[][] v = new float[k][BLOCK]; // w_j * (thinned d_j) of the block
             float[] sum = new float[BLOCK];
             float[] sign = new float[BLOCK];
@@ -184,35 +311,28 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
                     }
                 }
                 int len = end - s0;
-                for (int j = 0; j < k; j++) {
+                int a0 = s0 - off; // array index of s0
+                for (int j = 0; j < k; j++) { // v_j and their sum
                     int limit = cuts[j] == null ? -1 : cuts[j].limit(c, s0);
-                    VectorMath.loadWeighted(v[j], src[j], sub[j], s0, len, limit, weights[j]);
+                    VectorMath.loadWeighted(v[j], sum, j == 0, deltas[j], a0, len, limit, weights[j]);
                 }
                 if (!consensus) {
-                    java.util.Arrays.fill(mixed, 0, len, 0f);
-                    for (int j = 0; j < k; j++) {
-                        VectorMath.addTo(mixed, v[j], len);
-                    }
                     for (int t = 0; t < len; t++) {
-                        float m = normalize ? mixed[t] / plainDivisor : mixed[t];
-                        out[s0 + t] = base[s0 + t] + lambda * m;
+                        float m = normalize ? sum[t] / plainDivisor : sum[t];
+                        out[a0 + t] = base[a0 + t] + lambda * m;
                     }
                     s0 = end;
                     continue;
                 }
-                java.util.Arrays.fill(sum, 0, len, 0f);
-                for (int j = 0; j < k; j++) {
-                    VectorMath.addTo(sum, v[j], len);
-                }
                 // TIES election: the sign of the sum (0 counts as +); zeros never agree
-                java.util.Arrays.fill(mixed, 0, len, 0f);
-                java.util.Arrays.fill(div, 0, len, 0f);
                 if (VectorMath.finite(sum, len)) {
                     VectorMath.electedSigns(sign, sum, len);
                     for (int j = 0; j < k; j++) {
-                        VectorMath.addAgreeing(mixed, div, v[j], sign, weights[j], len);
+                        VectorMath.addAgreeing(mixed, div, j == 0, v[j], sign, weights[j], len);
                     }
                 } else { // NaN or infinite values: the bit-level election, as the min/max form assumes finite sums
+                    java.util.Arrays.fill(mixed, 0, len, 0f);
+                    java.util.Arrays.fill(div, 0, len, 0f);
                     for (int j = 0; j < k; j++) {
                         float[] vj = v[j];
                         float w = weights[j];
@@ -225,15 +345,15 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
                 }
                 if (normalize) {
                     for (int t = 0; t < len; t++) {
-                        out[s0 + t] = base[s0 + t] + lambda * (mixed[t] / VectorMath.oneIfZero(div[t]));
+                        out[a0 + t] = base[a0 + t] + lambda * (mixed[t] / VectorMath.oneIfZero(div[t]));
                     }
                 } else {
                     for (int t = 0; t < len; t++) {
-                        out[s0 + t] = base[s0 + t] + lambda * mixed[t];
+                        out[a0 + t] = base[a0 + t] + lambda * mixed[t];
                     }
                 }
                 s0 = end;
             }
-        });
+        }
     }
 }

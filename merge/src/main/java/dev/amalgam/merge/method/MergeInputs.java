@@ -21,7 +21,7 @@ public final class MergeInputs {
     private final int baseIndex;
     private final TensorParams params;
     private final long seed;
-    private List<float[]> arrays; // given, or widened on first use
+    private final float[][] arrays; // given, or widened on first use
     private final boolean owned;
 
     private MergeInputs(String tensorName, long[] shape, List<FloatSource> sources, List<float[]> arrays,
@@ -38,7 +38,7 @@ public final class MergeInputs {
         this.tensorName = tensorName;
         this.shape = shape;
         this.sources = List.copyOf(sources);
-        this.arrays = arrays;
+        this.arrays = arrays == null ? new float[sources.size()][] : arrays.toArray(float[][]::new);
         this.modelParams = modelParams;
         this.baseIndex = baseIndex;
         this.params = params;
@@ -117,20 +117,28 @@ public final class MergeInputs {
 
     /** Every input as an array, in config order; widened on first use when the inputs are streamed. */
     public List<float[]> tensors() {
-        if (arrays == null) {
-            List<float[]> a = new ArrayList<>(sources.size());
-            for (FloatSource s : sources) {
-                // an array source is handed over as it is (the executor's remapped embeddings): no second copy
-                a.add(s instanceof FloatSource.ArraySource as ? as.values() : s.toArray());
-            }
-            arrays = List.copyOf(a);
+        for (int i = 0; i < arrays.length; i++) {
+            array(i);
         }
-        return arrays;
+        return List.of(arrays);
+    }
+
+    /**
+     * Input {@code index} as an array, widened on first use when the inputs are streamed (only this one: a
+     * method that reads the others by range never widens them whole).
+     */
+    public float[] array(int index) {
+        if (arrays[index] == null) {
+            FloatSource s = sources.get(index);
+            // an array source is handed over as it is (the executor's remapped embeddings): no second copy
+            arrays[index] = s instanceof FloatSource.ArraySource as ? as.values() : s.toArray();
+        }
+        return arrays[index];
     }
 
     /** Input {@code index}'s array if the arrays are owned (to be overwritten), else a new array of the same size. */
     public float[] scratch(int index) {
-        return owned ? tensors().get(index) : new float[length()];
+        return owned ? array(index) : new float[length()];
     }
 
     /** Number of elements of the tensor. */
@@ -143,7 +151,7 @@ public final class MergeInputs {
         if (baseIndex < 0) {
             throw new IllegalStateException("merge of " + tensorName + " has no base model");
         }
-        return tensors().get(baseIndex);
+        return array(baseIndex);
     }
 
     /** Whether a base model is present. */

@@ -50,6 +50,14 @@ public interface MergeMethod {
         return List.of();
     }
 
+    /**
+     * Whether {@link #merge(MergeInputs, FloatSink)} reads the inputs by range and holds no tensor-sized buffer
+     * for a tensor with these global parameters (the executor then budgets no memory for it).
+     */
+    default boolean streams(TensorParams params) {
+        return false;
+    }
+
     /** Merges one tensor; returns a new array of {@code in.length()} elements. */
     float[] merge(MergeInputs in);
 

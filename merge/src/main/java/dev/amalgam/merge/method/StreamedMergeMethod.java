@@ -7,6 +7,11 @@ package dev.amalgam.merge.method;
 public abstract class StreamedMergeMethod implements MergeMethod {
 
     @Override
+    public final boolean streams(TensorParams params) {
+        return true;
+    }
+
+    @Override
     public abstract void merge(MergeInputs in, FloatSink out);
 
     @Override

@@ -223,7 +223,12 @@ final class TopK {
                 equals[c] = e;
             }
         }
-        return cut(n, t, equals, (from, to, q) -> {
+        return cut(n, t, equals, equalScan(x));
+    }
+
+    /** The boundary scan over the values x themselves. */
+    static BoundaryScan equalScan(float[] x) {
+        return (from, to, bits, q) -> {
             long seen = 0;
             for (int i = from; i < to; i++) {
                 if (key(x[i]) == bits && ++seen == q) {
@@ -231,7 +236,7 @@ final class TopK {
                 }
             }
             throw new IllegalStateException("fewer equal keys than counted");
-        });
+        };
     }
 
     /** The high-bits bucket that holds the k-th largest key, and how many keys lie in buckets above it. */
@@ -240,8 +245,15 @@ final class TopK {
 
     /** First radix step for 0 < k < n, from the high-bits histogram. */
     static HighCut highCut(long[] high, int k) {
+        return highCut(high, k, 0);
+    }
+
+    /**
+     * First radix step when {@code above} keys (fewer than k) lie above every key the histogram counts, and
+     * the k-th largest is among those it counts.
+     */
+    static HighCut highCut(long[] high, int k, long above) {
         int hb = HIGH - 1;
-        long above = 0;
         while (above + high[hb] < k) {
             above += high[hb--];
         }
@@ -258,9 +270,9 @@ final class TopK {
         return new Threshold((h.bucket() << 16) | lb, k - above, low[lb]);
     }
 
-    /** Finds, in chunk [from, to), the index just after the q-th element whose key equals the threshold. */
+    /** Finds, in chunk [from, to), the index just after the q-th element whose key equals {@code bits}. */
     interface BoundaryScan {
-        int indexAfter(int from, int to, long q);
+        int indexAfter(int from, int to, int bits, long q);
     }
 
     /**
@@ -279,7 +291,7 @@ final class TopK {
             }
             long q = Math.min(left, equals[c]);
             left -= q;
-            split[c] = q == equals[c] ? to : q == 0 ? from : scan.indexAfter(from, to, q);
+            split[c] = q == equals[c] ? to : q == 0 ? from : scan.indexAfter(from, to, t.bits(), q);
         }
         return new TopKCut(t.bits(), split);
     }

@@ -61,30 +61,30 @@ final class VectorMath {
     static final float HUGE = 0x1p127f;
 
     /**
-     * v[t] = w * d[s0 + t], d = x - sub (or x when sub is null), with the elements whose magnitude key is at or
-     * below {@code limit} zeroed (-1: none; Integer.MAX_VALUE: all, see {@link TopKCut}).
+     * v[t] = w * d[s0 + t] with the elements whose magnitude key is at or below {@code limit} zeroed (-1: none;
+     * Integer.MAX_VALUE: all, see {@link TopKCut}); then sum[t] = (first ? 0 : sum[t]) + v[t], the additions of a
+     * zero-filled sum in the same order, without the fill.
      */
-    static void loadWeighted(float[] v, float[] x, float[] sub, int s0, int len, int limit, float w) {
+    static void loadWeighted(float[] v, float[] sum, boolean first, float[] d, int s0, int len, int limit,
+                             float w) {
         if (limit == Integer.MAX_VALUE) {
             java.util.Arrays.fill(v, 0, len, 0f);
-        } else if (sub == null && limit < 0) {
-            for (int t = 0; t < len; t++) {
-                v[t] = w * x[s0 + t];
-            }
         } else if (limit < 0) {
             for (int t = 0; t < len; t++) {
-                v[t] = w * (x[s0 + t] - sub[s0 + t]);
-            }
-        } else if (sub == null) {
-            for (int t = 0; t < len; t++) {
-                int b = Float.floatToRawIntBits(x[s0 + t]);
-                v[t] = w * Float.intBitsToFloat(b & TopKCut.keepMask(b, limit));
+                v[t] = w * d[s0 + t];
             }
         } else {
             for (int t = 0; t < len; t++) {
-                int b = Float.floatToRawIntBits(x[s0 + t] - sub[s0 + t]);
+                int b = Float.floatToRawIntBits(d[s0 + t]);
                 v[t] = w * Float.intBitsToFloat(b & TopKCut.keepMask(b, limit));
             }
+        }
+        if (first) {
+            for (int t = 0; t < len; t++) {
+                sum[t] = 0f + v[t];
+            }
+        } else {
+            addTo(sum, v, len);
         }
     }
 
@@ -112,15 +112,23 @@ final class VectorMath {
     }
 
     /**
-     * mixed[t] += a * v[t], div[t] += a * w, a = 1 where v[t] is non-zero and has the elected sign, else 0: the
-     * same values as {@link #agrees} for finite sums, computed with min/max arithmetic, which C2 vectorises (it
-     * does not vectorise float-bit reinterpretation).
+     * mixed[t] = (first ? 0 : mixed[t]) + a * v[t], div[t] = (first ? 0 : div[t]) + a * w, a = 1 where v[t] is
+     * non-zero and has the elected sign, else 0: the same values as {@link #agrees} for finite sums, computed
+     * with min/max arithmetic, which C2 vectorises (it does not vectorise float-bit reinterpretation).
      */
-    static void addAgreeing(float[] mixed, float[] div, float[] v, float[] sign, float w, int len) {
-        for (int t = 0; t < len; t++) {
-            float a = agreeFactor(sign[t], v[t]);
-            mixed[t] += a * v[t];
-            div[t] += a * w;
+    static void addAgreeing(float[] mixed, float[] div, boolean first, float[] v, float[] sign, float w, int len) {
+        if (first) {
+            for (int t = 0; t < len; t++) {
+                float a = agreeFactor(sign[t], v[t]);
+                mixed[t] = 0f + a * v[t];
+                div[t] = 0f + a * w;
+            }
+        } else {
+            for (int t = 0; t < len; t++) {
+                float a = agreeFactor(sign[t], v[t]);
+                mixed[t] += a * v[t];
+                div[t] += a * w;
+            }
         }
     }
 

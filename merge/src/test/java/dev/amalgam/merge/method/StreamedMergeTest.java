@@ -29,6 +29,31 @@ class StreamedMergeTest {
     }
 
     @Test
+    void tiesAndTaskArithmeticStreamTheirInputsAndEqualTheMergeOfArrays() {
+        float[] base = TestInputs.random(N, 7, 1);
+        float[] a = TestInputs.random(N, 8, 1);
+        float[] b = TestInputs.random(N, 9, 1);
+        for (String name : List.of("ties", "task_arithmetic")) {
+            MergeMethod m = MergeMethods.get(name);
+            List<TensorParams> params = List.of(TensorParams.EMPTY,
+                    TestInputs.withDefaults(m.modelParameters(), Map.of("weight", 0.7, "density", 0.3)),
+                    TestInputs.withDefaults(m.modelParameters(), Map.of("weight", 0.4, "density", 0.6)));
+            TensorParams global = TestInputs.withDefaults(m.parameters(), Map.of());
+            assertThat(m.streams(global)).as(name).isTrue();
+            float[] fromArrays = m.merge(new MergeInputs("t", new long[]{N}, List.of(base, a, b), params, 0, global,
+                    1));
+            // sources that fail if widened whole: the method reads them by range only
+            float[] streamed = m.merge(MergeInputs.streamed("t", new long[]{N}, TestInputs.sources(false, base, a, b),
+                    params, 0, global, 1));
+            assertThat(streamed).as(name).isEqualTo(fromArrays);
+        }
+        MergeMethod ties = MergeMethods.get("ties");
+        assertThat(ties.streams(TestInputs.withDefaults(ties.parameters(), Map.of("rescale", true)))).isFalse();
+        MergeMethod dareTies = MergeMethods.get("dare_ties");
+        assertThat(dareTies.streams(TestInputs.withDefaults(dareTies.parameters(), Map.of()))).isFalse();
+    }
+
+    @Test
     void aMethodThatNeedsWholeArraysWidensStreamedInputsOnce() {
         float[] a = TestInputs.random(N, 3, 1);
         float[] b = TestInputs.random(N, 4, 1);

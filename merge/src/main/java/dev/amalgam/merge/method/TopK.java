@@ -245,15 +245,8 @@ final class TopK {
 
     /** First radix step for 0 < k < n, from the high-bits histogram. */
     static HighCut highCut(long[] high, int k) {
-        return highCut(high, k, 0);
-    }
-
-    /**
-     * First radix step when {@code above} keys (fewer than k) lie above every key the histogram counts, and
-     * the k-th largest is among those it counts.
-     */
-    static HighCut highCut(long[] high, int k, long above) {
         int hb = HIGH - 1;
+        long above = 0;
         while (above + high[hb] < k) {
             above += high[hb--];
         }

@@ -119,26 +119,37 @@ final class TopKWindow {
         if (totalAbove >= k || totalAbove + inWindow < k) {
             return null;
         }
-        long[] high = new long[TopK.HIGH_BUCKETS];
+        // two radix steps over the keys relative to lo, sized by the window's span: at most 4096 high buckets, so
+        // the first counts stay in cache (a radix over the whole key range would be 32768 + 65536 counters)
+        int span = hi - lo;
+        int shift = Math.max(0, 32 - Integer.numberOfLeadingZeros(span) - 12);
+        int[] high = new int[(span >>> shift) + 1]; // fewer than 2^31 keys in all
         for (int c = 0; c < lists.length; c++) {
             int[] list = lists[c];
             for (int i = 0; i < sizes[c]; i++) {
-                high[list[i] >>> 16]++;
+                high[(list[i] - lo) >>> shift]++;
             }
         }
-        TopK.HighCut h = TopK.highCut(high, k, totalAbove);
-        int bucket = h.bucket();
-        long[] low = new long[1 << 16];
+        int hb = high.length - 1;
+        long acc = totalAbove; // keys above bucket hb
+        while (acc + high[hb] < k) {
+            acc += high[hb--];
+        }
+        int[] low = new int[1 << shift];
         for (int c = 0; c < lists.length; c++) {
             int[] list = lists[c];
             for (int i = 0; i < sizes[c]; i++) {
-                int key = list[i];
-                if (key >>> 16 == bucket) {
-                    low[key & 0xffff]++;
+                int rel = list[i] - lo;
+                if (rel >>> shift == hb) {
+                    low[rel & (low.length - 1)]++;
                 }
             }
         }
-        TopK.Threshold t = TopK.threshold(h, low, k);
+        int lb = low.length - 1;
+        while (acc + low[lb] < k) {
+            acc += low[lb--];
+        }
+        TopK.Threshold t = new TopK.Threshold(lo + ((hb << shift) | lb), k - acc, low[lb]);
         long[] equals = null;
         if (!t.simple()) {
             equals = new long[lists.length];

@@ -80,8 +80,7 @@ final class TensorExecutor {
                 return;
             }
             PlannedTensor task = tensors.get(order[i]);
-            // FP32 inputs + result + a working copy or two; a streamed method holds no tensor-sized buffer
-            long held = plan.method().streams(task.params()) ? 0 : task.inputs().size() + 2L;
+            long held = plan.method().bufferedTensors(task.params(), task.inputs().size());
             int cost = (int) Math.min(budgetKiB, (held * task.numel() * 4) >> 10);
             try {
                 memory.acquire(cost);

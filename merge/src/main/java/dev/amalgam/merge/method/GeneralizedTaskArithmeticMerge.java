@@ -104,6 +104,16 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
         return sparsification == null || (sparsification == Sparsification.MAGNITUDE && !params.bool("rescale"));
     }
 
+    /**
+     * Streamed, at most one tensor's worth per task vector: the window's key lists (all of a task vector's keys
+     * when most of them tie at the threshold, such as many unchanged weights) or, after a sample that missed, the
+     * task vector itself.
+     */
+    @Override
+    public int bufferedTensors(TensorParams params, int inputs) {
+        return streams(params) ? inputs - 1 : inputs + 2;
+    }
+
     @Override
     public float[] merge(MergeInputs in) {
         if (streams(in.params())) {

@@ -58,6 +58,14 @@ public interface MergeMethod {
         return false;
     }
 
+    /**
+     * At most how many tensor-sized FP32 buffers merging one tensor holds at once, for the executor's memory
+     * budget: by default the widened inputs, the result and a working copy, or none for a streamed method.
+     */
+    default int bufferedTensors(TensorParams params, int inputs) {
+        return streams(params) ? 0 : inputs + 2;
+    }
+
     /** Merges one tensor; returns a new array of {@code in.length()} elements. */
     float[] merge(MergeInputs in);
 

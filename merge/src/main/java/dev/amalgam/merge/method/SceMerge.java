@@ -37,6 +37,12 @@ public final class SceMerge implements MergeMethod {
         return nonBaseModels >= 1 ? Optional.empty() : Optional.of("sce needs at least one model besides base_model");
     }
 
+    /** The widened inputs, the variances, the selected task vectors' working copies and the result. */
+    @Override
+    public int bufferedTensors(TensorParams params, int inputs) {
+        return inputs + 3;
+    }
+
     @Override
     public float[] merge(MergeInputs in) {
         float[] base = in.base();

@@ -47,10 +47,15 @@ class StreamedMergeTest {
                     params, 0, global, 1));
             assertThat(streamed).as(name).isEqualTo(fromArrays);
         }
+        // what the executor budgets: streamed TIES at most one tensor per task vector, materialising methods more
         MergeMethod ties = MergeMethods.get("ties");
-        assertThat(ties.streams(TestInputs.withDefaults(ties.parameters(), Map.of("rescale", true)))).isFalse();
+        TensorParams rescaled = TestInputs.withDefaults(ties.parameters(), Map.of("rescale", true));
+        assertThat(ties.streams(rescaled)).isFalse();
+        assertThat(ties.bufferedTensors(TestInputs.withDefaults(ties.parameters(), Map.of()), 3)).isEqualTo(2);
+        assertThat(ties.bufferedTensors(rescaled, 3)).isEqualTo(5);
         MergeMethod dareTies = MergeMethods.get("dare_ties");
         assertThat(dareTies.streams(TestInputs.withDefaults(dareTies.parameters(), Map.of()))).isFalse();
+        assertThat(MergeMethods.get("linear").bufferedTensors(TensorParams.EMPTY, 3)).isZero();
     }
 
     @Test

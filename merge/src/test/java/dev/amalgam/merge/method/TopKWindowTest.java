@@ -37,6 +37,17 @@ class TopKWindowTest {
         return x;
     }
 
+    /** Gaussian values with NaNs, infinities and signed zeros sprinkled in (their keys sort above or at 0). */
+    private static float[] withSpecials(long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] x = new float[N];
+        float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f};
+        for (int i = 0; i < N; i++) {
+            x[i] = r.nextInt(50) == 0 ? specials[r.nextInt(specials.length)] : (float) r.nextGaussian();
+        }
+        return x;
+    }
+
     private static TopKWindow bracket(float[] x, int k) {
         return TopKWindow.bracket(x.length, (double) k / x.length, (from, len, keys) -> {
             for (int t = 0; t < len; t++) {
@@ -63,8 +74,8 @@ class TopKWindowTest {
     }
 
     @Test
-    void windowCutEqualsTheHistogramCutOnTiesAndOnRowScaledValues() {
-        for (float[] x : new float[][] {tieHeavy(1), rowScaled(2)}) {
+    void windowCutEqualsTheHistogramCutOnTiesRowScaledValuesAndSpecials() {
+        for (float[] x : new float[][] {tieHeavy(1), rowScaled(2), withSpecials(5)}) {
             for (double share : new double[] {0.001, 0.1, 0.5, 0.9, 0.999}) {
                 int k = (int) (share * N);
                 TopKCut expected = histogramCut(x, k);

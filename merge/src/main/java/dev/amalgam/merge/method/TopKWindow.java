@@ -35,7 +35,6 @@ final class TopKWindow {
     private final long[] above; // per chunk: keys > hi
     private final int[][] lists; // per chunk: the keys in [lo, hi], in index order
     private final int[] sizes;
-
     private final int capacity; // first list size per chunk: the sample's share in the window, with room
 
     private TopKWindow(int n, int lo, int hi, double inWindowShare) {
@@ -50,7 +49,7 @@ final class TopKWindow {
 
     /**
      * A window around the {@code share} quantile from the top (k / n), from a sample of the keys, or null when n
-     * is below {@link #MIN_LENGTH}. The margin is 8 standard deviations of the sample rank for independent draws,
+     * is below {@link #MIN_LENGTH} or the share is not strictly between 0 and 1. The margin is 8 standard deviations of the sample rank for independent draws,
      * 4 if every run of the sample were a single draw, so misses are rare and only cost time.
      */
     static TopKWindow bracket(int n, double share, SampleKeys sample) {

@@ -43,6 +43,8 @@ final class LocalPlatform implements AutoCloseable {
         EmbeddedPostgres postgres = EmbeddedPostgres.builder()
                 .setDataDirectory(dataDir.resolve("postgres"))
                 .setCleanDataDirectory(false)
+                // close() stops PostgreSQL after the applications: a hook of its own would race them at exit
+                .setRegisterShutdownHook(false)
                 .start();
         LocalPlatform platform = new LocalPlatform(postgres);
         try {

@@ -46,7 +46,8 @@ public class JobNotificationListener implements SmartLifecycle {
                 try {
                     PGConnection pg = c.unwrap(PGConnection.class);
                     while (running) {
-                        PGNotification[] notes = pg.getNotifications(1000);
+                        // a short wait, so that stop() finds the loop soon after running turns false
+                        PGNotification[] notes = pg.getNotifications(250);
                         if (notes != null && notes.length > 0) {
                             for (PGNotification n : notes) {
                                 if (worker.types().contains(n.getParameter())) {
@@ -73,11 +74,22 @@ public class JobNotificationListener implements SmartLifecycle {
         }
     }
 
+    /**
+     * Ends the loop and waits for it to hand its connection back (UNLISTEN), so the pool is not closed under a
+     * connection in use: that would log a broken connection on every clean shutdown.
+     */
     @Override
     public synchronized void stop() {
         running = false;
         if (thread != null) {
-            thread.interrupt();
+            try {
+                thread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (thread.isAlive()) {
+                thread.interrupt();
+            }
         }
     }
 

@@ -191,7 +191,7 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
             base.read(from, b, 0, len);
             for (int j = 0; j < k; j++) {
                 if (!none[j]) {
-                    taskVector(in.source(others.get(j)), b, from, len, d[j]);
+                    taskVector(in.source(others.get(j)), b, from, len, d[j], 0);
                 }
             }
             mixer.mix(c, from, to, from, b, d, out);
@@ -199,12 +199,21 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
         });
     }
 
-    /** d[0, len) = x[from, from + len) - base[0, len), the chunk of a task vector. */
-    private static void taskVector(FloatSource x, float[] base, int from, int len, float[] d) {
-        x.read(from, d, 0, len); // one sequential read per chunk
+    /** d[dOff, dOff + len) = x[from, from + len) - base[0, len), a piece of a task vector. */
+    private static void taskVector(FloatSource x, float[] base, int from, int len, float[] d, int dOff) {
+        x.read(from, d, dOff, len); // one sequential read per chunk
         for (int t = 0; t < len; t++) { // vectorises
-            d[t] -= base[t];
+            d[dOff + t] -= base[t];
         }
+    }
+
+    /** x[from, from + len) - base[from, from + len) in a new array, for the few small reads outside the passes. */
+    private static float[] taskVector(FloatSource x, FloatSource base, int from, int len) {
+        float[] b = new float[len];
+        base.read(from, b, 0, len);
+        float[] d = new float[len];
+        taskVector(x, b, from, len, d, 0);
+        return d;
     }
 
     /**
@@ -224,12 +233,9 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
             if (keep[j] > 0) {
                 FloatSource x = in.source(others.get(j));
                 windows[j] = TopKWindow.bracket(n, (double) keep[j] / n, (from, len, keys) -> {
-                    float[] b = new float[len];
-                    float[] d = new float[len];
-                    base.read(from, b, 0, len);
-                    taskVector(x, b, from, len, d);
+                    float[] d = taskVector(x, base, from, len);
                     for (int t = 0; t < len; t++) {
-                        keys[t] = Float.floatToRawIntBits(d[t]) & 0x7fffffff;
+                        keys[t] = TopK.key(d[t]);
                     }
                 });
                 any |= windows[j] != null;
@@ -243,7 +249,7 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
                 base.read(from, b, 0, to - from);
                 for (int j = 0; j < k; j++) {
                     if (windows[j] != null) {
-                        taskVector(in.source(others.get(j)), b, from, to - from, d);
+                        taskVector(in.source(others.get(j)), b, from, to - from, d, 0);
                         windows[j].record(c, d, 0, to - from);
                     }
                 }
@@ -254,22 +260,14 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
                 continue;
             }
             FloatSource x = in.source(others.get(j));
-            cuts[j] = windows[j] == null ? null : windows[j].cut(n, keep[j], (from, to, bits, q) -> {
-                float[] b = new float[to - from];
-                float[] d = new float[to - from];
-                base.read(from, b, 0, to - from);
-                taskVector(x, b, from, to - from, d);
-                return from + TopK.equalScan(d).indexAfter(0, to - from, bits, q);
-            });
+            cuts[j] = windows[j] == null ? null : windows[j].cut(n, keep[j], (from, to, bits, q) ->
+                    from + TopK.equalScan(taskVector(x, base, from, to - from)).indexAfter(0, to - from, bits, q));
             if (cuts[j] == null) {
                 float[] delta = new float[n];
                 Chunks.forEach(n, (c, from, to) -> {
                     float[] b = Chunks.buffers(1)[0];
                     base.read(from, b, 0, to - from);
-                    x.read(from, delta, from, to - from);
-                    for (int i = from; i < to; i++) {
-                        delta[i] -= b[i - from];
-                    }
+                    taskVector(x, b, from, to - from, delta, from);
                 });
                 cuts[j] = TopK.cut(delta, keep[j], TopK.withHighHistogram(n, (from, to, h) -> {
                     for (int i = from; i < to; i++) {

@@ -16,7 +16,8 @@ final class TopK {
     private TopK() {
     }
 
-    private static int key(float v) {
+    /** The magnitude key of a value: |v| as float bits, ordered like |v| (NaNs above infinity). */
+    static int key(float v) {
         return Float.floatToRawIntBits(v) & 0x7fffffff;
     }
 

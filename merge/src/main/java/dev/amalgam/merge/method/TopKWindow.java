@@ -91,7 +91,7 @@ final class TopKWindow {
                 list = list == null ? new int[capacity] : Arrays.copyOf(list, Math.max(s + BLOCK, 2 * s));
             }
             for (int t = b0; t < b1; t++) {
-                int key = Float.floatToRawIntBits(values[t]) & 0x7fffffff;
+                int key = TopK.key(values[t]);
                 int outAbove = hi - key; // negative iff key > hi (no overflow: keys, lo and hi are non-negative)
                 a += outAbove >>> 31;
                 list[s] = key; // kept only if in the window (branch-free compaction)

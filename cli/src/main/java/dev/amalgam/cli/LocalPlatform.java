@@ -99,6 +99,8 @@ final class LocalPlatform implements AutoCloseable {
     private int run(SpringApplication app, Map<String, Object> properties) {
         // as command-line arguments, so they win over the application's configuration file
         String[] args = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+        // close() stops the applications, in reverse order and before PostgreSQL: hooks of their own would race it
+        app.setRegisterShutdownHook(false);
         ConfigurableApplicationContext context = app.run(args);
         contexts.add(context);
         return ((WebServerApplicationContext) context).getWebServer().getPort();

@@ -76,13 +76,15 @@ public final class SceMerge implements MergeMethod {
         Chunks.forEach(n, (c, from, to) -> {
             float[][] v = new float[k][BLOCK];
             int[] sel = new int[BLOCK];
+            float[] b = new float[BLOCK];
             double[] acc = new double[k];
             for (int s0 = from; s0 < to; ) {
                 int end = blockEnd(selCut, c, s0, to);
                 int len = end - s0;
                 selection(sel, selVar, selCut, c, s0, len);
+                System.arraycopy(base, s0, b, 0, len);
                 for (int j = 0; j < k; j++) {
-                    selectedDeltas(v[j], x[j], base, sel, selCut != null, s0, len);
+                    selectedDeltas(v[j], x[j], b, sel, selCut != null, s0, len);
                     System.arraycopy(v[j], 0, d[j], s0, len); // the mixing pass reads the selected deltas
                 }
                 // sequential double sums (the order of VectorMath.dot), two models per loop so that the two
@@ -133,6 +135,7 @@ public final class SceMerge implements MergeMethod {
             float[] sign = new float[BLOCK];
             float[] num = new float[BLOCK];
             float[] div = new float[BLOCK];
+            float[] result = new float[BLOCK];
             for (int s0 = from; s0 < to; s0 += BLOCK) {
                 int len = Math.min(BLOCK, to - s0);
                 java.util.Arrays.fill(sum, 0, len, 0f);
@@ -165,9 +168,11 @@ public final class SceMerge implements MergeMethod {
                         }
                     }
                 }
+                System.arraycopy(base, s0, result, 0, len); // block copies: the loops index from 0 and vectorise
                 for (int t = 0; t < len; t++) {
-                    out[s0 + t] = base[s0 + t] + num[t] / Math.max(div[t], 1e-6f);
+                    result[t] = result[t] + num[t] / Math.max(div[t], 1e-6f);
                 }
+                System.arraycopy(result, 0, out, s0, len);
             }
         });
         return out;
@@ -195,17 +200,20 @@ public final class SceMerge implements MergeMethod {
         }
     }
 
-    /** v[t] = x[s0 + t] - base[s0 + t] where selected, else +0. */
-    private static void selectedDeltas(float[] v, float[] x, float[] base, int[] sel, boolean masked, int s0,
+    /**
+     * v[t] = x[s0 + t] - b[t] where selected, else +0 ({@code b}: the base's block). The block of x is copied into
+     * v first: C2 does not vectorise a loop over arrays indexed at different offsets.
+     */
+    private static void selectedDeltas(float[] v, float[] x, float[] b, int[] sel, boolean masked, int s0,
                                        int len) {
-        if (!masked) {
-            for (int t = 0; t < len; t++) {
-                v[t] = x[s0 + t] - base[s0 + t];
-            }
-            return;
-        }
+        System.arraycopy(x, s0, v, 0, len);
         for (int t = 0; t < len; t++) {
-            v[t] = Float.intBitsToFloat(Float.floatToRawIntBits(x[s0 + t] - base[s0 + t]) & sel[t]);
+            v[t] -= b[t];
+        }
+        if (masked) {
+            for (int t = 0; t < len; t++) {
+                v[t] = Float.intBitsToFloat(Float.floatToRawIntBits(v[t]) & sel[t]);
+            }
         }
     }
 
@@ -222,18 +230,20 @@ public final class SceMerge implements MergeMethod {
             long nz = 0;
             float[] mean = new float[BLOCK];
             float[] acc = new float[BLOCK];
+            float[] b = new float[BLOCK];
             float[][] d = new float[k][BLOCK];
             for (int s0 = from; s0 < to; s0 += BLOCK) {
                 int len = Math.min(BLOCK, to - s0);
                 java.util.Arrays.fill(mean, 0, len, 0f);
                 java.util.Arrays.fill(acc, 0, len, 0f);
+                // block copies: the loops index every array from 0, which C2 needs to vectorise them
+                System.arraycopy(base, s0, b, 0, len);
                 for (int j = 0; j < k; j++) {
-                    float[] xj = x[j];
                     float[] dj = d[j];
+                    System.arraycopy(x[j], s0, dj, 0, len);
                     for (int t = 0; t < len; t++) {
-                        float v = xj[s0 + t] - base[s0 + t];
-                        dj[t] = v;
-                        mean[t] += v;
+                        dj[t] -= b[t];
+                        mean[t] += dj[t];
                     }
                 }
                 for (int t = 0; t < len; t++) {
@@ -247,11 +257,12 @@ public final class SceMerge implements MergeMethod {
                     }
                 }
                 for (int t = 0; t < len; t++) {
-                    var[s0 + t] = acc[t] / k; // population variance
+                    acc[t] /= k; // population variance
                 }
+                System.arraycopy(acc, 0, var, s0, len);
                 for (int t = 0; t < len; t++) { // the scatter in a loop of its own, so the one above vectorises
-                    h.add(t, var[s0 + t]);
-                    int key = Float.floatToRawIntBits(var[s0 + t]) & 0x7fffffff;
+                    h.add(t, acc[t]);
+                    int key = Float.floatToRawIntBits(acc[t]) & 0x7fffffff;
                     nz += (-key) >>> 31; // 1 iff var != 0
                 }
             }

@@ -63,20 +63,29 @@ final class VectorMath {
     /**
      * v[t] = w * d[s0 + t] with the elements whose magnitude key is at or below {@code limit} zeroed (-1: none;
      * Integer.MAX_VALUE: all, see {@link TopKCut}); then sum[t] = (first ? 0 : sum[t]) + v[t], the additions of a
-     * zero-filled sum in the same order, without the fill.
+     * zero-filled sum in the same order, without the fill. The block is copied into v first, so the loops index
+     * one array from 0 and vectorise.
      */
     static void loadWeighted(float[] v, float[] sum, boolean first, float[] d, int s0, int len, int limit,
                              float w) {
         if (limit == Integer.MAX_VALUE) {
             java.util.Arrays.fill(v, 0, len, 0f);
-        } else if (limit < 0) {
-            for (int t = 0; t < len; t++) {
-                v[t] = w * d[s0 + t];
-            }
         } else {
-            for (int t = 0; t < len; t++) {
-                int b = Float.floatToRawIntBits(d[s0 + t]);
-                v[t] = w * Float.intBitsToFloat(b & TopKCut.keepMask(b, limit));
+            System.arraycopy(d, s0, v, 0, len);
+            if (limit < 0) {
+                for (int t = 0; t < len; t++) {
+                    v[t] = w * v[t];
+                }
+            } else if (limit < INFINITY_KEY) {
+                float threshold = Float.intBitsToFloat(limit);
+                for (int t = 0; t < len; t++) {
+                    v[t] = w * (v[t] * keepFactor(v[t], threshold));
+                }
+            } else { // an infinite or NaN threshold: the bit-level mask
+                for (int t = 0; t < len; t++) {
+                    int b = Float.floatToRawIntBits(v[t]);
+                    v[t] = w * Float.intBitsToFloat(b & TopKCut.keepMask(b, limit));
+                }
             }
         }
         if (first) {
@@ -130,6 +139,20 @@ final class VectorMath {
                 div[t] += a * w;
             }
         }
+    }
+
+    /** The magnitude key of +infinity; keys above it are NaNs. */
+    static final int INFINITY_KEY = 0x7f800000;
+
+    /**
+     * 1 where |v| > threshold, else 0, for a finite non-negative threshold; NaN where v is NaN, so that v times it
+     * stays NaN (NaN keys are above every finite key: kept). Times v, this equals the bit-level mask of
+     * {@link TopKCut#keepMask} except that a dropped negative v becomes -0 instead of +0, which no sum or sign
+     * election downstream can tell apart. Float min/max arithmetic, which C2 vectorises: with gradual underflow
+     * |v| - threshold is positive exactly when |v| > threshold, and at least 2^-149, which times 2^254 is >= 1.
+     */
+    static float keepFactor(float v, float threshold) {
+        return Math.min(1f, Math.max(0f, (Math.abs(v) - threshold) * HUGE * HUGE));
     }
 
     /** 1 where v is non-zero and has the sign {@code sign} (+1 or -1), else 0 (v finite). */

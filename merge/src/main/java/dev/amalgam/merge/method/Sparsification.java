@@ -105,7 +105,7 @@ public enum Sparsification {
             return;
         }
         int rows = n / columns;
-        java.util.stream.IntStream.range(0, rows).parallel().forEach(r -> {
+        Chunks.parallel(rows, r -> {
             int off = r * columns;
             long[] order = new long[columns];
             for (int c = 0; c < columns; c++) {

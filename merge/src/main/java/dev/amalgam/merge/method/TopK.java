@@ -1,7 +1,6 @@
 package dev.amalgam.merge.method;
 
 import java.util.Arrays;
-import java.util.stream.IntStream;
 
 /**
  * Exact top-k by magnitude with a two-pass radix select on the float bits (|x| as an int is ordered like |x|),
@@ -316,19 +315,18 @@ final class TopK {
     static long[] withHistogram(int n, int buckets, PartBody body) {
         int parts = Math.min(Chunks.count(n), 4 * Runtime.getRuntime().availableProcessors());
         int per = (n + parts - 1) / parts;
-        return IntStream.range(0, parts).parallel().mapToObj(p -> {
-            long[] h = new long[buckets];
-            body.run(Math.min(n, p * per), Math.min(n, (p + 1) * per), h);
-            return h;
-        }).reduce(new long[buckets], TopK::add);
-    }
-
-    private static long[] add(long[] a, long[] b) {
-        long[] r = new long[a.length];
-        for (int i = 0; i < r.length; i++) {
-            r[i] = a[i] + b[i];
+        long[][] local = new long[parts][];
+        Chunks.parallel(parts, p -> {
+            local[p] = new long[buckets];
+            body.run(Math.min(n, p * per), Math.min(n, (p + 1) * per), local[p]);
+        });
+        long[] total = new long[buckets];
+        for (long[] h : local) {
+            for (int i = 0; i < buckets; i++) {
+                total[i] += h[i];
+            }
         }
-        return r;
+        return total;
     }
 
     private interface Key {

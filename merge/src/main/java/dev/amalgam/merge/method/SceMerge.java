@@ -75,16 +75,25 @@ public final class SceMerge implements MergeMethod {
         TopKCut selCut = cut;
         Chunks.forEach(n, (c, from, to) -> {
             float[][] v = new float[k][BLOCK];
+            float[] selected = new float[BLOCK];
             int[] sel = new int[BLOCK];
             float[] b = new float[BLOCK];
             double[] acc = new double[k];
             for (int s0 = from; s0 < to; ) {
                 int end = blockEnd(selCut, c, s0, to);
                 int len = end - s0;
-                selection(sel, selVar, selCut, c, s0, len);
                 System.arraycopy(base, s0, b, 0, len);
+                for (int j = 0; j < k; j++) { // block copies: the loops index from 0 and vectorise
+                    float[] vj = v[j];
+                    System.arraycopy(x[j], s0, vj, 0, len);
+                    for (int t = 0; t < len; t++) {
+                        vj[t] -= b[t];
+                    }
+                }
+                if (selCut != null) {
+                    select(v, selected, sel, selVar, selCut.limit(c, s0), s0, len);
+                }
                 for (int j = 0; j < k; j++) {
-                    selectedDeltas(v[j], x[j], b, sel, selCut != null, s0, len);
                     System.arraycopy(v[j], 0, d[j], s0, len); // the mixing pass reads the selected deltas
                 }
                 // sequential double sums (the order of VectorMath.dot), two models per loop so that the two
@@ -185,34 +194,36 @@ public final class SceMerge implements MergeMethod {
     }
 
     /**
-     * sel[t] = all ones where position s0 + t is selected: kept by the cut and of positive variance (the bits of
-     * a non-negative float are positive iff it is not 0), else 0. Not filled without a cut.
+     * Zeroes the deltas v[j][0, len) at the positions not selected: a position is selected when the cut keeps its
+     * variance (key above {@code limit}) and the variance is positive. {@code selected} and {@code sel} are
+     * scratch. Where the variances of the block are finite (so are all its deltas) and the threshold is, the
+     * selection is a 0/1 factor in min/max arithmetic, which vectorises; an unselected negative delta then
+     * becomes -0 instead of +0, which neither the sums of squares nor the mixing can tell apart. Otherwise the
+     * bit-level mask.
      */
-    private static void selection(int[] sel, float[] var, TopKCut cut, int c, int s0, int len) {
-        if (cut == null) {
+    private static void select(float[][] v, float[] selected, int[] sel, float[] var, int limit, int s0, int len) {
+        System.arraycopy(var, s0, selected, 0, len);
+        if (limit < VectorMath.INFINITY_KEY && VectorMath.finite(selected, len)) {
+            // key > limit is var > threshold; with limit -1 (keep every key) only var > 0 remains
+            float threshold = limit < 0 ? 0f : Float.intBitsToFloat(limit);
+            for (int t = 0; t < len; t++) {
+                selected[t] = VectorMath.keepFactor(selected[t], threshold);
+            }
+            for (float[] vj : v) {
+                for (int t = 0; t < len; t++) {
+                    vj[t] *= selected[t];
+                }
+            }
             return;
         }
-        int limit = cut.limit(c, s0);
         for (int t = 0; t < len; t++) {
-            int vb = Float.floatToRawIntBits(var[s0 + t]);
+            int vb = Float.floatToRawIntBits(selected[t]);
             vb &= TopKCut.keepMask(vb, limit);
-            sel[t] = -((-vb) >>> 31);
+            sel[t] = -((-vb) >>> 31); // all ones iff the kept variance is positive (its bits are > 0)
         }
-    }
-
-    /**
-     * v[t] = x[s0 + t] - b[t] where selected, else +0 ({@code b}: the base's block). The block of x is copied into
-     * v first: C2 does not vectorise a loop over arrays indexed at different offsets.
-     */
-    private static void selectedDeltas(float[] v, float[] x, float[] b, int[] sel, boolean masked, int s0,
-                                       int len) {
-        System.arraycopy(x, s0, v, 0, len);
-        for (int t = 0; t < len; t++) {
-            v[t] -= b[t];
-        }
-        if (masked) {
+        for (float[] vj : v) {
             for (int t = 0; t < len; t++) {
-                v[t] = Float.intBitsToFloat(Float.floatToRawIntBits(v[t]) & sel[t]);
+                vj[t] = Float.intBitsToFloat(Float.floatToRawIntBits(vj[t]) & sel[t]);
             }
         }
     }

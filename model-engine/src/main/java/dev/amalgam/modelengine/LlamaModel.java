@@ -191,6 +191,42 @@ public final class LlamaModel implements AutoCloseable {
         return widened;
     }
 
+    /**
+     * The position inputs of the attention blocks for unpadded sequences at positions 0..len-1, broadcast over a
+     * batch: the same tables a forward of an all-ones attention mask builds. The three arrays are attached to
+     * {@code manager}; their intermediates are freed.
+     */
+    public PositionTables positionTables(NDManager manager, int len) {
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray mask = scope.ones(new Shape(1, len), DataType.FLOAT32);
+            NDArray[] cosSin = rotary(mask, 0);
+            PositionTables tables = new PositionTables(cosSin[0], cosSin[1], attentionBias(scope, mask, 0, len));
+            tables.cos().attach(manager);
+            tables.sin().attach(manager);
+            tables.bias().attach(manager);
+            return tables;
+        }
+    }
+
+    /**
+     * The attention branch f(x) of layer {@code layer}, without a KV cache: the block's output is x + f(x), as in
+     * {@link #forward}. Temporaries are allocated on the manager of {@code x}.
+     */
+    public NDArray attentionBlock(NDArray x, int layer, PositionTables tables) {
+        return attention(x, weights.layers.get(layer), new NDArray[] {tables.cos(), tables.sin()}, tables.bias(), null,
+                layer);
+    }
+
+    /** The MLP branch f(x) of layer {@code layer}: the block's output is x + f(x), as in {@link #forward}. */
+    public NDArray mlpBlock(NDArray x, int layer) {
+        return mlp(x, weights.layers.get(layer));
+    }
+
+    /** The final RMSNorm of the decoder, applied to the last hidden state before the head. */
+    public NDArray finalNorm(NDArray x) {
+        return rmsNorm(x, weights.norm);
+    }
+
     /** x + f(x) with f's temporaries in a child manager closed right after the block. */
     private static NDArray residual(NDManager scope, NDArray x, boolean dropInput,
             java.util.function.UnaryOperator<NDArray> branch) {

@@ -41,6 +41,42 @@ class LinearMergeTest {
                 new float[]{1}, new float[]{2}))).hasMessageContaining("sum to 0");
     }
 
+    /**
+     * Bit for bit the plain element-wise loop in FP32, in mergekit's order ((w0 x0 + w1 x1) + ...) / sum(w), for 1
+     * to 4 models over several chunks, with and without normalisation, NaN and infinities included.
+     */
+    @Test
+    void equalsThePlainFp32LoopBitForBit() {
+        int n = 2 * Chunks.SIZE + 123;
+        for (int k = 1; k <= 4; k++) {
+            for (boolean normalize : new boolean[] {true, false}) {
+                float[][] xs = new float[k][];
+                List<Map<String, Object>> per = new java.util.ArrayList<>();
+                float[] ws = new float[k];
+                double wsum = 0; // the weights are summed in double, as config numbers are
+                for (int m = 0; m < k; m++) {
+                    xs[m] = TestInputs.random(n, 10 + m, 1);
+                    xs[m][m] = Float.NaN;
+                    xs[m][n - 1 - m] = m % 2 == 0 ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY;
+                    ws[m] = 0.1f + 0.3f * m;
+                    wsum += ws[m];
+                    per.add(w(ws[m]));
+                }
+                float div = normalize ? (float) wsum : 1f;
+                float[] out = linear.merge(flat(linear, -1, Map.of("normalize", normalize), per, xs));
+                for (int i = 0; i < n; i++) {
+                    float acc = ws[0] * xs[0][i];
+                    for (int m = 1; m < k; m++) {
+                        acc = acc + ws[m] * xs[m][i];
+                    }
+                    float expected = acc / div;
+                    assertThat(Float.floatToIntBits(out[i])).as("k %d, normalize %s, element %d", k, normalize, i)
+                            .isEqualTo(Float.floatToIntBits(expected));
+                }
+            }
+        }
+    }
+
     @Test
     void matchesNaiveReferenceOnRandomTensors() {
         float[][] xs = {TestInputs.random(257, 2, 1), TestInputs.random(257, 3, 1), TestInputs.random(257, 4, 1)};

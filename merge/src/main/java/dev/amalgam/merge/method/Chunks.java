@@ -24,8 +24,9 @@ public final class Chunks {
     public static final int SIZE = 1 << 18;
 
     private static final int HELPERS = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+    private static final AtomicInteger HELPER_NUMBER = new AtomicInteger();
     private static final ExecutorService POOL = Executors.newFixedThreadPool(HELPERS, r -> {
-        Thread t = new Thread(r, "chunk-helper");
+        Thread t = new Thread(r, "chunk-helper-" + HELPER_NUMBER.incrementAndGet());
         t.setDaemon(true);
         return t;
     });

@@ -273,8 +273,7 @@ public final class SceMerge implements MergeMethod {
                 System.arraycopy(acc, 0, var, s0, len);
                 for (int t = 0; t < len; t++) { // the scatter in a loop of its own, so the one above vectorises
                     h.add(t, acc[t]);
-                    int key = Float.floatToRawIntBits(acc[t]) & 0x7fffffff;
-                    nz += (-key) >>> 31; // 1 iff var != 0
+                    nz += (-TopK.key(acc[t])) >>> 31; // 1 iff var != 0
                 }
             }
             synchronized (nonZero) {

@@ -41,18 +41,8 @@ final class TopK {
      * saving one pass.
      */
     static Threshold threshold(float[] x, int k, long[] high) {
-        int hb = HIGH - 1;
-        long above = 0; // elements in buckets strictly above hb
-        while (above + high[hb] < k) {
-            above += high[hb--];
-        }
-        final int bucket = hb;
-        long[] low = histogram(x, LOW, bucket, v -> key(v) & 0xffff);
-        int lb = LOW - 1;
-        while (above + low[lb] < k) {
-            above += low[lb--];
-        }
-        return new Threshold((bucket << 16) | lb, k - above, low[lb]);
+        HighCut h = highCut(high, k);
+        return threshold(h, histogram(x, LOW, h.bucket(), v -> key(v) & 0xffff), k);
     }
 
     /** Whether an element passes a simple threshold. */

@@ -59,6 +59,26 @@ class StreamedMergeTest {
     }
 
     @Test
+    void sceStreamsItsInputsHoldingOnlyTheVariancesAndEqualsTheMergeOfArrays() {
+        float[] base = TestInputs.random(N, 10, 1);
+        float[] a = TestInputs.random(N, 11, 1);
+        float[] b = TestInputs.random(N, 12, 1);
+        MergeMethod sce = MergeMethods.get("sce");
+        List<TensorParams> params = List.of(TensorParams.EMPTY, TensorParams.EMPTY, TensorParams.EMPTY);
+        for (double tau : new double[]{1, 0.3}) {
+            TensorParams global = TestInputs.withDefaults(sce.parameters(), Map.of("select_topk", tau));
+            assertThat(sce.streams(global)).isTrue();
+            assertThat(sce.bufferedTensors(global, 3)).as("tau %s", tau).isEqualTo(tau < 1 ? 1 : 0);
+            float[] fromArrays = sce.merge(new MergeInputs("t", new long[]{N}, List.of(base, a, b), params, 0, global,
+                    1));
+            // sources that fail if widened whole: SCE reads them by range, in each of its three passes
+            float[] streamed = sce.merge(MergeInputs.streamed("t", new long[]{N},
+                    TestInputs.sources(false, base, a, b), params, 0, global, 1));
+            assertThat(streamed).as("tau %s", tau).isEqualTo(fromArrays);
+        }
+    }
+
+    @Test
     void aMethodThatNeedsWholeArraysWidensStreamedInputsOnce() {
         float[] a = TestInputs.random(N, 3, 1);
         float[] b = TestInputs.random(N, 4, 1);

@@ -45,11 +45,6 @@ final class TopK {
         return threshold(h, histogram(x, LOW, h.bucket(), v -> key(v) & 0xffff), k);
     }
 
-    /** Whether an element passes a simple threshold. */
-    static boolean atOrAbove(float v, Threshold t) {
-        return key(v) >= t.bits();
-    }
-
     /** Histogram bucket count for {@link #threshold(float[], int, long[])}. */
     static final int HIGH_BUCKETS = HIGH;
 

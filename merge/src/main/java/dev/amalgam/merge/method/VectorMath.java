@@ -168,16 +168,6 @@ final class VectorMath {
         return v + (1f - Math.min(1f, Math.abs(v) * HUGE * HUGE));
     }
 
-    /** Sign as mergekit/torch define it: -1, 0 or +1. */
-    static int sign(float v) {
-        return v > 0 ? 1 : (v < 0 ? -1 : 0);
-    }
-
-    /** Mask of exactly {@code k} positions with the largest magnitudes; see {@link TopK}. */
-    static boolean[] topK(float[] values, int k) {
-        return TopK.mask(values, k);
-    }
-
     static float[] abs(float[] a) {
         float[] r = new float[a.length];
         for (int i = 0; i < a.length; i++) {

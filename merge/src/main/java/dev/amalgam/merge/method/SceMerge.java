@@ -8,7 +8,7 @@ import java.util.Optional;
  * across models, Calculate per-model weights mean(d_j^2) normalised to sum 1, Erase the elements whose sign
  * disagrees with the majority (sign of the sum), and add the weighted mean of the survivors to the base.
  */
-public final class SceMerge implements MergeMethod {
+public final class SceMerge extends StreamedMergeMethod {
 
     private static final int BLOCK = 2048;
 
@@ -37,23 +37,10 @@ public final class SceMerge implements MergeMethod {
         return nonBaseModels >= 1 ? Optional.empty() : Optional.of("sce needs at least one model besides base_model");
     }
 
-    /** Reads its inputs by range, in three passes; never widens one whole (see merge(MergeInputs, FloatSink)). */
-    @Override
-    public boolean streams(TensorParams params) {
-        return true;
-    }
-
     /** The variances, when a share is selected; nothing else is tensor-sized. */
     @Override
     public int bufferedTensors(TensorParams params, int inputs) {
         return params.number("select_topk") < 1 ? 1 : 0;
-    }
-
-    @Override
-    public float[] merge(MergeInputs in) {
-        float[] result = new float[in.length()];
-        merge(in, FloatSink.into(result));
-        return result;
     }
 
     /**

@@ -48,6 +48,8 @@ public record AmalgamProperties(
      * @param heartbeat      how often a running job extends its lease
      * @param pollInterval   fallback polling when no notification arrives
      * @param reapInterval   how often expired leases past their last attempt are failed
+     * @param stopTimeout    how long a stopping worker waits for its running jobs to reach a safe point
+     *                       before handing them back regardless
      */
     public record Worker(
             List<String> types,
@@ -55,7 +57,8 @@ public record AmalgamProperties(
             @NotNull @DefaultValue("60s") Duration lease,
             @NotNull @DefaultValue("10s") Duration heartbeat,
             @NotNull @DefaultValue("5s") Duration pollInterval,
-            @NotNull @DefaultValue("15s") Duration reapInterval) {
+            @NotNull @DefaultValue("15s") Duration reapInterval,
+            @NotNull @DefaultValue("30s") Duration stopTimeout) {
         public Worker {
             types = types == null ? List.of() : List.copyOf(types);
         }

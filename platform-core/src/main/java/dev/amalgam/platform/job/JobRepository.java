@@ -136,6 +136,17 @@ public class JobRepository {
                 .update() == 1;
     }
 
+    /**
+     * Hands a job this worker holds back to the queue without spending an attempt: the worker is stopping
+     * cleanly, so the attempt did not fail. Another worker resumes it from its checkpoint at once.
+     */
+    public boolean release(UUID id, String owner) {
+        return jdbc.sql("update jobs set status = 'QUEUED', attempts = greatest(attempts - 1, 0),"
+                        + " lease_owner = null, lease_expires_at = null, updated_at = now()"
+                        + " where id = :id and lease_owner = :owner and status = 'RUNNING'")
+                .param("id", id).param("owner", owner).update() == 1;
+    }
+
     /** Cancels a QUEUED job at once; marks a RUNNING one for cooperative cancellation. Returns the new state. */
     public Optional<Job> requestCancel(UUID id) {
         jdbc.sql("update jobs set status = 'CANCELLED', cancel_requested = true, finished_at = now(), updated_at = now()"

@@ -33,6 +33,7 @@ public class JobContext {
     private volatile String progressMessage;
     private volatile boolean cancelled;
     private volatile boolean leaseLost;
+    private volatile boolean stopping;
 
     JobContext(Job job, String owner, JobRepository jobs, ArtifactRepository artifacts, ArtifactStore store, JsonMapper json) {
         this.job = job;
@@ -96,9 +97,12 @@ public class JobContext {
         jobs.appendEvent(job.id(), JobEvent.Kind.LOG, json.valueToTree(Map.of("message", message)));
     }
 
-    /** True once cancellation was requested or this worker lost the job's lease. */
+    /**
+     * True once cancellation was requested, this worker lost the job's lease, or the worker is stopping (the
+     * job is then handed back, not cancelled): in each case the handler should stop at its next safe point.
+     */
     public boolean isCancelled() {
-        return cancelled || leaseLost;
+        return cancelled || leaseLost || stopping;
     }
 
     public void throwIfCancelled() {
@@ -154,6 +158,15 @@ public class JobContext {
 
     void markCancelled() {
         cancelled = true;
+    }
+
+    /** Whether a user asked to cancel the job (as opposed to the worker stopping or losing the lease). */
+    boolean cancelRequested() {
+        return cancelled;
+    }
+
+    void markStopping() {
+        stopping = true;
     }
 
     void markLeaseLost() {

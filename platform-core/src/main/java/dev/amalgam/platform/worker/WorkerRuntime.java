@@ -45,6 +45,7 @@ public class WorkerRuntime implements SmartLifecycle {
     private final String ownerPrefix;
     private final Semaphore wakeUps = new Semaphore(0);
     private final List<Thread> threads = new ArrayList<>();
+    private final Map<UUID, JobContext> active = new java.util.concurrent.ConcurrentHashMap<>();
     private ScheduledExecutorService scheduler;
     private volatile boolean running;
 
@@ -95,16 +96,27 @@ public class WorkerRuntime implements SmartLifecycle {
         log.info("Worker started for job types {} ({} thread(s))", handlers.keySet(), settings.concurrency());
     }
 
+    /**
+     * Stops claiming, asks running jobs to stop at their next safe point and hands them back to the queue
+     * without spending an attempt, so a restarted or another worker resumes them from their checkpoint at
+     * once. A job that does not stop within {@code stopTimeout} is handed back all the same; its thread can
+     * no longer publish (publication checks {@link JobContext#isCancelled()}).
+     */
     @Override
     public synchronized void stop() {
         running = false;
+        active.values().forEach(JobContext::markStopping);
         threads.forEach(Thread::interrupt);
+        long deadline = System.nanoTime() + settings.stopTimeout().toNanos();
         for (Thread t : threads) {
             try {
-                t.join(10_000);
+                t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        for (JobContext context : active.values()) {
+            handBack(context);
         }
         threads.clear();
         if (scheduler != null) {
@@ -143,6 +155,20 @@ public class WorkerRuntime implements SmartLifecycle {
     void run(Job job, String owner) {
         JobHandler handler = handlers.get(job.type());
         JobContext context = new JobContext(job, owner, jobs, artifacts, store, json);
+        active.put(job.id(), context);
+        try {
+            runClaimed(job, handler, context);
+        } finally {
+            active.remove(job.id());
+        }
+    }
+
+    private void runClaimed(Job job, JobHandler handler, JobContext context) {
+        String owner = context.owner();
+        if (!running) {
+            handBack(context);
+            return;
+        }
         event(job, JobEvent.Kind.STATUS, Map.of("status", "RUNNING", "attempt", job.attempts(), "worker", owner));
         long beat = settings.heartbeat().toMillis();
         ScheduledFuture<?> heartbeat = scheduler.scheduleWithFixedDelay(() -> heartbeat(context), beat, beat, TimeUnit.MILLISECONDS);
@@ -156,7 +182,11 @@ public class WorkerRuntime implements SmartLifecycle {
         } catch (JobCancelledException e) {
             outcome = context.leaseLost() ? null : JobStatus.CANCELLED;
         } catch (Throwable e) {
-            log.warn("Job {} ({}) failed", job.id(), job.type(), e);
+            if (running) {
+                log.warn("Job {} ({}) failed", job.id(), job.type(), e);
+            } else {
+                log.info("Job {} ({}) stopped with the worker: {}", job.id(), job.type(), e.toString());
+            }
             outcome = context.leaseLost() ? null : JobStatus.FAILED;
             error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         } finally {
@@ -167,13 +197,9 @@ public class WorkerRuntime implements SmartLifecycle {
             log.warn("Job {} lost its lease; another worker may take it over", job.id());
             return;
         }
-        if (!running && outcome == JobStatus.FAILED && !context.isCancelled()) {
-            // this worker is shutting down and interrupted the job: hand it back instead of failing it,
-            // so another worker resumes it from its checkpoint
-            if (jobs.finish(job.id(), owner, JobStatus.QUEUED, null, null)) {
-                event(job, JobEvent.Kind.LOG, Map.of("message", "Worker " + owner + " stopped; the job is queued again"));
-                jobs.notifyClaimable(job.type());
-            }
+        if (!running && outcome != JobStatus.SUCCEEDED && !context.cancelRequested()) {
+            // this worker is shutting down and stopped the job: hand it back instead of failing or cancelling it
+            handBack(context);
             return;
         }
         if (jobs.finish(job.id(), owner, outcome, result, error)) {
@@ -185,6 +211,21 @@ public class WorkerRuntime implements SmartLifecycle {
                 payload.put("error", error);
             }
             event(job, JobEvent.Kind.STATUS, payload);
+        }
+    }
+
+    /** Queues a job this worker holds again, without spending its attempt. */
+    private void handBack(JobContext context) {
+        Job job = context.job();
+        try {
+            if (jobs.release(job.id(), context.owner())) {
+                event(job, JobEvent.Kind.LOG, Map.of("message", "Worker " + context.owner()
+                        + " stopped; the job is queued again and resumes from its last checkpoint"));
+                jobs.notifyClaimable(job.type());
+            }
+        } catch (RuntimeException e) {
+            // the lease then expires and another worker takes the job over as a new attempt
+            log.warn("Could not hand job {} back: {}", job.id(), e.toString());
         }
     }
 

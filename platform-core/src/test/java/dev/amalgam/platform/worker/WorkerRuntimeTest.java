@@ -56,8 +56,12 @@ class WorkerRuntimeTest {
     }
 
     WorkerRuntime runtime(Registry registry, JobHandler handler) {
+        return runtime(registry, handler, Duration.ofSeconds(10));
+    }
+
+    WorkerRuntime runtime(Registry registry, JobHandler handler, Duration stopTimeout) {
         AmalgamProperties.Worker settings = new AmalgamProperties.Worker(List.of(), 1, Duration.ofSeconds(30),
-                Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofSeconds(30));
+                Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofSeconds(30), stopTimeout);
         AmalgamProperties props = new AmalgamProperties(data, AmalgamProperties.Role.both, null, settings,
                 new AmalgamProperties.Auth(null, false));
         ArtifactRepository artifacts = new ArtifactRepository(registry.jdbc, registry.json);
@@ -81,6 +85,8 @@ class WorkerRuntimeTest {
         a.stop();
         Job handedBack = registry.jobs.find(id).orElseThrow();
         assertThat(handedBack.status()).as("not FAILED: the worker stopped, the job did not fail").isEqualTo(JobStatus.QUEUED);
+        assertThat(handedBack.attempts()).as("a clean stop spends no attempt").isZero();
+        assertThat(handedBack.leaseOwner()).isNull();
         int done = handedBack.checkpoint().get("done").asInt();
         assertThat(done).isBetween(1, 9);
 
@@ -95,9 +101,82 @@ class WorkerRuntimeTest {
         }
         b.stop();
         assertThat(end.status()).isEqualTo(JobStatus.SUCCEEDED);
-        assertThat(end.attempts()).isEqualTo(2);
+        assertThat(end.attempts()).as("the handed-back run did not count").isEqualTo(1);
         assertThat(second.resumedAt).isEqualTo(done);
         assertThat(end.result().get("counted").asInt()).isEqualTo(10 - done);
+    }
+
+    @Test
+    void aStoppingWorkerHandsBackAJobThatStopsAtItsNextCancellationCheckWithoutBeingCancelled() throws Exception {
+        Registry registry = new Registry();
+        UUID tenant = registry.newTenant("cooperative");
+        UUID id = registry.jobService.submit(new NewJob(tenant, "spin", 1, registry.json.valueToTree(Map.of()), 0, 3, null, List.of()))
+                .job().id();
+        CountDownLatch started = new CountDownLatch(1);
+        WorkerRuntime w = runtime(registry, new JobHandler() {
+            @Override
+            public String type() {
+                return "spin";
+            }
+
+            @Override
+            public JsonNode handle(JobContext ctx) {
+                started.countDown();
+                // busy work that never sleeps (so an interrupt alone would not stop it), checking cancellation
+                while (true) {
+                    ctx.throwIfCancelled();
+                    Thread.onSpinWait();
+                }
+            }
+        });
+        w.start();
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        long before = System.nanoTime();
+        w.stop();
+        assertThat(Duration.ofNanos(System.nanoTime() - before)).as("stopped at the check, not at the timeout")
+                .isLessThan(Duration.ofSeconds(5));
+        Job job = registry.jobs.find(id).orElseThrow();
+        assertThat(job.status()).as("handed back, not CANCELLED").isEqualTo(JobStatus.QUEUED);
+        assertThat(job.attempts()).isZero();
+        assertThat(registry.jobs.events(id, 0, 100)).anySatisfy(e ->
+                assertThat(e.payload().path("message").asString("")).contains("queued again"));
+    }
+
+    @Test
+    void aJobThatIgnoresTheStopIsHandedBackAfterTheStopTimeout() throws Exception {
+        Registry registry = new Registry();
+        UUID tenant = registry.newTenant("stubborn");
+        UUID id = registry.jobService.submit(new NewJob(tenant, "stubborn", 1, registry.json.valueToTree(Map.of()), 0, 3, null, List.of()))
+                .job().id();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        WorkerRuntime w = runtime(registry, new JobHandler() {
+            @Override
+            public String type() {
+                return "stubborn";
+            }
+
+            @Override
+            public JsonNode handle(JobContext ctx) {
+                started.countDown();
+                while (release.getCount() > 0) {
+                    try {
+                        release.await();
+                    } catch (InterruptedException ignored) {
+                        // a handler deep in native code does not see interrupts either
+                    }
+                }
+                return null;
+            }
+        }, Duration.ofMillis(300));
+        w.start();
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        w.stop();
+        Job job = registry.jobs.find(id).orElseThrow();
+        release.countDown();
+        assertThat(job.status()).isEqualTo(JobStatus.QUEUED);
+        assertThat(job.leaseOwner()).as("claimable at once by the next worker").isNull();
+        assertThat(job.attempts()).isZero();
     }
 
     @Test

@@ -4,7 +4,7 @@ import dev.amalgam.fusionservice.FusionServiceApplication;
 import dev.amalgam.gateway.GatewayApplication;
 import dev.amalgam.mergeservice.MergeServiceApplication;
 import dev.amalgam.pruningservice.PruningServiceApplication;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import dev.amalgam.platform.config.ImportRoot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,29 +23,27 @@ import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * The whole platform in this JVM: embedded PostgreSQL with its data under the data directory, the
+ * The whole platform in this JVM: embedded PostgreSQL (durable, password-protected: see
+ * {@link EmbeddedDatabase}) with its data under the data directory, the
  * three services (API and workers) on loopback ports, and the gateway. Closing stops everything in
  * reverse order.
  */
 final class LocalPlatform implements AutoCloseable {
 
-    private final EmbeddedPostgres postgres;
+    private final EmbeddedDatabase postgres;
     private final List<ConfigurableApplicationContext> contexts = Collections.synchronizedList(new ArrayList<>());
     private int gatewayPort;
 
-    private LocalPlatform(EmbeddedPostgres postgres) {
+    private LocalPlatform(EmbeddedDatabase postgres) {
         this.postgres = postgres;
     }
 
     /** Starts everything; on failure stops what already started and rethrows. */
     static LocalPlatform start(int port, Path dataDir, Path importRoot) throws IOException {
+        ImportRoot.requireSeparate(importRoot, dataDir);
         Files.createDirectories(dataDir);
-        EmbeddedPostgres postgres = EmbeddedPostgres.builder()
-                .setDataDirectory(dataDir.resolve("postgres"))
-                .setCleanDataDirectory(false)
-                // close() stops PostgreSQL after the applications: a hook of its own would race them at exit
-                .setRegisterShutdownHook(false)
-                .start();
+        Files.createDirectories(importRoot);
+        EmbeddedDatabase postgres = EmbeddedDatabase.start(dataDir);
         LocalPlatform platform = new LocalPlatform(postgres);
         try {
             platform.startApplications(port, dataDir, importRoot);
@@ -64,11 +62,11 @@ final class LocalPlatform implements AutoCloseable {
     }
 
     private void startApplications(int port, Path dataDir, Path importRoot) throws SQLException {
-        createDatabaseIfMissing();
+        releaseJobsOfTheLastRun();
         Map<String, Object> common = new LinkedHashMap<>();
-        common.put("spring.datasource.url", postgres.getJdbcUrl("postgres", "amalgam"));
-        common.put("spring.datasource.username", "postgres");
-        common.put("spring.datasource.password", "postgres");
+        common.put("spring.datasource.url", postgres.jdbcUrl());
+        common.put("spring.datasource.username", EmbeddedDatabase.USER);
+        common.put("spring.datasource.password", postgres.password());
         common.put("spring.datasource.hikari.maximum-pool-size", "5");
         common.put("spring.main.banner-mode", "off");
         common.put("spring.main.log-startup-info", "false");
@@ -106,14 +104,20 @@ final class LocalPlatform implements AutoCloseable {
         return ((WebServerApplicationContext) context).getWebServer().getPort();
     }
 
-    private void createDatabaseIfMissing() throws SQLException {
-        try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
-            try (ResultSet rs = s.executeQuery("select 1 from pg_database where datname = 'amalgam'")) {
-                if (rs.next()) {
+    /**
+     * This platform's database serves no other process, so a job still RUNNING at start was running in an
+     * earlier run of it that died (killed, out of memory): its lease is expired now, so a worker resumes it
+     * from its checkpoint at once instead of after the lease's full length.
+     */
+    private void releaseJobsOfTheLastRun() throws SQLException {
+        try (Connection c = postgres.dataSource().getConnection(); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("select to_regclass('public.jobs') is not null")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
                     return;
                 }
             }
-            s.execute("create database amalgam");
+            s.executeUpdate("update jobs set lease_expires_at = now() where status = 'RUNNING' and lease_expires_at > now()");
         }
     }
 
@@ -129,10 +133,6 @@ final class LocalPlatform implements AutoCloseable {
             }
         }
         contexts.clear();
-        try {
-            postgres.close();
-        } catch (IOException e) {
-            System.err.println("amalgam: error while stopping PostgreSQL: " + e);
-        }
+        postgres.close();
     }
 }

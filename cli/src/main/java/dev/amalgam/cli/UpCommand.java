@@ -23,7 +23,9 @@ class UpCommand implements Callable<Integer> {
     Path dataDir;
 
     @Option(names = "--import-root",
-            description = "Directory from which models and datasets may be registered in place (default: the current directory).")
+            defaultValue = "./amalgam-import",
+            description = "Directory from which models and datasets may be imported; created if missing, and it must not "
+                    + "contain the data directory (default: ${DEFAULT-VALUE}).")
     Path importRoot;
 
     static boolean isRunningPlatform() {
@@ -41,7 +43,7 @@ class UpCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--port must be between 0 and 65535");
         }
         Path data = dataDir.toAbsolutePath().normalize();
-        Path imports = (importRoot == null ? Path.of(".") : importRoot).toAbsolutePath().normalize();
+        Path imports = importRoot.toAbsolutePath().normalize();
         LocalPlatform platform = LocalPlatform.start(port, data, imports);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("Stopping Amalgam...");

@@ -1,6 +1,7 @@
 package dev.amalgam.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,15 +17,17 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalPlatformTest {
 
     @TempDir
-    Path data;
+    Path dir;
 
     @Test
     void startsEverythingAndKeepsStateAcrossARestart() throws Exception {
         HttpClient http = HttpClient.newHttpClient();
-        Files.createDirectories(data.resolve("import"));
-        Files.writeString(data.resolve("import/d.jsonl"), "{\"text\":\"x\"}\n");
+        Path data = dir.resolve("amalgam-data");
+        Path imports = dir.resolve("amalgam-import");
+        Files.createDirectories(imports);
+        Files.writeString(imports.resolve("d.jsonl"), "{\"text\":\"x\"}\n");
         String key;
-        try (LocalPlatform platform = LocalPlatform.start(0, data, data.resolve("import"))) {
+        try (LocalPlatform platform = LocalPlatform.start(0, data, imports)) {
             String base = "http://localhost:" + platform.port();
             Path keyFile = data.resolve("api-key");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile))).isEqualTo("rw-------");
@@ -56,13 +59,32 @@ class LocalPlatformTest {
             assertThat(eval.statusCode()).isEqualTo(422);
             assertThat(eval.body()).contains("no artifact 'none'");
         }
-        try (LocalPlatform again = LocalPlatform.start(0, data, data.resolve("import"))) {
+        try (LocalPlatform again = LocalPlatform.start(0, data, imports)) {
             String base = "http://localhost:" + again.port();
             assertThat(Files.readString(data.resolve("api-key")).trim()).as("the key is generated once").isEqualTo(key);
             var list = get(http, base + "/api/v1/artifacts", key);
             assertThat(list.statusCode()).isEqualTo(200);
             assertThat(list.body()).contains("\"name\":\"d\"");
         }
+    }
+
+    @Test
+    void refusesToStartWhenTheImportRootContainsTheDataDirectory() throws Exception {
+        Path data = dir.resolve("amalgam-data");
+        // the old default: the current directory as import root, with the data directory inside it
+        assertThatThrownBy(() -> LocalPlatform.start(0, data, dir).close())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("contains the data directory");
+        // the same through a link to the data directory's parent
+        Path link = Files.createSymbolicLink(dir.resolveSibling(dir.getFileName() + "-link"), dir);
+        try {
+            assertThatThrownBy(() -> LocalPlatform.start(0, data, link).close())
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("contains the data directory");
+        } finally {
+            Files.delete(link);
+        }
+        assertThatThrownBy(() -> LocalPlatform.start(0, data, data.resolve("artifacts")).close())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lies inside the data directory");
+        assertThat(data.resolve("postgres")).as("refused before any server started").doesNotExist();
     }
 
     private static HttpResponse<String> get(HttpClient http, String url, String key) throws Exception {

@@ -205,8 +205,8 @@ class GatewayEndToEndTest {
         assertThat(end.get("status").asString()).isEqualTo("CANCELLED");
         assertThat(end.get("outputs").size()).isZero();
         assertThat(json.readTree(call("GET", "/api/v1/artifacts?name=never", ADMIN_KEY, null).body()).get("total").asLong()).isZero();
-        Files.createDirectories(dataDir.resolve("staging"));
-        try (var staged = Files.list(dataDir.resolve("staging"))) {
+        Files.createDirectories(TestApps.dataDir(dataDir).resolve("staging"));
+        try (var staged = Files.list(TestApps.dataDir(dataDir).resolve("staging"))) {
             assertThat(staged.filter(p -> Files.exists(p.resolve("echo.txt")))).as("no partial output left").isEmpty();
         }
     }

@@ -71,6 +71,8 @@ public class PlatformAutoConfiguration {
 
     @Bean
     ArtifactService artifactService(ArtifactRepository repository, ArtifactStore store, AmalgamProperties properties) {
+        // refuse to start rather than let a tenant import the data directory (keys, other tenants' artifacts)
+        ImportRoot.requireSeparate(properties.importRoot(), properties.dataDir());
         return new ArtifactService(repository, store, properties);
     }
 

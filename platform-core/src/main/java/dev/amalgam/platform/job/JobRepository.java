@@ -157,19 +157,23 @@ public class JobRepository {
     }
 
     /**
-     * Final states for jobs whose worker vanished: expired leases with no attempts left become FAILED,
-     * and expired leases of jobs asked to cancel become CANCELLED. Returns the jobs changed.
+     * Final states for jobs whose worker vanished: leases expired for longer than {@code grace} with no
+     * attempts left become FAILED, and those of jobs asked to cancel become CANCELLED. The grace keeps a
+     * database stall (in which no heartbeat could land) from failing jobs whose workers are alive: they
+     * extend their leases as soon as the database answers again. Returns the jobs changed.
      */
-    public List<Job> reapExpired() {
+    public List<Job> reapExpired(Duration grace) {
         List<Job> cancelled = jdbc.sql("update jobs set status = 'CANCELLED', lease_owner = null, lease_expires_at = null,"
                         + " finished_at = now(), updated_at = now()"
-                        + " where status = 'RUNNING' and lease_expires_at < now() and cancel_requested returning " + COLUMNS)
-                .query(this::map).list();
+                        + " where status = 'RUNNING' and lease_expires_at < now() - make_interval(secs => :grace)"
+                        + " and cancel_requested returning " + COLUMNS)
+                .param("grace", seconds(grace)).query(this::map).list();
         List<Job> failed = jdbc.sql("update jobs set status = 'FAILED', lease_owner = null, lease_expires_at = null,"
                         + " finished_at = now(), updated_at = now(),"
                         + " error = 'The worker stopped heartbeating (lease expired) on attempt ' || attempts || ' of ' || max_attempts"
-                        + " where status = 'RUNNING' and lease_expires_at < now() and attempts >= max_attempts returning " + COLUMNS)
-                .query(this::map).list();
+                        + " where status = 'RUNNING' and lease_expires_at < now() - make_interval(secs => :grace)"
+                        + " and attempts >= max_attempts returning " + COLUMNS)
+                .param("grace", seconds(grace)).query(this::map).list();
         return java.util.stream.Stream.concat(cancelled.stream(), failed.stream()).toList();
     }
 

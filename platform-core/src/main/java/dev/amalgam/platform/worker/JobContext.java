@@ -4,6 +4,7 @@ import dev.amalgam.platform.artifact.Artifact;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.artifact.ArtifactRepository;
 import dev.amalgam.platform.artifact.ArtifactStore;
+import dev.amalgam.platform.job.DatabaseRetry;
 import dev.amalgam.platform.job.Job;
 import dev.amalgam.platform.job.JobEvent;
 import dev.amalgam.platform.job.JobRepository;
@@ -28,6 +29,7 @@ public class JobContext {
     private final ArtifactRepository artifacts;
     private final ArtifactStore store;
     private final JsonMapper json;
+    private final java.time.Duration retryBudget;
     private final List<Path> staged = new ArrayList<>();
     private volatile double progress;
     private volatile String progressMessage;
@@ -35,7 +37,10 @@ public class JobContext {
     private volatile boolean leaseLost;
     private volatile boolean stopping;
 
-    JobContext(Job job, String owner, JobRepository jobs, ArtifactRepository artifacts, ArtifactStore store, JsonMapper json) {
+    /** @param retryBudget how long registry writes are retried through a database outage (the lease: longer is moot) */
+    JobContext(Job job, String owner, JobRepository jobs, ArtifactRepository artifacts, ArtifactStore store, JsonMapper json,
+               java.time.Duration retryBudget) {
+        this.retryBudget = retryBudget;
         this.job = job;
         this.owner = owner;
         this.jobs = jobs;
@@ -55,12 +60,12 @@ public class JobContext {
 
     /** The checkpoint the job saved in an earlier attempt, or null on a first run. */
     public JsonNode checkpoint() {
-        return jobs.find(job.id()).map(Job::checkpoint).orElse(null);
+        return DatabaseRetry.call("read checkpoint", retryBudget, () -> jobs.find(job.id()).map(Job::checkpoint).orElse(null));
     }
 
     /** Saves resumable state; a later attempt (after this worker died) reads it with {@link #checkpoint()}. */
     public void saveCheckpoint(JsonNode state) {
-        if (!jobs.saveCheckpoint(job.id(), owner, state)) {
+        if (!DatabaseRetry.call("save checkpoint", retryBudget, () -> jobs.saveCheckpoint(job.id(), owner, state))) {
             leaseLost = true;
             throw new JobCancelledException();
         }
@@ -73,7 +78,7 @@ public class JobContext {
         Map<String, Object> payload = new LinkedHashMap<>();
         payload.put("progress", this.progress);
         payload.put("message", message);
-        jobs.appendEvent(job.id(), JobEvent.Kind.PROGRESS, json.valueToTree(payload));
+        event(JobEvent.Kind.PROGRESS, payload);
     }
 
     /** Records metrics of one step (loss, perplexity, learning rate ...) as an event. */
@@ -81,7 +86,7 @@ public class JobContext {
         Map<String, Object> payload = new LinkedHashMap<>();
         payload.put("step", step);
         payload.putAll(values);
-        jobs.appendEvent(job.id(), JobEvent.Kind.METRIC, json.valueToTree(payload));
+        event(JobEvent.Kind.METRIC, payload);
     }
 
     /** Records metrics of one step of a named stage (e.g. "sft", "wrpo"). */
@@ -90,11 +95,16 @@ public class JobContext {
         payload.put("stage", stage);
         payload.put("step", step);
         payload.putAll(values);
-        jobs.appendEvent(job.id(), JobEvent.Kind.METRIC, json.valueToTree(payload));
+        event(JobEvent.Kind.METRIC, payload);
     }
 
     public void log(String message) {
-        jobs.appendEvent(job.id(), JobEvent.Kind.LOG, json.valueToTree(Map.of("message", message)));
+        event(JobEvent.Kind.LOG, Map.of("message", message));
+    }
+
+    private void event(JobEvent.Kind kind, Map<String, ?> payload) {
+        JsonNode node = json.valueToTree(payload);
+        DatabaseRetry.run("record a job event", retryBudget, () -> jobs.appendEvent(job.id(), kind, node));
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.amalgam.platform.worker;
 import dev.amalgam.platform.artifact.ArtifactRepository;
 import dev.amalgam.platform.artifact.ArtifactStore;
 import dev.amalgam.platform.config.AmalgamProperties;
+import dev.amalgam.platform.job.DatabaseRetry;
 import dev.amalgam.platform.job.Job;
 import dev.amalgam.platform.job.JobEvent;
 import dev.amalgam.platform.job.JobRepository;
@@ -154,7 +155,7 @@ public class WorkerRuntime implements SmartLifecycle {
     /** Runs one claimed job to its final state. */
     void run(Job job, String owner) {
         JobHandler handler = handlers.get(job.type());
-        JobContext context = new JobContext(job, owner, jobs, artifacts, store, json);
+        JobContext context = new JobContext(job, owner, jobs, artifacts, store, json, settings.lease());
         active.put(job.id(), context);
         try {
             runClaimed(job, handler, context);
@@ -202,7 +203,11 @@ public class WorkerRuntime implements SmartLifecycle {
             handBack(context);
             return;
         }
-        if (jobs.finish(job.id(), owner, outcome, result, error)) {
+        JobStatus finalStatus = outcome;
+        JsonNode finalResult = result;
+        String finalError = error;
+        if (DatabaseRetry.call("record the outcome of job " + job.id(), settings.lease(),
+                () -> jobs.finish(job.id(), owner, finalStatus, finalResult, finalError))) {
             // the job is over for good: its resumable working state is no longer needed
             dev.amalgam.platform.artifact.ArtifactStore.deleteQuietly(store.workDir(job.id()));
             Map<String, Object> payload = new LinkedHashMap<>();
@@ -218,7 +223,7 @@ public class WorkerRuntime implements SmartLifecycle {
     private void handBack(JobContext context) {
         Job job = context.job();
         try {
-            if (jobs.release(job.id(), context.owner())) {
+            if (DatabaseRetry.call("hand job " + job.id() + " back", settings.lease(), () -> jobs.release(job.id(), context.owner()))) {
                 event(job, JobEvent.Kind.LOG, Map.of("message", "Worker " + context.owner()
                         + " stopped; the job is queued again and resumes from its last checkpoint"));
                 jobs.notifyClaimable(job.type());
@@ -245,7 +250,9 @@ public class WorkerRuntime implements SmartLifecycle {
 
     private void reap() {
         try {
-            for (Job j : jobs.reapExpired()) {
+            // after a database stall, renew this process's own leases before judging anyone's
+            active.values().forEach(this::heartbeat);
+            for (Job j : jobs.reapExpired(settings.lease())) {
                 dev.amalgam.platform.artifact.ArtifactStore.deleteQuietly(store.workDir(j.id()));
                 Map<String, Object> payload = new LinkedHashMap<>();
                 payload.put("status", j.status().name());
@@ -260,7 +267,8 @@ public class WorkerRuntime implements SmartLifecycle {
     }
 
     private void event(Job job, JobEvent.Kind kind, Map<String, ?> payload) {
-        jobs.appendEvent(job.id(), kind, json.valueToTree(payload));
+        JsonNode node = json.valueToTree(payload);
+        DatabaseRetry.run("record a job event", settings.lease(), () -> jobs.appendEvent(job.id(), kind, node));
     }
 
     private static void sleepQuietly(Duration d) {

@@ -122,7 +122,12 @@ class JobQueueTest {
         registry.jobs.claim(List.of("attempts"), "w2", Duration.ofMillis(100)).orElseThrow();
         Thread.sleep(250);
         assertThat(registry.jobs.claim(List.of("attempts"), "w3", LONG_LEASE)).as("no attempts left").isEmpty();
-        List<Job> reaped = registry.jobs.reapExpired();
+        assertThat(registry.jobs.reapExpired(Duration.ofMinutes(5))).as("within the grace a stalled worker may still renew")
+                .extracting(Job::id).doesNotContain(id);
+        assertThat(registry.jobs.heartbeat(id, "w2", Duration.ofMillis(100), null, null))
+                .as("the live owner renews after the stall").isPresent();
+        Thread.sleep(250);
+        List<Job> reaped = registry.jobs.reapExpired(Duration.ZERO);
         assertThat(reaped).extracting(Job::id).contains(id);
         Job failed = registry.jobs.find(id).orElseThrow();
         assertThat(failed.status()).isEqualTo(JobStatus.FAILED);

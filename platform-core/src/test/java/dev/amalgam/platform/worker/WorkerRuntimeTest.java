@@ -7,6 +7,8 @@ import dev.amalgam.platform.artifact.ArtifactRepository;
 import dev.amalgam.platform.artifact.ArtifactStore;
 import dev.amalgam.platform.config.AmalgamProperties;
 import dev.amalgam.platform.job.Job;
+import dev.amalgam.platform.job.JobEvent;
+import dev.amalgam.platform.job.JobRepository;
 import dev.amalgam.platform.job.JobStatus;
 import dev.amalgam.platform.job.NewJob;
 import dev.amalgam.platform.testing.Registry;
@@ -17,8 +19,10 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.jdbc.CannotGetJdbcConnectionException;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.JsonNode;
@@ -60,6 +64,10 @@ class WorkerRuntimeTest {
     }
 
     WorkerRuntime runtime(Registry registry, JobHandler handler, Duration stopTimeout) {
+        return runtime(registry, registry.jobs, handler, stopTimeout);
+    }
+
+    WorkerRuntime runtime(Registry registry, JobRepository jobs, JobHandler handler, Duration stopTimeout) {
         AmalgamProperties.Worker settings = new AmalgamProperties.Worker(List.of(), 1, Duration.ofSeconds(30),
                 Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofSeconds(30), stopTimeout);
         AmalgamProperties props = new AmalgamProperties(data, AmalgamProperties.Role.both, null, settings,
@@ -67,7 +75,7 @@ class WorkerRuntimeTest {
         ArtifactRepository artifacts = new ArtifactRepository(registry.jdbc, registry.json);
         ArtifactStore store = new ArtifactStore(props, artifacts, new ArtifactMetadataReader(registry.json),
                 new TransactionTemplate(new DataSourceTransactionManager(registry.dataSource)));
-        return new WorkerRuntime(List.of(handler), registry.jobs, artifacts, store, registry.json, settings);
+        return new WorkerRuntime(List.of(handler), jobs, artifacts, store, registry.json, settings);
     }
 
     @Test
@@ -177,6 +185,64 @@ class WorkerRuntimeTest {
         assertThat(job.status()).isEqualTo(JobStatus.QUEUED);
         assertThat(job.leaseOwner()).as("claimable at once by the next worker").isNull();
         assertThat(job.attempts()).isZero();
+    }
+
+    @Test
+    void aJobWhoseEventsAndOutcomeHitABriefDatabaseOutageStillSucceedsOnItsFirstAttempt() throws Exception {
+        Registry registry = new Registry();
+        UUID tenant = registry.newTenant("outage");
+        UUID id = registry.jobService.submit(new NewJob(tenant, "steady", 1, registry.json.valueToTree(Map.of()), 0, 3, null, List.of()))
+                .job().id();
+        AtomicInteger eventFailures = new AtomicInteger(3);
+        AtomicInteger finishFailures = new AtomicInteger(2);
+        // the registry as a PostgreSQL restart shows it: connections refused for a moment
+        JobRepository flaky = new JobRepository(registry.jdbc, registry.json) {
+            @Override
+            public void appendEvent(UUID jobId, JobEvent.Kind kind, JsonNode payload) {
+                if (kind == JobEvent.Kind.PROGRESS && eventFailures.getAndDecrement() > 0) {
+                    throw new CannotGetJdbcConnectionException("Connection to localhost refused");
+                }
+                super.appendEvent(jobId, kind, payload);
+            }
+
+            @Override
+            public boolean finish(UUID jobId, String owner, JobStatus status, JsonNode result, String error) {
+                if (finishFailures.getAndDecrement() > 0) {
+                    throw new CannotGetJdbcConnectionException("Connection to localhost refused");
+                }
+                return super.finish(jobId, owner, status, result, error);
+            }
+        };
+        WorkerRuntime w = runtime(registry, flaky, new JobHandler() {
+            @Override
+            public String type() {
+                return "steady";
+            }
+
+            @Override
+            public JsonNode handle(JobContext ctx) {
+                ctx.progress(0.5, "half way");
+                return ctx.json().valueToTree(Map.of("ok", true));
+            }
+        }, Duration.ofSeconds(10));
+        w.start();
+        Job end = awaitFinal(registry, id);
+        w.stop();
+        assertThat(end.status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(end.attempts()).isEqualTo(1);
+        assertThat(eventFailures.get()).as("the outage happened").isNegative();
+        assertThat(registry.jobs.events(id, 0, 100)).anySatisfy(e ->
+                assertThat(e.payload().path("message").asString("")).isEqualTo("half way"));
+    }
+
+    private static Job awaitFinal(Registry registry, UUID id) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        Job end = registry.jobs.find(id).orElseThrow();
+        while (!end.status().isFinal() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            end = registry.jobs.find(id).orElseThrow();
+        }
+        return end;
     }
 
     @Test

@@ -38,7 +38,18 @@ public class ApiKeyFilter extends OncePerRequestFilter {
         String header = request.getHeader("Authorization");
         Optional<Caller> caller = Optional.empty();
         if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            caller = keys.authenticate(header.substring(7).trim());
+            try {
+                caller = keys.authenticate(header.substring(7).trim());
+            } catch (RuntimeException e) {
+                if (!dev.amalgam.platform.job.DatabaseRetry.isTransient(e)) {
+                    throw e;
+                }
+                // the key cannot be checked while the registry is unreachable: say so, as the API would
+                response.setHeader("Retry-After", "5");
+                ProblemHandler.write(response, json, HttpStatus.SERVICE_UNAVAILABLE, ProblemType.UNAVAILABLE,
+                        "The job registry is unreachable for the moment; retry in a few seconds");
+                return;
+            }
         }
         if (caller.isEmpty()) {
             response.setHeader("WWW-Authenticate", "Bearer");

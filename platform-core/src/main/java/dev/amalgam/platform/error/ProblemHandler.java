@@ -81,6 +81,14 @@ public class ProblemHandler {
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> unexpected(Exception e) {
+        if (dev.amalgam.platform.job.DatabaseRetry.isTransient(e)) {
+            // the registry is restarting or stalled: the client may retry (job submissions with the same Idempotency-Key)
+            log.warn("The database is unreachable: {}", e.toString());
+            return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "5")
+                    .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                    .body(problem(HttpStatus.SERVICE_UNAVAILABLE, ProblemType.UNAVAILABLE,
+                            "The job registry is unreachable for the moment; retry in a few seconds", List.of()).getBody());
+        }
         log.error("Unhandled error", e);
         return problem(HttpStatus.INTERNAL_SERVER_ERROR, ProblemType.INTERNAL,
                 "An internal error occurred; the server log has the details", List.of());

@@ -14,6 +14,7 @@ public enum ProblemType {
     BAD_REQUEST("bad-request", "Malformed request"),
     METHOD_NOT_ALLOWED("method-not-allowed", "Method not allowed"),
     UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", "Unsupported media type"),
+    UNAVAILABLE("service-unavailable", "Temporarily unavailable"),
     INTERNAL("internal-error", "Internal error");
 
     private final String slug;

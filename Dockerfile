@@ -11,5 +11,8 @@ RUN useradd --system --uid 1000 amalgam && mkdir -p /data && chown amalgam /data
 COPY --from=build /src/cli/target/amalgam.jar /opt/amalgam/amalgam.jar
 USER amalgam
 ENV AMALGAM_DATA_DIR=/data
+# OpenMP threads sleep when idle instead of spinning, which steals CPU from the other threads of a busy
+# node (read by the native library when it loads, so it is set here rather than by the application)
+ENV OMP_WAIT_POLICY=PASSIVE
 ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/opt/amalgam/amalgam.jar"]
 CMD ["serve", "gateway"]

@@ -50,6 +50,8 @@ public record AmalgamProperties(
      * @param reapInterval   how often expired leases past their last attempt are failed
      * @param stopTimeout    how long a stopping worker waits for its running jobs to reach a safe point
      *                       before handing them back regardless
+     * @param intraOpThreads PyTorch CPU threads per job; 0 sizes them to the process's CPU quota divided by
+     *                       the jobs it runs at once (see ComputeThreads)
      */
     public record Worker(
             List<String> types,
@@ -58,7 +60,8 @@ public record AmalgamProperties(
             @NotNull @DefaultValue("10s") Duration heartbeat,
             @NotNull @DefaultValue("5s") Duration pollInterval,
             @NotNull @DefaultValue("15s") Duration reapInterval,
-            @NotNull @DefaultValue("30s") Duration stopTimeout) {
+            @NotNull @DefaultValue("30s") Duration stopTimeout,
+            @Min(0) @DefaultValue("0") int intraOpThreads) {
         public Worker {
             types = types == null ? List.of() : List.copyOf(types);
         }

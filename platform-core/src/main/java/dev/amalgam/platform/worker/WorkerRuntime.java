@@ -81,6 +81,7 @@ public class WorkerRuntime implements SmartLifecycle {
             return;
         }
         running = true;
+        ComputeThreads.register(settings.concurrency(), settings.intraOpThreads());
         scheduler = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "amalgam-heartbeat");
             t.setDaemon(true);
@@ -105,6 +106,9 @@ public class WorkerRuntime implements SmartLifecycle {
      */
     @Override
     public synchronized void stop() {
+        if (running) {
+            ComputeThreads.unregister(settings.concurrency());
+        }
         running = false;
         active.values().forEach(JobContext::markStopping);
         threads.forEach(Thread::interrupt);

@@ -41,7 +41,7 @@ class ArtifactStoreTest {
         repository = new ArtifactRepository(registry.jdbc, registry.json);
         AmalgamProperties props = new AmalgamProperties(data, AmalgamProperties.Role.both, null,
                 new AmalgamProperties.Worker(List.of(), 1, java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(10),
-                        java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(15), java.time.Duration.ofSeconds(30)),
+                        java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(15), java.time.Duration.ofSeconds(30), 0),
                 new AmalgamProperties.Auth(null, false));
         store = new ArtifactStore(props, repository, new ArtifactMetadataReader(registry.json),
                 new TransactionTemplate(new DataSourceTransactionManager(registry.dataSource)));

@@ -69,7 +69,7 @@ class WorkerRuntimeTest {
 
     WorkerRuntime runtime(Registry registry, JobRepository jobs, JobHandler handler, Duration stopTimeout) {
         AmalgamProperties.Worker settings = new AmalgamProperties.Worker(List.of(), 1, Duration.ofSeconds(30),
-                Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofSeconds(30), stopTimeout);
+                Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofSeconds(30), stopTimeout, 1);
         AmalgamProperties props = new AmalgamProperties(data, AmalgamProperties.Role.both, null, settings,
                 new AmalgamProperties.Auth(null, false));
         ArtifactRepository artifacts = new ArtifactRepository(registry.jdbc, registry.json);

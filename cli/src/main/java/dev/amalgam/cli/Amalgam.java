@@ -22,11 +22,12 @@ public class Amalgam implements Runnable {
     }
 
     public static void main(String[] args) {
+        CommandLine commandLine = commandLine();
         if (args.length > 0 && !args[0].equals("up") && !args[0].equals("serve")) {
             // a local command runs one job: PyTorch's threads get this process's whole CPU share
             dev.amalgam.platform.worker.ComputeThreads.register(1, 0);
         }
-        int code = commandLine().execute(args);
+        int code = commandLine.execute(args);
         if (code != 0 || !UpCommand.isRunningPlatform()) {
             System.exit(code);
         }

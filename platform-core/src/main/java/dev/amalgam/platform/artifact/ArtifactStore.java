@@ -30,6 +30,10 @@ import tools.jackson.databind.JsonNode;
  */
 public class ArtifactStore {
 
+    private static final String STAGING_PREFIX = "stage-";
+    /** This host's name as it appears in staging directory names (letters, digits, '.' and '_' only). */
+    static final String HOST = hostName();
+
     private final AmalgamProperties properties;
     private final ArtifactRepository repository;
     private final ArtifactMetadataReader metadataReader;
@@ -51,11 +55,14 @@ public class ArtifactStore {
         }
     }
 
-    /** A fresh, empty, private directory to write outputs into before publishing them. */
+    /**
+     * A fresh, empty, private directory to write outputs into before publishing them. Its name says which
+     * process made it ({@code stage-<host>-<pid>-...}), so a restart can remove what a dead process left.
+     */
     public Path newStagingDir() {
         try {
             Files.createDirectories(properties.stagingDir());
-            return Files.createTempDirectory(properties.stagingDir(), "stage-");
+            return Files.createTempDirectory(properties.stagingDir(), STAGING_PREFIX + HOST + "-" + ProcessHandle.current().pid() + "-");
         } catch (IOException e) {
             throw new UncheckedIOException("Could not create a staging directory under " + properties.stagingDir(), e);
         }
@@ -168,8 +175,9 @@ public class ArtifactStore {
     }
 
     /**
-     * Removes staging directories left by processes that died mid-write. Only old ones: other workers
-     * sharing the volume may be writing into theirs right now.
+     * Removes staging directories left by processes that died mid-write: at once those of a process of this
+     * host that is no longer alive, and any older than {@code olderThan} (another host's, whose processes
+     * cannot be checked from here: they may be writing into theirs right now).
      */
     public void cleanStaging(java.time.Duration olderThan) {
         Path staging = properties.stagingDir();
@@ -178,10 +186,41 @@ public class ArtifactStore {
         }
         java.time.Instant cutoff = java.time.Instant.now().minus(olderThan);
         try (Stream<Path> dirs = Files.list(staging)) {
-            dirs.filter(d -> isOlderThan(d, cutoff)).forEach(ArtifactStore::deleteQuietly);
+            dirs.filter(d -> leftByADeadProcess(d.getFileName().toString()) || isOlderThan(d, cutoff))
+                    .forEach(ArtifactStore::deleteQuietly);
         } catch (IOException ignored) {
             // nothing to clean
         }
+    }
+
+    /** Whether a staging directory's name names a process of this host that has ended. */
+    static boolean leftByADeadProcess(String name) {
+        String own = STAGING_PREFIX + HOST + "-";
+        if (!name.startsWith(own)) {
+            return false;
+        }
+        String rest = name.substring(own.length());
+        int dash = rest.indexOf('-');
+        if (dash <= 0) {
+            return false;
+        }
+        try {
+            long pid = Long.parseLong(rest.substring(0, dash));
+            return pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static String hostName() {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "host";
+        }
+        // no '-': it separates the host from the pid in the name
+        return host.replaceAll("[^A-Za-z0-9._]", "_");
     }
 
     private static boolean isOlderThan(Path p, java.time.Instant cutoff) {

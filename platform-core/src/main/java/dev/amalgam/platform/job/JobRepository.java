@@ -118,6 +118,13 @@ public class JobRepository {
                 .query(Boolean.class).optional();
     }
 
+    /** Records progress on the job row at once (the heartbeat also does, later). */
+    public boolean progress(UUID id, String owner, double progress, String message) {
+        return jdbc.sql("update jobs set progress = :progress, progress_message = :message, updated_at = now()"
+                        + " where id = :id and lease_owner = :owner and status = 'RUNNING'")
+                .param("id", id).param("owner", owner).param("progress", progress).param("message", message).update() == 1;
+    }
+
     public boolean saveCheckpoint(UUID id, String owner, JsonNode checkpoint) {
         return jdbc.sql("update jobs set checkpoint = cast(:cp as jsonb), updated_at = now()"
                         + " where id = :id and lease_owner = :owner and status = 'RUNNING'")
@@ -128,6 +135,8 @@ public class JobRepository {
     public boolean finish(UUID id, String owner, JobStatus status, JsonNode result, String error) {
         return jdbc.sql("update jobs set status = :status, result = cast(:result as jsonb), error = :error,"
                         + " progress = case when :status = 'SUCCEEDED' then 1 else progress end,"
+                        // a finished job says so; a failed or cancelled one keeps where it stopped
+                        + " progress_message = case when :status = 'SUCCEEDED' then 'Done' else progress_message end,"
                         + " lease_owner = null, lease_expires_at = null, updated_at = now(),"
                         + " finished_at = case when :status = 'QUEUED' then null else now() end"
                         + " where id = :id and lease_owner = :owner and status = 'RUNNING'")

@@ -71,13 +71,16 @@ public class JobContext {
         }
     }
 
-    /** Reports progress in 0..1 with a message; stored with the next heartbeat and as an event. */
+    /** Reports progress in 0..1 with a message: on the job row and as an event, at once. */
     public void progress(double fraction, String message) {
         this.progress = Math.max(0, Math.min(1, fraction));
         this.progressMessage = message;
         Map<String, Object> payload = new LinkedHashMap<>();
         payload.put("progress", this.progress);
         payload.put("message", message);
+        double fractionNow = this.progress;
+        // the job row shows it at once, not a heartbeat later than the event
+        DatabaseRetry.run("record progress", retryBudget, () -> jobs.progress(job.id(), owner, fractionNow, message));
         event(JobEvent.Kind.PROGRESS, payload);
     }
 

@@ -235,6 +235,25 @@ class WorkerRuntimeTest {
                 assertThat(e.payload().path("message").asString("")).isEqualTo("half way"));
     }
 
+    @Test
+    void progressReachesTheJobRowAtOnceAndASucceededJobSaysDone() {
+        Registry registry = new Registry();
+        UUID tenant = registry.newTenant("progress");
+        UUID id = registry.jobService.submit(new NewJob(tenant, "p", 1, registry.json.valueToTree(Map.of()), 0, 3, null, List.of()))
+                .job().id();
+        Job claimed = registry.jobs.claim(List.of("p"), "w", Duration.ofMinutes(5)).orElseThrow();
+        ArtifactRepository artifacts = new ArtifactRepository(registry.jdbc, registry.json);
+        JobContext ctx = new JobContext(claimed, "w", registry.jobs, artifacts, null, registry.json, Duration.ofSeconds(5));
+        ctx.progress(0.4, "step 2 of 5");
+        Job now = registry.jobs.find(id).orElseThrow();
+        assertThat(now.progress()).as("no heartbeat ran").isEqualTo(0.4);
+        assertThat(now.progressMessage()).isEqualTo("step 2 of 5");
+        assertThat(registry.jobs.finish(id, "w", JobStatus.SUCCEEDED, null, null)).isTrue();
+        Job done = registry.jobs.find(id).orElseThrow();
+        assertThat(done.progress()).isEqualTo(1.0);
+        assertThat(done.progressMessage()).as("not the last step's message").isEqualTo("Done");
+    }
+
     private static Job awaitFinal(Registry registry, UUID id) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         Job end = registry.jobs.find(id).orElseThrow();

@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,6 +42,10 @@ class LocalPlatformTest {
             assertThat(get(http, base + "/openapi/pruning-service", null).body()).contains("/api/v1/prunings").contains("/api/v1/evaluations");
             assertThat(get(http, base + "/openapi/fusion-service", null).body()).contains("/api/v1/fusions");
             assertThat(get(http, base + "/v3/api-docs", null).body()).contains("/api/v1/jobs").contains("/api/v1/artifacts");
+            for (String doc : List.of("/v3/api-docs", "/openapi/merge-service", "/openapi/pruning-service", "/openapi/fusion-service")) {
+                assertThat(get(http, base + doc, null).body()).as("the caller comes from the API key, not a parameter: " + doc)
+                        .doesNotContain("\"name\":\"caller\"");
+            }
             var imported = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/artifacts/import"))
                     .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"kind\":\"DATASET\",\"name\":\"d\",\"path\":\"d.jsonl\"}")).build(),

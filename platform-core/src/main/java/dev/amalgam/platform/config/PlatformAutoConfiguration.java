@@ -43,6 +43,11 @@ import tools.jackson.databind.json.JsonMapper;
 @EnableConfigurationProperties(AmalgamProperties.class)
 public class PlatformAutoConfiguration {
 
+    static {
+        // the authenticated caller is resolved from the API key, not sent by the client: no such parameter
+        org.springdoc.core.utils.SpringDocUtils.getConfig().addRequestWrapperToIgnore(dev.amalgam.platform.auth.Caller.class);
+    }
+
     @Bean
     JobRepository jobRepository(JdbcClient jdbc, JsonMapper json) {
         return new JobRepository(jdbc, json);

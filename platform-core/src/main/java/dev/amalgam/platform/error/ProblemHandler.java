@@ -44,14 +44,43 @@ public class ProblemHandler {
     ResponseEntity<ProblemDetail> unreadable(HttpMessageNotReadableException e) {
         String cause = e.getMostSpecificCause().getMessage();
         return problem(HttpStatus.BAD_REQUEST, ProblemType.BAD_REQUEST,
-                "The request body could not be read: " + firstLine(cause), List.of());
+                "The request body could not be read: " + withoutJavaNames(firstLine(cause)), List.of());
     }
 
-    @ExceptionHandler({MissingServletRequestParameterException.class, MethodArgumentTypeMismatchException.class,
-            org.springframework.web.multipart.support.MissingServletRequestPartException.class,
-            org.springframework.web.bind.ServletRequestBindingException.class})
+    @ExceptionHandler(MethodArgumentTypeMismatchException.class)
+    ResponseEntity<ProblemDetail> mismatch(MethodArgumentTypeMismatchException e) {
+        Class<?> type = e.getRequiredType();
+        String expected;
+        if (type != null && type.isEnum()) {
+            expected = "one of " + java.util.Arrays.toString(type.getEnumConstants());
+        } else if (type == java.util.UUID.class) {
+            expected = "a UUID";
+        } else if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
+            expected = "an integer";
+        } else if (type == boolean.class || type == Boolean.class) {
+            expected = "true or false";
+        } else {
+            expected = "a valid value";
+        }
+        String detail = e.getName() + ": '" + e.getValue() + "' is not " + expected;
+        return problem(HttpStatus.BAD_REQUEST, ProblemType.BAD_REQUEST, detail, List.of(detail));
+    }
+
+    @ExceptionHandler(MissingServletRequestParameterException.class)
+    ResponseEntity<ProblemDetail> missingParameter(MissingServletRequestParameterException e) {
+        String detail = e.getParameterName() + ": a required query parameter is missing";
+        return problem(HttpStatus.BAD_REQUEST, ProblemType.BAD_REQUEST, detail, List.of(detail));
+    }
+
+    @ExceptionHandler(org.springframework.web.multipart.support.MissingServletRequestPartException.class)
+    ResponseEntity<ProblemDetail> missingPart(org.springframework.web.multipart.support.MissingServletRequestPartException e) {
+        String detail = e.getRequestPartName() + ": a required part of the multipart body is missing";
+        return problem(HttpStatus.BAD_REQUEST, ProblemType.BAD_REQUEST, detail, List.of(detail));
+    }
+
+    @ExceptionHandler(org.springframework.web.bind.ServletRequestBindingException.class)
     ResponseEntity<ProblemDetail> badParameter(Exception e) {
-        return problem(HttpStatus.BAD_REQUEST, ProblemType.BAD_REQUEST, e.getMessage(), List.of());
+        return problem(HttpStatus.BAD_REQUEST, ProblemType.BAD_REQUEST, withoutJavaNames(e.getMessage()), List.of());
     }
 
     @ExceptionHandler(HttpRequestMethodNotSupportedException.class)
@@ -111,6 +140,19 @@ public class ProblemHandler {
         response.setStatus(status.value());
         response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
         json.writeValue(response.getOutputStream(), problem(status, type, detail, List.of()).getBody());
+    }
+
+    /**
+     * Jackson and Spring name the Java types they failed to build ({@code `dev.amalgam....ArtifactKind`},
+     * {@code java.lang.String}): clients know the API, not its classes, so only the simple name is kept.
+     */
+    static String withoutJavaNames(String s) {
+        if (s == null) {
+            return null;
+        }
+        return s.replaceAll("`?\\b(?:[a-z][a-z0-9_]*\\.)+([A-Z][A-Za-z0-9_$]*)`?", "$1")
+                .replaceAll("\\(for Object starting with '[^']*'\\)", "")
+                .replaceAll("\\s+at \\[Source:.*$", "");
     }
 
     private static String firstLine(String s) {

@@ -6,9 +6,14 @@ import dev.amalgam.platform.error.ProblemType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -129,6 +134,8 @@ public class ArtifactService {
     /**
      * Registers a model directory or dataset file found under the configured import root. The files are
      * copied into the store, so later changes to the source never alter the artifact's checksummed bytes.
+     * Only regular files and directories that really lie under the root are copied: a symbolic link
+     * anywhere in the path or in the tree, or a FIFO, device or socket, refuses the whole import.
      */
     public Artifact importFromRoot(UUID tenant, ArtifactKind kind, String name, String relativePath) {
         List<String> errors = new ArrayList<>();
@@ -141,16 +148,25 @@ public class ArtifactService {
             throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, ProblemType.VALIDATION,
                     "Import from disk is disabled: set amalgam.import-root", List.of("path: import is disabled on this server"));
         }
+        Path realRoot = null;
         Path source = null;
         if (relativePath == null || relativePath.isBlank()) {
             errors.add("path: required, relative to the import root");
         } else {
-            source = root.toAbsolutePath().normalize().resolve(relativePath).normalize();
-            if (!source.startsWith(root.toAbsolutePath().normalize())) {
-                errors.add("path: must stay inside the import root");
-            } else if (!Files.exists(source)) {
+            try {
+                // the root itself may be a link (an operator's choice); everything under it is checked
+                realRoot = root.toRealPath();
+                source = importSource(realRoot, relativePath, errors);
+            } catch (IOException e) {
                 errors.add("path: '" + relativePath + "' does not exist under the import root");
-            } else if (kind == ArtifactKind.MODEL && !Files.isRegularFile(source.resolve("config.json"))) {
+            }
+        }
+        List<Path> tree = List.of();
+        if (source != null) {
+            tree = importableTree(realRoot, source, errors);
+            Path config = source.resolve("config.json");
+            // a linked config.json already has its problem from the walk
+            if (kind == ArtifactKind.MODEL && !Files.isRegularFile(config, LinkOption.NOFOLLOW_LINKS) && !Files.isSymbolicLink(config)) {
                 errors.add("path: '" + relativePath + "' is not a model directory (no config.json)");
             }
         }
@@ -159,16 +175,98 @@ public class ArtifactService {
         }
         Path staged = store.newStagingDir();
         try {
-            if (Files.isDirectory(source)) {
-                copyTree(source, staged);
-            } else {
-                Files.copy(source, staged.resolve(source.getFileName().toString()));
-            }
+            copyTree(source, tree, staged);
         } catch (IOException e) {
             ArtifactStore.deleteQuietly(staged);
             throw new UncheckedIOException("Could not import " + relativePath, e);
+        } catch (RuntimeException e) {
+            ArtifactStore.deleteQuietly(staged);
+            throw e;
         }
         return publishChecked(new ArtifactStore.Publication(tenant, kind, name, staged, null, List.of()));
+    }
+
+    /**
+     * The import source named by {@code relativePath}, checked one component at a time so that no
+     * component is a symbolic link; null with a problem added when it is not importable.
+     */
+    private static Path importSource(Path realRoot, String relativePath, List<String> errors) throws IOException {
+        Path lexical;
+        try {
+            lexical = realRoot.resolve(relativePath).normalize();
+        } catch (InvalidPathException e) {
+            errors.add("path: '" + relativePath.replace('\0', '?') + "' is not a valid path");
+            return null;
+        }
+        if (!lexical.startsWith(realRoot)) {
+            errors.add("path: must stay inside the import root");
+            return null;
+        }
+        Path p = realRoot;
+        for (Path component : realRoot.relativize(lexical)) {
+            p = p.resolve(component.toString());
+            if (Files.isSymbolicLink(p)) {
+                errors.add(linkProblem(realRoot, p));
+                return null;
+            }
+            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                errors.add("path: '" + relativePath + "' does not exist under the import root");
+                return null;
+            }
+        }
+        // with no link on the way the real path is the lexical one; checked again in case of a race
+        if (!p.toRealPath().startsWith(realRoot)) {
+            errors.add("path: must stay inside the import root");
+            return null;
+        }
+        return p;
+    }
+
+    /**
+     * Every directory and regular file of the tree at {@code source} (itself included), walked without
+     * following links; a problem is added for each link and each special file (FIFO, device, socket).
+     */
+    private static List<Path> importableTree(Path realRoot, Path source, List<String> errors) {
+        List<Path> tree = new ArrayList<>();
+        try {
+            Files.walkFileTree(source, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                    tree.add(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    // without FOLLOW_LINKS these are the attributes of the entry itself, never of a link's target
+                    if (attrs.isSymbolicLink()) {
+                        errors.add(linkProblem(realRoot, file));
+                    } else if (!attrs.isRegularFile()) {
+                        errors.add("path: '" + relative(realRoot, file) + "' is not a regular file or directory; only those are imported");
+                    } else {
+                        tree.add(file);
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) {
+                    errors.add("path: '" + relative(realRoot, file) + "' cannot be read");
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            errors.add("path: '" + relative(realRoot, source) + "' cannot be read");
+        }
+        return tree;
+    }
+
+    private static String linkProblem(Path realRoot, Path link) {
+        return "path: '" + relative(realRoot, link) + "' is a symbolic link; links are not imported";
+    }
+
+    private static String relative(Path realRoot, Path p) {
+        return realRoot.relativize(p).toString().replace('\\', '/');
     }
 
     /** Stores one uploaded file (a dataset, a report) as an artifact. */
@@ -278,14 +376,16 @@ public class ArtifactService {
         return dir;
     }
 
-    private static void copyTree(Path source, Path target) throws IOException {
-        try (Stream<Path> walk = Files.walk(source)) {
-            for (Path p : (Iterable<Path>) walk::iterator) {
-                Path t = target.resolve(source.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else if (Files.isRegularFile(p)) {
-                    Files.copy(p, t);
+    /** Copies the checked tree; files are opened without following links, should one appear meanwhile. */
+    private static void copyTree(Path source, List<Path> tree, Path staged) throws IOException {
+        boolean single = !Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS);
+        for (Path p : tree) {
+            Path t = single ? staged.resolve(source.getFileName().toString()) : staged.resolve(source.relativize(p).toString());
+            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectories(t);
+            } else {
+                try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.copy(in, t);
                 }
             }
         }

@@ -5,6 +5,7 @@ import dev.amalgam.platform.error.ApiException;
 import dev.amalgam.platform.error.ProblemType;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
@@ -269,7 +271,7 @@ public class ArtifactService {
         return realRoot.relativize(p).toString().replace('\\', '/');
     }
 
-    /** Stores one uploaded file (a dataset, a report) as an artifact. */
+    /** Stores one uploaded file (a dataset, a report) as an artifact; 413 past amalgam.uploads.max-bytes. */
     public Artifact uploadFile(UUID tenant, ArtifactKind kind, String name, String fileName, InputStream content) {
         List<String> errors = new ArrayList<>();
         checkName(name, errors);
@@ -284,15 +286,21 @@ public class ArtifactService {
         }
         Path staged = store.newStagingDir();
         try {
-            Files.copy(content, staged.resolve(fileName));
+            new UploadLimit(properties.uploads()).copy(content, staged.resolve(fileName));
         } catch (IOException e) {
             ArtifactStore.deleteQuietly(staged);
             throw new UncheckedIOException("Could not store the upload", e);
+        } catch (RuntimeException e) {
+            ArtifactStore.deleteQuietly(staged);
+            throw e;
         }
         return publishChecked(new ArtifactStore.Publication(tenant, kind, name, staged, null, List.of()));
     }
 
-    /** Stores an uploaded tar of a directory (a model: config.json, safetensors, tokenizer files). */
+    /**
+     * Stores an uploaded tar of a directory (a model: config.json, safetensors, tokenizer files); 413
+     * past amalgam.uploads.max-bytes (all files together) or max-entries.
+     */
     public Artifact uploadTar(UUID tenant, ArtifactKind kind, String name, InputStream tar) {
         List<String> errors = new ArrayList<>();
         checkName(name, errors);
@@ -304,7 +312,7 @@ public class ArtifactService {
         }
         Path staged = store.newStagingDir();
         try {
-            extractTar(tar, staged);
+            extractTar(tar, staged, new UploadLimit(properties.uploads()));
             Path root = singleTopDirectory(staged);
             if (kind == ArtifactKind.MODEL && !Files.isRegularFile(root.resolve("config.json"))) {
                 throw ApiException.invalid(List.of("file: the tar holds no config.json: not a Hugging Face model directory"));
@@ -345,10 +353,11 @@ public class ArtifactService {
         }
     }
 
-    private static void extractTar(InputStream in, Path into) throws IOException {
+    private static void extractTar(InputStream in, Path into, UploadLimit limit) throws IOException {
         try (TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
             TarArchiveEntry entry;
             while ((entry = tar.getNextEntry()) != null) {
+                limit.entry(entry.getSize());
                 Path target = into.resolve(entry.getName()).normalize();
                 if (!target.startsWith(into)) {
                     throw new IOException("entry '" + entry.getName() + "' escapes the archive");
@@ -357,11 +366,71 @@ public class ArtifactService {
                     Files.createDirectories(target);
                 } else if (entry.isFile()) {
                     Files.createDirectories(target.getParent());
-                    Files.copy(tar, target);
+                    limit.copy(tar, target);
                 } else {
                     throw new IOException("entry '" + entry.getName() + "' is a link or device; only files and directories are accepted");
                 }
             }
+        }
+    }
+
+    /**
+     * What one upload may still write, counted as it streams in: the bytes really written (a tar
+     * header's size is only used to refuse early) and the tar entries. Past either limit: 413.
+     */
+    private static final class UploadLimit {
+
+        private final long maxBytes;
+        private final int maxEntries;
+        private long written;
+        private int entries;
+
+        UploadLimit(AmalgamProperties.Uploads limits) {
+            this.maxBytes = limits.maxBytes().toBytes();
+            this.maxEntries = limits.maxEntries();
+        }
+
+        /** Counts one tar entry; refuses at once when its declared size alone would pass the limit. */
+        void entry(long declaredSize) {
+            entries++;
+            if (entries > maxEntries) {
+                throw ApiException.tooLarge("The tar has more than " + maxEntries
+                        + " entries, the limit of this server (amalgam.uploads.max-entries)");
+            }
+            if (declaredSize > maxBytes - written) {
+                throw bytesExceeded();
+            }
+        }
+
+        /** Copies {@code in} into a new file, refusing once the upload's total passes the limit. */
+        void copy(InputStream in, Path target) throws IOException {
+            try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW)) {
+                byte[] buffer = new byte[64 * 1024];
+                for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                    written += n;
+                    if (written > maxBytes) {
+                        throw bytesExceeded();
+                    }
+                    out.write(buffer, 0, n);
+                }
+            }
+        }
+
+        private ApiException bytesExceeded() {
+            return ApiException.tooLarge("The upload is larger than " + describe(maxBytes)
+                    + ", the limit of this server (amalgam.uploads.max-bytes)");
+        }
+
+        /** "64GB" rather than 68719476736 bytes, as the setting is written. */
+        private static String describe(long bytes) {
+            String[] units = {"TB", "GB", "MB", "KB"};
+            for (int i = 0; i < units.length; i++) {
+                long unit = 1L << (10 * (units.length - i));
+                if (bytes >= unit && bytes % unit == 0) {
+                    return bytes / unit + units[i];
+                }
+            }
+            return bytes + " bytes";
         }
     }
 

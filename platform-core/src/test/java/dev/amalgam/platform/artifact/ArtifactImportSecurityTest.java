@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.http.HttpStatus;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Import from the import root copies only what really lies under it: no symbolic link anywhere in the
@@ -30,7 +31,7 @@ class ArtifactImportSecurityTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        fx = new ArtifactServiceFixture(data, root);
+        fx = new ArtifactServiceFixture(data, root, DataSize.ofMegabytes(10), 100);
         secret = Files.writeString(outside.resolve("secret.json"), "{\"text\": \"the server's secret\"}\n");
     }
 
@@ -122,7 +123,7 @@ class ArtifactImportSecurityTest {
         ArtifactServiceFixture.writeModel(root.resolve("models/a"));
         Path linkedRoot = outside.resolve("root-link");
         Files.createSymbolicLink(linkedRoot, root);
-        ArtifactServiceFixture viaLink = new ArtifactServiceFixture(data, linkedRoot);
+        ArtifactServiceFixture viaLink = new ArtifactServiceFixture(data, linkedRoot, DataSize.ofMegabytes(10), 100);
 
         Artifact a = viaLink.service.importFromRoot(viaLink.tenant, ArtifactKind.MODEL, "a", "models/a");
 

@@ -15,6 +15,7 @@ import java.util.UUID;
 import java.util.stream.Stream;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.util.unit.DataSize;
 
 /** An {@link ArtifactService} wired by hand on a fresh test database, for import and upload tests. */
 final class ArtifactServiceFixture {
@@ -24,14 +25,14 @@ final class ArtifactServiceFixture {
     final ArtifactService service;
     final UUID tenant;
 
-    ArtifactServiceFixture(Path dataDir, Path importRoot) {
+    ArtifactServiceFixture(Path dataDir, Path importRoot, DataSize maxBytes, int maxEntries) {
         this.dataDir = dataDir;
         Registry registry = new Registry();
         repository = new ArtifactRepository(registry.jdbc, registry.json);
         AmalgamProperties props = new AmalgamProperties(dataDir, AmalgamProperties.Role.both, importRoot,
                 new AmalgamProperties.Worker(List.of(), 1, Duration.ofSeconds(60), Duration.ofSeconds(10),
                         Duration.ofSeconds(5), Duration.ofSeconds(15)),
-                new AmalgamProperties.Auth(null, false));
+                new AmalgamProperties.Auth(null, false), new AmalgamProperties.Uploads(maxBytes, maxEntries));
         ArtifactStore store = new ArtifactStore(props, repository, new ArtifactMetadataReader(registry.json),
                 new TransactionTemplate(new DataSourceTransactionManager(registry.dataSource)));
         service = new ArtifactService(repository, store, props);

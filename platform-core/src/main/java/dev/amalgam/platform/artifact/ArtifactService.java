@@ -17,12 +17,14 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.springframework.http.HttpStatus;
 
 /** Artifact operations on behalf of a tenant: import, upload, read, resolve references, delete. */
@@ -326,7 +328,8 @@ public class ArtifactService {
             }
         } catch (IOException e) {
             ArtifactStore.deleteQuietly(staged);
-            throw new ApiException(HttpStatus.BAD_REQUEST, ProblemType.BAD_REQUEST, "The tar could not be read: " + e.getMessage());
+            throw new ApiException(HttpStatus.BAD_REQUEST, ProblemType.BAD_REQUEST,
+                    "The tar could not be read: " + ArtifactStore.withoutDir(e.getMessage(), staged));
         } catch (RuntimeException e) {
             ArtifactStore.deleteQuietly(staged);
             throw e;
@@ -353,25 +356,104 @@ public class ArtifactService {
         }
     }
 
+    /**
+     * Extracts regular files and directories only. Anything else (links, devices, FIFOs, sparse, unknown
+     * entry types), a name that is not a plain relative path, and an entry that clashes with an earlier
+     * one are refused with a 422 naming the entry.
+     */
     private static void extractTar(InputStream in, Path into, UploadLimit limit) throws IOException {
         try (TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
             TarArchiveEntry entry;
             while ((entry = tar.getNextEntry()) != null) {
                 limit.entry(entry.getSize());
-                Path target = into.resolve(entry.getName()).normalize();
-                if (!target.startsWith(into)) {
-                    throw new IOException("entry '" + entry.getName() + "' escapes the archive");
+                String problem = refusal(entry);
+                Path target = problem == null ? into.resolve(entry.getName()).normalize() : null;
+                if (problem == null && (!target.startsWith(into) || clashes(into, target, isDirectory(entry)))) {
+                    problem = "appears twice, or clashes with an earlier entry";
                 }
-                if (entry.isDirectory()) {
+                if (problem != null) {
+                    throw ApiException.invalid(List.of("file: entry '" + printable(entry.getName()) + "' " + problem));
+                }
+                if (isDirectory(entry)) {
                     Files.createDirectories(target);
-                } else if (entry.isFile()) {
+                } else {
                     Files.createDirectories(target.getParent());
                     limit.copy(tar, target);
-                } else {
-                    throw new IOException("entry '" + entry.getName() + "' is a link or device; only files and directories are accepted");
                 }
             }
         }
+    }
+
+    /** Why an entry is not extracted, or null when it is a regular file or directory with a safe name. */
+    private static String refusal(TarArchiveEntry entry) {
+        String name = entry.getName();
+        if (name.isEmpty()) {
+            return "has an empty name";
+        }
+        if (name.indexOf('\0') >= 0) {
+            return "has a NUL in its name";
+        }
+        // a backslash is a separator elsewhere: "..\x" would be listed as "../x"
+        if (name.indexOf('\\') >= 0) {
+            return "has a backslash in its name";
+        }
+        if (name.startsWith("/")) {
+            return "has an absolute name";
+        }
+        if (Arrays.asList(name.split("/")).contains("..")) {
+            return "has a '..' component in its name";
+        }
+        // a reader expands a sparse entry to its full size: a few bytes in the archive, gigabytes on disk
+        if (entry.isSparse()) {
+            return "is a sparse file; only regular files and directories are accepted";
+        }
+        byte type = entry.getLinkFlag();
+        if (type == TarConstants.LF_NORMAL || type == TarConstants.LF_OLDNORM || type == TarConstants.LF_CONTIG
+                || type == TarConstants.LF_DIR) {
+            return null;
+        }
+        return "is " + typeName(type) + "; only regular files and directories are accepted";
+    }
+
+    private static String typeName(byte type) {
+        return switch (type) {
+            case TarConstants.LF_LINK -> "a hard link";
+            case TarConstants.LF_SYMLINK -> "a symbolic link";
+            case TarConstants.LF_CHR -> "a character device";
+            case TarConstants.LF_BLK -> "a block device";
+            case TarConstants.LF_FIFO -> "a FIFO";
+            case TarConstants.LF_MULTIVOLUME -> "a multi-volume continuation";
+            default -> type > ' ' && type < 127 ? "an entry of type '" + (char) type + "'" : "an entry of type " + type;
+        };
+    }
+
+    /** A directory entry: type '5', or a regular type with a name ending in '/' (old tars). */
+    private static boolean isDirectory(TarArchiveEntry entry) {
+        return entry.getLinkFlag() == TarConstants.LF_DIR || entry.getName().endsWith("/");
+    }
+
+    /** Whether writing {@code target} meets a file where a directory is needed, or any entry where a file goes. */
+    private static boolean clashes(Path into, Path target, boolean directory) {
+        for (Path p = target.getParent(); p != null && p.startsWith(into) && !p.equals(into); p = p.getParent()) {
+            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                return true;
+            }
+        }
+        boolean exists = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+        return directory ? exists && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS) : exists;
+    }
+
+    /** An entry name as it may be shown: NUL as \0, other control characters as '?'. */
+    private static String printable(String name) {
+        StringBuilder out = new StringBuilder(name.length());
+        for (char c : name.toCharArray()) {
+            if (c == '\0') {
+                out.append("\\0");
+            } else {
+                out.append(Character.isISOControl(c) ? '?' : c);
+            }
+        }
+        return out.toString();
     }
 
     /**

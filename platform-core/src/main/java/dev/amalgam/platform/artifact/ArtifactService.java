@@ -337,14 +337,15 @@ public class ArtifactService {
         return publishChecked(new ArtifactStore.Publication(tenant, kind, name, staged, null, List.of()));
     }
 
+    /** Publishes, answering 422 for content the store refuses; the message never names the staging path. */
     private Artifact publishChecked(ArtifactStore.Publication p) {
         try {
             return store.publish(p);
         } catch (IllegalArgumentException e) {
-            throw ApiException.invalid(List.of(e.getMessage()));
+            throw ApiException.invalid(List.of(ArtifactStore.withoutDir(e.getMessage(), p.stagedDir())));
         } catch (RuntimeException e) {
             if (e.getCause() instanceof IllegalArgumentException iae) {
-                throw ApiException.invalid(List.of(iae.getMessage()));
+                throw ApiException.invalid(List.of(ArtifactStore.withoutDir(iae.getMessage(), p.stagedDir())));
             }
             throw e;
         }

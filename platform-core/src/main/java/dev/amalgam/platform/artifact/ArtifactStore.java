@@ -75,7 +75,7 @@ public class ArtifactStore {
             }
             List<ArtifactFile> files = checksum(p.stagedDir());
             if (files.isEmpty()) {
-                throw new IllegalArgumentException("Nothing to publish: " + p.stagedDir() + " is empty");
+                throw new IllegalArgumentException("Nothing to publish: the artifact has no files");
             }
             JsonNode metadata = metadataReader.read(p.kind(), p.stagedDir(), files);
             long size = files.stream().mapToLong(ArtifactFile::sizeBytes).sum();

@@ -173,6 +173,14 @@ class TarUploadTest {
     }
 
     @Test
+    void aTarWithoutFilesIsA422WithoutServerPaths() throws Exception {
+        ApiException e = refused(ArtifactKind.REPORT, new Tar().add(new TarArchiveEntry("r/", TarConstants.LF_DIR), new byte[0]));
+
+        assertThat(e.status()).isEqualTo(HttpStatus.UNPROCESSABLE_CONTENT);
+        assertThat(e.errors()).containsExactly("Nothing to publish: the artifact has no files");
+    }
+
+    @Test
     void aTarOfDotWithOldStyleDirectoriesIsAccepted() throws Exception {
         // what "tar -C dir -cf - ." writes: "./" first, names under "./"; and a directory of type '0' ending in '/'
         Tar tar = new Tar().add(new TarArchiveEntry("./", TarConstants.LF_DIR), new byte[0])

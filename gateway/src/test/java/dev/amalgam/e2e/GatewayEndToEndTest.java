@@ -55,6 +55,10 @@ class GatewayEndToEndTest {
         gw.put("amalgam.services.merge-url", echoUrl);
         gw.put("amalgam.services.pruning-url", echoUrl);
         gw.put("amalgam.services.fusion-url", echoUrl);
+        // small upload limits, so that passing them takes little data
+        gw.put("spring.servlet.multipart.max-file-size", "64KB");
+        gw.put("spring.servlet.multipart.max-request-size", "64KB");
+        gw.put("amalgam.uploads.max-bytes", "256KB");
         // a fourth route, for the test-only job type; lists are replaced whole, so all routes are named
         String[][] routes = {{"merges", "merge-url", "/api/v1/merges/**"}, {"prunings", "pruning-url", "/api/v1/prunings/**"},
                 {"fusions", "fusion-url", "/api/v1/fusions/**"}, {"echoes", "merge-url", "/api/v1/echoes,/api/v1/echoes/**"}};
@@ -283,6 +287,38 @@ class GatewayEndToEndTest {
         var bad = api.send(notATar);
         assertThat(bad.statusCode()).isBetween(400, 422);
         assertThat(bad.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
+    }
+
+    @Test
+    void uploadsPastTheLimitsAnswer413ProblemsAndLeaveNothingStaged() throws Exception {
+        String boundary = "b0undary";
+        String content = "{\"text\":\"a line\"}\n".repeat(8000);
+        String multipart = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.jsonl\"\r\n"
+                + "Content-Type: application/octet-stream\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n";
+        HttpRequest bigFile = HttpRequest.newBuilder(URI.create(TestApps.baseUrl(gateway) + "/api/v1/artifacts?kind=DATASET&name=big-file"))
+                .header("Authorization", "Bearer " + ADMIN_KEY)
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString(multipart)).build();
+        assertProblem(api.send(bigFile), 413, "payload-too-large");
+
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(bytes)) {
+            var e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("big/weights.bin");
+            e.setSize(300 * 1024);
+            tar.putArchiveEntry(e);
+            tar.write(new byte[300 * 1024]);
+            tar.closeArchiveEntry();
+        }
+        HttpRequest bigTar = HttpRequest.newBuilder(URI.create(TestApps.baseUrl(gateway) + "/api/v1/artifacts?kind=REPORT&name=big-tar"))
+                .header("Authorization", "Bearer " + ADMIN_KEY).header("Content-Type", "application/x-tar")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes.toByteArray())).build();
+        assertProblem(api.send(bigTar), 413, "payload-too-large");
+
+        assertThat(json.readTree(call("GET", "/api/v1/artifacts?name=big-", ADMIN_KEY, null).body()).get("total").asLong()).isZero();
+        Files.createDirectories(dataDir.resolve("staging"));
+        try (var staged = Files.walk(dataDir.resolve("staging"))) {
+            assertThat(staged.filter(p -> p.getFileName().toString().startsWith("big"))).as("nothing of the uploads left").isEmpty();
+        }
     }
 
     @Test

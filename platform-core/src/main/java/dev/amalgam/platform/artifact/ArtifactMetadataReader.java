@@ -1,9 +1,12 @@
 package dev.amalgam.platform.artifact;
 
 import dev.amalgam.modelio.HfModelDir;
+import dev.amalgam.modelio.SafetensorsFormatException;
+import dev.amalgam.modelio.ShardedCheckpointWriter;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,12 +36,31 @@ public class ArtifactMetadataReader {
         };
     }
 
-    /** Model metadata; fails with a clear message when the directory is not a Hugging Face model. */
+    /**
+     * Model metadata; fails with a clear message when the directory is not a Hugging Face model or a
+     * weight file is corrupt: an {@link IllegalArgumentException} naming the file relative to {@code dir}
+     * (never the server's path to it) and what is wrong.
+     */
     public ObjectNode model(Path dir) {
         if (!Files.isRegularFile(dir.resolve("config.json"))) {
             throw new IllegalArgumentException("Not a Hugging Face model directory: config.json is missing");
         }
+        try {
+            return readModel(dir);
+        } catch (SafetensorsFormatException e) {
+            throw new IllegalArgumentException(dir.relativize(e.file()).toString().replace('\\', '/') + ": " + e.problem(), e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(ArtifactStore.withoutDir(e.getMessage(), dir), e);
+        }
+    }
+
+    private ObjectNode readModel(Path dir) {
         try (HfModelDir model = HfModelDir.open(dir)) {
+            if (model.tensorNames().isEmpty()) {
+                throw new IllegalArgumentException(model.isSharded()
+                        ? ShardedCheckpointWriter.INDEX_FILE + ": the index lists no tensors"
+                        : ShardedCheckpointWriter.SINGLE_FILE + ": the file holds no tensors");
+            }
             JsonNode config = model.config();
             ObjectNode m = json.createObjectNode();
             JsonNode architectures = config.path("architectures");
@@ -84,6 +106,8 @@ public class ArtifactMetadataReader {
                     }
                     rows++;
                 }
+            } catch (CharacterCodingException e) {
+                throw new IllegalArgumentException(files.get(0).path() + " is not valid UTF-8");
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -16,6 +16,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -81,7 +82,7 @@ public class ArtifactStore {
             }
             List<ArtifactFile> files = checksum(p.stagedDir());
             if (files.isEmpty()) {
-                throw new IllegalArgumentException("Nothing to publish: " + p.stagedDir() + " is empty");
+                throw new IllegalArgumentException("Nothing to publish: the artifact has no files");
             }
             JsonNode metadata = metadataReader.read(p.kind(), p.stagedDir(), files);
             long size = files.stream().mapToLong(ArtifactFile::sizeBytes).sum();
@@ -148,6 +149,21 @@ public class ArtifactStore {
             in.transferTo(java.io.OutputStream.nullOutputStream());
         }
         return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /**
+     * {@code message} with {@code dir} left out: paths under it relative to it, the directory itself as
+     * "the artifact". Answers to clients never name a path of the server.
+     */
+    static String withoutDir(String message, Path dir) {
+        if (message == null) {
+            return null;
+        }
+        String out = message;
+        for (String d : new LinkedHashSet<>(List.of(dir.toAbsolutePath().normalize().toString(), dir.toString()))) {
+            out = out.replace(d + dir.getFileSystem().getSeparator(), "").replace(d, "the artifact");
+        }
+        return out;
     }
 
     /** Deletes a file or directory tree, ignoring what is already gone. */

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
 
 /**
@@ -18,6 +19,7 @@ import org.springframework.validation.annotation.Validated;
  *                   in place; empty disables registration from disk
  * @param worker     job worker settings
  * @param auth       authentication settings
+ * @param uploads    limits on one artifact upload
  */
 @Validated
 @ConfigurationProperties("amalgam")
@@ -26,7 +28,8 @@ public record AmalgamProperties(
         @NotNull @DefaultValue("both") Role role,
         Path importRoot,
         @NotNull @DefaultValue Worker worker,
-        @NotNull @DefaultValue Auth auth) {
+        @NotNull @DefaultValue Auth auth,
+        @NotNull @DefaultValue Uploads uploads) {
 
     /** Which half of a service runs in this process. */
     public enum Role {
@@ -72,6 +75,19 @@ public record AmalgamProperties(
      * @param bootstrap    whether this process creates the first tenant and admin key (the gateway does)
      */
     public record Auth(String bootstrapKey, @DefaultValue("false") boolean bootstrap) {
+    }
+
+    /**
+     * Limits on one upload (a tar or a single file), enforced while it streams in; an upload past
+     * either limit is refused with 413 and its staged files are removed.
+     *
+     * @param maxBytes   total bytes written for one upload (every file of a tar together); the default,
+     *                   64GB, holds a 32-billion-parameter model in bf16
+     * @param maxEntries entries (files and directories) in one tar
+     */
+    public record Uploads(
+            @NotNull @DefaultValue("64GB") DataSize maxBytes,
+            @Min(1) @DefaultValue("10000") int maxEntries) {
     }
 
     public Path stagingDir() {

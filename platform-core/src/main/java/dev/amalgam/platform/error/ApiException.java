@@ -33,6 +33,11 @@ public class ApiException extends RuntimeException {
         return new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, ProblemType.VALIDATION, detail, errors);
     }
 
+    /** 413: the request carries more than this server accepts. */
+    public static ApiException tooLarge(String detail) {
+        return new ApiException(HttpStatus.PAYLOAD_TOO_LARGE, ProblemType.PAYLOAD_TOO_LARGE, detail);
+    }
+
     public static ApiException conflict(String detail) {
         return new ApiException(HttpStatus.CONFLICT, ProblemType.CONFLICT, detail);
     }

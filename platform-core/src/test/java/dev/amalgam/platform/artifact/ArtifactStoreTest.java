@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.util.unit.DataSize;
 
 /** Publishing: checksums, metadata from headers, atomic visibility, nothing left behind on failure. */
 class ArtifactStoreTest {
@@ -42,7 +43,7 @@ class ArtifactStoreTest {
         AmalgamProperties props = new AmalgamProperties(data, AmalgamProperties.Role.both, null,
                 new AmalgamProperties.Worker(List.of(), 1, java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(10),
                         java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(15), java.time.Duration.ofSeconds(30), 0),
-                new AmalgamProperties.Auth(null, false));
+                new AmalgamProperties.Auth(null, false), new AmalgamProperties.Uploads(DataSize.ofGigabytes(1), 1000));
         store = new ArtifactStore(props, repository, new ArtifactMetadataReader(registry.json),
                 new TransactionTemplate(new DataSourceTransactionManager(registry.dataSource)));
         tenant = registry.newTenant("t-" + UUID.randomUUID().toString().substring(0, 8));

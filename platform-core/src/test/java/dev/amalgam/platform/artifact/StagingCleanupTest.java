@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.springframework.util.unit.DataSize;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -25,7 +26,7 @@ class StagingCleanupTest {
         AmalgamProperties props = new AmalgamProperties(data, AmalgamProperties.Role.both, null,
                 new AmalgamProperties.Worker(List.of(), 1, Duration.ofSeconds(60), Duration.ofSeconds(10),
                         Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(30), 0),
-                new AmalgamProperties.Auth(null, false));
+                new AmalgamProperties.Auth(null, false), new AmalgamProperties.Uploads(DataSize.ofGigabytes(1), 1000));
         ArtifactRepository repository = new ArtifactRepository(registry.jdbc, registry.json);
         ArtifactStore store = new ArtifactStore(props, repository, new ArtifactMetadataReader(registry.json),
                 new TransactionTemplate(new DataSourceTransactionManager(registry.dataSource)));

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.util.unit.DataSize;
 import tools.jackson.databind.JsonNode;
 
 /** The worker runtime: a worker that shuts down mid-job hands the job back, and the next one resumes it. */
@@ -71,7 +72,7 @@ class WorkerRuntimeTest {
         AmalgamProperties.Worker settings = new AmalgamProperties.Worker(List.of(), 1, Duration.ofSeconds(30),
                 Duration.ofMillis(100), Duration.ofMillis(100), Duration.ofSeconds(30), stopTimeout, 1);
         AmalgamProperties props = new AmalgamProperties(data, AmalgamProperties.Role.both, null, settings,
-                new AmalgamProperties.Auth(null, false));
+                new AmalgamProperties.Auth(null, false), new AmalgamProperties.Uploads(DataSize.ofGigabytes(1), 1000));
         ArtifactRepository artifacts = new ArtifactRepository(registry.jdbc, registry.json);
         ArtifactStore store = new ArtifactStore(props, artifacts, new ArtifactMetadataReader(registry.json),
                 new TransactionTemplate(new DataSourceTransactionManager(registry.dataSource)));

@@ -69,7 +69,16 @@ class FusionJobHandler implements JobHandler {
             inputs.add(eval.id());
         }
         String name = spec.get("name").asString();
-        Artifact preferences = null;
+        List<JobContext.Output> outputs = new ArrayList<>();
+        // the report may sit inside the model directory: take it out before the model is published
+        Path reportDir = ctx.newStagingDir();
+        try {
+            Files.move(result.report(), reportDir.resolve(result.report().getFileName()));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        outputs.add(new JobContext.Output(ArtifactKind.MODEL, name, result.modelDir()));
+        outputs.add(new JobContext.Output(ArtifactKind.REPORT, FusionJobSpec.reportName(name), reportDir));
         if (fromCandidates) {
             // the records the job built, in the reference format, for inspection and reuse
             Path built = ctx.newStagingDir();
@@ -78,17 +87,13 @@ class FusionJobHandler implements JobHandler {
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-            preferences = ctx.publish(ArtifactKind.DATASET, FusionJobSpec.preferencesName(name), built, inputs);
+            outputs.add(new JobContext.Output(ArtifactKind.DATASET, FusionJobSpec.preferencesName(name), built));
         }
-        // the report may sit inside the model directory: take it out before the model is published
-        Path reportDir = ctx.newStagingDir();
-        try {
-            Files.move(result.report(), reportDir.resolve(result.report().getFileName()));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        Artifact model = ctx.publish(ArtifactKind.MODEL, name, result.modelDir(), inputs);
-        Artifact report = ctx.publish(ArtifactKind.REPORT, FusionJobSpec.reportName(name), reportDir, inputs);
+        // every output is published together or not at all
+        List<Artifact> published = ctx.publishAll(outputs, inputs);
+        Artifact model = published.get(0);
+        Artifact report = published.get(1);
+        Artifact preferences = fromCandidates ? published.get(2) : null;
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("model", model.id().toString());
         summary.put("report", report.id().toString());

@@ -72,10 +72,14 @@ class PruningJobHandler implements JobHandler {
             inputs.add(eval.id());
         }
         String name = spec.get("name").asString();
-        Artifact pruned = ctx.publish(ArtifactKind.MODEL, name, out.resolve(PruningRunner.MODEL_DIR), inputs);
         Path reportDir = ctx.newStagingDir();
         Files.move(result.reportFile(), reportDir.resolve(PruningRunner.REPORT_FILE));
-        Artifact report = ctx.publish(ArtifactKind.REPORT, PruningJobSpec.reportName(name), reportDir, inputs);
+        // the model and its report are published together or not at all
+        List<Artifact> published = ctx.publishAll(List.of(
+                new JobContext.Output(ArtifactKind.MODEL, name, out.resolve(PruningRunner.MODEL_DIR)),
+                new JobContext.Output(ArtifactKind.REPORT, PruningJobSpec.reportName(name), reportDir)), inputs);
+        Artifact pruned = published.get(0);
+        Artifact report = published.get(1);
 
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("model", pruned.id().toString());

@@ -74,36 +74,70 @@ public class ArtifactStore {
      * (with lineage to the producing job and its inputs). On any failure the staged files are removed.
      */
     public Artifact publish(Publication p) {
-        Path target = properties.artifactDir().resolve(UUID.randomUUID().toString());
-        boolean moved = false;
+        return publishAll(List.of(p)).get(0);
+    }
+
+    /**
+     * Publishes several staged directories all or nothing, as the outputs of one job: every one is checked
+     * (name free, files, metadata) before any is moved, and their registry rows are inserted in one
+     * transaction, so a failure leaves none of them published. On any failure every staged and moved
+     * directory of the call is removed.
+     */
+    public List<Artifact> publishAll(List<Publication> publications) {
+        List<Path> moved = new ArrayList<>();
+        String names = String.join(", ", publications.stream().map(Publication::name).toList());
         try {
-            if (repository.findReadyByName(p.tenantId(), p.name()).isPresent()) {
-                throw ApiException.conflict("An artifact named '" + p.name() + "' already exists");
+            if (publications.stream().map(Publication::name).distinct().count() != publications.size()) {
+                throw new IllegalArgumentException("Outputs must have distinct names: " + names);
             }
-            List<ArtifactFile> files = checksum(p.stagedDir());
-            if (files.isEmpty()) {
-                throw new IllegalArgumentException("Nothing to publish: the artifact has no files");
+            List<Prepared> prepared = new ArrayList<>();
+            for (Publication p : publications) {
+                prepared.add(prepare(p));
             }
-            JsonNode metadata = metadataReader.read(p.kind(), p.stagedDir(), files);
-            long size = files.stream().mapToLong(ArtifactFile::sizeBytes).sum();
-            Files.createDirectories(target.getParent());
-            Files.move(p.stagedDir(), target, StandardCopyOption.ATOMIC_MOVE);
-            moved = true;
-            UUID id = UUID.fromString(target.getFileName().toString());
-            Artifact artifact = new Artifact(id, p.tenantId(), p.kind(), p.name(), "READY", target.toAbsolutePath().toString(),
-                    size, metadata, p.producingJobId(), null);
-            tx.executeWithoutResult(s -> repository.insert(artifact, files, p.inputs()));
-            return repository.find(id).orElseThrow();
+            for (Prepared pr : prepared) {
+                Files.createDirectories(pr.target().getParent());
+                Files.move(pr.publication().stagedDir(), pr.target(), StandardCopyOption.ATOMIC_MOVE);
+                moved.add(pr.target());
+            }
+            tx.executeWithoutResult(s -> prepared.forEach(pr -> repository.insert(pr.artifact(), pr.files(), pr.publication().inputs())));
+            return prepared.stream().map(pr -> repository.find(pr.artifact().id()).orElseThrow()).toList();
         } catch (DuplicateKeyException e) {
-            deleteQuietly(moved ? target : p.stagedDir());
-            throw ApiException.conflict("An artifact named '" + p.name() + "' already exists");
+            discard(publications, moved);
+            throw ApiException.conflict("An artifact named " + (publications.size() == 1 ? "'" + names + "'" : "one of '" + names + "'")
+                    + " already exists");
         } catch (IOException e) {
-            deleteQuietly(moved ? target : p.stagedDir());
-            throw new UncheckedIOException("Could not publish artifact '" + p.name() + "'", e);
+            discard(publications, moved);
+            throw new UncheckedIOException("Could not publish '" + names + "'", e);
         } catch (RuntimeException e) {
-            deleteQuietly(moved ? target : p.stagedDir());
+            discard(publications, moved);
             throw e;
         }
+    }
+
+    /** A publication checked and described, ready to move into the store. */
+    private record Prepared(Publication publication, Artifact artifact, List<ArtifactFile> files, Path target) {
+    }
+
+    private Prepared prepare(Publication p) throws IOException {
+        if (repository.findReadyByName(p.tenantId(), p.name()).isPresent()) {
+            throw ApiException.conflict("An artifact named '" + p.name() + "' already exists");
+        }
+        List<ArtifactFile> files = checksum(p.stagedDir());
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException("Nothing to publish: the artifact '" + p.name() + "' has no files");
+        }
+        JsonNode metadata = metadataReader.read(p.kind(), p.stagedDir(), files);
+        long size = files.stream().mapToLong(ArtifactFile::sizeBytes).sum();
+        UUID id = UUID.randomUUID();
+        Path target = properties.artifactDir().resolve(id.toString());
+        Artifact artifact = new Artifact(id, p.tenantId(), p.kind(), p.name(), "READY", target.toAbsolutePath().toString(),
+                size, metadata, p.producingJobId(), null);
+        return new Prepared(p, artifact, files, target);
+    }
+
+    private static void discard(List<Publication> publications, List<Path> moved) {
+        moved.forEach(ArtifactStore::deleteQuietly);
+        publications.forEach(p -> deleteQuietly(p.stagedDir()));
     }
 
     /** The persistent working directory of a job (see JobContext.workDir). */

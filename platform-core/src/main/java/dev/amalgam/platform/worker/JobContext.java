@@ -143,12 +143,42 @@ public class JobContext {
         return dir;
     }
 
+    /** One output of a job: what it is, its name, and the staged directory holding it. */
+    public record Output(ArtifactKind kind, String name, Path stagedDir) {
+    }
+
     /** Publishes a staged directory as an artifact produced by this job, consuming {@code inputs}. */
     public Artifact publish(ArtifactKind kind, String name, Path stagedDir, List<UUID> inputs) {
+        return publishAll(List.of(new Output(kind, name, stagedDir)), inputs).get(0);
+    }
+
+    /**
+     * Publishes every output of the job at once, all or nothing: a failure (a name taken, a bad file) leaves
+     * none of them published. An attempt that follows one which died after publishing (before it could
+     * record the job's outcome) finds its outputs already there and returns them, so a job's outputs exist
+     * exactly once.
+     */
+    public List<Artifact> publishAll(List<Output> outputs, List<UUID> inputs) {
         throwIfCancelled();
-        Artifact a = store.publish(new ArtifactStore.Publication(job.tenantId(), kind, name, stagedDir, job.id(), inputs));
-        staged.remove(stagedDir);
-        return a;
+        List<Artifact> earlier = outputs.stream()
+                .map(o -> artifacts.findReadyByName(job.tenantId(), o.name()).filter(a -> job.id().equals(a.producingJobId())))
+                .flatMap(java.util.Optional::stream).toList();
+        if (earlier.size() == outputs.size()) {
+            outputs.forEach(o -> {
+                ArtifactStore.deleteQuietly(o.stagedDir());
+                staged.remove(o.stagedDir());
+            });
+            return earlier;
+        }
+        if (!earlier.isEmpty()) {
+            throw new IllegalStateException("Some outputs of this job were published by an earlier attempt and some not: "
+                    + earlier.stream().map(Artifact::name).toList());
+        }
+        List<Artifact> published = store.publishAll(outputs.stream()
+                .map(o -> new ArtifactStore.Publication(job.tenantId(), o.kind(), o.name(), o.stagedDir(), job.id(), inputs))
+                .toList());
+        outputs.forEach(o -> staged.remove(o.stagedDir()));
+        return published;
     }
 
     /** The tenant's READY artifact with this id, for handlers resolving a spec. */

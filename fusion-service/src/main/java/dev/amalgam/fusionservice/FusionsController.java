@@ -38,6 +38,11 @@ class FusionsController {
         if (!spec.isObject()) {
             throw ApiException.invalid(List.of("body: a JSON object is required"));
         }
+        // a retry of an earlier submission gets that job, even after it finished and took its output names
+        var replayed = submissions.replay(caller, FusionJobSpec.TYPE, spec, idempotencyKey);
+        if (replayed.isPresent()) {
+            return replayed.get();
+        }
         List<String> errors = new ArrayList<>();
         FusionJobSpec.trainingSpec(spec, errors);
         Artifact target = artifacts.resolve(caller.tenantId(), spec.path("target").asString(null), ArtifactKind.MODEL, "target", errors);
@@ -80,7 +85,7 @@ class FusionsController {
             inputs.add(eval.id());
         }
         return submissions.submit(caller, FusionJobSpec.TYPE, FusionJobSpec.VERSION, stored, spec.path("priority").asInt(0),
-                spec.path("maxAttempts").asInt(3), idempotencyKey, inputs);
+                spec.path("maxAttempts").asInt(3), idempotencyKey, inputs, spec);
     }
 
     private Artifact dataset(Caller caller, JsonNode spec, String field, boolean required, List<String> errors) {

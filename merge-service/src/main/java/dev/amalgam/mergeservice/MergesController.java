@@ -46,6 +46,11 @@ class MergesController {
         if (!spec.isObject()) {
             throw ApiException.invalid(List.of("body: a JSON object is required"));
         }
+        // a retry of an earlier submission gets that job, even after it finished and took its output names
+        var replayed = submissions.replay(caller, MergeJobSpec.TYPE, spec, idempotencyKey);
+        if (replayed.isPresent()) {
+            return replayed.get();
+        }
         List<String> errors = new ArrayList<>();
         MergeJobSpec.checkOptions(spec, errors);
         MergeConfig config = MergeJobSpec.config(spec, json, errors);
@@ -77,6 +82,6 @@ class MergesController {
         }
         List<UUID> inputs = resolved.values().stream().distinct().map(UUID::fromString).toList();
         return submissions.submit(caller, MergeJobSpec.TYPE, MergeJobSpec.VERSION, MergeJobSpec.stored(spec, resolved, json),
-                spec.path("priority").asInt(0), spec.path("maxAttempts").asInt(2), idempotencyKey, inputs);
+                spec.path("priority").asInt(0), spec.path("maxAttempts").asInt(2), idempotencyKey, inputs, spec);
     }
 }

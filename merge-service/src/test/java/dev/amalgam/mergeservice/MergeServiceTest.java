@@ -94,6 +94,28 @@ class MergeServiceTest {
     }
 
     @Test
+    void anIdempotentRetryAfterTheJobFinishedGetsTheFirstJobAndAReusedKeyIsRefused() throws Exception {
+        String body = """
+                {"configYaml": "merge_method: linear\\nmodels:\\n  - model: model-a\\n    parameters: {weight: 1.0}\\n  - model: model-b\\n    parameters: {weight: 1.0}\\n",
+                 "output": "retried"}""";
+        var first = api.call("POST", "/api/v1/merges", ADMIN_KEY, body, "Idempotency-Key", "merge-retry-1");
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(202);
+        String id = TestHttp.JSON.readTree(first.body()).get("id").asString();
+        assertThat(awaitFinal(UUID.fromString(id)).status()).isEqualTo(JobStatus.SUCCEEDED);
+
+        // the output name is now taken: a fresh submission would be refused, a retry is not
+        var retry = api.call("POST", "/api/v1/merges", ADMIN_KEY, body, "Idempotency-Key", "merge-retry-1");
+        assertThat(retry.statusCode()).as(retry.body()).isEqualTo(202);
+        assertThat(TestHttp.JSON.readTree(retry.body()).get("id").asString()).isEqualTo(id);
+        assertThat(retry.headers().firstValue("Idempotent-Replayed")).contains("true");
+
+        var reused = api.call("POST", "/api/v1/merges", ADMIN_KEY, body.replace("retried", "other"), "Idempotency-Key", "merge-retry-1");
+        assertThat(TestHttp.assertProblem(reused, 422, "validation-error").get("errors").toString()).contains("Idempotency-Key");
+        var fresh = api.call("POST", "/api/v1/merges", ADMIN_KEY, body);
+        assertThat(TestHttp.assertProblem(fresh, 422, "validation-error").get("errors").toString()).contains("already exists");
+    }
+
+    @Test
     void invalidSpecsListEveryProblemAndQueueNothing() throws Exception {
         var r = api.call("POST", "/api/v1/merges", ADMIN_KEY, """
                 {"config": {"merge_method": "no_such_method", "models": [{"model": "missing-model"}]},

@@ -38,6 +38,11 @@ class PruningsController {
         if (!spec.isObject()) {
             throw ApiException.invalid(List.of("body: a JSON object is required"));
         }
+        // a retry of an earlier submission gets that job, even after it finished and took its output names
+        var replayed = submissions.replay(caller, PruningJobSpec.TYPE, spec, idempotencyKey);
+        if (replayed.isPresent()) {
+            return replayed.get();
+        }
         List<String> errors = new ArrayList<>();
         PruneSpec pruneSpec = PruningJobSpec.pruneSpec(spec, errors);
         Artifact model = artifacts.resolve(caller.tenantId(), spec.path("model").asString(null), ArtifactKind.MODEL, "model", errors);
@@ -69,7 +74,7 @@ class PruningsController {
             inputs.add(eval.id());
         }
         return submissions.submit(caller, PruningJobSpec.TYPE, PruningJobSpec.VERSION, stored, spec.path("priority").asInt(0),
-                spec.path("maxAttempts").asInt(3), idempotencyKey, inputs);
+                spec.path("maxAttempts").asInt(3), idempotencyKey, inputs, spec);
     }
 
     private Artifact jsonlDataset(Caller caller, JsonNode spec, String field, boolean required, List<String> errors) {
@@ -84,6 +89,11 @@ class PruningsController {
         if (!spec.isObject()) {
             throw ApiException.invalid(List.of("body: a JSON object is required"));
         }
+        // a retry of an earlier submission gets that job, even after it finished and took its output names
+        var replayed = submissions.replay(caller, EvaluationJobSpec.TYPE, spec, idempotencyKey);
+        if (replayed.isPresent()) {
+            return replayed.get();
+        }
         List<String> errors = new ArrayList<>();
         EvaluationJobSpec.check(spec, errors);
         Artifact model = artifacts.resolve(caller.tenantId(), spec.path("model").asString(null), ArtifactKind.MODEL, "model", errors);
@@ -96,6 +106,6 @@ class PruningsController {
         stored.put("dataset", dataset.id().toString());
         stored.put("seqLen", EvaluationJobSpec.seqLen(spec));
         return submissions.submit(caller, EvaluationJobSpec.TYPE, EvaluationJobSpec.VERSION, stored, spec.path("priority").asInt(0),
-                spec.path("maxAttempts").asInt(2), idempotencyKey, List.of(model.id(), dataset.id()));
+                spec.path("maxAttempts").asInt(2), idempotencyKey, List.of(model.id(), dataset.id()), spec);
     }
 }

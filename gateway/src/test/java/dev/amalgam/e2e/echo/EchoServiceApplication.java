@@ -76,6 +76,11 @@ public class EchoServiceApplication {
         @PostMapping("/api/v1/echoes")
         ResponseEntity<JobView> submit(Caller caller, @RequestBody JsonNode spec,
                                        @RequestHeader(value = "Idempotency-Key", required = false) String key) {
+            JsonNode request = spec.deepCopy();
+            var replayed = submissions.replay(caller, "echo", request, key);
+            if (replayed.isPresent()) {
+                return replayed.get();
+            }
             List<String> errors = new ArrayList<>();
             if (!spec.path("message").isString() || spec.path("message").asString().isBlank()) {
                 errors.add("message: required");
@@ -99,7 +104,7 @@ public class EchoServiceApplication {
             if (!errors.isEmpty()) {
                 throw ApiException.invalid(errors);
             }
-            return submissions.submit(caller, "echo", 1, spec, 0, 2, key, inputs);
+            return submissions.submit(caller, "echo", 1, spec, 0, 2, key, inputs, request);
         }
     }
 }

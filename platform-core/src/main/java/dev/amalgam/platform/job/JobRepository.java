@@ -38,13 +38,15 @@ public class JobRepository {
     public Optional<Job> insert(NewJob job) {
         UUID id = UUID.randomUUID();
         int rows = jdbc.sql("""
-                        insert into jobs (id, tenant_id, type, spec_version, spec, status, priority, max_attempts, idempotency_key)
-                        values (:id, :tenant, :type, :version, cast(:spec as jsonb), 'QUEUED', :priority, :maxAttempts, :key)
+                        insert into jobs (id, tenant_id, type, spec_version, spec, status, priority, max_attempts, idempotency_key,
+                                          request_sha256)
+                        values (:id, :tenant, :type, :version, cast(:spec as jsonb), 'QUEUED', :priority, :maxAttempts, :key,
+                                :requestSha256)
                         on conflict (tenant_id, idempotency_key) do nothing""")
                 .param("id", id).param("tenant", job.tenantId()).param("type", job.type())
                 .param("version", job.specVersion()).param("spec", json.writeValueAsString(job.spec()))
                 .param("priority", job.priority()).param("maxAttempts", job.maxAttempts())
-                .param("key", job.idempotencyKey())
+                .param("key", job.idempotencyKey()).param("requestSha256", job.requestSha256())
                 .update();
         if (rows == 0) {
             return Optional.empty();
@@ -68,6 +70,11 @@ public class JobRepository {
     public Optional<Job> findByIdempotencyKey(UUID tenant, String key) {
         return jdbc.sql("select " + COLUMNS + " from jobs where tenant_id = :t and idempotency_key = :k")
                 .param("t", tenant).param("k", key).query(this::map).optional();
+    }
+
+    /** The sha256 of the request body a job was submitted with, when it came over HTTP. */
+    public Optional<String> requestSha256(UUID id) {
+        return jdbc.sql("select request_sha256 from jobs where id = :id").param("id", id).query(String.class).optional();
     }
 
     public List<Job> list(UUID tenant, JobFilter filter, int page, int size) {

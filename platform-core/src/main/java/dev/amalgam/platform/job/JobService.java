@@ -36,12 +36,41 @@ public class JobService {
             return new Submission(inserted.get(), false);
         }
         Job existing = jobs.findByIdempotencyKey(job.tenantId(), job.idempotencyKey()).orElseThrow();
-        if (!existing.type().equals(job.type()) || !existing.spec().equals(job.spec())) {
-            throw new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, ProblemType.VALIDATION,
-                    "The Idempotency-Key '" + job.idempotencyKey() + "' was already used for a different request (job "
-                            + existing.id() + ")", List.of("Idempotency-Key: reused with a different request body"));
+        String firstRequest = jobs.requestSha256(existing.id()).orElse(null);
+        boolean sameRequest = firstRequest != null && job.requestSha256() != null
+                ? firstRequest.equals(job.requestSha256())
+                : existing.spec().equals(job.spec());
+        if (!existing.type().equals(job.type()) || !sameRequest) {
+            throw reused(job.idempotencyKey(), existing);
         }
         return new Submission(existing, true);
+    }
+
+    /**
+     * The job a tenant submitted earlier with this Idempotency-Key, when the same request (type and body
+     * fingerprint) is sent again: answered before the request is validated anew, since a finished job's
+     * outputs now take the names it asks for. A key reused for another request is refused.
+     */
+    public java.util.Optional<Job> replay(UUID tenant, String type, String idempotencyKey, String requestSha256) {
+        if (idempotencyKey == null) {
+            return java.util.Optional.empty();
+        }
+        java.util.Optional<Job> existing = jobs.findByIdempotencyKey(tenant, idempotencyKey);
+        if (existing.isEmpty()) {
+            return existing;
+        }
+        String firstRequest = jobs.requestSha256(existing.get().id()).orElse(null);
+        if (!existing.get().type().equals(type) || (firstRequest != null && !firstRequest.equals(requestSha256))) {
+            throw reused(idempotencyKey, existing.get());
+        }
+        // a job submitted without a fingerprint is compared by its stored spec when the request is submitted
+        return firstRequest == null ? java.util.Optional.empty() : existing;
+    }
+
+    private static ApiException reused(String key, Job existing) {
+        return new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, ProblemType.VALIDATION,
+                "The Idempotency-Key '" + key + "' was already used for a different request (job " + existing.id() + ")",
+                List.of("Idempotency-Key: reused with a different request body"));
     }
 
     /** The tenant's job; 404 for a missing job and for another tenant's, so ids reveal nothing. */

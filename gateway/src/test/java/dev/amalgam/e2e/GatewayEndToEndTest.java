@@ -52,6 +52,7 @@ class GatewayEndToEndTest {
 
         Map<String, Object> gw = new HashMap<>();
         gw.put("amalgam.gateway.requests-per-minute", "100000");
+        gw.put("amalgam.gateway.streams-per-key", "3");
         gw.put("amalgam.services.merge-url", echoUrl);
         gw.put("amalgam.services.pruning-url", echoUrl);
         gw.put("amalgam.services.fusion-url", echoUrl);
@@ -129,6 +130,40 @@ class GatewayEndToEndTest {
         var sse = call("GET", "/api/v1/jobs/" + queued.get("id").asString() + "/events", ADMIN_KEY, null, "Accept", "text/event-stream");
         assertThat(sse.statusCode()).isEqualTo(200);
         assertThat(sse.body()).contains("event:status").contains("SUCCEEDED").contains("event:metric").contains("event:progress");
+    }
+
+    @Test
+    void anApiKeyMayFollowOnlySoManyEventStreamsAtOnce() throws Exception {
+        var submit = call("POST", "/api/v1/echoes", ADMIN_KEY, "{\"message\":\"slow\",\"repeat\":100,\"delayMs\":100,\"output\":\"streamed\"}");
+        String id = json.readTree(submit.body()).get("id").asString();
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        HttpRequest follow = HttpRequest.newBuilder(URI.create(TestApps.baseUrl(gateway) + "/api/v1/jobs/" + id + "/events"))
+                .header("Authorization", "Bearer " + ADMIN_KEY).header("Accept", "text/event-stream").build();
+        java.util.List<HttpResponse<java.io.InputStream>> open = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                var r = client.send(follow, HttpResponse.BodyHandlers.ofInputStream());
+                assertThat(r.statusCode()).isEqualTo(200);
+                open.add(r);
+            }
+            var fourth = client.send(follow, HttpResponse.BodyHandlers.ofString());
+            assertThat(fourth.statusCode()).isEqualTo(429);
+            assertThat(fourth.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
+            assertThat(fourth.body()).contains("3 event streams");
+        } finally {
+            for (var r : open) {
+                r.body().close();
+            }
+            call("POST", "/api/v1/jobs/" + id + "/cancel", ADMIN_KEY, null);
+        }
+        // a closed stream frees its place once the gateway notices the client left (its next write fails)
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        int status = 0;
+        while (System.nanoTime() < deadline && status != 200) {
+            Thread.sleep(200);
+            status = call("GET", "/api/v1/jobs/" + id + "/events", ADMIN_KEY, null, "Accept", "text/event-stream").statusCode();
+        }
+        assertThat(status).isEqualTo(200);
     }
 
     @Test

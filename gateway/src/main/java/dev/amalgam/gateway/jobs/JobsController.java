@@ -79,7 +79,7 @@ class JobsController {
                       @RequestHeader(value = "Last-Event-ID", required = false) Long lastEventId,
                       @RequestParam(defaultValue = "0") long after) {
         jobs.get(caller.tenantId(), id);
-        return streams.follow(caller.tenantId(), id, lastEventId != null ? lastEventId : after);
+        return streams.follow(caller.keyId(), caller.tenantId(), id, lastEventId != null ? lastEventId : after);
     }
 
     private static JobStatus parseStatus(String status) {

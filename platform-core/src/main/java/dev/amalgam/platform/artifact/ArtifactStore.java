@@ -69,6 +69,10 @@ public class ArtifactStore {
         Path target = properties.artifactDir().resolve(UUID.randomUUID().toString());
         boolean moved = false;
         try {
+            // jobs publish names from their specs: a spec stored before its names were checked must not get through
+            if (!ArtifactService.isValidName(p.name())) {
+                throw new IllegalArgumentException("name: " + ArtifactService.NAME_RULE);
+            }
             if (repository.findReadyByName(p.tenantId(), p.name()).isPresent()) {
                 throw ApiException.conflict("An artifact named '" + p.name() + "' already exists");
             }

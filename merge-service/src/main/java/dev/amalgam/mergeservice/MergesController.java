@@ -10,6 +10,7 @@ import dev.amalgam.platform.auth.Caller;
 import dev.amalgam.platform.error.ApiException;
 import dev.amalgam.platform.web.JobSubmissions;
 import dev.amalgam.platform.web.JobView;
+import dev.amalgam.platform.web.SpecChecks;
 import io.swagger.v3.oas.annotations.Operation;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,8 +47,9 @@ class MergesController {
         if (!spec.isObject()) {
             throw ApiException.invalid(List.of("body: a JSON object is required"));
         }
+        SpecChecks.requireStorableText(spec);
         List<String> errors = new ArrayList<>();
-        MergeJobSpec.checkOptions(spec, errors);
+        SpecChecks.JobSettings settings = MergeJobSpec.checkOptions(spec, errors);
         MergeConfig config = MergeJobSpec.config(spec, json, errors);
         Map<String, String> resolved = new LinkedHashMap<>();
         Map<String, Path> dirs = new LinkedHashMap<>();
@@ -61,7 +63,7 @@ class MergesController {
                 }
             }
         }
-        if (spec.path("output").isString()) {
+        if (ArtifactService.isValidName(spec.path("output").asString(null))) {
             artifacts.requireNamesFree(caller.tenantId(), "output", List.of(spec.get("output").asString()), errors);
         }
         if (errors.isEmpty()) {
@@ -77,6 +79,6 @@ class MergesController {
         }
         List<UUID> inputs = resolved.values().stream().distinct().map(UUID::fromString).toList();
         return submissions.submit(caller, MergeJobSpec.TYPE, MergeJobSpec.VERSION, MergeJobSpec.stored(spec, resolved, json),
-                spec.path("priority").asInt(0), spec.path("maxAttempts").asInt(2), idempotencyKey, inputs);
+                settings.priority(), settings.maxAttempts(), idempotencyKey, inputs);
     }
 }

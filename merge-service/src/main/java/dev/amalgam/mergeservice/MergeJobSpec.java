@@ -27,6 +27,7 @@ final class MergeJobSpec {
 
     static final String TYPE = "merge";
     static final int VERSION = 1;
+    static final int DEFAULT_MAX_ATTEMPTS = 2;
 
     private MergeJobSpec() {
     }
@@ -57,9 +58,6 @@ final class MergeJobSpec {
             return null;
         }
     }
-
-    /** Default attempts of a merge job. */
-    static final int DEFAULT_MAX_ATTEMPTS = 2;
 
     /** Fields outside the config; returns the job settings (defaults where a value is bad). */
     static SpecChecks.JobSettings checkOptions(JsonNode spec, List<String> errors) {

@@ -6,6 +6,7 @@ import dev.amalgam.fusion.FusionResult;
 import dev.amalgam.fusion.FusionRunner;
 import dev.amalgam.fusion.FusionSpec;
 import dev.amalgam.fusion.WrpoPipeline;
+import dev.amalgam.fusion.build.BuildSettings;
 import dev.amalgam.platform.artifact.Artifact;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.worker.JobCancelledException;
@@ -39,11 +40,12 @@ class FusionJobHandler implements JobHandler {
         JsonNode spec = ctx.spec();
         List<String> errors = new ArrayList<>();
         FusionSpec training = FusionJobSpec.trainingSpec(spec, errors);
-        if (training == null) {
+        boolean fromCandidates = spec.hasNonNull("candidates");
+        BuildSettings build = fromCandidates ? FusionJobSpec.buildSettings(spec, errors) : null;
+        if (!errors.isEmpty()) {
             throw new IllegalStateException("The stored spec is no longer valid: " + errors);
         }
         Artifact target = ctx.artifact(UUID.fromString(spec.get("target").asString()));
-        boolean fromCandidates = spec.hasNonNull("candidates");
         Artifact data = ctx.artifact(UUID.fromString(spec.get(fromCandidates ? "candidates" : "data").asString()));
         Artifact rewardModel = spec.hasNonNull("rewardModel") ? ctx.artifact(UUID.fromString(spec.get("rewardModel").asString())) : null;
         Artifact eval = spec.hasNonNull("evalData") ? ctx.artifact(UUID.fromString(spec.get("evalData").asString())) : null;
@@ -53,7 +55,7 @@ class FusionJobHandler implements JobHandler {
         try {
             result = fromCandidates
                     ? WrpoPipeline.run(training, data.singleFile(), rewardModel == null ? null : rewardModel.dir(), target.dir(), evalFile,
-                            FusionJobSpec.buildSettings(spec, errors), ctx.workDir(), out, listener(ctx))
+                            build, ctx.workDir(), out, listener(ctx))
                     : FusionRunner.run(training, target.dir(), data.singleFile(), evalFile, ctx.workDir(), out, listener(ctx));
         } catch (FusionCancelledException e) {
             throw new JobCancelledException();

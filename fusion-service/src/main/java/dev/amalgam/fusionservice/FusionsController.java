@@ -1,5 +1,9 @@
 package dev.amalgam.fusionservice;
 
+import dev.amalgam.fusion.FusionRunner;
+import dev.amalgam.fusion.FusionSpec;
+import dev.amalgam.fusion.WrpoPipeline;
+import dev.amalgam.fusion.build.BuildSettings;
 import dev.amalgam.platform.artifact.Artifact;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.artifact.ArtifactService;
@@ -7,6 +11,7 @@ import dev.amalgam.platform.auth.Caller;
 import dev.amalgam.platform.error.ApiException;
 import dev.amalgam.platform.web.JobSubmissions;
 import dev.amalgam.platform.web.JobView;
+import dev.amalgam.platform.web.SpecChecks;
 import io.swagger.v3.oas.annotations.Operation;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,13 +43,15 @@ class FusionsController {
         if (!spec.isObject()) {
             throw ApiException.invalid(List.of("body: a JSON object is required"));
         }
+        SpecChecks.requireStorableText(spec);
         // a retry of an earlier submission gets that job, even after it finished and took its output names
         var replayed = submissions.replay(caller, FusionJobSpec.TYPE, spec, idempotencyKey);
         if (replayed.isPresent()) {
             return replayed.get();
         }
         List<String> errors = new ArrayList<>();
-        FusionJobSpec.trainingSpec(spec, errors);
+        FusionSpec training = FusionJobSpec.trainingSpec(spec, errors);
+        SpecChecks.JobSettings settings = SpecChecks.jobSettings(spec, FusionJobSpec.DEFAULT_MAX_ATTEMPTS, errors);
         Artifact target = artifacts.resolve(caller.tenantId(), spec.path("target").asString(null), ArtifactKind.MODEL, "target", errors);
         boolean fromCandidates = spec.hasNonNull("candidates");
         if (fromCandidates == spec.hasNonNull("data")) {
@@ -56,18 +63,28 @@ class FusionsController {
         if (rewardModel != null && !fromCandidates) {
             errors.add("rewardModel: only used with 'candidates'");
         }
+        BuildSettings build = null;
         if (fromCandidates) {
-            FusionJobSpec.buildSettings(spec, errors);
+            build = FusionJobSpec.buildSettings(spec, errors);
         } else if (spec.has("build")) {
             errors.add("build: only used with 'candidates'");
+        }
+        if (target != null && training != null && (!fromCandidates || build != null)) {
+            // lengths are checked against the target's context, from its config.json alone
+            errors.addAll(fromCandidates ? WrpoPipeline.validate(training, build, target.dir())
+                    : FusionRunner.validate(training, target.dir()));
         }
         Artifact eval = dataset(caller, spec, "evalData", false, errors);
         String name = spec.path("name").asString(null);
         if (name == null || name.isBlank()) {
             errors.add("name: the name of the trained MODEL artifact is required");
         } else {
-            artifacts.requireNamesFree(caller.tenantId(), "name",
-                    List.of(name, FusionJobSpec.reportName(name), FusionJobSpec.preferencesName(name)), errors);
+            int before = errors.size();
+            SpecChecks.checkOutputNames("name", FusionJobSpec.outputNames(name, fromCandidates), errors);
+            if (errors.size() == before) {
+                artifacts.requireNamesFree(caller.tenantId(), "name",
+                        List.of(name, FusionJobSpec.reportName(name), FusionJobSpec.preferencesName(name)), errors);
+            }
         }
         if (!errors.isEmpty()) {
             throw ApiException.invalid(errors);
@@ -84,8 +101,8 @@ class FusionsController {
             stored.put("evalData", eval.id().toString());
             inputs.add(eval.id());
         }
-        return submissions.submit(caller, FusionJobSpec.TYPE, FusionJobSpec.VERSION, stored, spec.path("priority").asInt(0),
-                spec.path("maxAttempts").asInt(3), idempotencyKey, inputs, spec);
+        return submissions.submit(caller, FusionJobSpec.TYPE, FusionJobSpec.VERSION, stored, settings.priority(),
+                settings.maxAttempts(), idempotencyKey, inputs, spec);
     }
 
     private Artifact dataset(Caller caller, JsonNode spec, String field, boolean required, List<String> errors) {

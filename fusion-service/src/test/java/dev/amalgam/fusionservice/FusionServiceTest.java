@@ -145,6 +145,66 @@ class FusionServiceTest {
                 .contains("exactly one of 'data'").contains("targetSamples");
     }
 
+    /** The errors of a 422 answer to the fusion spec {@code body}. */
+    static String problems(String body) throws Exception {
+        return TestHttp.assertProblem(api.call("POST", "/api/v1/fusions", ADMIN_KEY, body), 422, "validation-error")
+                .get("errors").toString();
+    }
+
+    static final String SMALL = "\"stages\": [\"wrpo\"], \"epochs\": 1, \"lr\": 0.001, \"batchSize\": 4, \"gradAccum\": 1,"
+            + " \"maxLength\": 48, \"maxPromptLength\": 24, \"device\": \"cpu\"";
+
+    @Test
+    void outOfRangeNumbersAreProblemsNotServerErrors() throws Exception {
+        for (String field : List.of("\"maxAttempts\": 2147483648", "\"maxAttempts\": 1e400", "\"maxAttempts\": -1",
+                "\"priority\": 2147483648", "\"priority\": 101")) {
+            String name = field.substring(1, field.indexOf('"', 1));
+            assertThat(problems("{\"target\": \"target\", \"data\": \"prefs\", \"name\": \"refused\", " + SMALL + ", "
+                    + field + "}")).as(field).contains(name + ": must be an integer between");
+        }
+        for (String field : List.of("\"maxNewTokens\": 2147483648", "\"maxNewTokens\": 32769", "\"targetSamples\": 1.5",
+                "\"targetSamples\": 65", "\"seed\": 99999999999999999999999", "\"temperature\": 1e400")) {
+            String name = field.substring(1, field.indexOf('"', 1));
+            assertThat(problems("{\"target\": \"target\", \"candidates\": \"candidates\", \"name\": \"refused\", "
+                    + SMALL + ", \"build\": {" + field + "}}")).as(field).contains("build." + name + ": must be");
+        }
+        assertThat(problems("{\"target\": \"target\", \"data\": \"prefs\", \"name\": \"refused\", " + SMALL
+                + ", \"epochs\": 101, \"gradAccum\": 1025}"))
+                .contains("epochs must be at most 100").contains("gradAccum must be at most 1024");
+    }
+
+    @Test
+    void lengthsBeyondTheTargetsContextAreProblems() throws Exception {
+        assertThat(problems("{\"target\": \"target\", \"data\": \"prefs\", \"name\": \"refused\", \"device\": \"cpu\"}"))
+                .as("the default maxLength 2048").contains("maxLength 2048 exceeds the target's max_position_embeddings 256");
+        assertThat(problems("{\"target\": \"target\", \"candidates\": \"candidates\", \"name\": \"refused\", "
+                + SMALL + ", \"build\": {\"maxNewTokens\": 256}}"))
+                .contains("build: maxNewTokens 256 leaves no room for a prompt in the model's max_position_embeddings 256");
+    }
+
+    @Test
+    void outputNamesAndDerivedNamesFollowTheArtifactNameRules() throws Exception {
+        for (String name : List.of("../../etc/passwd", "x".repeat(300), ".hidden")) {
+            assertThat(problems("{\"target\": \"target\", \"data\": \"prefs\", \"name\": \"" + name + "\", " + SMALL + "}"))
+                    .as(name).contains("the name of the trained model, must be 1-200 characters");
+        }
+        // 189 characters fit the model's and the report's names, not "{name}-preferences"
+        assertThat(problems("{\"target\": \"target\", \"candidates\": \"candidates\", \"name\": \"" + "f".repeat(189)
+                + "\", " + SMALL + "}")).contains("the name of the built preference records, must be 1-200 characters")
+                .doesNotContain("the name of the report");
+    }
+
+    @Test
+    void nulAndUnpairedSurrogatesInStringsAreProblemsNamingTheField() throws Exception {
+        assertThat(problems("{\"target\": \"target\", \"data\": \"prefs\", \"name\": \"a\\u0000b\", " + SMALL + "}"))
+                .contains("name: must not contain the NUL character");
+        assertThat(problems("{\"target\": \"target\\u0000\", \"data\": \"prefs\", \"name\": \"refused\", " + SMALL + "}"))
+                .contains("target: must not contain the NUL character");
+        assertThat(problems("{\"target\": \"target\", \"data\": \"prefs\", \"name\": \"refused\", " + SMALL
+                + ", \"lora\": {\"targetModules\": [\"q_proj\\udc00\"]}}"))
+                .contains("lora.targetModules[0]: must not contain an unpaired UTF-16 surrogate");
+    }
+
     static Job awaitFinal(UUID id) throws InterruptedException {
         JobService jobs = service.getBean(JobService.class);
         long deadline = System.nanoTime() + 300_000_000_000L;

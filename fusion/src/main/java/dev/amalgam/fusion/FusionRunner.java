@@ -26,8 +26,11 @@ import dev.amalgam.fusion.wrpo.ReferenceLogps;
 import dev.amalgam.modelengine.CheckpointLoader;
 import dev.amalgam.modelengine.DjlRuntime;
 import dev.amalgam.modelengine.EngineOptions;
+import dev.amalgam.modelengine.LlamaConfig;
 import dev.amalgam.modelengine.LlamaModel;
+import dev.amalgam.modelengine.UnsupportedModelException;
 import dev.amalgam.modelengine.text.TextTokenizer;
+import dev.amalgam.modelio.HfModelDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,7 +71,8 @@ public final class FusionRunner {
     }
 
     /**
-     * @param spec the job (validated here; an invalid one throws {@link InvalidFusionSpecException})
+     * @param spec the job (validated here, also against the target's config.json; an invalid one throws
+     *     {@link InvalidFusionSpecException})
      * @param targetModelDir the target LLM (Hugging Face directory with a chat template)
      * @param preferenceJsonl records ({@code split: "sft"} lines feed the SFT stage; without any, SFT uses the
      *     source-best responses of the preference records)
@@ -78,7 +82,7 @@ public final class FusionRunner {
      */
     public static FusionResult run(FusionSpec spec, Path targetModelDir, Path preferenceJsonl, Path evalJsonlOrNull,
             Path workDir, Path outDir, FusionListener listener) {
-        List<String> problems = spec.validate();
+        List<String> problems = validate(spec, targetModelDir);
         if (!problems.isEmpty()) {
             throw new InvalidFusionSpecException(problems);
         }
@@ -92,6 +96,22 @@ public final class FusionRunner {
         dev.amalgam.modelengine.DjlRuntime.disableGradientsOnThisThread();
         return new FusionRunner(spec, listener, workDir).execute(targetModelDir, preferenceJsonl, evalJsonlOrNull,
                 outDir);
+    }
+
+    /**
+     * Every problem of {@code spec} for the target in {@code targetModelDir}, reading only its config.json (for a 422
+     * before a job is queued): the spec's own problems, then records longer than the target's context.
+     */
+    public static List<String> validate(FusionSpec spec, Path targetModelDir) {
+        List<String> problems = spec.validate();
+        if (!problems.isEmpty()) {
+            return problems;
+        }
+        try {
+            return spec.validateFor(LlamaConfig.read(targetModelDir.resolve(HfModelDir.CONFIG_FILE)));
+        } catch (UnsupportedModelException | java.io.UncheckedIOException e) {
+            return List.of("target: " + e.getMessage());
+        }
     }
 
     /** The first attempt records its spec; a later attempt on the same work dir must bring the same one. */

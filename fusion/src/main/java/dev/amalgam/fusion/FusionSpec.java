@@ -3,6 +3,7 @@ package dev.amalgam.fusion;
 import dev.amalgam.fusion.loss.LossType;
 import dev.amalgam.fusion.loss.PreferenceLosses.BaselineChosen;
 import dev.amalgam.fusion.train.LoraSettings;
+import dev.amalgam.modelengine.LlamaConfig;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -64,6 +65,15 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
             "maxPromptLength", "warmupRatio", "weightDecay", "maxGradNorm", "seed", "checkpointEvery", "evalEvery",
             "lora", "outputDtype", "device");
 
+    /**
+     * Upper bounds of the fields that size the work (far beyond the paper's settings: 1 epoch, 2 x 64 records per
+     * step, 2048 tokens); the target's {@code max_position_embeddings} bounds {@code maxLength} further.
+     */
+    public static final int MAX_EPOCHS = 100;
+    public static final int MAX_BATCH_SIZE = 1024;
+    public static final int MAX_GRAD_ACCUM = 1024;
+    public static final int MAX_LENGTH = 131_072;
+
     public FusionSpec {
         stages = List.copyOf(stages);
     }
@@ -95,7 +105,9 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
             p.add("loss is required (" + LossType.known() + ")");
         }
         positive(p, "epochs", epochs);
+        atMost(p, "epochs", epochs, MAX_EPOCHS);
         positive(p, "sftEpochs", sftEpochs);
+        atMost(p, "sftEpochs", sftEpochs, MAX_EPOCHS);
         if (!(lr > 0) || Double.isInfinite(lr)) {
             p.add("lr must be a finite number > 0, got " + lr);
         }
@@ -118,8 +130,11 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
             p.add("baselineChosen must be target or source");
         }
         positive(p, "batchSize", batchSize);
+        atMost(p, "batchSize", batchSize, MAX_BATCH_SIZE);
         positive(p, "gradAccum", gradAccum);
+        atMost(p, "gradAccum", gradAccum, MAX_GRAD_ACCUM);
         positive(p, "maxLength", maxLength);
+        atMost(p, "maxLength", maxLength, MAX_LENGTH);
         positive(p, "maxPromptLength", maxPromptLength);
         if (maxPromptLength >= maxLength) {
             p.add("maxPromptLength (" + maxPromptLength + ") must be below maxLength (" + maxLength + ")");
@@ -153,6 +168,25 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
         if (v <= 0) {
             p.add(name + " must be > 0, got " + v);
         }
+    }
+
+    private static void atMost(List<String> p, String name, long v, long max) {
+        if (v > max) {
+            p.add(name + " must be at most " + max + ", got " + v);
+        }
+    }
+
+    /**
+     * Problems of a valid spec on the target model with {@code target} as its config.json: every record must fit its
+     * positions. The service checks this before queueing, the runner again before it reads the data.
+     */
+    public List<String> validateFor(LlamaConfig target) {
+        List<String> p = new ArrayList<>();
+        if (maxLength > target.maxPositionEmbeddings()) {
+            p.add("maxLength " + maxLength + " exceeds the target's max_position_embeddings "
+                    + target.maxPositionEmbeddings());
+        }
+        return p;
     }
 
     /** Whether the spec runs stage {@code name}. */
@@ -252,7 +286,8 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
             }
             String key = name.toString();
             if (value.matches("-?\\d+")) {
-                o.put(key, Long.parseLong(value));
+                // a BigInteger, so that a number beyond the long range is a problem of its field, not a crash here
+                o.put(key, new java.math.BigInteger(value));
             } else if (value.matches("-?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?")) {
                 o.put(key, Double.parseDouble(value));
             } else {

@@ -9,13 +9,17 @@ import dev.amalgam.fusion.build.ResponseScorer;
 import dev.amalgam.fusion.data.PreferenceJsonl;
 import dev.amalgam.fusion.data.PreferenceRecord;
 import dev.amalgam.modelengine.CheckpointLoader;
+import dev.amalgam.modelengine.LlamaConfig;
 import dev.amalgam.modelengine.LlamaModel;
+import dev.amalgam.modelengine.UnsupportedModelException;
 import dev.amalgam.modelengine.text.TextTokenizer;
+import dev.amalgam.modelio.HfModelDir;
 import dev.amalgam.modelio.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import tools.jackson.databind.node.ObjectNode;
@@ -46,7 +50,7 @@ public final class WrpoPipeline {
     public static FusionResult run(FusionSpec spec, Path candidatesJsonl, Path rewardModelDirOrNull,
             Path targetModelDir, Path evalJsonlOrNull, BuildSettings build, Path workDir, Path outDir,
             FusionListener listener) {
-        List<String> problems = spec.validate();
+        List<String> problems = validate(spec, build, targetModelDir);
         if (!problems.isEmpty()) {
             throw new InvalidFusionSpecException(problems);
         }
@@ -89,6 +93,22 @@ public final class WrpoPipeline {
             return FusionRunner.run(withFields(spec, Map.of("stages", "wrpo")), reference, preferenceData,
                     evalJsonlOrNull, workDir.resolve("wrpo"), outDir, scaled(listener, 0.5, 1.0));
         }
+    }
+
+    /**
+     * Every problem of {@code spec} and {@code build} for the target in {@code targetModelDir}, reading only its
+     * config.json: the target (or its SFT copy, of the same shape) trains on the records and samples the responses,
+     * so both must fit its context. Problems of {@code build} start with {@code build: }.
+     */
+    public static List<String> validate(FusionSpec spec, BuildSettings build, Path targetModelDir) {
+        List<String> problems = new ArrayList<>(FusionRunner.validate(spec, targetModelDir));
+        try {
+            LlamaConfig target = LlamaConfig.read(targetModelDir.resolve(HfModelDir.CONFIG_FILE));
+            build.validateFor(target).forEach(p -> problems.add("build: " + p));
+        } catch (UnsupportedModelException | UncheckedIOException e) {
+            problems.add("target: " + e.getMessage());
+        }
+        return problems.stream().distinct().toList();
     }
 
     private static FusionSpec withFields(FusionSpec spec, Map<String, String> fields) {

@@ -166,4 +166,14 @@ class FusionRunnerTest {
                 FusionListener.none())).isInstanceOfSatisfying(InvalidFusionSpecException.class,
                         e -> assertThat(e.problems()).hasSizeGreaterThanOrEqualTo(11));
     }
+
+    @Test
+    void recordsLongerThanTheTargetsContextAreRefusedBeforeAnyWork(@TempDir Path work) {
+        FusionSpec tooLong = spec(", \"maxLength\": 300, \"epochs\": 1");
+        assertThatThrownBy(() -> FusionRunner.run(tooLong, model, train, null, work.resolve("w"), work.resolve("out"),
+                FusionListener.none()))
+                .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems())
+                        .containsExactly("maxLength 300 exceeds the target's max_position_embeddings 256"));
+        assertThat(work.resolve("w")).as("nothing was started").doesNotExist();
+    }
 }

@@ -95,4 +95,28 @@ class FusionSpecTest {
                 10, 5, 0, 0, 0, 0, 1, 0, null, "bf16", "cpu").validate()).containsExactly(
                         "stages must name at least one of sft, wrpo");
     }
+
+    @Test
+    void fieldsThatSizeTheWorkHaveUpperBounds() {
+        assertThatThrownBy(() -> FusionSpec.fromJson(Json.MAPPER.readTree("""
+                {"epochs": 101, "sftEpochs": 101, "batchSize": 1025, "gradAccum": 1025, "maxLength": 131073,
+                 "lora": {"rank": 1025, "alpha": 1e400}}""")))
+                .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems()).containsExactly(
+                        "epochs must be at most 100, got 101", "sftEpochs must be at most 100, got 101",
+                        "batchSize must be at most 1024, got 1025", "gradAccum must be at most 1024, got 1025",
+                        "maxLength must be at most 131072, got 131073", "lora.rank must be at most 1024, got 1025",
+                        "lora.alpha must be a finite number > 0, got Infinity"));
+        assertThat(FusionSpec.fromJson(Json.MAPPER.readTree("""
+                {"epochs": 100, "sftEpochs": 100, "batchSize": 1024, "gradAccum": 1024, "maxLength": 131072,
+                 "lora": {"rank": 1024}}""")).maxLength()).isEqualTo(131072);
+    }
+
+    @Test
+    void aFlagBeyondTheLongRangeIsAProblemOfItsField() {
+        assertThatThrownBy(() -> FusionSpec.fromFlags(null, java.util.Map.of("--epochs", "99999999999999999999",
+                "--seed", "-99999999999999999999")))
+                .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems())
+                        .anyMatch(p -> p.startsWith("epochs must be an integer"))
+                        .anyMatch(p -> p.startsWith("seed must be an integer")));
+    }
 }

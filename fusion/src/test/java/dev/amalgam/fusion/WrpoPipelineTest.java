@@ -77,4 +77,24 @@ class WrpoPipelineTest {
         assertThat(Files.readAllBytes(dir.resolve("out2/model.safetensors")))
                 .isEqualTo(Files.readAllBytes(dir.resolve("out/model.safetensors")));
     }
+
+    @Test
+    void samplesLongerThanTheTargetsContextAreRefusedBeforeAnyWork() throws Exception {
+        Path target = TinyData.llama(dir.resolve("target"), 12);
+        Path candidates = dir.resolve("candidates.jsonl");
+        Files.writeString(candidates, "{\"prompt\": \"q\", \"source_responses\": [{\"text\": \"a\", \"score\": 1},"
+                + " {\"text\": \"b\", \"score\": 0}]}\n");
+        FusionSpec spec = FusionRunnerTest.spec(", \"stages\": \"sft,wrpo\", \"epochs\": 1, \"maxLength\": 48");
+        BuildSettings tooLong = new BuildSettings(0.5, 2, 256, 1.0, 1.0, 3);
+        Path work = dir.resolve("work");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WrpoPipeline.run(spec, candidates, null, target, null,
+                tooLong, work, dir.resolve("out"), FusionListener.none()))
+                .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems()).containsExactly(
+                        "build: maxNewTokens 256 leaves no room for a prompt in the model's max_position_embeddings 256"));
+        assertThat(work).as("nothing was started").doesNotExist();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new BuildSettings(0.5, 65, 16, 1.0, 1.0, 3))
+                .hasMessage("targetSamples must be between 2 (best and worst) and 64, got 65");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new BuildSettings(0.5, 2, 32769, 1.0, 1.0, 3))
+                .hasMessage("maxNewTokens must be at most 32768, got 32769");
+    }
 }

@@ -2,6 +2,7 @@ package dev.amalgam.mergeservice;
 
 import dev.amalgam.merge.config.MergeConfig;
 import dev.amalgam.merge.config.MergeConfigException;
+import dev.amalgam.platform.web.SpecChecks;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,9 +15,9 @@ import tools.jackson.databind.node.ObjectNode;
  * <pre>{@code
  * {
  *   "config": { ...mergekit's structure as JSON... }   // or "configYaml": "...mergekit YAML..."
- *   "output": "name-of-the-merged-model",                  // the MODEL artifact to publish
- *   "seed": 0,                                             // optional, for dare/della/arcee_fusion
- *   "priority": 0, "maxAttempts": 2                        // optional job settings
+ *   "output": "name-of-the-merged-model",                  // the MODEL artifact to publish (artifact name rules)
+ *   "seed": 0,                                             // optional, for dare/della/arcee_fusion; a long
+ *   "priority": 0, "maxAttempts": 2                        // optional job settings: -100..100, 1..10
  * }
  * }</pre>
  * Models in the config are artifact ids or names. Once validated, the stored spec also carries
@@ -26,6 +27,7 @@ final class MergeJobSpec {
 
     static final String TYPE = "merge";
     static final int VERSION = 1;
+    static final int DEFAULT_MAX_ATTEMPTS = 2;
 
     private MergeJobSpec() {
     }
@@ -57,23 +59,17 @@ final class MergeJobSpec {
         }
     }
 
-    /** Fields outside the config. */
-    static void checkOptions(JsonNode spec, List<String> errors) {
+    /** Fields outside the config; returns the job settings (defaults where a value is bad). */
+    static SpecChecks.JobSettings checkOptions(JsonNode spec, List<String> errors) {
         JsonNode output = spec.get("output");
         if (output == null || !output.isString() || output.asString().isBlank()) {
             errors.add("output: the name of the merged MODEL artifact is required");
+        } else {
+            SpecChecks.checkOutputNames("output", Map.of("the merged model", output.asString()), errors);
         }
         JsonNode seed = spec.get("seed");
-        if (seed != null && !seed.isIntegralNumber()) {
-            errors.add("seed: must be an integer");
-        }
-        JsonNode maxAttempts = spec.get("maxAttempts");
-        if (maxAttempts != null && (!maxAttempts.isIntegralNumber() || maxAttempts.asInt() < 1 || maxAttempts.asInt() > 10)) {
-            errors.add("maxAttempts: must be an integer between 1 and 10");
-        }
-        JsonNode priority = spec.get("priority");
-        if (priority != null && !priority.isIntegralNumber()) {
-            errors.add("priority: must be an integer");
+        if (seed != null && (!seed.isIntegralNumber() || !seed.canConvertToLong())) {
+            errors.add("seed: must be an integer between " + Long.MIN_VALUE + " and " + Long.MAX_VALUE);
         }
         for (var it = spec.propertyNames().iterator(); it.hasNext(); ) {
             String field = it.next();
@@ -81,6 +77,7 @@ final class MergeJobSpec {
                 errors.add(field + ": unknown field (known: config, configYaml, output, seed, priority, maxAttempts)");
             }
         }
+        return SpecChecks.jobSettings(spec, DEFAULT_MAX_ATTEMPTS, errors);
     }
 
     /** The spec to store: the request plus the resolved artifact of every model reference. */

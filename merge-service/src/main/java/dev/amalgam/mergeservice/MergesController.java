@@ -10,6 +10,7 @@ import dev.amalgam.platform.auth.Caller;
 import dev.amalgam.platform.error.ApiException;
 import dev.amalgam.platform.web.JobSubmissions;
 import dev.amalgam.platform.web.JobView;
+import dev.amalgam.platform.web.SpecChecks;
 import io.swagger.v3.oas.annotations.Operation;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,13 +47,14 @@ class MergesController {
         if (!spec.isObject()) {
             throw ApiException.invalid(List.of("body: a JSON object is required"));
         }
+        SpecChecks.requireStorableText(spec);
         // a retry of an earlier submission gets that job, even after it finished and took its output names
         var replayed = submissions.replay(caller, MergeJobSpec.TYPE, spec, idempotencyKey);
         if (replayed.isPresent()) {
             return replayed.get();
         }
         List<String> errors = new ArrayList<>();
-        MergeJobSpec.checkOptions(spec, errors);
+        SpecChecks.JobSettings settings = MergeJobSpec.checkOptions(spec, errors);
         MergeConfig config = MergeJobSpec.config(spec, json, errors);
         Map<String, String> resolved = new LinkedHashMap<>();
         Map<String, Path> dirs = new LinkedHashMap<>();
@@ -66,7 +68,7 @@ class MergesController {
                 }
             }
         }
-        if (spec.path("output").isString()) {
+        if (ArtifactService.isValidName(spec.path("output").asString(null))) {
             artifacts.requireNamesFree(caller.tenantId(), "output", List.of(spec.get("output").asString()), errors);
         }
         if (errors.isEmpty()) {
@@ -82,6 +84,6 @@ class MergesController {
         }
         List<UUID> inputs = resolved.values().stream().distinct().map(UUID::fromString).toList();
         return submissions.submit(caller, MergeJobSpec.TYPE, MergeJobSpec.VERSION, MergeJobSpec.stored(spec, resolved, json),
-                spec.path("priority").asInt(0), spec.path("maxAttempts").asInt(2), idempotencyKey, inputs, spec);
+                settings.priority(), settings.maxAttempts(), idempotencyKey, inputs, spec);
     }
 }

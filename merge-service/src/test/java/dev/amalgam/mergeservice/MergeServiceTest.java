@@ -2,6 +2,7 @@ package dev.amalgam.mergeservice;
 
 import static dev.amalgam.platform.testing.TestApps.ADMIN_KEY;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.amalgam.modelengine.Architecture;
 import dev.amalgam.modelengine.tiny.TinyModels;
@@ -19,6 +20,8 @@ import dev.amalgam.platform.testing.TestApps;
 import dev.amalgam.platform.testing.TestDatabase;
 import dev.amalgam.platform.testing.TestHttp;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -142,6 +145,65 @@ class MergeServiceTest {
 
         var queued = service.getBean(JobService.class).list(modelA.tenantId(), new JobFilter(null, null), 0, 100);
         assertThat(queued).noneMatch(j -> j.spec().path("output").asString().equals("never"));
+    }
+
+    /** The errors of a 422 answer to the merge spec {@code body}. */
+    static String problems(String body) throws Exception {
+        return TestHttp.assertProblem(api.call("POST", "/api/v1/merges", ADMIN_KEY, body), 422, "validation-error")
+                .get("errors").toString();
+    }
+
+    static final String LINEAR = "\"config\": {\"merge_method\": \"linear\", \"models\": [{\"model\": \"model-a\","
+            + " \"parameters\": {\"weight\": 1}}]}";
+
+    @Test
+    void aLayerRangeOfTwoBillionLayersIsAProblemAnsweredAtOnce() {
+        String errors = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> problems("""
+                {"configYaml": "merge_method: passthrough\\nslices: [{sources: [{model: model-a, layer_range: [0, 2147483647]}]}]\\n",
+                 "output": "franken"}"""), "only a guard: the planner used to loop over every layer of the range");
+        assertThat(errors).contains("slices[0].sources[0] (model-a).layer_range [0, 2147483647] goes beyond layer 1024");
+    }
+
+    @Test
+    void outOfRangeJobSettingsAndSeedsAreProblemsNotServerErrors() throws Exception {
+        for (String field : List.of("\"maxAttempts\": 2147483648", "\"maxAttempts\": 1e400", "\"maxAttempts\": -1",
+                "\"maxAttempts\": 11", "\"priority\": 2147483648", "\"priority\": 101", "\"priority\": -101",
+                "\"seed\": 99999999999999999999999")) {
+            String name = field.substring(1, field.indexOf('"', 1));
+            assertThat(problems("{" + LINEAR + ", \"output\": \"refused\", " + field + "}")).as(field)
+                    .contains(name + ": must be an integer between");
+        }
+    }
+
+    @Test
+    void nonFiniteWeightsAreProblemsNamingTheParameter() throws Exception {
+        assertThat(problems("""
+                {"configYaml": "merge_method: linear\\nmodels:\\n  - model: model-a\\n    parameters: {weight: 1e400}\\n",
+                 "output": "refused"}""")).contains("parameter 'weight' must be a finite number, got Infinity");
+        assertThat(problems("""
+                {"config": {"merge_method": "linear", "models": [{"model": "model-a", "parameters": {"weight": -1e400}}]},
+                 "output": "refused"}""")).contains("parameter 'weight' must be a number, got -Infinity");
+    }
+
+    @Test
+    void outputNamesFollowTheArtifactNameRules() throws Exception {
+        for (String output : List.of("../../etc/passwd", "x".repeat(300), "-leading-dash", "a b")) {
+            assertThat(problems("{" + LINEAR + ", \"output\": \"" + output + "\"}")).as(output)
+                    .contains("output: '").contains("the name of the merged model, must be 1-200 characters");
+        }
+    }
+
+    @Test
+    void nulAndUnpairedSurrogatesInStringsAreProblemsNamingTheField() throws Exception {
+        assertThat(problems("{" + LINEAR + ", \"output\": \"a\\u0000b\"}"))
+                .contains("output: must not contain the NUL character");
+        assertThat(problems("""
+                {"config": {"merge_method": "linear", "models": [{"model": "model-a\\u0000"}]}, "output": "refused"}"""))
+                .contains("config.models[0].model: must not contain the NUL character");
+        assertThat(problems("{\"configYaml\": \"merge_method: linear\\u0000\", \"output\": \"refused\"}"))
+                .contains("configYaml: must not contain the NUL character");
+        assertThat(problems("{" + LINEAR + ", \"output\": \"\\ud800x\"}"))
+                .contains("output: must not contain an unpaired UTF-16 surrogate");
     }
 
     static Job awaitFinal(UUID id) throws InterruptedException {

@@ -76,6 +76,17 @@ class PerplexityTest {
         assertThat(r.perplexity()).isGreaterThan(1).isFinite();
     }
 
+    @Test
+    void aSequenceLongerThanTheModelsContextIsRefused() throws Exception {
+        TinyModels.write(Architecture.LLAMA, dir, TinySizes.defaults(), 3);
+        Path text = dir.resolve("text.jsonl");
+        Files.writeString(text, "{\"text\":\"" + "abc ".repeat(100) + "\"}\n");
+        assertThatThrownBy(() -> Perplexity.evaluate(dir, text, 257, EngineOptions.cpu()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("seqLen 257 exceeds the model's max_position_embeddings 256");
+        assertThat(Perplexity.evaluate(dir, text, 256, EngineOptions.cpu()).chunks()).isEqualTo(1);
+    }
+
     private static double logSoftmax(double[] logits, int target) {
         double max = Double.NEGATIVE_INFINITY;
         for (double l : logits) {

@@ -6,7 +6,9 @@ import dev.amalgam.modelengine.eval.PerplexityResult;
 import dev.amalgam.platform.artifact.Artifact;
 import dev.amalgam.platform.worker.JobContext;
 import dev.amalgam.platform.worker.JobHandler;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.springframework.beans.factory.annotation.Value;
@@ -30,9 +32,15 @@ class EvaluationJobHandler implements JobHandler {
 
     @Override
     public JsonNode handle(JobContext ctx) {
+        List<String> errors = new ArrayList<>();
+        EvaluationJobSpec.check(ctx.spec(), errors);
+        if (!errors.isEmpty()) {
+            throw new IllegalStateException("The stored spec is no longer valid: " + errors);
+        }
         Artifact model = ctx.artifact(UUID.fromString(ctx.spec().get("model").asString()));
         Artifact dataset = ctx.artifact(UUID.fromString(ctx.spec().get("dataset").asString()));
         int seqLen = EvaluationJobSpec.seqLen(ctx.spec());
+        // the model's context bounds seqLen: Perplexity.evaluate checks it again before loading the weights
         ctx.progress(0, "evaluating " + model.name() + " on " + dataset.name());
         PerplexityResult r = Perplexity.evaluate(model.dir(), dataset.singleFile(), seqLen, engine);
         Map<String, Object> result = new LinkedHashMap<>();

@@ -1,7 +1,9 @@
 package dev.amalgam.pruningservice;
 
 import dev.amalgam.pruning.PruneSpec;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import tools.jackson.databind.JsonNode;
 
@@ -13,12 +15,14 @@ import tools.jackson.databind.JsonNode;
  *  "name": "llama-7b-pruned",                                                 // the pruned MODEL artifact
  *  "method": "blockpruner", "blocks": 17, "candidates": "mix", "samples": 256, "seqLen": 2048}
  * }</pre>
- * The report is published as the REPORT artifact "{name}-report". The stored spec names artifacts by id.
+ * The report is published as the REPORT artifact "{name}-report"; both names must follow the artifact name rules.
+ * {@code priority} is -100..100 (default 0), {@code maxAttempts} 1..10 (default 3). The stored spec names artifacts by id.
  */
 final class PruningJobSpec {
 
     static final String TYPE = "prune";
     static final int VERSION = 1;
+    static final int DEFAULT_MAX_ATTEMPTS = 3;
     static final Set<String> PLATFORM_FIELDS = Set.of("model", "dataset", "evalDataset", "name", "priority", "maxAttempts");
 
     private PruningJobSpec() {
@@ -30,5 +34,13 @@ final class PruningJobSpec {
 
     static String reportName(String modelName) {
         return modelName + "-report";
+    }
+
+    /** The names the job publishes, by what they name: the model's and the report's must both be valid. */
+    static Map<String, String> outputNames(String name) {
+        Map<String, String> names = new LinkedHashMap<>();
+        names.put("the pruned model", name);
+        names.put("the report", reportName(name));
+        return names;
     }
 }

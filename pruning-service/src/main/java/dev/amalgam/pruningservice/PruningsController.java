@@ -1,5 +1,7 @@
 package dev.amalgam.pruningservice;
 
+import dev.amalgam.modelengine.LlamaConfig;
+import dev.amalgam.modelio.HfModelDir;
 import dev.amalgam.platform.artifact.Artifact;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.artifact.ArtifactService;
@@ -7,6 +9,7 @@ import dev.amalgam.platform.auth.Caller;
 import dev.amalgam.platform.error.ApiException;
 import dev.amalgam.platform.web.JobSubmissions;
 import dev.amalgam.platform.web.JobView;
+import dev.amalgam.platform.web.SpecChecks;
 import dev.amalgam.pruning.PruneSpec;
 import io.swagger.v3.oas.annotations.Operation;
 import java.util.ArrayList;
@@ -38,6 +41,7 @@ class PruningsController {
         if (!spec.isObject()) {
             throw ApiException.invalid(List.of("body: a JSON object is required"));
         }
+        SpecChecks.requireStorableText(spec);
         // a retry of an earlier submission gets that job, even after it finished and took its output names
         var replayed = submissions.replay(caller, PruningJobSpec.TYPE, spec, idempotencyKey);
         if (replayed.isPresent()) {
@@ -45,6 +49,7 @@ class PruningsController {
         }
         List<String> errors = new ArrayList<>();
         PruneSpec pruneSpec = PruningJobSpec.pruneSpec(spec, errors);
+        SpecChecks.JobSettings settings = SpecChecks.jobSettings(spec, PruningJobSpec.DEFAULT_MAX_ATTEMPTS, errors);
         Artifact model = artifacts.resolve(caller.tenantId(), spec.path("model").asString(null), ArtifactKind.MODEL, "model", errors);
         Artifact dataset = jsonlDataset(caller, spec, "dataset", true, errors);
         Artifact eval = jsonlDataset(caller, spec, "evalDataset", false, errors);
@@ -52,12 +57,16 @@ class PruningsController {
         if (name == null || name.isBlank()) {
             errors.add("name: the name of the pruned MODEL artifact is required");
         } else {
-            artifacts.requireNamesFree(caller.tenantId(), "name", List.of(name, PruningJobSpec.reportName(name)), errors);
+            int before = errors.size();
+            SpecChecks.checkOutputNames("name", PruningJobSpec.outputNames(name), errors);
+            if (errors.size() == before) {
+                artifacts.requireNamesFree(caller.tenantId(), "name", List.copyOf(PruningJobSpec.outputNames(name).values()), errors);
+            }
         }
         if (model != null && pruneSpec != null) {
             // block counts and ratios are checked against the model's own shape, from its config.json alone
-            try (var dir = dev.amalgam.modelio.HfModelDir.open(model.dir())) {
-                errors.addAll(pruneSpec.validateFor(dev.amalgam.modelengine.LlamaConfig.fromJson(dir.config())));
+            try (var dir = HfModelDir.open(model.dir())) {
+                errors.addAll(pruneSpec.validateFor(LlamaConfig.fromJson(dir.config())));
             } catch (RuntimeException e) {
                 errors.add("model: " + e.getMessage());
             }
@@ -73,8 +82,8 @@ class PruningsController {
             stored.put("evalDataset", eval.id().toString());
             inputs.add(eval.id());
         }
-        return submissions.submit(caller, PruningJobSpec.TYPE, PruningJobSpec.VERSION, stored, spec.path("priority").asInt(0),
-                spec.path("maxAttempts").asInt(3), idempotencyKey, inputs, spec);
+        return submissions.submit(caller, PruningJobSpec.TYPE, PruningJobSpec.VERSION, stored, settings.priority(),
+                settings.maxAttempts(), idempotencyKey, inputs, spec);
     }
 
     private Artifact jsonlDataset(Caller caller, JsonNode spec, String field, boolean required, List<String> errors) {
@@ -89,15 +98,24 @@ class PruningsController {
         if (!spec.isObject()) {
             throw ApiException.invalid(List.of("body: a JSON object is required"));
         }
+        SpecChecks.requireStorableText(spec);
         // a retry of an earlier submission gets that job, even after it finished and took its output names
         var replayed = submissions.replay(caller, EvaluationJobSpec.TYPE, spec, idempotencyKey);
         if (replayed.isPresent()) {
             return replayed.get();
         }
         List<String> errors = new ArrayList<>();
-        EvaluationJobSpec.check(spec, errors);
+        SpecChecks.JobSettings settings = EvaluationJobSpec.check(spec, errors);
         Artifact model = artifacts.resolve(caller.tenantId(), spec.path("model").asString(null), ArtifactKind.MODEL, "model", errors);
         Artifact dataset = jsonlDataset(caller, spec, "dataset", true, errors);
+        if (model != null && errors.isEmpty()) {
+            // the sequence length is checked against the model's context, from its config.json alone
+            try {
+                EvaluationJobSpec.checkFor(spec, LlamaConfig.read(model.dir().resolve(HfModelDir.CONFIG_FILE)), errors);
+            } catch (RuntimeException e) {
+                errors.add("model: " + e.getMessage());
+            }
+        }
         if (!errors.isEmpty()) {
             throw ApiException.invalid(errors);
         }
@@ -105,7 +123,7 @@ class PruningsController {
         stored.put("model", model.id().toString());
         stored.put("dataset", dataset.id().toString());
         stored.put("seqLen", EvaluationJobSpec.seqLen(spec));
-        return submissions.submit(caller, EvaluationJobSpec.TYPE, EvaluationJobSpec.VERSION, stored, spec.path("priority").asInt(0),
-                spec.path("maxAttempts").asInt(2), idempotencyKey, List.of(model.id(), dataset.id()), spec);
+        return submissions.submit(caller, EvaluationJobSpec.TYPE, EvaluationJobSpec.VERSION, stored, settings.priority(),
+                settings.maxAttempts(), idempotencyKey, List.of(model.id(), dataset.id()), spec);
     }
 }

@@ -20,6 +20,7 @@ import dev.amalgam.platform.testing.TestDatabase;
 import dev.amalgam.platform.testing.TestHttp;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -164,6 +165,68 @@ class PruningServiceTest {
                 {"model": "tiny", "dataset": "wiki", "name": "x", "blocks": 99}""");
         assertThat(TestHttp.assertProblem(tooMany, 422, "validation-error").get("errors").toString())
                 .contains("at most 3 blocks").contains("max_position_embeddings");
+    }
+
+    /** The errors of a 422 answer to {@code body} posted to {@code path}. */
+    static String problems(String path, String body) throws Exception {
+        return TestHttp.assertProblem(api.call("POST", path, ADMIN_KEY, body), 422, "validation-error").get("errors").toString();
+    }
+
+    static final String PRUNING = "\"model\": \"tiny\", \"dataset\": \"wiki\", \"blocks\": 2, \"samples\": 4,"
+            + " \"seqLen\": 16, \"batchSize\": 2";
+
+    @Test
+    void anEvaluationLongerThanTheModelsContextIsAProblem() throws Exception {
+        assertThat(problems("/api/v1/evaluations", "{\"model\": \"tiny\", \"dataset\": \"wiki\", \"seqLen\": 2048}"))
+                .contains("seqLen: 2048 exceeds the model's max_position_embeddings 256");
+        assertThat(problems("/api/v1/evaluations", "{\"model\": \"tiny\", \"dataset\": \"wiki\"}"))
+                .as("the default 2048 too").contains("seqLen: 2048 exceeds the model's max_position_embeddings 256");
+    }
+
+    @Test
+    void outOfRangeNumbersAreProblemsNotServerErrors() throws Exception {
+        for (String field : List.of("\"seqLen\": 99999999999999", "\"maxAttempts\": 2147483648", "\"maxAttempts\": 1e400",
+                "\"maxAttempts\": -1", "\"priority\": 2147483648", "\"priority\": 101")) {
+            String name = field.substring(1, field.indexOf('"', 1));
+            assertThat(problems("/api/v1/evaluations", "{\"model\": \"tiny\", \"dataset\": \"wiki\", \"seqLen\": 16, "
+                    + field + "}")).as("evaluation " + field).contains(name + ": must be an integer between");
+        }
+        for (String field : List.of("\"maxAttempts\": 2147483648", "\"maxAttempts\": 1e400", "\"maxAttempts\": -1",
+                "\"maxAttempts\": 11", "\"priority\": 2147483648", "\"priority\": -101")) {
+            String name = field.substring(1, field.indexOf('"', 1));
+            assertThat(problems("/api/v1/prunings", "{" + PRUNING + ", \"name\": \"refused\", " + field + "}"))
+                    .as("pruning " + field).contains(name + ": must be an integer between");
+        }
+        assertThat(problems("/api/v1/prunings", """
+                {"model": "tiny", "dataset": "wiki", "name": "refused", "blocks": 2, "samples": 65537, "batchSize": 1025,
+                 "seqLen": 99999999999999}"""))
+                .contains("seqLen: 99999999999999 is out of range");
+        assertThat(problems("/api/v1/prunings", """
+                {"model": "tiny", "dataset": "wiki", "name": "refused", "blocks": 2, "samples": 65537, "batchSize": 1025,
+                 "seqLen": 16, "cacheBudgetMb": 262145}"""))
+                .contains("samples: must be between 1 and 65536").contains("batchSize: must be between 1 and 1024")
+                .contains("cacheBudgetMb: must be between 0 (plain search) and 262144");
+    }
+
+    @Test
+    void outputNamesAndTheReportNameFollowTheArtifactNameRules() throws Exception {
+        for (String name : List.of("../../etc/passwd", "x".repeat(300), "/abs")) {
+            assertThat(problems("/api/v1/prunings", "{" + PRUNING + ", \"name\": \"" + name + "\"}")).as(name)
+                    .contains("the name of the pruned model, must be 1-200 characters");
+        }
+        // 195 characters fit a name, but not "{name}-report"
+        assertThat(problems("/api/v1/prunings", "{" + PRUNING + ", \"name\": \"" + "p".repeat(195) + "\"}"))
+                .contains("the name of the report, must be 1-200 characters").doesNotContain("the name of the pruned model");
+    }
+
+    @Test
+    void nulAndUnpairedSurrogatesInStringsAreProblemsNamingTheField() throws Exception {
+        assertThat(problems("/api/v1/prunings", "{" + PRUNING + ", \"name\": \"a\\u0000b\"}"))
+                .contains("name: must not contain the NUL character");
+        assertThat(problems("/api/v1/evaluations", "{\"model\": \"tiny\\u0000\", \"dataset\": \"wiki\", \"seqLen\": 16}"))
+                .contains("model: must not contain the NUL character");
+        assertThat(problems("/api/v1/evaluations", "{\"model\": \"tiny\", \"dataset\": \"wiki\\ud800\", \"seqLen\": 16}"))
+                .contains("dataset: must not contain an unpaired UTF-16 surrogate");
     }
 
     static UUID submit(String body) throws Exception {

@@ -41,6 +41,15 @@ public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, 
     public static final int DEFAULT_BATCH_SIZE = 8;
     public static final int DEFAULT_CACHE_BUDGET_MB = 8192;
 
+    /**
+     * Upper bounds of the fields that size the work (samples up to 256x the reference's, batch and context far
+     * beyond what fits a GPU, a cache budget of 256 GiB); the model bounds blocks, targetRatio and seqLen further.
+     */
+    public static final int MAX_SAMPLES = 65_536;
+    public static final int MAX_SEQ_LEN = 131_072;
+    public static final int MAX_BATCH_SIZE = 1024;
+    public static final int MAX_CACHE_BUDGET_MB = 262_144;
+
     /** Field names of the JSON form. */
     public static final List<String> FIELDS = List.of("method", "blocks", "targetRatio", "candidates", "samples",
             "seqLen", "seed", "batchSize", "output", "cacheBudgetMb");
@@ -105,20 +114,21 @@ public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, 
         } else if (method != null && method.layerLevel() && candidates != Candidates.MIX) {
             problems.add("candidates: " + method.specName() + " removes whole layers; only 'mix' applies");
         }
-        if (samples < 1) {
-            problems.add("samples: must be >= 1, got " + samples);
+        if (samples < 1 || samples > MAX_SAMPLES) {
+            problems.add("samples: must be between 1 and " + MAX_SAMPLES + ", got " + samples);
         }
-        if (seqLen < 2) {
-            problems.add("seqLen: must be >= 2, got " + seqLen);
+        if (seqLen < 2 || seqLen > MAX_SEQ_LEN) {
+            problems.add("seqLen: must be between 2 and " + MAX_SEQ_LEN + ", got " + seqLen);
         }
-        if (batchSize < 1) {
-            problems.add("batchSize: must be >= 1, got " + batchSize);
+        if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+            problems.add("batchSize: must be between 1 and " + MAX_BATCH_SIZE + ", got " + batchSize);
         }
         if (output == null) {
             problems.add("output: required, one of masked, compact");
         }
-        if (cacheBudgetMb < 0) {
-            problems.add("cacheBudgetMb: must be >= 0 (0 = plain search), got " + cacheBudgetMb);
+        if (cacheBudgetMb < 0 || cacheBudgetMb > MAX_CACHE_BUDGET_MB) {
+            problems.add("cacheBudgetMb: must be between 0 (plain search) and " + MAX_CACHE_BUDGET_MB + ", got "
+                    + cacheBudgetMb);
         }
         return problems;
     }

@@ -36,8 +36,14 @@ final class SpecReader {
         if (n == null || n.isNull()) {
             return null;
         }
-        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+        if (!n.isIntegralNumber()) {
             return wrong(field, "an integer", n);
+        }
+        if (!n.canConvertToInt()) {
+            // asInt() would throw on it; the field's own range is far smaller
+            problems.add(field + ": " + n + " is out of range");
+            typeErrors = true;
+            return null;
         }
         return n.asInt();
     }

@@ -59,6 +59,23 @@ class PruneSpecTest {
     }
 
     @Test
+    void fieldsThatSizeTheWorkHaveUpperBounds() {
+        List<String> problems = new ArrayList<>();
+        PruneSpec.fromJson(json("""
+                {"blocks": 2, "samples": 65537, "seqLen": 131073, "batchSize": 1025, "cacheBudgetMb": 262145}"""),
+                Set.of(), problems);
+        assertThat(problems).containsExactly("samples: must be between 1 and 65536, got 65537",
+                "seqLen: must be between 2 and 131072, got 131073", "batchSize: must be between 1 and 1024, got 1025",
+                "cacheBudgetMb: must be between 0 (plain search) and 262144, got 262145");
+        assertThat(PruneSpec.parse(json("""
+                {"blocks": 2, "samples": 65536, "seqLen": 131072, "batchSize": 1024, "cacheBudgetMb": 262144}""")).samples())
+                .isEqualTo(65536);
+        problems.clear();
+        PruneSpec.fromJson(json("{\"blocks\": 2147483648, \"seqLen\": 99999999999999}"), Set.of(), problems);
+        assertThat(problems).containsExactly("blocks: 2147483648 is out of range", "seqLen: 99999999999999 is out of range");
+    }
+
+    @Test
     void wrongTypesAreReportedAndExtraFieldsOfTheCallerAccepted() {
         List<String> problems = new ArrayList<>();
         PruneSpec.fromJson(json("{\"blocks\": \"twelve\", \"seed\": 1.5, \"model\": \"m\", \"data\": \"d\"}"),

@@ -1,6 +1,8 @@
 package dev.amalgam.fusion.build;
 
+import dev.amalgam.modelengine.LlamaConfig;
 import dev.amalgam.modelengine.generate.GenerationConfig;
+import java.util.List;
 
 /**
  * How preference data is built.
@@ -15,12 +17,20 @@ import dev.amalgam.modelengine.generate.GenerationConfig;
 public record BuildSettings(double sftFraction, int targetSamples, int maxNewTokens, double temperature, double topP,
         long seed) {
 
+    /** Upper bounds of what sizes the sampling work (the reference: 5 samples of at most 1024 tokens). */
+    public static final int MAX_TARGET_SAMPLES = 64;
+    public static final int MAX_NEW_TOKENS = 32_768;
+
     public BuildSettings {
         if (!(sftFraction >= 0 && sftFraction < 1)) {
             throw new IllegalArgumentException("sftFraction must be in [0, 1), got " + sftFraction);
         }
-        if (targetSamples < 2) {
-            throw new IllegalArgumentException("targetSamples must be >= 2 (best and worst), got " + targetSamples);
+        if (targetSamples < 2 || targetSamples > MAX_TARGET_SAMPLES) {
+            throw new IllegalArgumentException("targetSamples must be between 2 (best and worst) and " + MAX_TARGET_SAMPLES
+                    + ", got " + targetSamples);
+        }
+        if (maxNewTokens > MAX_NEW_TOKENS) {
+            throw new IllegalArgumentException("maxNewTokens must be at most " + MAX_NEW_TOKENS + ", got " + maxNewTokens);
         }
         new GenerationConfig(maxNewTokens, temperature, topP, 0, seed, true); // validates the sampling settings
     }
@@ -28,6 +38,15 @@ public record BuildSettings(double sftFraction, int targetSamples, int maxNewTok
     /** The reference settings: a third for SFT, 5 samples of at most 1024 tokens at T 0.8, top-p 0.95, seed 42. */
     public static BuildSettings reference() {
         return new BuildSettings(1.0 / 3, 5, 1024, 0.8, 0.95, 42);
+    }
+
+    /** Problems of these settings on the model that samples, with {@code model} as its config.json. */
+    public List<String> validateFor(LlamaConfig model) {
+        if (maxNewTokens >= model.maxPositionEmbeddings()) {
+            return List.of("maxNewTokens " + maxNewTokens + " leaves no room for a prompt in the model's "
+                    + "max_position_embeddings " + model.maxPositionEmbeddings());
+        }
+        return List.of();
     }
 
     GenerationConfig sampling(long promptIndex) {

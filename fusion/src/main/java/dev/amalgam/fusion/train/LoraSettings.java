@@ -18,6 +18,9 @@ public record LoraSettings(int rank, double alpha, List<String> targetModules) {
     public static final Set<String> KNOWN_MODULES = Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
             "up_proj", "down_proj");
 
+    /** Largest rank (ranks in use are 8 to 256); the adapters' size and work grow with it. */
+    public static final int MAX_RANK = 1024;
+
     public LoraSettings {
         targetModules = List.copyOf(targetModules);
     }
@@ -37,9 +40,11 @@ public record LoraSettings(int rank, double alpha, List<String> targetModules) {
         List<String> problems = new ArrayList<>();
         if (rank <= 0) {
             problems.add("lora.rank must be > 0, got " + rank);
+        } else if (rank > MAX_RANK) {
+            problems.add("lora.rank must be at most " + MAX_RANK + ", got " + rank);
         }
-        if (!(alpha > 0)) {
-            problems.add("lora.alpha must be > 0, got " + alpha);
+        if (!(alpha > 0) || Double.isInfinite(alpha)) {
+            problems.add("lora.alpha must be a finite number > 0, got " + alpha);
         }
         if (targetModules.isEmpty()) {
             problems.add("lora.targetModules must name at least one projection");

@@ -162,6 +162,12 @@ final class ConfigParser {
             problems.add(where + ".layer_range must be [start, end] with integers");
             return null;
         }
+        // intValue() throws beyond the int range; such a range cannot fit the output-layer limit anyway
+        if (!range.get(0).canConvertToInt() || !range.get(1).canConvertToInt()) {
+            problems.add(where + ".layer_range " + range + " is out of range: an output has at most "
+                    + MergeConfig.MAX_OUTPUT_LAYERS + " layers");
+            return null;
+        }
         return model == null ? null : new SliceSource(model, range.get(0).intValue(), range.get(1).intValue(),
                 params(node.get("parameters"), where + ".parameters"));
     }

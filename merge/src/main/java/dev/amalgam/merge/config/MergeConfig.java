@@ -39,6 +39,12 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
                           Map<String, ParameterSetting> parameters, String dtype, String outDtype,
                           String tokenizerSource, String chatTemplate, String sourceText) {
 
+    /**
+     * Most layers a merge may output (all slices together) and a model may have: the planner and the merge do work
+     * per layer, so a layer range from the request must not size it beyond this. Llama 3.1 405B has 126 layers.
+     */
+    public static final int MAX_OUTPUT_LAYERS = 1024;
+
     /** Built-in chat templates accepted by name (besides {@code auto} and literal Jinja). */
     public static final Set<String> CHAT_TEMPLATES = ChatTemplates.names();
 
@@ -122,6 +128,7 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
             checkParams(problems, "models[" + i + "] (" + models.get(i).model() + ").parameters",
                     models.get(i).parameters(), method.modelParameters(), method);
         }
+        long outputLayers = 0;
         for (int s = 0; s < slices.size(); s++) {
             OutputSlice slice = slices.get(s);
             checkParams(problems, "slices[" + s + "].parameters", slice.parameters(), shared, method);
@@ -135,12 +142,21 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
                 if (src.layerStart() < 0 || src.layerEnd() <= src.layerStart()) {
                     problems.add(where + ".layer_range [" + src.layerStart() + ", " + src.layerEnd()
                             + "] must satisfy 0 <= start < end");
+                } else if (src.layerEnd() > MAX_OUTPUT_LAYERS) {
+                    problems.add(where + ".layer_range [" + src.layerStart() + ", " + src.layerEnd()
+                            + "] goes beyond layer " + MAX_OUTPUT_LAYERS + ", the most a model or a merge may have");
+                } else if (j == 0) {
+                    outputLayers += src.length();
                 }
                 if (src.length() != slice.sources().get(0).length()) {
                     problems.add("slices[" + s + "]: all sources must span the same number of layers ("
                             + slice.sources().get(0).length() + " vs " + src.length() + " for " + src.model() + ")");
                 }
             }
+        }
+        if (outputLayers > MAX_OUTPUT_LAYERS) {
+            problems.add("slices: the layer ranges add up to " + outputLayers + " output layers; at most "
+                    + MAX_OUTPUT_LAYERS + " are allowed");
         }
         checkInputs(problems, method);
         checkDtype(problems, "dtype", dtype);

@@ -8,7 +8,8 @@ package dev.amalgam.merge.method;
  * @param required     whether the config must provide it
  * @param defaultValue value used when absent (null when required or when "absent" is meaningful)
  * @param min          inclusive lower bound for numbers (validation), {@code -inf} when unbounded
- * @param max          inclusive upper bound for numbers (validation), {@code +inf} when unbounded
+ * @param max          inclusive upper bound for numbers (validation), {@code +inf} when unbounded; numbers must be
+ *                     finite either way
  */
 public record ParameterDef(String name, Type type, boolean required, Object defaultValue, double min, double max) {
 
@@ -43,7 +44,11 @@ public record ParameterDef(String name, Type type, boolean required, Object defa
                     yield "parameter '" + name + "' must be a number, got " + value;
                 }
                 double v = n.doubleValue();
-                if (Double.isNaN(v) || v < min || v > max) {
+                if (!Double.isFinite(v)) {
+                    // 1e400 reads as Infinity; even where the range is unbounded it would make every output NaN
+                    yield "parameter '" + name + "' must be a finite number, got " + v;
+                }
+                if (v < min || v > max) {
                     yield "parameter '" + name + "' = " + v + " is out of range [" + min + ", " + max + "]";
                 }
                 yield null;

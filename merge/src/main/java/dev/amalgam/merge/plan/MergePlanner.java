@@ -94,8 +94,14 @@ public final class MergePlanner {
                 }
             }
         }
-        int refLayers = numLayers(ref);
+        int before = problems.size();
+        int refLayers = numLayers(refName, ref);
         slices = expandSlices(slices, refLayers);
+        if (problems.size() > before) {
+            // the loops below do work per layer of the slices: a layer count or range that does not fit the models
+            // must not size them (other problems so far, such as a hidden size mismatch, are reported with the rest)
+            return null;
+        }
         boolean tied = slices.get(slices.size() - 1).sources().stream()
                 .allMatch(s -> !models.get(s.model()).hasTensor(arch.lmHead()));
         DType dtype = Optional.ofNullable(DtypeNames.parse(cfg.outDtype()))
@@ -140,7 +146,7 @@ public final class MergePlanner {
             String base = baseOf(slice);
             List<SliceSource> sources = new ArrayList<>();
             for (SliceSource src : slice.sources()) {
-                int layers = numLayers(models.get(src.model()));
+                int layers = numLayers(src.model(), models.get(src.model()));
                 if (cfg.usesModels()) {
                     if (layers != refLayers) {
                         problems.add("model '" + src.model() + "' has " + layers + " layers but the reference has "
@@ -433,9 +439,15 @@ public final class MergePlanner {
         return res;
     }
 
-    private int numLayers(HfModelDir m) {
+    /** The model's layer count: config.json's, when it is a plausible one; else the layers its tensors number. */
+    private int numLayers(String ref, HfModelDir m) {
         JsonNode n = m.config().get(arch.numLayersKey());
         if (n != null && n.isIntegralNumber()) {
+            if (!n.canConvertToInt() || n.intValue() < 1 || n.intValue() > MergeConfig.MAX_OUTPUT_LAYERS) {
+                problems.add("model '" + ref + "': config.json " + arch.numLayersKey() + " " + n + " is not between 1 and "
+                        + MergeConfig.MAX_OUTPUT_LAYERS);
+                return 0;
+            }
             return n.intValue();
         }
         return (int) m.tensorNames().stream().mapToInt(arch::layerOf).distinct().filter(i -> i >= 0).count();

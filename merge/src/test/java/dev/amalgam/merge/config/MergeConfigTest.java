@@ -158,4 +158,56 @@ class MergeConfigTest {
             assertThat(s.sources()).singleElement().satisfies(src -> assertThat(src.layerEnd()).isEqualTo(-1));
         });
     }
+
+    @Test
+    void aLayerRangeBeyondTheLayerLimitIsAProblemOfItsSource() {
+        MergeConfigException e = catchThrowableOfType(MergeConfigException.class, () -> MergeConfig.parseYaml("""
+                merge_method: passthrough
+                slices: [{sources: [{model: a, layer_range: [0, 2147483647]}]}]
+                """));
+        assertThat(e.problems()).containsExactly("slices[0].sources[0] (a).layer_range [0, 2147483647] goes beyond layer 1024,"
+                + " the most a model or a merge may have");
+    }
+
+    @Test
+    void aLayerRangeBeyondTheIntRangeIsAProblemNotACrash() {
+        MergeConfigException e = catchThrowableOfType(MergeConfigException.class, () -> MergeConfig.parseJson("""
+                {"merge_method": "passthrough", "slices": [{"sources": [{"model": "a", "layer_range": [0, 99999999999]}]}]}"""));
+        assertThat(e.problems()).contains("slices[0].sources[0].layer_range [0,99999999999] is out of range: an output"
+                + " has at most 1024 layers");
+    }
+
+    @Test
+    void slicesAddingUpToMoreThanTheLayerLimitAreRefused() {
+        String slices = "  - sources: [{model: a, layer_range: [0, 2]}]\n".repeat(513);
+        MergeConfigException e = catchThrowableOfType(MergeConfigException.class,
+                () -> MergeConfig.parseYaml("merge_method: passthrough\nslices:\n" + slices));
+        assertThat(e.problems()).containsExactly("slices: the layer ranges add up to 1026 output layers; at most 1024 are allowed");
+        assertThat(MergeConfig.parseYaml("merge_method: passthrough\nslices:\n"
+                + "  - sources: [{model: a, layer_range: [0, 2]}]\n".repeat(512)).slices()).hasSize(512);
+    }
+
+    @Test
+    void nonFiniteParameterValuesAreRefusedEvenWhereTheRangeIsUnbounded() {
+        MergeConfigException yaml = catchThrowableOfType(MergeConfigException.class, () -> MergeConfig.parseYaml("""
+                merge_method: linear
+                models:
+                  - model: a
+                    parameters: {weight: 1e400}
+                  - model: b
+                    parameters: {weight: [0, -1e400]}
+                """));
+        assertThat(yaml.problems()).containsExactly(
+                "models[0] (a).parameters: parameter 'weight' must be a finite number, got Infinity",
+                "models[1] (b).parameters: parameter 'weight' must be a finite number, got -Infinity");
+        MergeConfigException json = catchThrowableOfType(MergeConfigException.class, () -> MergeConfig.parseJson("""
+                {"merge_method": "slerp", "base_model": "a", "models": [{"model": "a"}, {"model": "b"}],
+                 "parameters": {"t": 1e400}}"""));
+        assertThat(json.problems()).containsExactly("parameters: parameter 't' must be a finite number, got Infinity");
+        // YAML's own spellings do not get through either (the YAML reader refuses them)
+        for (String spelled : java.util.List.of(".nan", ".inf", "-.inf")) {
+            assertThatThrownBy(() -> MergeConfig.parseYaml("merge_method: linear\nmodels: [{model: a, parameters: {weight: "
+                    + spelled + "}}]\n")).as(spelled).isInstanceOf(MergeConfigException.class);
+        }
+    }
 }

@@ -5,9 +5,11 @@ import ai.djl.ndarray.NDManager;
 import dev.amalgam.modelengine.BlockMask;
 import dev.amalgam.modelengine.CheckpointLoader;
 import dev.amalgam.modelengine.EngineOptions;
+import dev.amalgam.modelengine.LlamaConfig;
 import dev.amalgam.modelengine.LlamaModel;
 import dev.amalgam.modelengine.LogProbs;
 import dev.amalgam.modelengine.text.TextTokenizer;
+import dev.amalgam.modelio.HfModelDir;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,8 +35,18 @@ public final class Perplexity {
     private Perplexity() {
     }
 
-    /** Loads the model and tokenizer of {@code modelDir}, evaluates {@code jsonl}, and frees everything. */
+    /**
+     * Loads the model and tokenizer of {@code modelDir}, evaluates {@code jsonl}, and frees everything.
+     *
+     * @throws IllegalArgumentException when {@code seqLen} exceeds the model's {@code max_position_embeddings}
+     *     (checked from config.json before the weights are loaded)
+     */
     public static PerplexityResult evaluate(Path modelDir, Path jsonl, int seqLen, EngineOptions options) {
+        int positions = LlamaConfig.read(modelDir.resolve(HfModelDir.CONFIG_FILE)).maxPositionEmbeddings();
+        if (seqLen > positions) {
+            throw new IllegalArgumentException("seqLen " + seqLen + " exceeds the model's max_position_embeddings "
+                    + positions);
+        }
         try (TextTokenizer tokenizer = TextTokenizer.load(modelDir);
                 LlamaModel model = CheckpointLoader.load(modelDir, options)) {
             return evaluate(model, loadDataset(jsonl, tokenizer, seqLen), BlockMask.none(), 1);

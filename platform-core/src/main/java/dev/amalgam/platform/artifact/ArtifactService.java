@@ -351,9 +351,18 @@ public class ArtifactService {
         }
     }
 
+    /** What {@link #isValidName} demands, for problem texts. */
+    public static final String NAME_RULE = "1-200 characters of letters, digits and . _ - /, starting with a letter or digit,"
+            + " without '..'";
+
+    /** Whether {@code name} may name an artifact: it appears in specs, URLs and the store's records. */
+    public static boolean isValidName(String name) {
+        return name != null && NAME.matcher(name).matches() && !name.contains("..");
+    }
+
     static void checkName(String name, List<String> errors) {
-        if (name == null || !NAME.matcher(name).matches() || name.contains("..")) {
-            errors.add("name: 1-200 characters of letters, digits and . _ - /, starting with a letter or digit");
+        if (!isValidName(name)) {
+            errors.add("name: " + NAME_RULE);
         }
     }
 

@@ -119,6 +119,10 @@ public class ArtifactStore {
     }
 
     private Prepared prepare(Publication p) throws IOException {
+        // jobs publish names from their specs: a spec stored before its names were checked must not get through
+        if (!ArtifactService.isValidName(p.name())) {
+            throw new IllegalArgumentException("name: " + ArtifactService.NAME_RULE);
+        }
         if (repository.findReadyByName(p.tenantId(), p.name()).isPresent()) {
             throw ApiException.conflict("An artifact named '" + p.name() + "' already exists");
         }

@@ -1,0 +1,132 @@
+package dev.amalgam.platform.web;
+
+import dev.amalgam.platform.artifact.ArtifactService;
+import dev.amalgam.platform.error.ApiException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Checks every job-creating endpoint makes the same way, before it resolves anything: text the registry can
+ * store, the job settings {@code priority} and {@code maxAttempts}, and the names of the artifacts a job will publish.
+ */
+public final class SpecChecks {
+
+    public static final int MIN_PRIORITY = -100;
+    public static final int MAX_PRIORITY = 100;
+    public static final int MIN_ATTEMPTS = 1;
+    public static final int MAX_ATTEMPTS = 10;
+
+    private SpecChecks() {
+    }
+
+    /** A job's queue settings, read from the spec. */
+    public record JobSettings(int priority, int maxAttempts) {
+    }
+
+    /**
+     * Throws a 422 naming every string of the spec (value or field name) that holds a NUL character (PostgreSQL
+     * text cannot) or an unpaired UTF-16 surrogate (not Unicode). Called first, so no such string reaches a query.
+     */
+    public static void requireStorableText(JsonNode spec) {
+        List<String> errors = new ArrayList<>();
+        walk(spec, "", errors);
+        if (!errors.isEmpty()) {
+            throw ApiException.invalid(errors);
+        }
+    }
+
+    /**
+     * {@code priority} (-100..100, default 0) and {@code maxAttempts} (1..10, default {@code defaultMaxAttempts});
+     * a problem is added for each that is present but not an integer in its range.
+     */
+    public static JobSettings jobSettings(JsonNode spec, int defaultMaxAttempts, List<String> errors) {
+        int priority = intField(spec, "priority", MIN_PRIORITY, MAX_PRIORITY, 0, errors);
+        int maxAttempts = intField(spec, "maxAttempts", MIN_ATTEMPTS, MAX_ATTEMPTS, defaultMaxAttempts, errors);
+        return new JobSettings(priority, maxAttempts);
+    }
+
+    /**
+     * An optional integer field in [min, max]: {@code fallback} when absent or null; when present but not an
+     * integer in range, a problem is added and {@code fallback} returned.
+     */
+    public static int intField(JsonNode spec, String field, int min, int max, int fallback, List<String> errors) {
+        JsonNode n = spec.get(field);
+        if (n == null || n.isNull()) {
+            return fallback;
+        }
+        if (!isIntegerIn(n, min, max)) {
+            errors.add(field + ": must be an integer between " + min + " and " + max + ", got " + abbreviate(n.toString()));
+            return fallback;
+        }
+        return n.intValue();
+    }
+
+    /** Whether {@code n} is an integral number in [min, max], checked without converting a value out of range. */
+    public static boolean isIntegerIn(JsonNode n, long min, long max) {
+        return n != null && n.isIntegralNumber() && n.canConvertToLong() && n.longValue() >= min && n.longValue() <= max;
+    }
+
+    /**
+     * Adds a problem under {@code field} for each name a job would publish that breaks the artifact name rules
+     * ({@link ArtifactService#isValidName}); derived names such as {@code {name}-report} must fit too.
+     *
+     * @param names what the job publishes, by what it is (e.g. "the model" -> name, "the report" -> name-report)
+     */
+    public static void checkOutputNames(String field, Map<String, String> names, List<String> errors) {
+        names.forEach((what, name) -> {
+            if (!ArtifactService.isValidName(name)) {
+                errors.add(field + ": '" + abbreviate(name) + "', the name of " + what + ", must be "
+                        + ArtifactService.NAME_RULE);
+            }
+        });
+    }
+
+    private static void walk(JsonNode n, String path, List<String> errors) {
+        if (n.isString()) {
+            String problem = textProblem(n.stringValue());
+            if (problem != null) {
+                errors.add((path.isEmpty() ? "body" : path) + ": " + problem);
+            }
+        } else if (n.isObject()) {
+            for (Map.Entry<String, JsonNode> e : n.properties()) {
+                String problem = textProblem(e.getKey());
+                if (problem != null) {
+                    errors.add((path.isEmpty() ? "body" : path) + ": a field name " + problem);
+                    continue;
+                }
+                walk(e.getValue(), path.isEmpty() ? e.getKey() : path + "." + e.getKey(), errors);
+            }
+        } else if (n.isArray()) {
+            for (int i = 0; i < n.size(); i++) {
+                walk(n.get(i), path + "[" + i + "]", errors);
+            }
+        }
+    }
+
+    /** Why {@code s} cannot be stored as text, or null. */
+    static String textProblem(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == 0) {
+                return "must not contain the NUL character (U+0000)";
+            }
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return "must not contain an unpaired UTF-16 surrogate";
+            }
+        }
+        return null;
+    }
+
+    /** The first characters of a long value, for problem texts (never half of a surrogate pair). */
+    private static String abbreviate(String s) {
+        if (s.length() <= 60) {
+            return s;
+        }
+        int end = Character.isHighSurrogate(s.charAt(56)) ? 56 : 57;
+        return s.substring(0, end) + "...";
+    }
+}

@@ -177,7 +177,7 @@ class TarUploadTest {
         ApiException e = refused(ArtifactKind.REPORT, new Tar().add(new TarArchiveEntry("r/", TarConstants.LF_DIR), new byte[0]));
 
         assertThat(e.status()).isEqualTo(HttpStatus.UNPROCESSABLE_CONTENT);
-        assertThat(e.errors()).containsExactly("Nothing to publish: the artifact has no files");
+        assertThat(e.errors()).containsExactly("Nothing to publish: the artifact 'up' has no files");
     }
 
     @Test

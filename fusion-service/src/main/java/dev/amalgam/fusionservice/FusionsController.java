@@ -59,7 +59,7 @@ class FusionsController {
         }
         Artifact data = dataset(caller, spec, fromCandidates ? "candidates" : "data", true, errors);
         Artifact rewardModel = spec.hasNonNull("rewardModel")
-                ? artifacts.resolve(caller.tenantId(), spec.get("rewardModel").asString(), ArtifactKind.MODEL, "rewardModel", errors) : null;
+                ? artifacts.resolve(caller.tenantId(), spec.get("rewardModel").asString(null), ArtifactKind.MODEL, "rewardModel", errors) : null;
         if (rewardModel != null && !fromCandidates) {
             errors.add("rewardModel: only used with 'candidates'");
         }

@@ -71,8 +71,8 @@ class AdminController {
     ResponseEntity<ApiKeyService.CreatedKey> createKey(Caller caller, @PathVariable UUID tenantId, @RequestBody NewKey body) {
         requireAdmin(caller);
         List<String> errors = new ArrayList<>();
-        if (body.name() == null || body.name().isBlank() || body.name().length() > 100) {
-            errors.add("name: 1-100 characters");
+        if (body.name() == null || body.name().isBlank() || body.name().length() > 100 || !printable(body.name())) {
+            errors.add("name: 1-100 characters, without control characters or unpaired surrogates");
         }
         if (keys.tenants().stream().noneMatch(t -> t.id().equals(tenantId))) {
             throw ApiException.notFound("Tenant", tenantId);
@@ -92,6 +92,22 @@ class AdminController {
             throw ApiException.notFound("Live API key", keyId);
         }
         return ResponseEntity.noContent().build();
+    }
+
+    /** Whether the name can be stored and shown as sent: PostgreSQL refuses NUL, and a lone surrogate is not Unicode. */
+    private static boolean printable(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (Character.isISOControl(c)) {
+                return false;
+            }
+            if (Character.isHighSurrogate(c) && i + 1 < name.length() && Character.isLowSurrogate(name.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void requireAdmin(Caller caller) {

@@ -50,11 +50,17 @@ public class ArtifactRepository {
     }
 
     public Optional<Artifact> findReadyByName(UUID tenant, String name) {
+        if (holdsNul(name)) {
+            return Optional.empty();
+        }
         return jdbc.sql("select " + COLUMNS + " from artifacts where tenant_id = :t and name = :n and status = 'READY'")
                 .param("t", tenant).param("n", name).query(this::map).optional();
     }
 
     public List<Artifact> list(UUID tenant, ArtifactKind kind, String nameContains, int page, int size) {
+        if (holdsNul(nameContains)) {
+            return List.of();
+        }
         return jdbc.sql("select " + COLUMNS + " from artifacts where tenant_id = :t and status = 'READY'"
                         + " and (cast(:kind as text) is null or kind = :kind)"
                         + " and (cast(:q as text) is null or strpos(name, :q) > 0)"
@@ -65,6 +71,9 @@ public class ArtifactRepository {
     }
 
     public long count(UUID tenant, ArtifactKind kind, String nameContains) {
+        if (holdsNul(nameContains)) {
+            return 0;
+        }
         return jdbc.sql("select count(*) from artifacts where tenant_id = :t and status = 'READY'"
                         + " and (cast(:kind as text) is null or kind = :kind)"
                         + " and (cast(:q as text) is null or strpos(name, :q) > 0)")
@@ -114,5 +123,10 @@ public class ArtifactRepository {
 
     private JsonNode readJson(String s) {
         return s == null ? null : json.readTree(s);
+    }
+
+    /** PostgreSQL text cannot hold NUL (it refuses such a parameter): no artifact has a name with one. */
+    private static boolean holdsNul(String s) {
+        return s != null && s.indexOf('\0') >= 0;
     }
 }

@@ -8,7 +8,10 @@ import dev.amalgam.platform.auth.ApiKeyBootstrap;
 import dev.amalgam.platform.auth.ApiKeyFilter;
 import dev.amalgam.platform.auth.ApiKeyService;
 import dev.amalgam.platform.auth.CallerArgumentResolver;
+import dev.amalgam.platform.error.EmptyErrorBodyFilter;
+import dev.amalgam.platform.error.ProblemErrorController;
 import dev.amalgam.platform.error.ProblemHandler;
+import dev.amalgam.platform.error.ProblemReportValve;
 import dev.amalgam.platform.job.JobRepository;
 import dev.amalgam.platform.job.JobService;
 import dev.amalgam.platform.web.JobSubmissions;
@@ -18,10 +21,15 @@ import dev.amalgam.platform.worker.WorkerRuntime;
 import java.time.Duration;
 import java.util.List;
 import javax.sql.DataSource;
+import org.apache.catalina.Valve;
+import org.apache.catalina.core.StandardHost;
+import org.apache.catalina.valves.ErrorReportValve;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.tomcat.ConfigurableTomcatWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
@@ -39,7 +47,9 @@ import tools.jackson.databind.json.JsonMapper;
         "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
         "org.springframework.boot.jdbc.autoconfigure.JdbcClientAutoConfiguration",
         "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
-        "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration"})
+        "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration"},
+        // its error controller replaces Spring Boot's, which is only made when none exists yet
+        beforeName = "org.springframework.boot.webmvc.autoconfigure.error.ErrorMvcAutoConfiguration")
 @EnableConfigurationProperties(AmalgamProperties.class)
 public class PlatformAutoConfiguration {
 
@@ -119,6 +129,37 @@ public class PlatformAutoConfiguration {
     @Bean
     ProblemHandler problemHandler() {
         return new ProblemHandler();
+    }
+
+    @Bean
+    ProblemErrorController problemErrorController(JsonMapper json) {
+        return new ProblemErrorController(json);
+    }
+
+    /**
+     * Tomcat's own error report as problem+json. Unordered, so it runs after Spring Boot's Tomcat customizer,
+     * whose context customizer adds a plain ErrorReportValve that this one replaces.
+     */
+    @Bean
+    WebServerFactoryCustomizer<ConfigurableTomcatWebServerFactory> problemReportValve(JsonMapper json) {
+        return factory -> factory.addContextCustomizers(context -> {
+            StandardHost host = (StandardHost) context.getParent();
+            for (Valve valve : host.getPipeline().getValves()) {
+                if (valve instanceof ErrorReportValve) {
+                    host.getPipeline().removeValve(valve);
+                }
+            }
+            host.getPipeline().addValve(new ProblemReportValve(json));
+            // so that starting the host adds no default one
+            host.setErrorReportValveClass(ProblemReportValve.class.getName());
+        });
+    }
+
+    @Bean
+    FilterRegistrationBean<EmptyErrorBodyFilter> emptyErrorBodyFilter(JsonMapper json) {
+        var registration = new FilterRegistrationBean<>(new EmptyErrorBodyFilter(json));
+        registration.addUrlPatterns("/actuator/*");
+        return registration;
     }
 
     @Bean

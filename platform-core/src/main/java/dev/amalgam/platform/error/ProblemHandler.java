@@ -103,6 +103,13 @@ public class ProblemHandler {
         return problem(HttpStatus.BAD_REQUEST, ProblemType.BAD_REQUEST, "Malformed multipart request: " + e.getMessage(), List.of());
     }
 
+    /** Tomcat parses the query string (and form bodies) when a parameter is first read. */
+    @ExceptionHandler(org.apache.tomcat.util.http.InvalidParameterException.class)
+    ResponseEntity<ProblemDetail> undecodableParameters(org.apache.tomcat.util.http.InvalidParameterException e) {
+        return problem(HttpStatus.BAD_REQUEST, ProblemType.BAD_REQUEST,
+                "The query string could not be decoded: use UTF-8 and valid percent-encoding (%XX)", List.of());
+    }
+
     @ExceptionHandler(NoResourceFoundException.class)
     ResponseEntity<ProblemDetail> noResource(NoResourceFoundException e) {
         return problem(HttpStatus.NOT_FOUND, ProblemType.NOT_FOUND, "No such resource: /" + e.getResourcePath(), List.of());
@@ -118,9 +125,30 @@ public class ProblemHandler {
                     .body(problem(HttpStatus.SERVICE_UNAVAILABLE, ProblemType.UNAVAILABLE,
                             "The job registry is unreachable for the moment; retry in a few seconds", List.of()).getBody());
         }
+        if (e instanceof org.springframework.web.ErrorResponse error && error.getStatusCode().is4xxClientError()) {
+            // the rest of Spring MVC's own request errors (406 for an Accept header nothing matches, ...)
+            int status = error.getStatusCode().value();
+            String detail = error.getBody().getDetail();
+            return problem(error.getStatusCode(), ProblemType.forStatus(status),
+                    detail != null ? withoutJavaNames(detail) : ProblemErrorController.detail(status), List.of());
+        }
+        if (causedByUnreadableRequest(e)) {
+            // Tomcat could not read the request body (broken chunked framing) while it was passed on
+            return problem(HttpStatus.BAD_REQUEST, ProblemType.BAD_REQUEST, "The request body could not be read: its framing is broken",
+                    List.of());
+        }
         log.error("Unhandled error", e);
         return problem(HttpStatus.INTERNAL_SERVER_ERROR, ProblemType.INTERNAL,
                 "An internal error occurred; the server log has the details", List.of());
+    }
+
+    private static boolean causedByUnreadableRequest(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.apache.coyote.BadRequestException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Builds the response; public so filters outside the MVC dispatch can write the same body. */

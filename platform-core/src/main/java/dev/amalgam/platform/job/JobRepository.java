@@ -78,6 +78,9 @@ public class JobRepository {
     }
 
     public List<Job> list(UUID tenant, JobFilter filter, int page, int size) {
+        if (holdsNul(filter.type())) {
+            return List.of();
+        }
         return jdbc.sql("select " + COLUMNS + " from jobs where tenant_id = :t"
                         + " and (cast(:type as text) is null or type = :type) and (cast(:status as text) is null or status = :status)"
                         + " order by created_at desc, id limit :limit offset :offset")
@@ -88,6 +91,9 @@ public class JobRepository {
     }
 
     public long count(UUID tenant, JobFilter filter) {
+        if (holdsNul(filter.type())) {
+            return 0;
+        }
         return jdbc.sql("select count(*) from jobs where tenant_id = :t"
                         + " and (cast(:type as text) is null or type = :type) and (cast(:status as text) is null or status = :status)")
                 .param("t", tenant).param("type", filter.type())
@@ -239,5 +245,10 @@ public class JobRepository {
 
     private JsonNode readJson(String s) {
         return s == null ? null : json.readTree(s);
+    }
+
+    /** PostgreSQL text cannot hold NUL (it refuses such a parameter): no row matches a filter with one. */
+    private static boolean holdsNul(String s) {
+        return s != null && s.indexOf('\0') >= 0;
     }
 }

@@ -28,4 +28,28 @@ class ProblemHandlerTest {
                 .isEqualTo("Unexpected end-of-input: expected close marker for Object");
         assertThat(ProblemHandler.withoutJavaNames("file config.json is not valid")).isEqualTo("file config.json is not valid");
     }
+
+    @Test
+    void aQueryStringTomcatCannotDecodeAnswers400() {
+        var answer = new ProblemHandler().undecodableParameters(
+                new org.apache.tomcat.util.http.InvalidParameterException("Character decoding failed"));
+        assertThat(answer.getStatusCode().value()).isEqualTo(400);
+        assertThat(answer.getBody().getType()).isEqualTo(ProblemType.BAD_REQUEST.uri());
+    }
+
+    @Test
+    void springsOwnRequestErrorsKeepTheirStatus() {
+        var answer = new ProblemHandler().unexpected(new org.springframework.web.HttpMediaTypeNotAcceptableException("no match"));
+        assertThat(answer.getStatusCode().value()).isEqualTo(406);
+        assertThat(answer.getHeaders().getContentType()).hasToString("application/problem+json");
+    }
+
+    @Test
+    void aRequestBodyTomcatCannotReadIsTheClientsError() {
+        var proxied = new org.springframework.web.client.ResourceAccessException("I/O error on POST request",
+                new org.apache.coyote.BadRequestException("Invalid chunk header"));
+        var answer = new ProblemHandler().unexpected(proxied);
+        assertThat(answer.getStatusCode().value()).isEqualTo(400);
+        assertThat(answer.getBody().getDetail()).doesNotContain("chunk header");
+    }
 }

@@ -62,7 +62,8 @@ public class Amalgam implements Runnable {
         quietLogging();
         CommandLine cl = new CommandLine(new Amalgam());
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException || e instanceof java.io.IOException) {
+            if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException || e instanceof java.io.IOException
+                    || e instanceof dev.amalgam.modelengine.UnsupportedModelException) {
                 commandLine.getErr().println("amalgam: " + e.getMessage());
                 return 2;
             }

@@ -45,7 +45,16 @@ class TinyModelCommand implements Callable<Integer> {
     long seed;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
+        if (java.nio.file.Files.isDirectory(out)) {
+            try (var entries = java.nio.file.Files.list(out)) {
+                if (entries.findAny().isPresent()) {
+                    throw new IllegalArgumentException("--out " + out + " is not empty; choose a new or empty directory");
+                }
+            }
+        } else if (java.nio.file.Files.exists(out)) {
+            throw new IllegalArgumentException("--out " + out + " is a file; choose a new or empty directory");
+        }
         TinySizes sizes = new TinySizes(hiddenSize, intermediateSize, layers, heads, kvHeads, maxPositions,
                 DType.fromSafetensorsName(dtype.toUpperCase()));
         Path dir = TinyModels.write(Architecture.fromName(arch), out, sizes, seed);

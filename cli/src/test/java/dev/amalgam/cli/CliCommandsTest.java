@@ -166,8 +166,20 @@ class CliCommandsTest {
     }
 
     @Test
+    void tinyModelRefusesToWriteIntoANonEmptyDirectory() throws Exception {
+        Path taken = java.nio.file.Files.createDirectories(dir.resolve("taken"));
+        java.nio.file.Files.writeString(taken.resolve("notes.txt"), "mine");
+        Run r = run("tiny-model", "--arch", "llama", "--out", taken.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("is not empty");
+        assertThat(java.nio.file.Files.list(taken).count()).as("nothing written").isEqualTo(1);
+    }
+
+    @Test
     void unknownOptionsAndArchitecturesAreClearErrors() {
-        assertThat(run("tiny-model", "--arch", "gpt2", "--out", dir.resolve("x").toString()).code()).isNotZero();
+        Run gpt2 = run("tiny-model", "--arch", "gpt2", "--out", dir.resolve("x").toString());
+        assertThat(gpt2.code()).isEqualTo(2);
+        assertThat(gpt2.err()).contains("unsupported architecture 'gpt2'").doesNotContain("Exception").doesNotContain("\tat ");
         Run r = run("merge", "a.yml", "out", "--no-such-option");
         assertThat(r.code()).isNotZero();
         assertThat(r.err()).contains("Unknown option");

@@ -250,7 +250,13 @@ public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, 
         }
         PruneSpec spec = new PruneSpec(method, blocks, ratio, candidates, samples, seqLen, seed, batch, output, cache);
         if (!r.typeErrors()) {
-            problems.addAll(spec.validate());
+            // a field already reported as unknown is not reported again as missing
+            for (String problem : spec.validate()) {
+                String field = problem.substring(0, Math.max(0, problem.indexOf(':')));
+                if (!problem.contains(": required") || problems.stream().noneMatch(p -> p.startsWith(field + ": "))) {
+                    problems.add(problem);
+                }
+            }
         }
         return spec;
     }

@@ -45,6 +45,9 @@ class PruneSpecTest {
                 {"method": "sleb", "blocks": 0, "targetRatio": 1.5, "candidates": "heads", "samples": 0,
                  "seqLen": 1, "batchSize": 0, "output": "gguf", "cacheBudgetMb": -1, "colour": "red"}"""),
                 Set.of(), problems);
+        assertThat(problems).as("an unknown value is not also reported as missing")
+                .noneMatch(p -> p.startsWith("method: required")).noneMatch(p -> p.startsWith("candidates: required"))
+                .noneMatch(p -> p.startsWith("output: required"));
         assertThat(problems).anyMatch(p -> p.startsWith("method: unknown 'sleb'") && p.contains("blockpruner"))
                 .anyMatch(p -> p.startsWith("candidates: unknown 'heads'"))
                 .anyMatch(p -> p.startsWith("output: unknown 'gguf'"))

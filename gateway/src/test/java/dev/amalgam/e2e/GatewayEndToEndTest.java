@@ -53,6 +53,7 @@ class GatewayEndToEndTest {
         Map<String, Object> gw = new HashMap<>();
         gw.put("amalgam.gateway.requests-per-minute", "100000");
         gw.put("amalgam.gateway.streams-per-key", "3");
+        gw.put("amalgam.gateway.job-types", "merge,prune,evaluate,fuse,echo");
         gw.put("amalgam.services.merge-url", echoUrl);
         gw.put("amalgam.services.pruning-url", echoUrl);
         gw.put("amalgam.services.fusion-url", echoUrl);
@@ -130,6 +131,14 @@ class GatewayEndToEndTest {
         var sse = call("GET", "/api/v1/jobs/" + queued.get("id").asString() + "/events", ADMIN_KEY, null, "Accept", "text/event-stream");
         assertThat(sse.statusCode()).isEqualTo(200);
         assertThat(sse.body()).contains("event:status").contains("SUCCEEDED").contains("event:metric").contains("event:progress");
+    }
+
+    @Test
+    void filteringJobsByAnUnknownTypeOrStatusIs400NotAnEmptyList() throws Exception {
+        assertProblem(call("GET", "/api/v1/jobs?type=bogus", ADMIN_KEY, null), 400, "bad-request");
+        assertThat(call("GET", "/api/v1/jobs?type=bogus", ADMIN_KEY, null).body()).contains("echo").contains("merge");
+        assertProblem(call("GET", "/api/v1/jobs?status=DONE", ADMIN_KEY, null), 422, "validation-error");
+        assertThat(call("GET", "/api/v1/jobs?type=echo", ADMIN_KEY, null).statusCode()).isEqualTo(200);
     }
 
     @Test

@@ -32,8 +32,12 @@ class JobsController {
     private final JobService jobs;
     private final ArtifactRepository artifacts;
     private final JobEventStreams streams;
+    private final List<String> jobTypes;
 
-    JobsController(JobService jobs, ArtifactRepository artifacts, JobEventStreams streams) {
+    JobsController(JobService jobs, ArtifactRepository artifacts, JobEventStreams streams,
+                   @org.springframework.beans.factory.annotation.Value("${amalgam.gateway.job-types:merge,prune,evaluate,fuse}")
+                   List<String> jobTypes) {
+        this.jobTypes = List.copyOf(jobTypes);
         this.jobs = jobs;
         this.artifacts = artifacts;
         this.streams = streams;
@@ -45,7 +49,7 @@ class JobsController {
                        @RequestParam(required = false) String status,
                        @RequestParam(defaultValue = "0") int page, @RequestParam(defaultValue = "50") int size) {
         Page.check(page, size);
-        JobFilter filter = new JobFilter(type, parseStatus(status));
+        JobFilter filter = new JobFilter(parseType(type), parseStatus(status));
         List<JobView> items = jobs.list(caller.tenantId(), filter, page, size).stream()
                 .map(j -> JobView.of(j, artifacts.lineageOfJob(j.id()))).toList();
         return new Page<>(items, page, size, jobs.count(caller.tenantId(), filter));
@@ -80,6 +84,19 @@ class JobsController {
                       @RequestParam(defaultValue = "0") long after) {
         jobs.get(caller.tenantId(), id);
         return streams.follow(caller.keyId(), caller.tenantId(), id, lastEventId != null ? lastEventId : after);
+    }
+
+    /** A type filter names a job type the platform knows, else 400 (an unknown one would match nothing silently). */
+    private String parseType(String type) {
+        if (type == null || type.isBlank()) {
+            return null;
+        }
+        if (!jobTypes.contains(type)) {
+            throw new dev.amalgam.platform.error.ApiException(org.springframework.http.HttpStatus.BAD_REQUEST,
+                    dev.amalgam.platform.error.ProblemType.BAD_REQUEST, "type: not a job type; one of " + jobTypes,
+                    List.of("type: one of " + jobTypes));
+        }
+        return type;
     }
 
     private static JobStatus parseStatus(String status) {

@@ -291,7 +291,15 @@ class GatewayEndToEndTest {
         assertThat(withLineage.get("consumedBy").get(0).asString()).isEqualTo(done.get("id").asString());
 
         assertThat(call("DELETE", "/api/v1/artifacts/" + id, ADMIN_KEY, null).statusCode()).isEqualTo(204);
-        assertProblem(call("GET", "/api/v1/artifacts/" + id, ADMIN_KEY, null), 404, "not-found");
+        // the job's lineage still leads to a record: deleted, without files, with its consumers
+        JsonNode deleted = json.readTree(call("GET", "/api/v1/artifacts/" + id, ADMIN_KEY, null).body());
+        assertThat(deleted.get("status").asString()).isEqualTo("DELETED");
+        assertThat(deleted.get("files").size()).isZero();
+        assertThat(deleted.get("consumedBy").get(0).asString()).isEqualTo(done.get("id").asString());
+        assertProblem(call("GET", "/api/v1/artifacts/" + id + "/files/corpus.jsonl", ADMIN_KEY, null), 404, "not-found");
+        assertThat(json.readTree(call("GET", "/api/v1/artifacts?kind=DATASET&name=corpus", ADMIN_KEY, null).body()).get("total").asLong())
+                .as("not listed").isZero();
+        assertProblem(call("DELETE", "/api/v1/artifacts/" + id, ADMIN_KEY, null), 404, "not-found");
         assertProblem(call("GET", "/api/v1/artifacts?size=0", ADMIN_KEY, null), 422, "validation-error");
     }
 

@@ -55,11 +55,11 @@ class ArtifactsController {
     }
 
     /** An artifact with its files and lineage. */
-    record ArtifactView(UUID id, ArtifactKind kind, String name, long sizeBytes, Object metadata, UUID producedBy,
-                        List<UUID> consumedBy, java.time.OffsetDateTime createdAt, List<ArtifactFile> files) {
+    record ArtifactView(UUID id, ArtifactKind kind, String name, String status, long sizeBytes, Object metadata,
+                        UUID producedBy, List<UUID> consumedBy, java.time.OffsetDateTime createdAt, List<ArtifactFile> files) {
         static ArtifactView of(Artifact a, List<ArtifactFile> files, List<UUID> consumers) {
-            return new ArtifactView(a.id(), a.kind(), a.name(), a.sizeBytes(), a.metadata(), a.producingJobId(), consumers,
-                    a.createdAt(), files);
+            return new ArtifactView(a.id(), a.kind(), a.name(), a.status(), a.sizeBytes(), a.metadata(), a.producingJobId(),
+                    consumers, a.createdAt(), files);
         }
     }
 
@@ -103,10 +103,11 @@ class ArtifactsController {
     }
 
     @GetMapping("/{id}")
-    @Operation(summary = "Get an artifact with its files (sha256, size), metadata and lineage")
+    @Operation(summary = "Get an artifact with its files (sha256, size), metadata and lineage; a deleted one keeps its"
+            + " record (status DELETED, no files) for the lineage of its jobs")
     ArtifactView get(Caller caller, @PathVariable UUID id) {
-        Artifact a = artifacts.get(caller.tenantId(), id);
-        return ArtifactView.of(a, repository.files(id), repository.consumers(id));
+        Artifact a = artifacts.record(caller.tenantId(), id);
+        return ArtifactView.of(a, a.isReady() ? repository.files(id) : List.of(), repository.consumers(id));
     }
 
     @GetMapping("/{id}/files")

@@ -43,6 +43,16 @@ public class ArtifactService {
         this.properties = properties;
     }
 
+    /**
+     * The tenant's artifact record, READY or DELETED: a deleted artifact stays readable as a record (no
+     * files) so the lineage of the jobs that read or made it still leads somewhere. 404 for a missing one and
+     * for another tenant's.
+     */
+    public Artifact record(UUID tenant, UUID id) {
+        return repository.find(id).filter(a -> a.tenantId().equals(tenant))
+                .orElseThrow(() -> ApiException.notFound("Artifact", id));
+    }
+
     /** The tenant's artifact; 404 for a missing one and for another tenant's. */
     public Artifact get(UUID tenant, UUID id) {
         return repository.find(id).filter(a -> a.tenantId().equals(tenant) && a.isReady())

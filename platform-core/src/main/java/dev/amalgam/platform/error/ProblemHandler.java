@@ -115,6 +115,12 @@ public class ProblemHandler {
         return problem(HttpStatus.NOT_FOUND, ProblemType.NOT_FOUND, "No such resource: /" + e.getResourcePath(), List.of());
     }
 
+    /** The client left (an event stream closed mid-write): there is nobody to answer. */
+    @ExceptionHandler(org.springframework.web.context.request.async.AsyncRequestNotUsableException.class)
+    void clientGone() {
+        // nothing to write
+    }
+
     @ExceptionHandler(Exception.class)
     ResponseEntity<ProblemDetail> unexpected(Exception e) {
         if (dev.amalgam.platform.job.DatabaseRetry.isTransient(e)) {

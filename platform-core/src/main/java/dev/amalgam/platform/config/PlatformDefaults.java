@@ -12,6 +12,8 @@ import org.springframework.core.env.MapPropertySource;
  * and the command line all win), so they are defined once for `amalgam up`, `amalgam serve`, the compose
  * file and Kubernetes alike.
  *
+ * <p>Logging: DJL's "no CUDA device" warnings on CPU-only machines are silenced.
+ *
  * <p>Database timeouts: when PostgreSQL stalls or restarts, a request or a health check answers within
  * seconds (503, DOWN) instead of hanging on a dead socket, and the workers' retries take over.
  */
@@ -28,6 +30,8 @@ public class PlatformDefaults implements EnvironmentPostProcessor {
         d.put("spring.datasource.hikari.data-source-properties.connectTimeout", "5");
         d.put("spring.datasource.hikari.data-source-properties.loginTimeout", "5");
         d.put("spring.datasource.hikari.data-source-properties.socketTimeout", "15");
+        // DJL warns on every CPU-only start that it found no CUDA device; a CPU worker is not a fault
+        d.put("logging.level.ai.djl.util.cuda", "ERROR");
         DEFAULTS = Map.copyOf(d);
     }
 

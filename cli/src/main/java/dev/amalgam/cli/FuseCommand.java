@@ -118,7 +118,8 @@ class FuseCommand implements Callable<Integer> {
 
                 @Override
                 public void progress(double fraction, String message) {
-                    bar.update(Math.round(fraction * 1000), 1000, message);
+                    // the message names the stage and step; the bar shows the fraction of the whole run
+                    bar.fraction(fraction, message);
                 }
             };
             FusionResult r = candidates != null

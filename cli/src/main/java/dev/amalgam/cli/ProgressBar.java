@@ -16,16 +16,27 @@ final class ProgressBar {
         this.label = label;
     }
 
+    /** Progress counted in units (tensors, steps): shows "done/total". */
     synchronized void update(long done, long total, String detail) {
         int percent = total == 0 ? 100 : (int) (100 * done / total);
-        if (percent == lastPercent && done != total) {
+        draw(percent, done == total, " " + done + "/" + total, detail);
+    }
+
+    /** Progress as a fraction only (the detail says what it counts): shows the percentage alone. */
+    synchronized void fraction(double fraction, String detail) {
+        double f = Math.max(0, Math.min(1, fraction));
+        draw((int) Math.floor(100 * f), f >= 1, "", detail);
+    }
+
+    private void draw(int percent, boolean done, String counts, String detail) {
+        if (percent == lastPercent && !done) {
             return;
         }
         lastPercent = percent;
         int filled = percent * WIDTH / 100;
         String shown = detail == null ? "" : detail.length() > 40 ? "..." + detail.substring(detail.length() - 37) : detail;
-        out.printf("\r%s [%s%s] %3d%% %d/%d %-40s", label, "#".repeat(filled), ".".repeat(WIDTH - filled), percent, done, total, shown);
-        if (done == total) {
+        out.printf("\r%s [%s%s] %3d%%%s %-40s", label, "#".repeat(filled), ".".repeat(WIDTH - filled), percent, counts, shown);
+        if (done) {
             out.println();
         }
         out.flush();

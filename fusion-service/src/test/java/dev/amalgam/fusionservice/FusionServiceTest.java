@@ -20,6 +20,7 @@ import dev.amalgam.platform.job.JobStatus;
 import dev.amalgam.platform.testing.TestApps;
 import dev.amalgam.platform.testing.TestDatabase;
 import dev.amalgam.platform.testing.TestHttp;
+import dev.amalgam.platform.worker.WorkerRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
 
-/** POST /api/v1/fusions end to end on the service: validation, a short SFT + WRPO job, the published model. */
+/** POST /api/v1/fusions end to end on the service: validation, a short SFT + WRPO job, the published model, resume. */
 class FusionServiceTest {
 
     @TempDir
@@ -129,6 +130,68 @@ class FusionServiceTest {
                 .as("the SFT stage ran before WRPO")
                 .anyMatch(e -> e.kind() == JobEvent.Kind.METRIC && e.payload().path("stage").asString().equals("sft"))
                 .anyMatch(e -> e.kind() == JobEvent.Kind.METRIC && e.payload().path("stage").asString().equals("wrpo"));
+    }
+
+    @Test
+    void aJobWhoseWorkerStopsMidRunResumesToTheWeightsOfAnUninterruptedJob() throws Exception {
+        String spec = """
+                {"target": "target", "data": "prefs", "name": "%s", "stages": ["sft", "wrpo"], "loss": "wrpo",
+                 "epochs": 2, "sftEpochs": 2, "lr": 0.003, "sftLr": 0.003, "beta": 0.1, "batchSize": 1, "gradAccum": 2,
+                 "maxLength": 48, "maxPromptLength": 24, "checkpointEvery": 1, "device": "cpu", "outputDtype": "fp32"}""";
+        JobService jobs = service.getBean(JobService.class);
+        WorkerRuntime worker = service.getBean(WorkerRuntime.class);
+        Thread gcPressure = gcPressure(); // a worker JVM busy with other work collects at any point of a step
+        try {
+            Job steady = awaitFinal(submit(spec.formatted("steady")));
+            assertThat(steady.status()).as(String.valueOf(steady.error())).isEqualTo(JobStatus.SUCCEEDED);
+
+            UUID id = submit(spec.formatted("stopped"));
+            long deadline = System.nanoTime() + 300_000_000_000L;
+            while (jobs.events(target.tenantId(), id, 0, 2000).stream().noneMatch(e -> e.kind() == JobEvent.Kind.METRIC
+                    && e.payload().path("stage").asString().equals("wrpo") && e.payload().path("step").asLong() >= 3)) {
+                assertThat(System.nanoTime()).as("the job reaches WRPO step 3").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            worker.stop(); // the job stops at its next step and is handed back to the queue
+            assertThat(jobs.get(target.tenantId(), id).status()).isEqualTo(JobStatus.QUEUED);
+            worker.start();
+            Job stopped = awaitFinal(id);
+            assertThat(stopped.status()).as(String.valueOf(stopped.error())).isEqualTo(JobStatus.SUCCEEDED);
+            assertThat(stopped.result().get("resumed").asBoolean()).isTrue();
+            assertThat(modelBytes(stopped)).as("resumed model vs uninterrupted").isEqualTo(modelBytes(steady));
+        } finally {
+            gcPressure.interrupt();
+            gcPressure.join();
+        }
+    }
+
+    private static UUID submit(String body) throws Exception {
+        var r = api.call("POST", "/api/v1/fusions", ADMIN_KEY, body);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        return UUID.fromString(TestHttp.JSON.readTree(r.body()).get("id").asString());
+    }
+
+    private static byte[] modelBytes(Job job) throws java.io.IOException {
+        Artifact model = service.getBean(ArtifactService.class).get(target.tenantId(),
+                UUID.fromString(job.result().get("model").asString()));
+        return Files.readAllBytes(model.dir().resolve("model.safetensors"));
+    }
+
+    /** Runs the garbage collector every 20 ms until interrupted. */
+    private static Thread gcPressure() {
+        Thread t = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                System.gc();
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "gc-pressure");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     @Test

@@ -8,7 +8,6 @@ import dev.amalgam.fusion.testing.TinyData;
 import dev.amalgam.modelio.DType;
 import dev.amalgam.modelio.HfModelDir;
 import dev.amalgam.modelio.Json;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
-/** End-to-end runs on a tiny model: learning, evaluation, resume, output checkpoint. */
+/** End-to-end runs on a tiny model: learning, evaluation, output checkpoint (resume: ResumeTest). */
 class FusionRunnerTest {
 
     @TempDir
@@ -100,39 +99,6 @@ class FusionRunnerTest {
         JsonNode report = Json.read(r.report());
         assertThat(report.path("history").size()).isEqualTo(12);
         assertThat(report.path("finalMetrics").has("wrpo/eval_rewards/accuracies")).isTrue();
-    }
-
-    @Test
-    void resumedRunEndsWithTheWeightsOfAnUninterruptedOne(@TempDir Path work) throws Exception {
-        FusionSpec spec = spec(", \"epochs\": 1, \"evalEvery\": 0, \"checkpointEvery\": 2");
-        FusionResult whole = FusionRunner.run(spec, model, train, null, work.resolve("w1"), work.resolve("o1"),
-                new Recorder());
-        Recorder crash = new Recorder();
-        crash.cancelAfter = 3; // dies after step 3; the last checkpoint is at step 2
-        assertThatThrownBy(() -> FusionRunner.run(spec, model, train, null, work.resolve("w2"), work.resolve("o2"),
-                crash)).isInstanceOf(FusionCancelledException.class);
-        Recorder again = new Recorder();
-        FusionResult resumed = FusionRunner.run(spec, model, train, null, work.resolve("w2"), work.resolve("o2"),
-                again);
-        assertThat(resumed.resumedFrom().getFileName().toString()).contains("wrpo-step-2");
-        assertThat(again.steps).hasSize(2); // steps 3 and 4 only
-        String refA = Files.readString(work.resolve("w1").resolve("reference-logps-train.json"));
-        String refB = Files.readString(work.resolve("w2").resolve("reference-logps-train.json"));
-        double maxDiff = 0;
-        try (HfModelDir x = HfModelDir.open(whole.modelDir()); HfModelDir y = HfModelDir.open(resumed.modelDir())) {
-            for (String n : x.tensorNames()) {
-                float[] p = x.tensor(n).toFloatArray();
-                float[] q = y.tensor(n).toFloatArray();
-                for (int i = 0; i < p.length; i++) {
-                    maxDiff = Math.max(maxDiff, Math.abs(p[i] - q[i]));
-                }
-            }
-        }
-        assertThat(refB).as("reference log-probs of the two attempts").isEqualTo(refA);
-        assertThat(maxDiff).as("largest weight difference, resumed vs uninterrupted").isZero();
-        byte[] a = Files.readAllBytes(whole.modelDir().resolve("model.safetensors"));
-        byte[] b = Files.readAllBytes(resumed.modelDir().resolve("model.safetensors"));
-        assertThat(b).isEqualTo(a);
     }
 
     @Test

@@ -16,7 +16,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** SFT then WRPO in one job, and LoRA training merged on save. */
+/** SFT then WRPO in one job, and LoRA training merged on save (resume: ResumeTest). */
 class FusionStagesTest {
 
     @TempDir
@@ -71,31 +71,5 @@ class FusionStagesTest {
             assertThat(out.tensor("model.layers.1.mlp.down_proj.weight").toFloatArray())
                     .isNotEqualTo(base.tensor("model.layers.1.mlp.down_proj.weight").toFloatArray());
         }
-    }
-
-    @Test
-    void loraJobResumesToTheSameMergedWeights() throws Exception {
-        Path model = TinyData.qwen2(dir.resolve("target"), 43);
-        Path train = dir.resolve("train.jsonl");
-        PreferenceJsonl.write(train, TinyData.patterned(16, 100));
-        FusionSpec spec = FusionRunnerTest.spec(", \"lr\": 0.01, \"epochs\": 1, \"evalEvery\": 0,"
-                + " \"checkpointEvery\": 1, \"lora\": {\"rank\": 2, \"alpha\": 4, \"targetModules\": [\"k_proj\", \"up_proj\"]}");
-        FusionResult whole = FusionRunner.run(spec, model, train, null, dir.resolve("w1"), dir.resolve("o1"),
-                FusionListener.none());
-        FusionRunnerTest.Recorder crash = new FusionRunnerTest.Recorder();
-        crash.cancelAfter = 2;
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> FusionRunner.run(spec, model, train, null,
-                dir.resolve("w2"), dir.resolve("o2"), crash)).isInstanceOf(FusionCancelledException.class);
-        FusionResult resumed = FusionRunner.run(spec, model, train, null, dir.resolve("w2"), dir.resolve("o2"),
-                FusionListener.none());
-        assertThat(resumed.resumedFrom().getFileName().toString()).contains("wrpo-step-2");
-        // Only the adapters were checkpointed: 2 layers x (k A[2,32] + B[16,2], up A[2,32] + B[64,2]).
-        Path last = dir.resolve("w2/checkpoints/000004-wrpo-step-4"); // the resumed run's final checkpoint
-        try (dev.amalgam.modelio.SafetensorsFile f = dev.amalgam.modelio.SafetensorsFile.open(
-                last.resolve("parameters/model.safetensors"))) {
-            assertThat(f.names()).hasSize(8).allMatch(n -> n.contains(".lora_"));
-        }
-        assertThat(java.nio.file.Files.readAllBytes(resumed.modelDir().resolve("model.safetensors")))
-                .isEqualTo(java.nio.file.Files.readAllBytes(whole.modelDir().resolve("model.safetensors")));
     }
 }

@@ -129,7 +129,8 @@ public final class LlamaModel implements AutoCloseable {
                             + config.vocabSize() + ")");
                 }
             }
-            NDArray ids = scope.create(idValues, shape);
+            // PyTorch-owned: the embedding keeps the ids for backward, after this scope has closed (OwnedArrays)
+            NDArray ids = OwnedArrays.own(scope.create(idValues, shape));
             NDArray stepMask = attentionMask == null ? scope.ones(shape, DataType.FLOAT32)
                     : scope.create(longs(attentionMask), shape).toType(DataType.FLOAT32, false);
             NDArray fullMask = stepMask;
@@ -268,7 +269,7 @@ public final class LlamaModel implements AutoCloseable {
         long kvLen = k.getShape().get(2);
         // GQA without copying k/v: the group's queries share a kv head. q [b, heads, t, d] -> [b, kvHeads, group*t, d].
         int group = config.groupSize();
-        NDArray qg = q.mul(1.0 / Math.sqrt(d)).reshape(b, kvHeads, (long) group * t, d);
+        NDArray qg = OwnedArrays.mul(q, 1.0 / Math.sqrt(d)).reshape(b, kvHeads, (long) group * t, d);
         // Scores [b, kvHeads, group*t, kvLen] -> [b, heads, t, kvLen], masked and normalised in FP32.
         NDArray kT = k.transpose(0, 1, 3, 2); // [b, kvHeads, d, kvLen]
         kT.attach(x.getManager()); // a temporary of this block, whoever owns k
@@ -293,7 +294,7 @@ public final class LlamaModel implements AutoCloseable {
     // RMSNorm in FP32: x * rsqrt(mean(x^2) + eps), cast back, times the weight.
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray xf = x.toType(DataType.FLOAT32, false);
-        NDArray rms = xf.square().mean(new int[] {-1}, true).add(config.rmsNormEps()).sqrt();
+        NDArray rms = OwnedArrays.add(xf.square().mean(new int[] {-1}, true), config.rmsNormEps()).sqrt();
         return xf.div(rms).toType(options.computeType(), false).mul(weight);
     }
 

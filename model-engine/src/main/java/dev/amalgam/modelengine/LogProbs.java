@@ -44,8 +44,12 @@ public final class LogProbs {
             throw new IllegalArgumentException("logits cover " + logits.getShape().get(1) + " positions, expected "
                     + (seq - from));
         }
-        NDArray targets = ids.get(new NDIndex(":, {}:", from + 1)).toType(DataType.INT64, false)
-                .toDevice(logits.getDevice(), false).reshape(batch, seq - 1 - from, 1); // [batch, seq-1-from, 1]
+        NDArray targets; // [batch, seq-1-from, 1]
+        try (NDArray view = ids.get(new NDIndex(":, {}:", from + 1)).toType(DataType.INT64, false)
+                .toDevice(logits.getDevice(), false).reshape(batch, seq - 1 - from, 1)) {
+            // a PyTorch-owned copy: gather keeps its index for backward, and the caller may close ids before that
+            targets = view.duplicate();
+        }
         targets.attach(logits.getManager());
         NDArray logp = logits.get(":, :-1, :").logSoftmax(-1); // [batch, seq-1-from, vocab]
         return logp.gather(targets, 2).squeeze(2); // [batch, seq-1-from]
@@ -71,7 +75,11 @@ public final class LogProbs {
         try (NDManager scratch = caller.newSubManager()) {
             NDArray hidden = model.forward(ids, attentionMask, blocks, null, false, seq).lastHiddenState(); // [b, seq, h]
             hidden.attach(scratch);
-            NDArray targets = ids.toType(DataType.INT64, true).toDevice(hidden.getDevice(), false);
+            NDArray targets;
+            try (NDArray wide = ids.toType(DataType.INT64, true).toDevice(hidden.getDevice(), false)) {
+                // a PyTorch-owned copy (toType shares an INT64 array's memory): gather keeps it for backward
+                targets = wide.duplicate();
+            }
             targets.attach(scratch);
             NDList parts = new NDList();
             for (long start = from; start < seq - 1; start += HEAD_SLICE) {
@@ -135,7 +143,8 @@ public final class LogProbs {
         try (NDManager scratch = manager.newSubManager()) {
             NDArray idArray = scratch.create(ids);
             NDArray tokenLogps = tokenLogProbs(model, idArray, scratch.create(mask), blocks, from); // [batch, len-1-from]
-            NDArray w = scratch.create(tailWeight).toDevice(tokenLogps.getDevice(), false);
+            // PyTorch-owned: mul keeps w for backward, after this scope has closed
+            NDArray w = OwnedArrays.own(scratch.create(tailWeight)).toDevice(tokenLogps.getDevice(), false);
             NDArray sums = tokenLogps.mul(w).sum(new int[] {1}); // [batch]
             sums.attach(manager);
             return sums;

@@ -1,6 +1,7 @@
 package dev.amalgam.fusion.loss;
 
 import ai.djl.ndarray.NDArray;
+import dev.amalgam.modelengine.OwnedArrays;
 
 /**
  * The preference losses as pure functions of log-prob vectors (in the manner of TRL's {@code DPOTrainer.dpo_loss}),
@@ -54,9 +55,9 @@ public final class PreferenceLosses {
         NDArray dSource = p.sourceChosen().sub(r.sourceChosen());
         NDArray dTarget = p.targetChosen().sub(r.targetChosen());
         NDArray dRejected = p.rejected().sub(r.rejected());
-        NDArray dChosen = dSource.mul(alpha).add(dTarget.mul(1 - alpha)); // the fused chosen log-ratio
-        NDArray losses = logSigmoidLoss(dChosen.sub(dRejected).mul(beta));
-        return new LossOutput(losses, dChosen.mul(beta), dSource.mul(beta), dTarget.mul(beta), dRejected.mul(beta));
+        NDArray dChosen = mul(dSource, alpha).add(mul(dTarget, 1 - alpha)); // the fused chosen log-ratio
+        NDArray losses = logSigmoidLoss(mul(dChosen.sub(dRejected), beta));
+        return new LossOutput(losses, mul(dChosen, beta), mul(dSource, beta), mul(dTarget, beta), mul(dRejected, beta));
     }
 
     static LossOutput dpo(SequenceLogps p, SequenceLogps r, double beta, BaselineChosen which) {
@@ -64,8 +65,8 @@ public final class PreferenceLosses {
         NDArray dTarget = p.targetChosen().sub(r.targetChosen());
         NDArray dRejected = p.rejected().sub(r.rejected());
         NDArray dChosen = which == BaselineChosen.TARGET ? dTarget : dSource;
-        NDArray losses = logSigmoidLoss(dChosen.sub(dRejected).mul(beta));
-        return new LossOutput(losses, dChosen.mul(beta), dSource.mul(beta), dTarget.mul(beta), dRejected.mul(beta));
+        NDArray losses = logSigmoidLoss(mul(dChosen.sub(dRejected), beta));
+        return new LossOutput(losses, mul(dChosen, beta), mul(dSource, beta), mul(dTarget, beta), mul(dRejected, beta));
     }
 
     static LossOutput ipo(SequenceLogps p, SequenceLogps r, SequenceLogps len, double beta, BaselineChosen which) {
@@ -74,21 +75,26 @@ public final class PreferenceLosses {
         NDArray dTarget = p.targetChosen().sub(r.targetChosen()).div(len.targetChosen());
         NDArray dRejected = p.rejected().sub(r.rejected()).div(len.rejected());
         NDArray dChosen = which == BaselineChosen.TARGET ? dTarget : dSource;
-        NDArray losses = dChosen.sub(dRejected).sub(1 / (2 * beta)).square();
-        return new LossOutput(losses, dChosen.mul(beta), dSource.mul(beta), dTarget.mul(beta), dRejected.mul(beta));
+        NDArray losses = OwnedArrays.sub(dChosen.sub(dRejected), 1 / (2 * beta)).square();
+        return new LossOutput(losses, mul(dChosen, beta), mul(dSource, beta), mul(dTarget, beta), mul(dRejected, beta));
     }
 
     static LossOutput simpo(SequenceLogps p, SequenceLogps len, double beta, double gamma, BaselineChosen which) {
-        NDArray source = p.sourceChosen().div(len.sourceChosen()).mul(beta);
-        NDArray target = p.targetChosen().div(len.targetChosen()).mul(beta);
-        NDArray rejected = p.rejected().div(len.rejected()).mul(beta);
+        NDArray source = mul(p.sourceChosen().div(len.sourceChosen()), beta);
+        NDArray target = mul(p.targetChosen().div(len.targetChosen()), beta);
+        NDArray rejected = mul(p.rejected().div(len.rejected()), beta);
         NDArray chosen = which == BaselineChosen.TARGET ? target : source;
-        NDArray losses = logSigmoidLoss(chosen.sub(rejected).sub(gamma));
+        NDArray losses = logSigmoidLoss(OwnedArrays.sub(chosen.sub(rejected), gamma));
         return new LossOutput(losses, chosen, source, target, rejected);
     }
 
     /** -log sigmoid(z) = softplus(-z), computed stably as max(-z, 0) + log(1 + exp(-|z|)). */
     static NDArray logSigmoidLoss(NDArray z) {
-        return z.neg().maximum(0).add(z.abs().neg().exp().add(1).log());
+        return OwnedArrays.maximum(z.neg(), 0).add(OwnedArrays.add(z.abs().neg().exp(), 1).log());
+    }
+
+    // Scalars of graph ops in PyTorch memory: DJL's x.mul(double) frees its scalar before backward reads it.
+    private static NDArray mul(NDArray x, double factor) {
+        return OwnedArrays.mul(x, factor);
     }
 }

@@ -6,6 +6,7 @@ import dev.amalgam.fusion.train.MicroObjective;
 import dev.amalgam.modelengine.BlockMask;
 import dev.amalgam.modelengine.LlamaModel;
 import dev.amalgam.modelengine.LogProbs;
+import dev.amalgam.modelengine.OwnedArrays;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -100,6 +101,6 @@ public final class PackedSft implements MicroObjective<int[]> {
         NDArray nll = lp.mul(scope.create(weight)).sum().neg(); // summed over real targets
         lossSum += nll.getFloat();
         tokenCount += tokens;
-        return nll.div(stepTokens);
+        return OwnedArrays.div(nll, stepTokens); // div keeps its divisor for backward
     }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.amalgam.modelengine.LlamaModel;
 import dev.amalgam.modelengine.LlamaWeights;
+import dev.amalgam.modelengine.OwnedArrays;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -104,7 +105,7 @@ public final class LoraModel implements TrainableModel {
             // W0 + scaling * B [out, r] x A [r, in] -> [out, in]
             NDArray ba = ab[1].matMul(ab[0]);
             ba.attach(viewManager); // later ops on ba allocate in the view's manager
-            NDArray merged = w.add(ba.mul(settings.scaling()));
+            NDArray merged = w.add(OwnedArrays.mul(ba, settings.scaling())); // mul keeps the scaling for backward
             merged.attach(viewManager);
             return merged;
         });

@@ -13,6 +13,7 @@ import dev.amalgam.fusion.train.MicroObjective;
 import dev.amalgam.modelengine.BlockMask;
 import dev.amalgam.modelengine.LlamaModel;
 import dev.amalgam.modelengine.LogProbs;
+import dev.amalgam.modelengine.OwnedArrays;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -87,7 +88,7 @@ public final class PreferenceObjective implements MicroObjective<int[]> {
         if (metrics != null) {
             metrics.add(out, policy, meanLogits);
         }
-        return out.losses().sum().div(stepExamples);
+        return OwnedArrays.div(out.losses().sum(), stepExamples); // div keeps its divisor for backward
     }
 
     /** Summed response log-probs [3 x batch] of a batch's source-chosen, then target-chosen, then rejected. */

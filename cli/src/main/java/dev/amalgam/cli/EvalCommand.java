@@ -33,7 +33,9 @@ class EvalCommand implements Callable<Integer> {
         if (seqLen < 2) {
             throw new IllegalArgumentException("--seq-len must be at least 2");
         }
-        PerplexityResult r = Perplexity.evaluate(model, data, seqLen, EngineOptions.parse(device));
+        ProgressBar bar = new ProgressBar(System.err, "evaluating");
+        PerplexityResult r = Perplexity.evaluate(model, data, seqLen, EngineOptions.parse(device),
+                (done, total) -> bar.update(done, total, "chunks"));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("perplexity", r.perplexity());
         out.put("tokens", r.tokens());

@@ -110,6 +110,7 @@ class CliCommandsTest {
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode json = JsonMapper.builder().build().readTree(r.out());
         assertThat(r.out().trim()).as("stdout holds only the JSON").startsWith("{").endsWith("}");
+        assertThat(r.err()).as("progress on stderr").contains("evaluating").contains("100%").contains("chunks");
         assertThat(json.get("perplexity").asDouble()).isGreaterThan(1.0);
         assertThat(json.get("tokens").asLong()).isPositive();
 

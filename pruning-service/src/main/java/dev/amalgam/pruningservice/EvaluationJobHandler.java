@@ -42,7 +42,10 @@ class EvaluationJobHandler implements JobHandler {
         int seqLen = EvaluationJobSpec.seqLen(ctx.spec());
         // the model's context bounds seqLen: Perplexity.evaluate checks it again before loading the weights
         ctx.progress(0, "evaluating " + model.name() + " on " + dataset.name());
-        PerplexityResult r = Perplexity.evaluate(model.dir(), dataset.singleFile(), seqLen, engine);
+        PerplexityResult r = Perplexity.evaluate(model.dir(), dataset.singleFile(), seqLen, engine, (done, total) -> {
+            ctx.throwIfCancelled();
+            ctx.progress(done / (double) total, "evaluated " + done + " of " + total + " chunks");
+        });
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("perplexity", r.perplexity());
         result.put("tokens", r.tokens());

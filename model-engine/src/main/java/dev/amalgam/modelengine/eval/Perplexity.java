@@ -42,6 +42,17 @@ public final class Perplexity {
      *     (checked from config.json before the weights are loaded)
      */
     public static PerplexityResult evaluate(Path modelDir, Path jsonl, int seqLen, EngineOptions options) {
+        return evaluate(modelDir, jsonl, seqLen, options, (done, total) -> { });
+    }
+
+    /** Reports how many of a run's chunks are done. */
+    @FunctionalInterface
+    public interface Progress {
+        void chunks(int done, int total);
+    }
+
+    /** Like {@link #evaluate(Path, Path, int, EngineOptions)}, reporting progress after every batch. */
+    public static PerplexityResult evaluate(Path modelDir, Path jsonl, int seqLen, EngineOptions options, Progress progress) {
         int positions = LlamaConfig.read(modelDir.resolve(HfModelDir.CONFIG_FILE)).maxPositionEmbeddings();
         if (seqLen > positions) {
             throw new IllegalArgumentException("seqLen " + seqLen + " exceeds the model's max_position_embeddings "
@@ -49,12 +60,18 @@ public final class Perplexity {
         }
         try (TextTokenizer tokenizer = TextTokenizer.load(modelDir);
                 LlamaModel model = CheckpointLoader.load(modelDir, options)) {
-            return evaluate(model, loadDataset(jsonl, tokenizer, seqLen), BlockMask.none(), 1);
+            return evaluate(model, loadDataset(jsonl, tokenizer, seqLen), BlockMask.none(), 1, progress);
         }
     }
 
     /** Evaluates the chunks in batches of {@code batchSize} with {@code blocks} skipped. */
     public static PerplexityResult evaluate(LlamaModel model, TokenChunks data, BlockMask blocks, int batchSize) {
+        return evaluate(model, data, blocks, batchSize, (done, total) -> { });
+    }
+
+    /** Like {@link #evaluate(LlamaModel, TokenChunks, BlockMask, int)}, reporting progress after every batch. */
+    public static PerplexityResult evaluate(LlamaModel model, TokenChunks data, BlockMask blocks, int batchSize,
+                                            Progress progress) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
@@ -76,6 +93,7 @@ public final class Perplexity {
                     nll -= lp;
                 }
             }
+            progress.chunks(start + batch.size(), chunks.size());
         }
         long tokens = data.predictedTokens();
         return new PerplexityResult(Math.exp(nll / tokens), tokens, nll, chunks.size());

@@ -57,6 +57,7 @@ final class FusionReport {
         r.put("trainableParameters", trainable);
         r.put("device", options.device().toString());
         r.put("computeType", options.computeType().toString());
+        r.put("numerics", FusionRunner.numerics(options)); // what bit-identical reruns need to share
         r.put("resumedFrom", resumedFrom == null ? null : resumedFrom.getFileName().toString());
         r.put("wallSeconds", seconds);
         ArrayNode history = r.putArray("history");

@@ -61,6 +61,7 @@ public final class FusionRunner {
     private final FusionReport report;
     private long stepsBefore;
     private long stepsOverall;
+    private String numerics = "";
 
     private FusionRunner(FusionSpec spec, FusionListener listener, Path workDir) {
         this.spec = spec;
@@ -180,6 +181,7 @@ public final class FusionRunner {
                 plans.add(new BatchPlan(n, spec.batchSize(), spec.gradAccum(), epochs, spec.seed()));
             }
             stepsOverall = plans.stream().mapToLong(BatchPlan::totalSteps).sum();
+            numerics = numerics(options);
             // Resume: parameters from the newest checkpoint; its optimizer too when its stage is unfinished.
             Optional<Path> latest = store.latest();
             int startStage = 0;
@@ -191,6 +193,11 @@ public final class FusionRunner {
                 startStage = stageDone ? s.stageIndex() + 1 : s.stageIndex();
                 startStep = stageDone ? 0 : s.nextStep();
                 listener.progress(progressAt(plans, startStage, startStep), "resuming from " + latest.get().getFileName());
+                if (!s.numerics().isEmpty() && !s.numerics().equals(numerics)) {
+                    listener.progress(progressAt(plans, startStage, startStep), "the checkpoint was computed with "
+                            + s.numerics() + ", this attempt runs with " + numerics
+                            + ": the result will not be bit-identical to an uninterrupted run");
+                }
             }
             Map<String, Long> steps = new LinkedHashMap<>();
             Map<String, Double> finalMetrics = new LinkedHashMap<>();
@@ -216,6 +223,20 @@ public final class FusionRunner {
             listener.progress(1.0, "done");
             return new FusionResult(outDir, reportFile, steps, finalMetrics, latest.orElse(null));
         }
+    }
+
+    /**
+     * What the arithmetic depends on beyond the spec and the data, for comparing a checkpoint with the attempt that
+     * resumes it: on the CPU, PyTorch's intra-op thread count (how reductions and MKL split their work) and MKL's
+     * reproducibility mode (its code path); on a GPU only the device (no bit-identity is promised there).
+     */
+    static String numerics(EngineOptions options) {
+        if (options.device().isGpu()) {
+            return "gpu";
+        }
+        String cbwr = System.getenv("MKL_CBWR");
+        return "cpu, intra-op threads " + DjlRuntime.intraOpThreads() + ", MKL_CBWR="
+                + (cbwr == null || cbwr.isBlank() ? "unset" : cbwr);
     }
 
     /** Wraps the loaded model for full fine-tuning or LoRA; frees it if wrapping fails. */
@@ -335,7 +356,7 @@ public final class FusionRunner {
         long next = step + 1;
         if (next % spec.checkpointEvery() == 0 || next == plan.totalSteps()) {
             store.save(new CheckpointStore.State(stageIndex, stage, next, trainer.appliedUpdates(),
-                    trainer.scaler().state(), stepsBefore + next), model, trainer);
+                    trainer.scaler().state(), stepsBefore + next, numerics), model, trainer);
         }
         listener.progress(0.98 * (stepsBefore + next) / Math.max(1, stepsOverall),
                 stage + " step " + next + "/" + plan.totalSteps());

@@ -7,6 +7,7 @@ import dev.amalgam.fusion.data.PreferenceJsonl;
 import dev.amalgam.fusion.data.PreferenceRecord;
 import dev.amalgam.fusion.testing.GcPressure;
 import dev.amalgam.fusion.testing.TinyData;
+import dev.amalgam.modelio.Json;
 import dev.amalgam.modelio.SafetensorsFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A job stopped after any step and run again on its work directory ends with the bytes of an uninterrupted run's
@@ -110,6 +112,36 @@ class ResumeTest {
         try (SafetensorsFile f = SafetensorsFile.open(last.resolve("parameters/model.safetensors"))) {
             assertThat(f.names()).hasSize(8).allMatch(n -> n.contains(".lora_"));
         }
+    }
+
+    @Test
+    void aResumeUnderOtherCpuSettingsSaysItWillNotBeBitIdentical(@TempDir Path work) throws Exception {
+        FusionSpec spec = FusionRunnerTest.spec(", \"epochs\": 1, \"evalEvery\": 0, \"checkpointEvery\": 2");
+        Path w = work.resolve("w");
+        assertThatThrownBy(() -> FusionRunner.run(spec, llama, preference, null, w, work.resolve("out"),
+                Stop.cancelAfter(2))).isInstanceOf(FusionCancelledException.class);
+        Path state = w.resolve("checkpoints/000002-wrpo-step-2/state.json");
+        assertThat(Json.read(state).path("numerics").asString())
+                .isEqualTo("cpu, intra-op threads 1, MKL_CBWR=COMPATIBLE"); // this module's test JVM
+        List<String> messages = new ArrayList<>();
+        FusionListener listener = new FusionListener() {
+            @Override
+            public void metrics(String stage, long step, Map<String, Double> values) {
+            }
+
+            @Override
+            public void progress(double fraction, String message) {
+                messages.add(message);
+            }
+        };
+        ObjectNode edited = (ObjectNode) Json.read(state);
+        edited.put("numerics", "cpu, intra-op threads 8, MKL_CBWR=unset"); // as a worker on another machine
+        Json.write(state, edited);
+        FusionRunner.run(spec, llama, preference, null, w, work.resolve("out"), listener);
+        assertThat(messages).anyMatch(m -> m.contains("computed with cpu, intra-op threads 8, MKL_CBWR=unset")
+                && m.contains("will not be bit-identical"));
+        assertThat(Json.read(work.resolve("out/fusion_report.json")).path("numerics").asString())
+                .isEqualTo("cpu, intra-op threads 1, MKL_CBWR=COMPATIBLE");
     }
 
     /** SFT (2 steps an epoch, 2 epochs) then WRPO (4 steps), full fine-tuning unless {@code extra} says LoRA. */

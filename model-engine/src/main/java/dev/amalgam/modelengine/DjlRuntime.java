@@ -45,6 +45,12 @@ public final class DjlRuntime {
         return engine().newBaseManager(device);
     }
 
+    /** PyTorch's intra-op CPU threads (results of its reductions and of MKL depend on this count). */
+    public static int intraOpThreads() {
+        engine();
+        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    }
+
     /** Number of CUDA devices visible to PyTorch (0 on CPU-only machines). */
     public static int gpuCount() {
         return engine().getGpuCount();

@@ -48,9 +48,10 @@ public final class CheckpointStore {
      * @param appliedUpdates AdamW's update count
      * @param lossScale loss-scaler state
      * @param sequence global counter ordering checkpoints
+     * @param numerics the settings the arithmetic depended on (see {@code FusionRunner.numerics}); "" if unknown
      */
     public record State(int stageIndex, String stage, long nextStep, long appliedUpdates, double[] lossScale,
-            long sequence) {
+            long sequence, String numerics) {
     }
 
     /** Saves the trainer's state atomically. */
@@ -91,6 +92,7 @@ public final class CheckpointStore {
             json.put("appliedUpdates", state.appliedUpdates());
             json.putArray("lossScale").add(state.lossScale()[0]).add(state.lossScale()[1]);
             json.put("sequence", state.sequence());
+            json.put("numerics", state.numerics());
             Json.write(tmp.resolve("state.json"), json);
             Path dir = root.resolve(name);
             deleteTree(dir);
@@ -130,7 +132,7 @@ public final class CheckpointStore {
         JsonNode j = Json.read(checkpoint.resolve("state.json"));
         return new State(j.path("stageIndex").asInt(), j.path("stage").asString(), j.path("nextStep").asLong(),
                 j.path("appliedUpdates").asLong(), new double[] {j.path("lossScale").path(0).asDouble(),
-                    j.path("lossScale").path(1).asDouble()}, j.path("sequence").asLong());
+                    j.path("lossScale").path(1).asDouble()}, j.path("sequence").asLong(), j.path("numerics").asString(""));
     }
 
     /** Loads the FP32 masters of a checkpoint into the model (then refreshes its compute-type copies). */

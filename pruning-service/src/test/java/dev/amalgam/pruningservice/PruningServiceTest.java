@@ -115,7 +115,7 @@ class PruningServiceTest {
         // a run that stops after its first step, as a worker that died would; its state is the checkpoint
         var firstStep = new java.util.concurrent.atomic.AtomicReference<dev.amalgam.pruning.PruningState>();
         try {
-            dev.amalgam.pruning.PruningRunner.run(PruningJobSpec.pruneSpec(TestHttp.JSON.readTree(spec.formatted("x")), new java.util.ArrayList<>()),
+            dev.amalgam.pruning.PruningRunner.run(dev.amalgam.pruning.PruneSpec.fromJson(TestHttp.JSON.readTree(spec.formatted("x")), java.util.Set.of("model", "dataset", "name"), new java.util.ArrayList<>()),
                     model.dir(), dataset.singleFile(), null, dataDir.resolve("partial"), null, new dev.amalgam.pruning.PruningListener() {
                         @Override
                         public void onStep(dev.amalgam.pruning.PruningProgress p) {

@@ -20,7 +20,7 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code targetRatio} (stop once the pruning ratio reaches it) is given. The record may hold invalid values;
  * {@link #validate()} lists every problem.
  *
- * @param method pruning method
+ * @param method pruning method, from {@link PruneMethods}
  * @param blocks number of blocks to remove, or null
  * @param targetRatio pruning ratio to reach (0, 1), or null
  * @param candidates block types a block-level method may remove ({@code mix} for layer-level methods)
@@ -34,7 +34,7 @@ import tools.jackson.databind.node.ObjectNode;
 public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, Candidates candidates, int samples,
         int seqLen, long seed, int batchSize, OutputForm output, int cacheBudgetMb) {
 
-    /** Reference defaults (ALGORITHMS.md section 2; batch size and seed of the reference code). */
+    /** Reference defaults (docs/algorithms.md, section 2; batch size and seed of the reference code). */
     public static final int DEFAULT_SAMPLES = 256;
     public static final int DEFAULT_SEQ_LEN = 2048;
     public static final long DEFAULT_SEED = 42;
@@ -56,8 +56,8 @@ public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, 
 
     /** BlockPruner removing {@code blocks} blocks, everything else at its default. */
     public static PruneSpec blockPruner(int blocks) {
-        return new PruneSpec(PruneMethod.BLOCKPRUNER, blocks, null, Candidates.MIX, DEFAULT_SAMPLES, DEFAULT_SEQ_LEN,
-                DEFAULT_SEED, DEFAULT_BATCH_SIZE, OutputForm.MASKED, DEFAULT_CACHE_BUDGET_MB);
+        return new PruneSpec(PruneMethods.get(BlockPruner.NAME), blocks, null, Candidates.MIX, DEFAULT_SAMPLES,
+                DEFAULT_SEQ_LEN, DEFAULT_SEED, DEFAULT_BATCH_SIZE, OutputForm.MASKED, DEFAULT_CACHE_BUDGET_MB);
     }
 
     public PruneSpec withMethod(PruneMethod m) {
@@ -93,7 +93,7 @@ public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, 
     public List<String> validate() {
         List<String> problems = new ArrayList<>();
         if (method == null) {
-            problems.add("method: required, one of " + PruneMethod.known());
+            problems.add("method: required, one of " + PruneMethods.known());
         }
         if ((blocks == null) == (targetRatio == null)) {
             problems.add("blocks/targetRatio: give exactly one of 'blocks' (number of blocks to remove) or "
@@ -186,7 +186,7 @@ public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, 
         return (double) removable / c.total();
     }
 
-    /** The JSON form (camelCase, enum values by spec name, absent optionals omitted). */
+    /** The JSON form (camelCase, the method and enum values by spec name, absent optionals omitted). */
     public ObjectNode toJson() {
         ObjectNode n = JsonMapper.builder().build().createObjectNode();
         n.put("method", method == null ? null : method.specName());
@@ -220,10 +220,10 @@ public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, 
             return null;
         }
         SpecReader r = new SpecReader(json, problems);
-        String methodName = r.string("method", PruneMethod.BLOCKPRUNER.specName());
-        PruneMethod method = methodName == null ? null : PruneMethod.fromSpecName(methodName);
+        String methodName = r.string("method", BlockPruner.NAME);
+        PruneMethod method = methodName == null ? null : PruneMethods.find(methodName);
         if (methodName != null && method == null) {
-            problems.add("method: unknown '" + methodName + "', expected one of " + PruneMethod.known());
+            problems.add("method: unknown '" + methodName + "', expected one of " + PruneMethods.known());
         }
         Integer blocks = r.optionalInt("blocks");
         Double ratio = r.optionalDouble("targetRatio");

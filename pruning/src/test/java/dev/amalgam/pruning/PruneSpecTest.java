@@ -23,8 +23,8 @@ class PruneSpecTest {
     @Test
     void defaultsAreTheReferenceSettings() {
         PruneSpec spec = PruneSpec.parse(json("{\"blocks\": 12}"));
-        assertThat(spec).isEqualTo(new PruneSpec(PruneMethod.BLOCKPRUNER, 12, null, Candidates.MIX, 256, 2048, 42, 8,
-                OutputForm.MASKED, 8192));
+        assertThat(spec).isEqualTo(new PruneSpec(PruneMethods.get("blockpruner"), 12, null, Candidates.MIX, 256, 2048,
+                42, 8, OutputForm.MASKED, 8192));
         assertThat(PruneSpec.parse(spec.toJson())).isEqualTo(spec);
     }
 
@@ -33,8 +33,8 @@ class PruneSpecTest {
         PruneSpec spec = PruneSpec.parse(json("""
                 {"method": "oneshot_block", "targetRatio": 0.25, "candidates": "mha", "samples": 32, "seqLen": 128,
                  "seed": 7, "batchSize": 2, "output": "compact", "cacheBudgetMb": 0}"""));
-        assertThat(spec).isEqualTo(new PruneSpec(PruneMethod.ONESHOT_BLOCK, null, 0.25, Candidates.ATTENTION, 32, 128,
-                7, 2, OutputForm.COMPACT, 0));
+        assertThat(spec).isEqualTo(new PruneSpec(PruneMethods.get("oneshot_block"), null, 0.25, Candidates.ATTENTION,
+                32, 128, 7, 2, OutputForm.COMPACT, 0));
         assertThat(PruneSpec.parse(spec.toJson())).isEqualTo(spec);
     }
 
@@ -91,10 +91,11 @@ class PruneSpecTest {
 
     @Test
     void layerMethodsNeedEvenBlocksAndMixedCandidates() {
-        assertThat(PruneSpec.blockPruner(3).withMethod(PruneMethod.SHORTGPT).withCandidates(Candidates.MLP).validate())
+        assertThat(PruneSpec.blockPruner(3).withMethod(PruneMethods.get("shortgpt")).withCandidates(Candidates.MLP)
+                .validate())
                 .anyMatch(p -> p.startsWith("blocks: shortgpt removes whole layers"))
                 .anyMatch(p -> p.startsWith("candidates: shortgpt removes whole layers"));
-        assertThat(PruneSpec.blockPruner(4).withMethod(PruneMethod.LAYER_GREEDY).validate()).isEmpty();
+        assertThat(PruneSpec.blockPruner(4).withMethod(PruneMethods.get("layer_greedy")).validate()).isEmpty();
     }
 
     @Test

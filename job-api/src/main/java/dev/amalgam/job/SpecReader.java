@@ -146,6 +146,40 @@ public final class SpecReader {
         return n.longValue();
     }
 
+    /**
+     * An int field of any value, or null when absent (or wrong, with a problem): for fields whose range the caller
+     * checks itself, with its own message.
+     */
+    public Integer anyInt(String field) {
+        JsonNode n = value(field);
+        if (n == null) {
+            return null;
+        }
+        if (!n.isIntegralNumber()) {
+            return wrong(field, "an integer", n);
+        }
+        if (!n.canConvertToInt()) {
+            problem(field, abbreviate(n.toString()) + " is out of range");
+            return null;
+        }
+        return n.intValue();
+    }
+
+    /** A finite number of any value, or null when absent (or wrong, with a problem). */
+    public Double anyNumber(String field) {
+        JsonNode n = value(field);
+        if (n == null) {
+            return null;
+        }
+        if (!n.isNumber()) {
+            return wrong(field, "a number", n);
+        }
+        if (!Double.isFinite(n.doubleValue())) {
+            return wrong(field, "a finite number", n);
+        }
+        return n.doubleValue();
+    }
+
     /** An int field in [min, max], or {@code fallback} when absent or wrong (a problem is recorded when wrong). */
     public int integer(String field, int min, int max, int fallback) {
         Long v = integer(field, (long) min, (long) max);
@@ -154,8 +188,20 @@ public final class SpecReader {
 
     /** A long field (any long), or {@code fallback} when absent or wrong. */
     public long longInteger(String field, long fallback) {
-        Long v = integer(field, Long.MIN_VALUE, Long.MAX_VALUE);
-        return v == null ? fallback : v;
+        JsonNode n = value(field);
+        if (n == null) {
+            return fallback;
+        }
+        if (!n.isIntegralNumber()) {
+            wrong(field, "an integer", n);
+            return fallback;
+        }
+        if (!n.canConvertToLong()) {
+            problem(field, "must be an integer between " + Long.MIN_VALUE + " and " + Long.MAX_VALUE + ", got "
+                    + abbreviate(n.toString()));
+            return fallback;
+        }
+        return n.longValue();
     }
 
     /** A finite number in [min, max], or null when absent (or wrong, with a problem). */

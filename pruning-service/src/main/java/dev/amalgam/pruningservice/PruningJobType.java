@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
@@ -38,9 +37,6 @@ import tools.jackson.databind.JsonNode;
  */
 @Component
 public final class PruningJobType implements JobType<PruningJobSpec, PruningJobType.ValidPruning> {
-
-    /** The fields of the job spec outside the pruning library's own. */
-    private static final Set<String> JOB_FIELDS = Set.of("model", "dataset", "evalDataset", "name");
 
     private final EngineOptions engine;
 
@@ -97,11 +93,7 @@ public final class PruningJobType implements JobType<PruningJobSpec, PruningJobT
         String dataset = json.string("dataset");
         String evalDataset = json.string("evalDataset");
         String name = json.requiredString("name", "the name of the pruned MODEL artifact");
-        // the library reads its own fields and reports unknown ones with the fields it knows: the reader leaves them to it
-        json.json().propertyNames().forEach(json::allow);
-        Set<String> notTheLibrarys = new java.util.HashSet<>(JOB_FIELDS);
-        notTheLibrarys.addAll(List.of("priority", "maxAttempts", "artifacts"));
-        PruneSpec pruning = PruneSpec.fromJson(json.json(), notTheLibrarys, json.problems());
+        PruneSpec pruning = PruneSpec.read(json);
         return new PruningJobSpec(model, dataset, evalDataset, name, pruning);
     }
 

@@ -5,7 +5,6 @@ import dev.amalgam.fusion.FusionListener;
 import dev.amalgam.fusion.FusionResult;
 import dev.amalgam.fusion.FusionRunner;
 import dev.amalgam.fusion.FusionSpec;
-import dev.amalgam.fusion.InvalidFusionSpecException;
 import dev.amalgam.fusion.WrpoPipeline;
 import dev.amalgam.fusion.build.BuildSettings;
 import dev.amalgam.job.CancelledException;
@@ -26,10 +25,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The fusion job: WRPO (or DPO/IPO/SimPO) training of the target with the fusion library. Training checkpoints live
@@ -39,10 +36,6 @@ import tools.jackson.databind.node.ObjectNode;
  */
 @Component
 public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType.ValidFusion> {
-
-    /** The fields of the job spec outside the training spec. */
-    private static final Set<String> JOB_FIELDS = Set.of("target", "data", "candidates", "rewardModel", "build", "evalData",
-            "name", "priority", "maxAttempts", "artifacts");
 
     /** A validated fusion job; {@code build} is null when it trains on preference records. */
     public record ValidFusion(FusionSpec training, JobInput target, JobInput data, JobInput rewardModel, BuildSettings build,
@@ -102,16 +95,7 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
         }
         String evalData = json.string("evalData");
         String name = json.requiredString("name", "the name of the trained MODEL artifact");
-        // the training spec is the rest: the library reads it and reports its unknown fields itself
-        ObjectNode training = (ObjectNode) json.json().deepCopy();
-        JOB_FIELDS.forEach(training::remove);
-        training.propertyNames().forEach(json::allow);
-        FusionSpec spec = null;
-        try {
-            spec = FusionSpec.fromJson(training);
-        } catch (InvalidFusionSpecException e) {
-            json.problems().addAll(e.problems());
-        }
+        FusionSpec spec = FusionSpec.read(json);
         return new FusionJobSpec(target, data, candidates, rewardModel, build, evalData, name, spec);
     }
 

@@ -159,7 +159,8 @@ public final class SpecReader {
             return wrong(field, "an integer", n);
         }
         if (!n.canConvertToInt()) {
-            problem(field, abbreviate(n.toString()) + " is out of range");
+            problem(field, "must be an integer between " + Integer.MIN_VALUE + " and " + Integer.MAX_VALUE + ", got "
+                    + abbreviate(n.toString()));
             return null;
         }
         return n.intValue();
@@ -175,7 +176,8 @@ public final class SpecReader {
             return wrong(field, "a number", n);
         }
         if (!Double.isFinite(n.doubleValue())) {
-            return wrong(field, "a finite number", n);
+            problem(field, "must be a finite number, got " + n.doubleValue());
+            return null;
         }
         return n.doubleValue();
     }
@@ -211,7 +213,7 @@ public final class SpecReader {
             return null;
         }
         if (!n.isNumber() || !Double.isFinite(n.doubleValue())) {
-            problem(field, "must be a finite number, got " + abbreviate(n.toString()));
+            problem(field, "must be a finite number, got " + (n.isNumber() ? String.valueOf(n.doubleValue()) : abbreviate(n.toString())));
             return null;
         }
         double d = n.doubleValue();

@@ -240,7 +240,7 @@ public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, 
         int cache = orDefault(r.anyInt("cacheBudgetMb"), DEFAULT_CACHE_BUDGET_MB);
         PruneSpec spec = new PruneSpec(method, blocks, ratio, candidates, samples, seqLen, seed, batch, output, cache);
         boolean unreadable = r.problems().subList(before, r.problems().size()).stream()
-                .anyMatch(p -> p.contains(": must be ") || p.endsWith(" is out of range"));
+                .anyMatch(p -> p.contains(": must be "));
         if (!unreadable) {
             // a value already reported as unknown is not reported again as missing
             for (String problem : spec.validate()) {

@@ -75,7 +75,8 @@ class PruneSpecTest {
                 .isEqualTo(65536);
         problems.clear();
         PruneSpec.fromJson(json("{\"blocks\": 2147483648, \"seqLen\": 99999999999999}"), Set.of(), problems);
-        assertThat(problems).containsExactly("blocks: 2147483648 is out of range", "seqLen: 99999999999999 is out of range");
+        assertThat(problems).containsExactly("blocks: must be an integer between -2147483648 and 2147483647, got 2147483648",
+                "seqLen: must be an integer between -2147483648 and 2147483647, got 99999999999999");
     }
 
     @Test

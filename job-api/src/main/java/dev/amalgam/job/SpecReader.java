@@ -292,10 +292,9 @@ public final class SpecReader {
                 problems.add(path(field) + "[" + i + "]: must be an object, got " + abbreviate(n.get(i).toString()));
                 return null;
             }
-            SpecReader child = new SpecReader(n.get(i), path(field) + "[" + i + "]", problems);
-            children.add(child);
-            out.add(child);
+            out.add(new SpecReader(n.get(i), path(field) + "[" + i + "]", problems));
         }
+        children.addAll(out);
         return out;
     }
 
@@ -306,7 +305,8 @@ public final class SpecReader {
     public void finish() {
         for (Map.Entry<String, JsonNode> e : node.properties()) {
             if (!known.contains(e.getKey())) {
-                problems.add(path(abbreviate(e.getKey())) + ": unknown field (known: " + String.join(", ", known) + ")");
+                problems.add(path(abbreviate(e.getKey())) + ": unknown field"
+                        + (known.isEmpty() ? "" : " (known: " + String.join(", ", known) + ")"));
             }
         }
         children.forEach(SpecReader::finish);

@@ -1,13 +1,10 @@
 package dev.amalgam.fusionservice;
 
-import dev.amalgam.fusion.FusionCancelledException;
-import dev.amalgam.fusion.FusionListener;
 import dev.amalgam.fusion.FusionResult;
 import dev.amalgam.fusion.FusionRunner;
 import dev.amalgam.fusion.FusionSpec;
 import dev.amalgam.fusion.WrpoPipeline;
 import dev.amalgam.fusion.build.BuildSettings;
-import dev.amalgam.job.CancelledException;
 import dev.amalgam.job.SpecReader;
 import dev.amalgam.modelio.Json;
 import dev.amalgam.platform.artifact.ArtifactKind;
@@ -169,17 +166,13 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
     public JsonNode run(ValidFusion job, JobRun run) {
         Path out = run.newStagingDir();
         Path evalFile = job.evalData() == null ? null : job.evalData().location();
-        FusionResult result;
-        try {
-            result = job.fromCandidates()
-                    ? WrpoPipeline.run(job.training(), job.data().location(),
-                            job.rewardModel() == null ? null : job.rewardModel().location(), job.target().location(), evalFile,
-                            job.build(), run.workDir(), out, listener(run))
-                    : FusionRunner.run(job.training(), job.target().location(), job.data().location(), evalFile, run.workDir(),
-                            out, listener(run));
-        } catch (FusionCancelledException e) {
-            throw new CancelledException();
-        }
+        // the job's own progress and cancellation reach the trainer as they are
+        FusionResult result = job.fromCandidates()
+                ? WrpoPipeline.run(job.training(), job.data().location(),
+                        job.rewardModel() == null ? null : job.rewardModel().location(), job.target().location(), evalFile,
+                        job.build(), run.workDir(), out, run)
+                : FusionRunner.run(job.training(), job.target().location(), job.data().location(), evalFile, run.workDir(),
+                        out, run);
         if (result.resumedFrom() != null) {
             run.log("Resumed from checkpoint " + result.resumedFrom().getFileName());
         }
@@ -211,24 +204,5 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
         summary.put("finalMetrics", result.finalMetrics());
         summary.put("resumed", result.resumedFrom() != null);
         return Json.MAPPER.valueToTree(summary);
-    }
-
-    private static FusionListener listener(JobRun run) {
-        return new FusionListener() {
-            @Override
-            public void metrics(String stage, long step, Map<String, Double> values) {
-                run.metrics(stage, step, values);
-            }
-
-            @Override
-            public void progress(double fraction, String message) {
-                run.progress(fraction, message);
-            }
-
-            @Override
-            public boolean cancelled() {
-                return run.isCancelled();
-            }
-        };
     }
 }

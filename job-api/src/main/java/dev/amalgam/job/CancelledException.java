@@ -4,6 +4,11 @@ package dev.amalgam.job;
 public class CancelledException extends RuntimeException {
 
     public CancelledException() {
-        super("cancelled", null, false, false);
+        this("cancelled");
+    }
+
+    /** @param message what was stopped and what remains to resume from */
+    public CancelledException(String message) {
+        super(message, null, false, false);
     }
 }

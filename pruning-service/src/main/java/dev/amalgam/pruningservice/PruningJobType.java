@@ -1,6 +1,5 @@
 package dev.amalgam.pruningservice;
 
-import dev.amalgam.job.CancelledException;
 import dev.amalgam.job.SpecReader;
 import dev.amalgam.modelengine.EngineOptions;
 import dev.amalgam.modelengine.LlamaConfig;
@@ -14,7 +13,6 @@ import dev.amalgam.platform.jobtype.JobRun;
 import dev.amalgam.platform.jobtype.JobType;
 import dev.amalgam.platform.jobtype.Published;
 import dev.amalgam.pruning.PruneSpec;
-import dev.amalgam.pruning.PruningCancelledException;
 import dev.amalgam.pruning.PruningListener;
 import dev.amalgam.pruning.PruningProgress;
 import dev.amalgam.pruning.PruningResult;
@@ -127,13 +125,8 @@ public final class PruningJobType implements JobType<PruningJobSpec, PruningJobT
             run.log("Resuming after step " + resume.steps().size() + " from the job's checkpoint");
         }
         Path out = run.newStagingDir();
-        PruningResult result;
-        try {
-            result = PruningRunner.run(job.pruning(), job.model().location(), job.dataset().location(),
+        PruningResult result = PruningRunner.run(job.pruning(), job.model().location(), job.dataset().location(),
                     job.evalDataset() == null ? null : job.evalDataset().location(), out, resume, listener(run), engine);
-        } catch (PruningCancelledException e) {
-            throw new CancelledException();
-        }
         Path reportDir = run.newStagingDir();
         Files.move(result.reportFile(), reportDir.resolve(PruningRunner.REPORT_FILE));
         // the model and its report are published together or not at all

@@ -127,7 +127,7 @@ class PruningServiceTest {
                             return firstStep.get() != null;
                         }
                     }, EngineOptions.cpu());
-        } catch (dev.amalgam.pruning.PruningCancelledException expected) {
+        } catch (dev.amalgam.job.CancelledException expected) {
             // stopped after step 1
         }
         assertThat(firstStep.get().steps()).hasSize(1);
@@ -200,7 +200,7 @@ class PruningServiceTest {
         assertThat(problems("/api/v1/prunings", """
                 {"model": "tiny", "dataset": "wiki", "name": "refused", "blocks": 2, "samples": 65537, "batchSize": 1025,
                  "seqLen": 99999999999999}"""))
-                .contains("seqLen: 99999999999999 is out of range");
+                .contains("seqLen: must be an integer between -2147483648 and 2147483647, got 99999999999999");
         assertThat(problems("/api/v1/prunings", """
                 {"model": "tiny", "dataset": "wiki", "name": "refused", "blocks": 2, "samples": 65537, "batchSize": 1025,
                  "seqLen": 16, "cacheBudgetMb": 262145}"""))

@@ -77,7 +77,7 @@ public final class PruningRunner {
     /**
      * @param resumeFromOrNull a checkpoint from {@link PruningProgress#state()} of an earlier run of the same job
      * @throws InvalidPruneSpecException when the spec or its fit to the model is invalid
-     * @throws PruningCancelledException when the listener cancels (its state resumes the run)
+     * @throws dev.amalgam.job.CancelledException when the listener cancels (its state resumes the run)
      */
     public static PruningResult run(PruneSpec spec, Path modelDir, Path calibrationJsonl, Path evalJsonlOrNull,
             Path outDir, PruningState resumeFromOrNull, PruningListener listener, EngineOptions options) {

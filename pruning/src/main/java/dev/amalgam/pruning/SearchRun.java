@@ -110,7 +110,7 @@ final class SearchRun {
 
     void checkCancelled() {
         if (listener.isCancelled()) {
-            throw new PruningCancelledException(state);
+            throw new dev.amalgam.job.CancelledException();
         }
     }
 

@@ -86,6 +86,11 @@ public final class PruningJobType implements JobType<PruningJobSpec, PruningJobT
     }
 
     @Override
+    public Map<String, List<String>> allowedValues() {
+        return Map.of("method", dev.amalgam.pruning.PruneMethods.all().stream().map(m -> m.specName()).toList());
+    }
+
+    @Override
     public PruningJobSpec read(SpecReader json) {
         String model = json.string("model");
         String dataset = json.string("dataset");

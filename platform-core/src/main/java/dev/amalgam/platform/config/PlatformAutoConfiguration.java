@@ -99,7 +99,13 @@ public class PlatformAutoConfiguration {
         return new JobSubmissions(jobs, artifactRepository, artifacts);
     }
 
-    /** Each job type's POST endpoint, and its description in the OpenAPI document. */
+    /** Each job type's endpoint in the OpenAPI document, with its spec as the typed request body. */
+    @Bean
+    dev.amalgam.platform.web.JobTypeOpenApi jobTypeOpenApi(org.springframework.beans.factory.ObjectProvider<JobType<?, ?>> types) {
+        return new dev.amalgam.platform.web.JobTypeOpenApi(types.orderedStream().toList());
+    }
+
+    /** Each job type's POST endpoint. */
     @Bean
     JobTypeEndpoints jobTypeEndpoints(org.springframework.beans.factory.ObjectProvider<JobType<?, ?>> types,
                                       JobSubmissions submissions,

@@ -38,6 +38,11 @@ public interface JobType<S, V extends JobType.Validated> {
     /** The record that describes the request body (its OpenAPI schema). */
     Class<S> specClass();
 
+    /** String fields whose values come from a registry, with the values (for the OpenAPI schema). */
+    default java.util.Map<String, List<String>> allowedValues() {
+        return java.util.Map.of();
+    }
+
     /**
      * Reads the spec; every problem goes to the reader. Fields that could not be read are null in the result.
      * The platform's job options ({@code priority}, {@code maxAttempts}) are read before and are not part of it.

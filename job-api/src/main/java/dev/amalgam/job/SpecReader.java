@@ -104,10 +104,10 @@ public final class SpecReader {
         return n.stringValue();
     }
 
-    /** A string field, or {@code fallback} when absent. */
+    /** A string field, or {@code fallback} when absent or wrong (a problem is recorded when wrong). */
     public String string(String field, String fallback) {
         String s = string(field);
-        return s == null && value(field) == null ? fallback : s;
+        return s == null ? fallback : s;
     }
 
     /** A string field that must be present and not blank; {@code what} says what it names. */

@@ -54,6 +54,7 @@ class SpecReaderTest {
         SpecReader r = reader("{\"a\": null, \"blank\": \" \"}");
         assertThat(r.integer("a", 0, 9, 4)).isEqualTo(4);
         assertThat(r.string("missing", "dflt")).isEqualTo("dflt");
+        assertThat(r.string("a", "dflt")).isEqualTo("dflt");
         assertThat(r.requiredString("blank", "the name")).isNull();
         assertThat(r.requiredString("none", "the model")).isNull();
         assertThat(r.oneOf("a", List.of("x", "y"), "x")).isEqualTo("x");

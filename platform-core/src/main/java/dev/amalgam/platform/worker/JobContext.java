@@ -91,14 +91,6 @@ public class JobContext implements JobRun {
         event(JobEvent.Kind.PROGRESS, payload);
     }
 
-    /** Records metrics of one step (loss, perplexity, learning rate ...) as an event. */
-    public void metrics(long step, Map<String, ? extends Number> values) {
-        Map<String, Object> payload = new LinkedHashMap<>();
-        payload.put("step", step);
-        payload.putAll(values);
-        event(JobEvent.Kind.METRIC, payload);
-    }
-
     /** Records metrics of one step of a named stage (e.g. "sft", "wrpo"; null: the job has one stage). */
     @Override
     public void metrics(String stage, long step, Map<String, ? extends Number> values) {

@@ -42,9 +42,7 @@ final class LocalJobCommand {
         } catch (InvalidJobSpecException e) {
             return problems(command, e);
         } catch (CancelledException e) {
-            System.err.println();
-            System.err.println("amalgam " + command + ": stopped; run the same command again to resume from "
-                    + workDir + " where the job saved a checkpoint");
+            // LocalJobs has said where the job can resume from
             return STOPPED;
         }
     }
@@ -81,9 +79,20 @@ final class LocalJobCommand {
         return abs.resolveSibling(abs.getFileName() + ".work");
     }
 
-    /** A progress bar on stderr. */
+    /** A progress bar on stderr; log lines go to stderr on lines of their own. */
     static Progress bar(String label) {
         ProgressBar bar = new ProgressBar(System.err, label);
-        return bar::fraction;
+        return new Progress() {
+            @Override
+            public void progress(double fraction, String message) {
+                bar.fraction(fraction, message);
+            }
+
+            @Override
+            public void log(String message) {
+                System.err.println();
+                System.err.println("amalgam: " + message);
+            }
+        };
     }
 }

@@ -97,6 +97,7 @@ public final class LocalJobRun implements JobRun {
         try {
             // next to the output directory, so publishing is a rename on the same file system
             Path dir = Files.createTempDirectory(parent(), "." + out.getFileName() + ".staging-");
+            openToOthers(dir);
             staged.add(dir);
             return dir;
         } catch (IOException e) {
@@ -118,6 +119,7 @@ public final class LocalJobRun implements JobRun {
                 published.add(new Published(o.kind(), o.role(), o.name(), out.toString(), out));
             } else {
                 Path partial = Files.createTempDirectory(parent(), "." + out.getFileName() + ".partial-");
+                openToOthers(partial);
                 staged.add(partial);
                 for (JobOutput o : outputs) {
                     Files.move(o.stagedDir(), partial.resolve(o.role()), StandardCopyOption.ATOMIC_MOVE);
@@ -140,6 +142,13 @@ public final class LocalJobRun implements JobRun {
         staged.clear();
         if (succeeded) {
             ArtifactStore.deleteQuietly(workDir);
+        }
+    }
+
+    /** A temporary directory is private (0700); an output directory is as readable as any other (0755). */
+    private static void openToOthers(Path dir) throws IOException {
+        if (Files.getFileStore(dir).supportsFileAttributeView("posix")) {
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         }
     }
 

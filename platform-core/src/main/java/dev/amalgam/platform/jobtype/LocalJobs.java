@@ -61,6 +61,10 @@ public final class LocalJobs {
             JsonNode result = type.run(job, run);
             succeeded = true;
             return result;
+        } catch (CancelledException e) {
+            // said before the shutdown hook lets the JVM end
+            terminal.log("stopped; run the same command again to resume from " + workDir.toAbsolutePath());
+            throw e;
         } finally {
             run.finish(succeeded);
             done.countDown();

@@ -1,5 +1,6 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.FloatSink;
 import java.util.List;
 import java.util.Optional;
 
@@ -31,7 +32,11 @@ public final class VarmMerge implements MergeMethod {
     }
 
     @Override
-    public float[] merge(MergeInputs in) {
+    public void merge(MergeInputs in, FloatSink out) {
+        out.writeAll(varm(in));
+    }
+
+    private static float[] varm(MergeInputs in) {
         float[] pivot = in.base();
         List<Integer> others = in.others();
         int k = others.size();

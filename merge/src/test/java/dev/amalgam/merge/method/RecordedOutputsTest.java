@@ -122,7 +122,7 @@ class RecordedOutputsTest {
             }
             float[][] in = copy(tensors);
             TensorParams globalParams = TestInputs.withDefaults(method.parameters(), global);
-            float[] out = method.merge(mode == Inputs.STREAMED
+            float[] out = TestInputs.merge(method, mode == Inputs.STREAMED
                     ? MergeInputs.streamed("t", shape, TestInputs.sources(in), params, baseIndex, globalParams, 7)
                     : new MergeInputs("t", shape, List.of(in), params, baseIndex, globalParams, 7,
                     mode == Inputs.OWNED));

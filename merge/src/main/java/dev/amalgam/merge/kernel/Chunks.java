@@ -1,4 +1,4 @@
-package dev.amalgam.merge.method;
+package dev.amalgam.merge.kernel;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -43,7 +43,7 @@ public final class Chunks {
      * that holds them must not wait on other parallel work (the thread could run another chunk meanwhile); contents
      * undefined.
      */
-    static float[][] buffers(int count) {
+    public static float[][] buffers(int count) {
         float[][] b = BUFFERS.get();
         if (b.length < count) {
             float[][] grown = java.util.Arrays.copyOf(b, count);
@@ -76,7 +76,7 @@ public final class Chunks {
      * Runs task(0) .. task(tasks - 1) on the calling thread and the helpers; returns when all are done, or throws
      * the first failure once none is running any more (tasks not yet started are skipped).
      */
-    static void parallel(int tasks, IntConsumer task) {
+    public static void parallel(int tasks, IntConsumer task) {
         if (tasks == 1) {
             task.accept(0);
             return;

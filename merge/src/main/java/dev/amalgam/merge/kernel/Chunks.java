@@ -15,8 +15,8 @@ import java.util.function.IntConsumer;
  * <p>The caller and the helpers claim chunks from a counter; the caller then blocks until the chunks the helpers
  * claimed are done. A helper that starts after the last chunk was claimed finds nothing to do, so the caller never
  * waits for one that is queued, and nested calls cannot deadlock. (A parallel stream's caller on the common
- * fork-join pool instead scans the pool's queues while it waits: on two cores that took 11 % of the CPU samples
- * of a TIES merge, and 29 % of those of reading and writing a model with no arithmetic.)
+ * fork-join pool instead scans the pool's queues while it waits, which costs a large share of the CPU on few
+ * cores; bench/README.md has the profile.)
  */
 public final class Chunks {
 

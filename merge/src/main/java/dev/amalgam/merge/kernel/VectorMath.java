@@ -1,6 +1,10 @@
 package dev.amalgam.merge.kernel;
 
-/** Small FP32 vector helpers; sums are accumulated in double so long tensors keep their precision. */
+/**
+ * FP32 vector helpers: dot products and norms accumulated in double (so long tensors keep their precision), and the
+ * branch-free block forms of the top-k cut and the TIES sign election, written in min/max arithmetic that C2
+ * vectorises (it does not vectorise float-bit reinterpretation).
+ */
 public final class VectorMath {
 
     private VectorMath() {
@@ -21,16 +25,6 @@ public final class VectorMath {
 
     public static double norm(float[] a) {
         return Math.sqrt(dot(a, a));
-    }
-
-    public static double sumAbs(float[] a) {
-        return Chunks.sum(a.length, (from, to) -> {
-            double s = 0;
-            for (int i = from; i < to; i++) {
-                s += Math.abs(a[i]);
-            }
-            return s;
-        });
     }
 
     public static float[] subtract(float[] a, float[] b) {
@@ -166,13 +160,5 @@ public final class VectorMath {
      */
     public static float oneIfZero(float v) {
         return v + (1f - Math.min(1f, Math.abs(v) * HUGE * HUGE));
-    }
-
-    public static float[] abs(float[] a) {
-        float[] r = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            r[i] = Math.abs(a[i]);
-        }
-        return r;
     }
 }

@@ -7,8 +7,11 @@ import java.util.Optional;
 /**
  * One merge algorithm: its name, its paper, its parameters, and how it merges one tensor.
  *
- * <p>Example: {@code MergeMethods.get("linear").merge(inputs)}. Implementations are stateless and
- * thread-safe; arithmetic is FP32 (accumulations in double) whatever the storage dtype.
+ * <p>Example: {@code MergeMethods.get("linear").merge(inputs, sink)}. Implementations are stateless and
+ * thread-safe; arithmetic is FP32 (accumulations in double) whatever the storage dtype. The methods follow
+ * mergekit's semantics (docs/algorithms.md, section 4; VaRM and SCE: section 3); each file holds a method's
+ * parameters and per-tensor math, and the streaming, chunked and top-k kernels live in
+ * {@code dev.amalgam.merge.kernel}.
  */
 public interface MergeMethod {
 

@@ -14,7 +14,8 @@ import java.util.Optional;
 /**
  * SCE (FuseChat-2.0): Select the top {@code select_topk} share of positions by variance of the task vectors
  * across models, Calculate per-model weights mean(d_j^2) normalised to sum 1, Erase the elements whose sign
- * disagrees with the majority (sign of the sum), and add the weighted mean of the survivors to the base.
+ * disagrees with the majority (sign of the sum), and add the weighted mean of the survivors to the base
+ * (docs/algorithms.md, section 3).
  */
 public final class SceMerge implements MergeMethod {
 

@@ -7,7 +7,7 @@ import java.util.Optional;
 /**
  * VaRM (FuseChat, variation-ratio merge) per the paper: per tensor, W_j = mean(d_j^2) / sum_k mean(d_k^2) with
  * d_j = theta_j - theta_pivot, and theta = sum_j W_j theta_j (equal weights when every delta is zero).
- * The base model is the pivot; it is not itself one of the merged targets.
+ * The base model is the pivot; it is not itself one of the merged targets (docs/algorithms.md, section 3).
  */
 public final class VarmMerge implements MergeMethod {
 

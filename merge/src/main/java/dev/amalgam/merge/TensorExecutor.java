@@ -1,6 +1,6 @@
 package dev.amalgam.merge;
 
-import dev.amalgam.merge.method.FloatSource;
+import dev.amalgam.merge.kernel.FloatSource;
 import dev.amalgam.merge.method.MergeInputs;
 import dev.amalgam.merge.method.MergeMethod;
 import dev.amalgam.merge.plan.MergePlan;

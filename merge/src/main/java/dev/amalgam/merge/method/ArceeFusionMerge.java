@@ -1,5 +1,6 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.FloatSink;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -38,7 +39,11 @@ public final class ArceeFusionMerge implements MergeMethod {
     }
 
     @Override
-    public float[] merge(MergeInputs in) {
+    public void merge(MergeInputs in, FloatSink out) {
+        out.writeAll(arceeFusion(in));
+    }
+
+    private static float[] arceeFusion(MergeInputs in) {
         float[] base = in.base();
         float[] x = in.tensors().get(in.others().get(0));
         int n = base.length;

@@ -1,20 +1,30 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.FloatSink;
+import dev.amalgam.merge.kernel.FloatSource;
+import dev.amalgam.merge.kernel.TaskVectors;
+import dev.amalgam.merge.kernel.TopK;
+import dev.amalgam.merge.kernel.TopKCut;
+import dev.amalgam.merge.kernel.VectorMath;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Task arithmetic and its sparsified / sign-consensus variants, one method configured several ways:
- * task_arithmetic, ties, dare_linear, dare_ties, breadcrumbs, breadcrumbs_ties, della, della_linear.
+ * Task arithmetic and its sparsified and sign-consensus variants, as mergekit's
+ * {@code generalized_task_arithmetic.py}: task_arithmetic, ties, dare_linear, dare_ties, breadcrumbs,
+ * breadcrumbs_ties, della, della_linear (docs/algorithms.md, section 4).
  *
- * <p>d_i = x_i - base is thinned (sparsification), weighted (w_i d_i), optionally masked by the TIES sign
- * consensus (sign of the sum; 0 counts as +), summed, optionally divided by the sum of the (masked) weights,
- * scaled by lambda and added to the base.
+ * <p>For each model, the task vector d_j = x_j - base is thinned ({@link Sparsification}: top-k magnitudes,
+ * DARE's random drop, breadcrumbs' outliers, DELLA's rank-sampled drop) and weighted: v_j = w_j d_j. With the
+ * TIES sign consensus, the elected sign of each element is the sign of sum_j v_j (0 counts as +), and only the v_j
+ * that are non-zero and have that sign are summed; with {@code normalize}, the sum is divided by the sum of their
+ * weights (1 where none agrees), else, without consensus, by sum_j w_j. The result is base + lambda * mix.
+ *
+ * <p>TIES's top-k trimming (without {@code rescale}) is kept as a cut that the mixing pass applies as it reads the
+ * inputs, so task arithmetic and TIES stream; the random and per-row sparsifications thin whole task vectors first.
  */
 public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
-
-    private static final int BLOCK = 2048;
 
     private final String name;
     private final String reference;
@@ -105,9 +115,9 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
     }
 
     /**
-     * Streamed, at most one tensor's worth per task vector: the window's key lists (all of a task vector's keys
-     * when most of them tie at the threshold, such as many unchanged weights) or, after a sample that missed, the
-     * task vector itself.
+     * Streamed, at most one tensor's worth per task vector: the top-k selection's key lists (all of a task
+     * vector's keys when most of them tie at the threshold, such as many unchanged weights, or after a sample
+     * that missed).
      */
     @Override
     public int bufferedTensors(TensorParams params, int inputs) {
@@ -115,267 +125,147 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
     }
 
     @Override
-    public float[] merge(MergeInputs in) {
+    public void merge(MergeInputs in, FloatSink out) {
+        int n = in.length();
+        List<Integer> others = in.others();
+        int k = others.size();
+        float[] weights = new float[k];
+        for (int j = 0; j < k; j++) {
+            weights[j] = (float) in.modelParams().get(others.get(j)).number("weight");
+        }
+        TaskVectors.Source[] deltas = new TaskVectors.Source[k];
+        TopKCut[] cuts = new TopKCut[k]; // null: keep every element
+        FloatSource base;
         if (streams(in.params())) {
-            float[] result = new float[in.length()];
-            merge(in, FloatSink.into(result));
-            return result;
-        }
-        float[] base = in.base();
-        int n = base.length;
-        List<Integer> others = in.others();
-        int k = others.size();
-        float[][] deltas = new float[k][];
-        float[] weights = new float[k];
-        for (int j = 0; j < k; j++) {
-            int m = others.get(j);
-            TensorParams p = in.modelParams().get(m);
-            weights[j] = (float) p.number("weight");
-            float[] delta = in.scratch(m);
-            VectorMath.subtractInto(delta, in.array(m), base);
-            double density = p.number("density");
-            if (density < 1) {
-                sparsification.applyInPlace(delta, in.columns(), density, p.has("gamma") ? p.number("gamma") : 0,
-                        p.has("epsilon") ? p.number("epsilon") : 0, in.params().bool("rescale"),
-                        in.seed() * 31 + m);
-            }
-            deltas[j] = delta;
-        }
-        float[] out = in.scratch(in.baseIndex()); // element i of base is read before out[i] is written
-        Mixer mixer = new Mixer(in.params(), weights, new TopKCut[k]);
-        Chunks.forEach(n, (c, from, to) -> mixer.mix(c, from, to, 0, base, deltas, out));
-        return out;
-    }
-
-    /**
-     * The streamed form: a first pass over the inputs finds each task vector's top-k cut ({@link TopKWindow}),
-     * the mixing pass applies it while it reads the inputs again; task vectors are computed per chunk and never
-     * held whole (except on the rare fallback of {@link #taskVectorCuts}).
-     */
-    @Override
-    public void merge(MergeInputs in, FloatSink sink) {
-        if (!streams(in.params())) {
-            MergeMethod.super.merge(in, sink);
-            return;
-        }
-        int n = in.length();
-        List<Integer> others = in.others();
-        int k = others.size();
-        float[] weights = new float[k];
-        TopKCut[] cuts = new TopKCut[k]; // null: keep all
-        int[] keep = new int[k]; // the top-k to find, 0 where nothing is to find
-        boolean[] none = new boolean[k]; // the cut keeps nothing: the model is not even read
-        for (int j = 0; j < k; j++) {
-            TensorParams p = in.modelParams().get(others.get(j));
-            weights[j] = (float) p.number("weight");
-            double density = p.number("density");
-            int count = (int) (density * n);
-            if (sparsification != null && density < 1 && count < n) {
-                if (count <= 0) {
-                    cuts[j] = TopKCut.none(n);
-                    none[j] = true;
-                } else {
-                    keep[j] = count;
-                }
-            }
-        }
-        taskVectorCuts(in, keep, cuts);
-        Mixer mixer = new Mixer(in.params(), weights, cuts);
-        FloatSource base = in.source(in.baseIndex());
-        Chunks.forEach(n, (c, from, to) -> {
-            float[][] buffers = Chunks.buffers(k + 2);
-            float[] b = buffers[0];
-            float[] out = buffers[1];
-            float[][] d = java.util.Arrays.copyOfRange(buffers, 2, k + 2);
-            int len = to - from;
-            base.read(from, b, 0, len);
+            base = in.source(in.baseIndex());
             for (int j = 0; j < k; j++) {
-                if (!none[j]) {
-                    taskVector(in.source(others.get(j)), b, from, len, d[j]);
-                }
+                deltas[j] = TaskVectors.Source.minusBase(in.source(others.get(j)));
             }
-            mixer.mix(c, from, to, from, b, d, out);
-            sink.write(from, out, 0, len);
-        });
-    }
-
-    /**
-     * d[0, len) = x[from, from + len) - base[0, len), a piece of a task vector. Both arrays are indexed from 0:
-     * C2 does not vectorise a loop whose arrays are indexed at different offsets (7x slower here).
-     */
-    private static void taskVector(FloatSource x, float[] base, int from, int len, float[] d) {
-        x.read(from, d, 0, len); // one sequential read per chunk
-        for (int t = 0; t < len; t++) {
-            d[t] -= base[t];
+            if (sparsification != null) {
+                trimmedByMagnitude(in, base, deltas, cuts);
+            }
+        } else {
+            float[] b = in.base();
+            base = FloatSource.of(b);
+            for (int j = 0; j < k; j++) {
+                int m = others.get(j);
+                TensorParams p = in.modelParams().get(m);
+                float[] delta = VectorMath.subtractInto(in.scratch(m), in.array(m), b);
+                double density = p.number("density");
+                if (density < 1) {
+                    sparsification.applyInPlace(delta, in.columns(), density, p.has("gamma") ? p.number("gamma") : 0,
+                            p.has("epsilon") ? p.number("epsilon") : 0, in.params().bool("rescale"),
+                            in.seed() * 31 + m);
+                }
+                deltas[j] = TaskVectors.Source.of(delta);
+            }
         }
-    }
-
-    /** x[from, from + len) - base[from, from + len) in a new array, for the few small reads outside the passes. */
-    private static float[] taskVector(FloatSource x, FloatSource base, int from, int len) {
-        float[] b = new float[len];
-        base.read(from, b, 0, len);
-        float[] d = new float[len];
-        taskVector(x, b, from, len, d);
-        return d;
+        boolean normalize = in.params().bool("normalize");
+        float lambda = (float) in.params().number("lambda");
+        float wsum = 0;
+        for (float w : weights) {
+            wsum += w;
+        }
+        float divisor = Math.abs(wsum) < 1e-8 ? 1 : wsum;
+        TaskVectors.mix(n, base, deltas, cuts, weights,
+                () -> consensus ? new SignConsensus(weights, normalize, lambda) : plainSum(normalize, lambda, divisor),
+                out);
     }
 
     /**
-     * Sets {@code cuts[j]} to the cut keeping the {@code keep[j]} largest magnitudes of task vector j, for each j
-     * with keep[j] > 0: one pass over the chunks of all inputs records the keys around each sampled threshold
-     * ({@link TopKWindow}). A tensor too small to sample, or a sample that missed, takes the histogram path on a
-     * task vector computed whole.
+     * TIES trimming kept as cuts: cuts[j] keeps the int(density_j n) largest magnitudes of d_j, found in one pass
+     * over the inputs that computes the task vectors chunk by chunk; deltas[j] becomes null where nothing is kept.
      */
-    private void taskVectorCuts(MergeInputs in, int[] keep, TopKCut[] cuts) {
+    private static void trimmedByMagnitude(MergeInputs in, FloatSource base, TaskVectors.Source[] deltas,
+                                           TopKCut[] cuts) {
         int n = in.length();
-        FloatSource base = in.source(in.baseIndex());
         List<Integer> others = in.others();
-        int k = keep.length;
-        TopKWindow[] windows = new TopKWindow[k];
-        boolean any = false;
-        for (int j = 0; j < k; j++) {
-            if (keep[j] > 0) {
-                FloatSource x = in.source(others.get(j));
-                windows[j] = TopKWindow.bracket(n, (double) keep[j] / n, (from, len, keys) -> {
-                    float[] d = taskVector(x, base, from, len);
-                    for (int t = 0; t < len; t++) {
-                        keys[t] = TopK.key(d[t]);
-                    }
-                });
-                any |= windows[j] != null;
+        List<Integer> trimmed = new ArrayList<>(); // the models with something to select
+        for (int j = 0; j < deltas.length; j++) {
+            int count = (int) (in.modelParams().get(others.get(j)).number("density") * n);
+            if (count <= 0) {
+                cuts[j] = TopKCut.none(n);
+                deltas[j] = null;
+            } else if (count < n) {
+                trimmed.add(j);
             }
         }
-        if (any) {
-            Chunks.forEach(n, (c, from, to) -> {
-                float[][] buffers = Chunks.buffers(2);
-                float[] b = buffers[0];
-                float[] d = buffers[1];
-                base.read(from, b, 0, to - from);
-                for (int j = 0; j < k; j++) {
-                    if (windows[j] != null) {
-                        taskVector(in.source(others.get(j)), b, from, to - from, d);
-                        windows[j].record(c, d, 0, to - from);
-                    }
-                }
-            });
+        int[] keep = new int[trimmed.size()];
+        TaskVectors.Source[] selected = new TaskVectors.Source[trimmed.size()];
+        for (int i = 0; i < keep.length; i++) {
+            int j = trimmed.get(i);
+            keep[i] = (int) (in.modelParams().get(others.get(j)).number("density") * n);
+            selected[i] = deltas[j];
         }
-        for (int j = 0; j < k; j++) {
-            if (keep[j] <= 0) {
-                continue;
-            }
-            FloatSource x = in.source(others.get(j));
-            cuts[j] = windows[j] == null ? null : windows[j].cut(n, keep[j], (from, to, bits, q) ->
-                    from + TopK.equalScan(taskVector(x, base, from, to - from)).indexAfter(0, to - from, bits, q));
-            if (cuts[j] == null) {
-                float[] delta = new float[n];
-                Chunks.forEach(n, (c, from, to) -> {
-                    float[][] buffers = Chunks.buffers(2);
-                    base.read(from, buffers[0], 0, to - from);
-                    taskVector(x, buffers[0], from, to - from, buffers[1]);
-                    System.arraycopy(buffers[1], 0, delta, from, to - from);
-                });
-                cuts[j] = TopK.cut(delta, keep[j], TopK.withHighHistogram(n, (from, to, h) -> {
-                    for (int i = from; i < to; i++) {
-                        h.add(i, delta[i]);
-                    }
-                }));
-            }
+        TopKCut[] found = TopK.select(n, keep, TaskVectors.values(base, selected));
+        for (int i = 0; i < keep.length; i++) {
+            cuts[trimmed.get(i)] = found[i];
         }
     }
 
-    /**
-     * The mixing step over one chunk, in blocks, model by model, so the inner loops are branch-free; the
-     * per-element order of additions (model 0, 1, ...) is the same as a plain element-by-element loop. The arrays
-     * hold the elements from index {@code off} on (the chunk's start for chunk buffers, 0 for whole tensors).
-     * Each block is copied into block buffers and back, so every loop indexes all its arrays from 0: C2 does not
-     * vectorise a loop over arrays indexed at different offsets, and the copies cost far less than scalar loops.
-     */
-    private final class Mixer {
+    /** Without consensus: base + lambda * sum_j v_j, divided by sum_j w_j with {@code normalize}. */
+    private static TaskVectors.Mix plainSum(boolean normalize, float lambda, float divisor) {
+        return (result, v, sum, len) -> {
+            if (normalize) {
+                for (int t = 0; t < len; t++) {
+                    result[t] = result[t] + lambda * (sum[t] / divisor);
+                }
+            } else {
+                for (int t = 0; t < len; t++) {
+                    result[t] = result[t] + lambda * sum[t];
+                }
+            }
+        };
+    }
 
+    /**
+     * TIES sign consensus: the elected sign is that of sum_j v_j (0 counts as +); the non-zero v_j of that sign
+     * are summed, with {@code normalize} divided by the sum of their weights (1 where none agrees).
+     */
+    private static final class SignConsensus implements TaskVectors.Mix {
+
+        private final float[] weights;
         private final boolean normalize;
         private final float lambda;
-        private final float plainDivisor;
-        private final float[] weights;
-        private final TopKCut[] cuts; // per model, the top-k cut to apply on the fly, or null
+        private final float[] sign = new float[TaskVectors.BLOCK];
+        private final float[] mixed = new float[TaskVectors.BLOCK];
+        private final float[] div = new float[TaskVectors.BLOCK];
 
-        Mixer(TensorParams params, float[] weights, TopKCut[] cuts) {
-            this.normalize = params.bool("normalize");
-            this.lambda = (float) params.number("lambda");
-            float wsum = 0;
-            for (float w : weights) {
-                wsum += w;
-            }
-            this.plainDivisor = Math.abs(wsum) < 1e-8 ? 1 : wsum;
+        SignConsensus(float[] weights, boolean normalize, float lambda) {
             this.weights = weights;
-            this.cuts = cuts;
+            this.normalize = normalize;
+            this.lambda = lambda;
         }
 
-        /** out = base + lambda * mix(deltas) over [from, to) of chunk c. */
-        void mix(int c, int from, int to, int off, float[] base, float[][] deltas, float[] out) {
-            int k = deltas.length;
-            float[][] v = new float[k][BLOCK]; // w_j * (thinned d_j) of the block
-            float[] sum = new float[BLOCK];
-            float[] sign = new float[BLOCK];
-            float[] mixed = new float[BLOCK];
-            float[] div = new float[BLOCK];
-            float[] result = new float[BLOCK]; // base + lambda * mix of the block
-            for (int s0 = from; s0 < to; ) {
-                int end = Math.min(to, s0 + BLOCK);
-                for (TopKCut cut : cuts) { // a block never straddles a split, so each model has one limit in it
-                    if (cut != null && cut.split()[c] > s0) {
-                        end = Math.min(end, cut.split()[c]);
-                    }
+        @Override
+        public void block(float[] result, float[][] v, float[] sum, int len) {
+            int k = v.length;
+            if (VectorMath.finite(sum, len)) { // the election as min/max arithmetic, which vectorises
+                VectorMath.electedSigns(sign, sum, len);
+                for (int j = 0; j < k; j++) {
+                    VectorMath.addAgreeing(mixed, div, j == 0, v[j], sign, weights[j], len);
                 }
-                int len = end - s0;
-                int a0 = s0 - off; // array index of s0
-                for (int j = 0; j < k; j++) { // v_j and their sum
-                    int limit = cuts[j] == null ? -1 : cuts[j].limit(c, s0);
-                    VectorMath.loadWeighted(v[j], sum, j == 0, deltas[j], a0, len, limit, weights[j]);
-                }
-                System.arraycopy(base, a0, result, 0, len);
-                if (!consensus) {
-                    if (normalize) {
-                        for (int t = 0; t < len; t++) {
-                            result[t] = result[t] + lambda * (sum[t] / plainDivisor);
-                        }
-                    } else {
-                        for (int t = 0; t < len; t++) {
-                            result[t] = result[t] + lambda * sum[t];
-                        }
-                    }
-                    System.arraycopy(result, 0, out, a0, len);
-                    s0 = end;
-                    continue;
-                }
-                // TIES election: the sign of the sum (0 counts as +); zeros never agree
-                if (VectorMath.finite(sum, len)) {
-                    VectorMath.electedSigns(sign, sum, len);
-                    for (int j = 0; j < k; j++) {
-                        VectorMath.addAgreeing(mixed, div, j == 0, v[j], sign, weights[j], len);
-                    }
-                } else { // NaN or infinite values: the bit-level election, as the min/max form assumes finite sums
-                    java.util.Arrays.fill(mixed, 0, len, 0f);
-                    java.util.Arrays.fill(div, 0, len, 0f);
-                    for (int j = 0; j < k; j++) {
-                        float[] vj = v[j];
-                        float w = weights[j];
-                        for (int t = 0; t < len; t++) {
-                            int agree = VectorMath.agrees(vj[t], sum[t]);
-                            mixed[t] += agree * vj[t];
-                            div[t] += agree * w;
-                        }
-                    }
-                }
-                if (normalize) {
+            } else { // NaN or infinite sums: the bit-level election, as the min/max form assumes finite sums
+                java.util.Arrays.fill(mixed, 0, len, 0f);
+                java.util.Arrays.fill(div, 0, len, 0f);
+                for (int j = 0; j < k; j++) {
+                    float[] vj = v[j];
+                    float w = weights[j];
                     for (int t = 0; t < len; t++) {
-                        result[t] = result[t] + lambda * (mixed[t] / VectorMath.oneIfZero(div[t]));
-                    }
-                } else {
-                    for (int t = 0; t < len; t++) {
-                        result[t] = result[t] + lambda * mixed[t];
+                        int agree = VectorMath.agrees(vj[t], sum[t]);
+                        mixed[t] += agree * vj[t];
+                        div[t] += agree * w;
                     }
                 }
-                System.arraycopy(result, 0, out, a0, len);
-                s0 = end;
+            }
+            if (normalize) {
+                for (int t = 0; t < len; t++) {
+                    result[t] = result[t] + lambda * (mixed[t] / VectorMath.oneIfZero(div[t]));
+                }
+            } else {
+                for (int t = 0; t < len; t++) {
+                    result[t] = result[t] + lambda * mixed[t];
+                }
             }
         }
     }

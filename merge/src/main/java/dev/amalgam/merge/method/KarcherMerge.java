@@ -1,5 +1,7 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.FloatSink;
+import dev.amalgam.merge.kernel.VectorMath;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,7 +32,11 @@ public final class KarcherMerge implements MergeMethod {
     }
 
     @Override
-    public float[] merge(MergeInputs in) {
+    public void merge(MergeInputs in, FloatSink out) {
+        out.writeAll(karcherMean(in));
+    }
+
+    private static float[] karcherMean(MergeInputs in) {
         List<float[]> xs = in.tensors();
         int k = xs.size();
         if (k == 1) {

@@ -1,9 +1,11 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.Chunks;
+import dev.amalgam.merge.kernel.FloatSink;
 import java.util.List;
 
 /** Linear (weighted average, "model soups"): {@code sum w_i x_i / sum w_i}, streaming its inputs. */
-public final class LinearMerge extends StreamedMergeMethod {
+public final class LinearMerge implements MergeMethod {
 
     @Override
     public String name() {
@@ -30,6 +32,12 @@ public final class LinearMerge extends StreamedMergeMethod {
         return BasePolicy.IGNORED;
     }
 
+    @Override
+    public boolean streams(TensorParams params) {
+        return true;
+    }
+
+    /** Each chunk of the output from the same chunk of every input, read in one sequential run each. */
     @Override
     public void merge(MergeInputs in, FloatSink sink) {
         int n = in.length();

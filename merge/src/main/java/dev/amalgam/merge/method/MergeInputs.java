@@ -1,5 +1,6 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.FloatSource;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,7 +11,7 @@ import java.util.List;
  *
  * <p>The inputs are {@link FloatSource}s. Methods that need whole arrays call {@link #tensors()}, which widens
  * every input into the heap once (not thread-safe: call it from the thread that runs the method); streamed
- * methods ({@link StreamedMergeMethod}) read ranges through {@link #source(int)} and never hold an input whole.
+ * methods ({@link MergeMethod#streams}) read ranges through {@link #source(int)} and never hold an input whole.
  */
 public final class MergeInputs {
 

@@ -1,13 +1,17 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.FloatSink;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * One merge algorithm: its name, its paper, its parameters, and how it merges one tensor.
  *
- * <p>Example: {@code MergeMethods.get("linear").merge(inputs)}. Implementations are stateless and
- * thread-safe; arithmetic is FP32 (accumulations in double) whatever the storage dtype.
+ * <p>Example: {@code MergeMethods.get("linear").merge(inputs, sink)}. Implementations are stateless and
+ * thread-safe; arithmetic is FP32 (accumulations in double) whatever the storage dtype. The methods follow
+ * mergekit's semantics (docs/algorithms.md, section 4; VaRM and SCE: section 3); each file holds a method's
+ * parameters and per-tensor math, and the streaming, chunked and top-k kernels live in
+ * {@code dev.amalgam.merge.kernel}.
  */
 public interface MergeMethod {
 
@@ -51,8 +55,8 @@ public interface MergeMethod {
     }
 
     /**
-     * Whether {@link #merge(MergeInputs, FloatSink)} reads the inputs by range and holds no tensor-sized buffer
-     * for a tensor with these global parameters (the executor then budgets no memory for it).
+     * Whether {@link #merge} reads the inputs by range ({@link MergeInputs#source}) and holds no tensor-sized
+     * buffer for a tensor with these global parameters (the executor then budgets no memory for it).
      */
     default boolean streams(TensorParams params) {
         return false;
@@ -66,15 +70,10 @@ public interface MergeMethod {
         return streams(params) ? 0 : inputs + 2;
     }
 
-    /** Merges one tensor; returns a new array of {@code in.length()} elements. */
-    float[] merge(MergeInputs in);
-
     /**
-     * Merges one tensor into a sink, in chunks ({@link Chunks}); streamed methods ({@link StreamedMergeMethod})
-     * compute the chunks as they go, the others merge whole and hand the result over in chunks.
+     * Merges one tensor and hands the result to {@code out}, one {@link dev.amalgam.merge.kernel.Chunks} chunk per
+     * call. A streamed method computes the chunks as it goes; the others merge the whole tensor and hand it over
+     * with {@link FloatSink#writeAll}.
      */
-    default void merge(MergeInputs in, FloatSink out) {
-        float[] result = merge(in);
-        Chunks.forEach(result.length, (c, from, to) -> out.write(from, result, from, to - from));
-    }
+    void merge(MergeInputs in, FloatSink out);
 }

@@ -1,5 +1,6 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.FloatSink;
 import java.util.List;
 import java.util.Optional;
 
@@ -37,7 +38,11 @@ public final class ModelStockMerge implements MergeMethod {
     }
 
     @Override
-    public float[] merge(MergeInputs in) {
+    public void merge(MergeInputs in, FloatSink out) {
+        out.writeAll(modelStock(in));
+    }
+
+    private static float[] modelStock(MergeInputs in) {
         float[] base = in.base();
         List<Integer> others = in.others();
         int k = others.size();

@@ -1,5 +1,7 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.FloatSink;
+import dev.amalgam.merge.kernel.VectorMath;
 import java.util.List;
 
 /**
@@ -35,7 +37,11 @@ public final class MultiSlerpMerge implements MergeMethod {
     }
 
     @Override
-    public float[] merge(MergeInputs in) {
+    public void merge(MergeInputs in, FloatSink out) {
+        out.writeAll(multiSlerp(in));
+    }
+
+    private static float[] multiSlerp(MergeInputs in) {
         List<Integer> idx = in.others();
         int k = idx.size();
         if (k == 1) {

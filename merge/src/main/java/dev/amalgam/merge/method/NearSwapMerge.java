@@ -1,5 +1,6 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.FloatSink;
 import java.util.List;
 import java.util.Optional;
 
@@ -36,7 +37,11 @@ public final class NearSwapMerge implements MergeMethod {
     }
 
     @Override
-    public float[] merge(MergeInputs in) {
+    public void merge(MergeInputs in, FloatSink out) {
+        out.writeAll(nearSwap(in));
+    }
+
+    private static float[] nearSwap(MergeInputs in) {
         float[] v0 = in.base();
         float[] v1 = in.tensors().get(in.others().get(0));
         float t = (float) in.params().number("t");

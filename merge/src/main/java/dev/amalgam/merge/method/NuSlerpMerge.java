@@ -1,5 +1,7 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.FloatSink;
+import dev.amalgam.merge.kernel.VectorMath;
 import java.util.List;
 import java.util.Optional;
 
@@ -46,7 +48,11 @@ public final class NuSlerpMerge implements MergeMethod {
     }
 
     @Override
-    public float[] merge(MergeInputs in) {
+    public void merge(MergeInputs in, FloatSink out) {
+        out.writeAll(nuSlerp(in));
+    }
+
+    private static float[] nuSlerp(MergeInputs in) {
         List<Integer> others = in.others();
         int a = others.get(0);
         int b = others.get(1);

@@ -1,5 +1,6 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.FloatSink;
 import java.util.List;
 import java.util.Optional;
 
@@ -33,7 +34,11 @@ public final class PassthroughMerge implements MergeMethod {
     }
 
     @Override
-    public float[] merge(MergeInputs in) {
+    public void merge(MergeInputs in, FloatSink out) {
+        out.writeAll(passthrough(in));
+    }
+
+    private static float[] passthrough(MergeInputs in) {
         float[] x = in.tensors().get(0).clone();
         TensorParams p = in.modelParams().get(0);
         if (p.has("scale")) {

@@ -1,16 +1,23 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.Chunks;
+import dev.amalgam.merge.kernel.FloatSink;
+import dev.amalgam.merge.kernel.FloatSource;
+import dev.amalgam.merge.kernel.TaskVectors;
+import dev.amalgam.merge.kernel.TopK;
+import dev.amalgam.merge.kernel.TopKCut;
+import dev.amalgam.merge.kernel.VectorMath;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.Optional;
 
 /**
  * SCE (FuseChat-2.0): Select the top {@code select_topk} share of positions by variance of the task vectors
  * across models, Calculate per-model weights mean(d_j^2) normalised to sum 1, Erase the elements whose sign
- * disagrees with the majority (sign of the sum), and add the weighted mean of the survivors to the base.
+ * disagrees with the majority (sign of the sum), and add the weighted mean of the survivors to the base
+ * (docs/algorithms.md, section 3).
  */
-public final class SceMerge extends StreamedMergeMethod {
-
-    private static final int BLOCK = 2048;
+public final class SceMerge implements MergeMethod {
 
     @Override
     public String name() {
@@ -37,6 +44,12 @@ public final class SceMerge extends StreamedMergeMethod {
         return nonBaseModels >= 1 ? Optional.empty() : Optional.of("sce needs at least one model besides base_model");
     }
 
+    /** SCE reads its inputs by range, in each of its three passes. */
+    @Override
+    public boolean streams(TensorParams params) {
+        return true;
+    }
+
     /** The variances, when a share is selected; nothing else is tensor-sized. */
     @Override
     public int bufferedTensors(TensorParams params, int inputs) {
@@ -44,10 +57,10 @@ public final class SceMerge extends StreamedMergeMethod {
     }
 
     /**
-     * Three passes over the inputs, each computing the task vectors block by block: the variances and their top-k
-     * cut (Select), the sums of the squared selected deltas (Calculate), then the erase-and-mix pass, which hands
-     * each finished chunk to the sink. Only the variances are held whole: reading the inputs again takes about 10 %
-     * more time than holding them all widened, and a fraction of the memory (that took inputs + 3 FP32 tensors).
+     * Three passes over the inputs, each computing the task vectors block by block ({@link TaskVectors}): the
+     * variances and their top-k cut (Select), the sums of the squared selected deltas (Calculate), then the
+     * erase-and-mix pass, which hands each finished chunk to the sink. Only the variances are held whole: reading
+     * the inputs again takes a little more time than holding them all widened, and a fraction of the memory.
      */
     @Override
     public void merge(MergeInputs in, FloatSink sink) {
@@ -66,46 +79,39 @@ public final class SceMerge extends StreamedMergeMethod {
         TopKCut cut = null; // null: every position selected
         if (tau < 1) {
             var = new float[n];
-            long[] high = new long[TopK.HIGH_BUCKETS];
-            long nonZero = variances(x, base, var, high);
-            int keepCount = (int) (tau * nonZero);
-            if (keepCount < n) {
-                cut = keepCount <= 0 ? TopKCut.none(n) : TopK.cut(var, keepCount, high);
-            }
+            long nonZero = variances(x, base, var);
+            cut = TopK.select(var, (int) (tau * nonZero));
         }
-        float[] wf = weights(x, base, var, cut);
+        float[] w = weights(x, base, var, cut);
         float[] selVar = var;
         TopKCut selCut = cut;
-        // Erase and mix in blocks, model by model (branch-free inner loops; same addition order per element)
-        Chunks.forEach(n, (c, from, to) -> {
-            float[][] v = new float[k][BLOCK];
-            float[] selected = new float[BLOCK];
-            int[] sel = new int[BLOCK];
-            float[] b = new float[BLOCK];
-            float[] sum = new float[BLOCK];
-            float[] sign = new float[BLOCK];
-            float[] num = new float[BLOCK];
-            float[] div = new float[BLOCK];
-            float[] out = Chunks.buffers(1)[0]; // the chunk's result, handed to the sink whole
-            for (int s0 = from; s0 < to; ) {
-                int end = blockEnd(selCut, c, s0, to);
-                int len = end - s0;
-                readDeltas(x, base, s0, len, b, v);
+        // Erase and mix, model by model (branch-free inner loops; the same order of additions per element)
+        TaskVectors.forEachBlock(n, base, x, cut, () -> new TaskVectors.Pass() {
+            final float[] selected = new float[TaskVectors.BLOCK];
+            final int[] sel = new int[TaskVectors.BLOCK];
+            final float[] sum = new float[TaskVectors.BLOCK];
+            final float[] sign = new float[TaskVectors.BLOCK];
+            final float[] num = new float[TaskVectors.BLOCK];
+            final float[] div = new float[TaskVectors.BLOCK];
+            final float[] out = Chunks.buffers(1)[0]; // the chunk's result, handed to the sink whole
+
+            @Override
+            public void block(int c, int s0, int len, float[] b, float[][] v, int limit) {
                 if (selCut != null) {
-                    select(v, selected, sel, selVar, selCut.limit(c, s0), s0, len);
+                    select(v, selected, sel, selVar, limit, s0, len);
                 }
                 java.util.Arrays.fill(sum, 0, len, 0f);
                 java.util.Arrays.fill(num, 0, len, 0f);
                 java.util.Arrays.fill(div, 0, len, 0f);
-                for (int j = 0; j < k; j++) {
-                    VectorMath.addTo(sum, v[j], len);
+                for (float[] vj : v) {
+                    VectorMath.addTo(sum, vj, len);
                 }
                 // minority and zero signs are erased
                 if (VectorMath.finite(sum, len)) {
                     VectorMath.electedSigns(sign, sum, len);
                     for (int j = 0; j < k; j++) {
                         float[] vj = v[j];
-                        float wj = wf[j];
+                        float wj = w[j];
                         for (int t = 0; t < len; t++) {
                             float a = VectorMath.agreeFactor(sign[t], vj[t]);
                             num[t] += a * (wj * vj[t]);
@@ -115,7 +121,7 @@ public final class SceMerge extends StreamedMergeMethod {
                 } else { // NaN or infinite values: the bit-level election
                     for (int j = 0; j < k; j++) {
                         float[] vj = v[j];
-                        float wj = wf[j];
+                        float wj = w[j];
                         for (int t = 0; t < len; t++) {
                             int agree = VectorMath.agrees(vj[t], sum[t]);
                             num[t] += agree * (wj * vj[t]);
@@ -126,10 +132,13 @@ public final class SceMerge extends StreamedMergeMethod {
                 for (int t = 0; t < len; t++) { // b holds the base block
                     b[t] = b[t] + num[t] / Math.max(div[t], 1e-6f);
                 }
-                System.arraycopy(b, 0, out, s0 - from, len);
-                s0 = end;
+                System.arraycopy(b, 0, out, s0 - c * Chunks.SIZE, len);
             }
-            sink.write(from, out, 0, to - from);
+
+            @Override
+            public void endChunk(int c, int from, int to) {
+                sink.write(from, out, 0, to - from);
+            }
         });
     }
 
@@ -141,21 +150,17 @@ public final class SceMerge extends StreamedMergeMethod {
         int k = x.length;
         int n = base.length();
         double[][] parts = new double[k][Chunks.count(n)];
-        Chunks.forEach(n, (c, from, to) -> {
-            float[][] v = new float[k][BLOCK];
-            float[] selected = new float[BLOCK];
-            int[] sel = new int[BLOCK];
-            float[] b = new float[BLOCK];
-            double[] acc = new double[k];
-            for (int s0 = from; s0 < to; ) {
-                int end = blockEnd(cut, c, s0, to);
-                int len = end - s0;
-                readDeltas(x, base, s0, len, b, v);
+        TaskVectors.forEachBlock(n, base, x, cut, () -> new TaskVectors.Pass() {
+            final float[] selected = new float[TaskVectors.BLOCK];
+            final int[] sel = new int[TaskVectors.BLOCK];
+            final double[] acc = new double[k];
+
+            @Override
+            public void block(int c, int s0, int len, float[] b, float[][] v, int limit) {
                 if (cut != null) {
-                    select(v, selected, sel, var, cut.limit(c, s0), s0, len);
+                    select(v, selected, sel, var, limit, s0, len);
                 }
-                // sequential double sums (the order of VectorMath.dot), two models per loop so that the two
-                // dependency chains overlap
+                // sequential double sums, two models per loop so that the two dependency chains overlap
                 for (int j = 0; j < k; j += 2) {
                     float[] v0 = v[j];
                     double a0 = acc[j];
@@ -174,10 +179,13 @@ public final class SceMerge extends StreamedMergeMethod {
                     }
                     acc[j] = a0;
                 }
-                s0 = end;
             }
-            for (int j = 0; j < k; j++) {
-                parts[j][c] = acc[j];
+
+            @Override
+            public void endChunk(int c, int from, int to) {
+                for (int j = 0; j < k; j++) {
+                    parts[j][c] = acc[j];
+                }
             }
         });
         double[] w = new double[k];
@@ -195,27 +203,6 @@ public final class SceMerge extends StreamedMergeMethod {
             wf[j] = (float) (wsum == 0 ? 1.0 / k : w[j] / wsum);
         }
         return wf;
-    }
-
-    /**
-     * Reads the base block [s0, s0 + len) into b and the task vectors' blocks x_j - base into v[j] (block
-     * buffers, so the loops index from 0 and vectorise).
-     */
-    private static void readDeltas(FloatSource[] x, FloatSource base, int s0, int len, float[] b, float[][] v) {
-        base.read(s0, b, 0, len);
-        for (int j = 0; j < x.length; j++) {
-            float[] vj = v[j];
-            x[j].read(s0, vj, 0, len);
-            for (int t = 0; t < len; t++) {
-                vj[t] -= b[t];
-            }
-        }
-    }
-
-    /** End of the block starting at s0: at most BLOCK long and never across the cut's split in chunk c. */
-    private static int blockEnd(TopKCut cut, int c, int s0, int to) {
-        int end = Math.min(to, s0 + BLOCK);
-        return cut != null && cut.split()[c] > s0 ? Math.min(end, cut.split()[c]) : end;
     }
 
     /**
@@ -254,27 +241,23 @@ public final class SceMerge extends StreamedMergeMethod {
     }
 
     /**
-     * Writes the population variance across models of d_j = x_j - base at every position, adds the variances'
-     * high-bits histogram to {@code high}, and returns the number of non-zero variances. One pass; the deltas stay
-     * in a block buffer.
+     * Writes the population variance across models of d_j = x_j - base at every position and returns the number
+     * of non-zero variances.
      */
-    private static long variances(FloatSource[] x, FloatSource base, float[] var, long[] high) {
+    private static long variances(FloatSource[] x, FloatSource base, float[] var) {
         int k = x.length;
         int n = base.length();
-        long[] nonZero = new long[1];
-        long[] h0 = TopK.withHighHistogram(n, (from, to, h) -> {
-            long nz = 0;
-            float[] mean = new float[BLOCK];
-            float[] acc = new float[BLOCK];
-            float[] b = new float[BLOCK];
-            float[][] d = new float[k][BLOCK];
-            for (int s0 = from; s0 < to; s0 += BLOCK) {
-                int len = Math.min(BLOCK, to - s0);
+        AtomicLong nonZero = new AtomicLong();
+        TaskVectors.forEachBlock(n, base, x, null, () -> new TaskVectors.Pass() {
+            final float[] mean = new float[TaskVectors.BLOCK];
+            final float[] acc = new float[TaskVectors.BLOCK];
+            long nz;
+
+            @Override
+            public void block(int c, int s0, int len, float[] b, float[][] d, int limit) {
                 java.util.Arrays.fill(mean, 0, len, 0f);
                 java.util.Arrays.fill(acc, 0, len, 0f);
-                readDeltas(x, base, s0, len, b, d);
-                for (int j = 0; j < k; j++) {
-                    float[] dj = d[j];
+                for (float[] dj : d) {
                     for (int t = 0; t < len; t++) {
                         mean[t] += dj[t];
                     }
@@ -282,8 +265,7 @@ public final class SceMerge extends StreamedMergeMethod {
                 for (int t = 0; t < len; t++) {
                     mean[t] /= k;
                 }
-                for (int j = 0; j < k; j++) {
-                    float[] dj = d[j];
+                for (float[] dj : d) {
                     for (int t = 0; t < len; t++) {
                         float e = dj[t] - mean[t];
                         acc[t] += e * e;
@@ -293,16 +275,16 @@ public final class SceMerge extends StreamedMergeMethod {
                     acc[t] /= k; // population variance
                 }
                 System.arraycopy(acc, 0, var, s0, len);
-                for (int t = 0; t < len; t++) { // the scatter in a loop of its own, so the one above vectorises
-                    h.add(t, acc[t]);
+                for (int t = 0; t < len; t++) { // a loop of its own: float-bit arithmetic would stop the one above vectorising
                     nz += (-TopK.key(acc[t])) >>> 31; // 1 iff var != 0
                 }
             }
-            synchronized (nonZero) {
-                nonZero[0] += nz;
+
+            @Override
+            public void endChunk(int c, int from, int to) {
+                nonZero.addAndGet(nz);
             }
         });
-        System.arraycopy(h0, 0, high, 0, high.length);
-        return nonZero[0];
+        return nonZero.get();
     }
 }

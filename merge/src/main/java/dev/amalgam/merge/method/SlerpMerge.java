@@ -1,5 +1,7 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.FloatSink;
+import dev.amalgam.merge.kernel.VectorMath;
 import java.util.List;
 import java.util.Optional;
 
@@ -40,10 +42,10 @@ public final class SlerpMerge implements MergeMethod {
     }
 
     @Override
-    public float[] merge(MergeInputs in) {
+    public void merge(MergeInputs in, FloatSink out) {
         float[] v0 = in.base();
         float[] v1 = in.tensors().get(in.others().get(0));
-        return slerp(in.params().number("t"), v0, v1);
+        out.writeAll(slerp(in.params().number("t"), v0, v1));
     }
 
     /** Slerp of two whole vectors; the result scales the ORIGINAL vectors, only the angle uses unit ones. */

@@ -1,5 +1,8 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.Chunks;
+import dev.amalgam.merge.kernel.TopK;
+import dev.amalgam.merge.kernel.TopKCut;
 import java.util.SplittableRandom;
 
 /**
@@ -28,19 +31,18 @@ public enum Sparsification {
      */
     void applyInPlace(float[] delta, int columns, double density, double gamma, double epsilon, boolean rescale,
                       long seed) {
-        applyInPlace(delta, null, columns, density, gamma, epsilon, rescale, seed);
-    }
-
-    /** As above, with the magnitude histogram of delta built while it was computed (MAGNITUDE only, else null). */
-    void applyInPlace(float[] delta, long[] highHistogram, int columns, double density, double gamma, double epsilon,
-                      boolean rescale, long seed) {
         if (density >= 1) {
             return;
         }
         int n = delta.length;
         double before = rescale ? Chunks.sum(n, (from, to) -> sumAbs(delta, from, to)) : 0;
         switch (this) {
-            case MAGNITUDE -> TopK.keepInPlace(delta, (int) (density * n), highHistogram);
+            case MAGNITUDE -> {
+                TopKCut cut = TopK.select(delta, (int) (density * n));
+                if (cut != null) {
+                    cut.applyInPlace(delta);
+                }
+            }
             case RANDOM -> Chunks.forEach(n, (c, from, to) -> {
                 SplittableRandom rnd = new SplittableRandom(seed + c * 0x9E3779B97F4A7C15L);
                 for (int i = from; i < to; i++) {
@@ -86,11 +88,12 @@ public enum Sparsification {
             nTop += nBot;
             nBot = 0;
         }
-        boolean[] notBottom = TopK.mask(delta, n - nBot);
-        boolean[] top = TopK.mask(delta, nTop);
+        TopKCut notBottom = TopK.select(delta, n - nBot); // null: keeps all
+        TopKCut top = TopK.select(delta, nTop);
         Chunks.forEach(n, (c, from, to) -> {
             for (int i = from; i < to; i++) {
-                if (!notBottom[i] || top[i]) {
+                float v = delta[i];
+                if ((notBottom != null && !notBottom.keeps(i, v)) || top == null || top.keeps(i, v)) {
                     delta[i] = 0;
                 }
             }

@@ -1,12 +1,13 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.FloatSink;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * VaRM (FuseChat, variation-ratio merge) per the paper: per tensor, W_j = mean(d_j^2) / sum_k mean(d_k^2) with
  * d_j = theta_j - theta_pivot, and theta = sum_j W_j theta_j (equal weights when every delta is zero).
- * The base model is the pivot; it is not itself one of the merged targets.
+ * The base model is the pivot; it is not itself one of the merged targets (docs/algorithms.md, section 3).
  */
 public final class VarmMerge implements MergeMethod {
 
@@ -31,7 +32,11 @@ public final class VarmMerge implements MergeMethod {
     }
 
     @Override
-    public float[] merge(MergeInputs in) {
+    public void merge(MergeInputs in, FloatSink out) {
+        out.writeAll(varm(in));
+    }
+
+    private static float[] varm(MergeInputs in) {
         float[] pivot = in.base();
         List<Integer> others = in.others();
         int k = others.size();

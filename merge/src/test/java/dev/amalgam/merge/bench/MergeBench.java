@@ -7,7 +7,7 @@ import dev.amalgam.merge.MergeRunner;
 import dev.amalgam.merge.ModelResolver;
 import dev.amalgam.merge.TinyLlama;
 import dev.amalgam.merge.config.MergeConfig;
-import dev.amalgam.merge.method.Chunks;
+import dev.amalgam.merge.kernel.Chunks;
 import dev.amalgam.modelio.DType;
 import dev.amalgam.modelio.HfModelDir;
 import dev.amalgam.modelio.ShardedCheckpointWriter;

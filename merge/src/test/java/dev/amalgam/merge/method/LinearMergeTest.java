@@ -1,5 +1,6 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.Chunks;
 import static dev.amalgam.merge.method.TestInputs.flat;
 import static dev.amalgam.merge.method.TestInputs.w;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,7 +17,7 @@ class LinearMergeTest {
 
     @Test
     void weightedAverageByHand() {
-        float[] out = linear.merge(flat(linear, -1, Map.of(), List.of(w(1), w(3)),
+        float[] out = TestInputs.merge(linear, flat(linear, -1, Map.of(), List.of(w(1), w(3)),
                 new float[]{1, 2}, new float[]{3, 6}));
         // (1*1 + 3*3) / 4 = 2.5 ; (1*2 + 3*6) / 4 = 5
         assertThat(out).containsExactly(2.5f, 5f);
@@ -24,7 +25,7 @@ class LinearMergeTest {
 
     @Test
     void withoutNormalizeIsTheWeightedSum() {
-        float[] out = linear.merge(flat(linear, -1, Map.of("normalize", false), List.of(w(1), w(3)),
+        float[] out = TestInputs.merge(linear, flat(linear, -1, Map.of("normalize", false), List.of(w(1), w(3)),
                 new float[]{1, 2}, new float[]{3, 6}));
         assertThat(out).containsExactly(10f, 20f);
     }
@@ -32,12 +33,12 @@ class LinearMergeTest {
     @Test
     void oneModelAtWeightOneGivesThatModel() {
         float[] x = TestInputs.random(1000, 1, 0.02);
-        assertThat(linear.merge(flat(linear, -1, Map.of(), List.of(w(1)), x))).containsExactly(x);
+        assertThat(TestInputs.merge(linear, flat(linear, -1, Map.of(), List.of(w(1)), x))).containsExactly(x);
     }
 
     @Test
     void zeroWeightSumWithNormalizeFails() {
-        assertThatThrownBy(() -> linear.merge(flat(linear, -1, Map.of(), List.of(w(1), w(-1)),
+        assertThatThrownBy(() -> TestInputs.merge(linear, flat(linear, -1, Map.of(), List.of(w(1), w(-1)),
                 new float[]{1}, new float[]{2}))).hasMessageContaining("sum to 0");
     }
 
@@ -63,7 +64,7 @@ class LinearMergeTest {
                     per.add(w(ws[m]));
                 }
                 float div = normalize ? (float) wsum : 1f;
-                float[] out = linear.merge(flat(linear, -1, Map.of("normalize", normalize), per, xs));
+                float[] out = TestInputs.merge(linear, flat(linear, -1, Map.of("normalize", normalize), per, xs));
                 for (int i = 0; i < n; i++) {
                     float acc = ws[0] * xs[0][i];
                     for (int m = 1; m < k; m++) {
@@ -81,7 +82,7 @@ class LinearMergeTest {
     void matchesNaiveReferenceOnRandomTensors() {
         float[][] xs = {TestInputs.random(257, 2, 1), TestInputs.random(257, 3, 1), TestInputs.random(257, 4, 1)};
         double[] ws = {0.2, 0.5, 0.3};
-        float[] out = linear.merge(flat(linear, -1, Map.of(), List.of(w(ws[0]), w(ws[1]), w(ws[2])), xs));
+        float[] out = TestInputs.merge(linear, flat(linear, -1, Map.of(), List.of(w(ws[0]), w(ws[1]), w(ws[2])), xs));
         for (int i = 0; i < 257; i++) {
             double ref = (ws[0] * xs[0][i] + ws[1] * xs[1][i] + ws[2] * xs[2][i]) / 1.0;
             assertThat(out[i]).isCloseTo((float) ref, within(1e-5f));

@@ -35,7 +35,7 @@ class NuSlerpMergeTest {
     void perRowWhenNotFlattened() {
         float[] v0 = {1, 0, 1, 0};
         float[] v1 = {0, 1, 2, 0};
-        float[] out = nuslerp.merge(TestInputs.of(nuslerp, new long[]{2, 2}, -1, Map.of("nuslerp_flatten", false),
+        float[] out = TestInputs.merge(nuslerp, TestInputs.of(nuslerp, new long[]{2, 2}, -1, Map.of("nuslerp_flatten", false),
                 List.of(w(1), w(1)), v0, v1));
         // row 0 orthogonal: 0.70711 each; row 1 colinear: lerp(0.5) = 1.5
         assertThat(out[0]).isCloseTo(0.70711f, within(1e-5f));
@@ -49,7 +49,7 @@ class NuSlerpMergeTest {
         float[] v0 = {1, 0.5f, 1, 0.2f};
         float[] v1 = {0, 1, 2, 0.3f};
         // t = w2 / (w1 + w2) = 3 / 4
-        float[] out = nuslerp.merge(TestInputs.of(nuslerp, new long[]{2, 2}, -1,
+        float[] out = TestInputs.merge(nuslerp, TestInputs.of(nuslerp, new long[]{2, 2}, -1,
                 Map.of("nuslerp_flatten", false, "nuslerp_row_wise", true), List.of(w(1), w(3)), v0, v1));
         double[] c0 = refSlerp(0.75, new double[]{1, 1}, new double[]{0, 2});
         double[] c1 = refSlerp(0.75, new double[]{0.5, 0.2}, new double[]{1, 0.3});
@@ -64,7 +64,7 @@ class NuSlerpMergeTest {
         float[] base = {1, 1, 1};
         float[] a = {2, 1, 1};
         float[] b = {1, 3, 1};
-        float[] out = nuslerp.merge(TestInputs.of(nuslerp, new long[]{3}, 0, Map.of(),
+        float[] out = TestInputs.merge(nuslerp, TestInputs.of(nuslerp, new long[]{3}, 0, Map.of(),
                 List.of(Map.of(), w(1), w(1)), base, a, b));
         double[] ref = refSlerp(0.5, new double[]{1, 0, 0}, new double[]{0, 2, 0});
         for (int i = 0; i < 3; i++) {

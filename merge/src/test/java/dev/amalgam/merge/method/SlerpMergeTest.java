@@ -13,7 +13,7 @@ class SlerpMergeTest {
     private final MergeMethod slerp = MergeMethods.get("slerp");
 
     private float[] run(double t, float[] base, float[] other) {
-        return slerp.merge(flat(slerp, 0, Map.of("t", t), List.of(Map.of(), Map.of()), base, other));
+        return TestInputs.merge(slerp, flat(slerp, 0, Map.of("t", t), List.of(Map.of(), Map.of()), base, other));
     }
 
     @Test

@@ -27,7 +27,7 @@ class TaskArithmeticFamilyTest {
     @Test
     void taskArithmeticByHand() {
         MergeMethod ta = MergeMethods.get("task_arithmetic");
-        float[] out = ta.merge(inputs(ta, p("lambda", 2.0), List.of(p(), p("weight", 0.5), p("weight", 1.0)),
+        float[] out = TestInputs.merge(ta, inputs(ta, p("lambda", 2.0), List.of(p(), p("weight", 0.5), p("weight", 1.0)),
                 new long[]{3}, new float[]{1, 1, 1}, new float[]{2, 0, 1}, new float[]{1, 3, 1}));
         // d1 = (1,-1,0), d2 = (0,2,0); 0.5 d1 + d2 = (0.5, 1.5, 0); * lambda 2 -> (1, 3, 0)
         assertThat(out).containsExactly(2f, 4f, 1f);
@@ -42,11 +42,11 @@ class TaskArithmeticFamilyTest {
         // density 0.4 of 5 -> k = 2: a keeps (3, 2), b keeps (-5, 2)
         // weights 2, 1: wd_a = (6,0,4,0,0), wd_b = (-5,2,0,0,0); sums (1,2,4,0,0) -> all majority +
         // pos0: a kept (6, w 2) -> 6/2 = 3 ; pos1: b (2, w 1) -> 2 ; pos2: a -> 4/2 = 2 ; pos3,4: nothing -> 0
-        float[] out = ties.merge(inputs(ties, p(), List.of(p(), p("weight", 2.0, "density", 0.4),
+        float[] out = TestInputs.merge(ties, inputs(ties, p(), List.of(p(), p("weight", 2.0, "density", 0.4),
                 p("weight", 1.0, "density", 0.4)), new long[]{5}, base, a, b));
         assertThat(out).containsExactly(3f, 2f, 2f, 0f, 10f);
         // b heavier on pos0 flips the elected sign to minus
-        float[] out2 = ties.merge(inputs(ties, p(), List.of(p(), p("weight", 1.0, "density", 0.4),
+        float[] out2 = TestInputs.merge(ties, inputs(ties, p(), List.of(p(), p("weight", 1.0, "density", 0.4),
                 p("weight", 1.0, "density", 0.4)), new long[]{5}, base, a, b));
         assertThat(out2[0]).isEqualTo(-5f);
     }
@@ -58,8 +58,8 @@ class TaskArithmeticFamilyTest {
         float[] base = TestInputs.random(300, 1, 1);
         float[] x = TestInputs.random(300, 2, 1);
         List<Map<String, Object>> models = List.of(p(), p("weight", 1.0));
-        float[] t = ties.merge(inputs(ties, p(), models, new long[]{300}, base, x));
-        float[] r = ta.merge(inputs(ta, p(), models, new long[]{300}, base, x));
+        float[] t = TestInputs.merge(ties, inputs(ties, p(), models, new long[]{300}, base, x));
+        float[] r = TestInputs.merge(ta, inputs(ta, p(), models, new long[]{300}, base, x));
         for (int i = 0; i < 300; i++) {
             assertThat(t[i]).isCloseTo(r[i], within(1e-6f));
             assertThat(t[i]).isCloseTo(x[i], within(1e-5f));
@@ -73,8 +73,8 @@ class TaskArithmeticFamilyTest {
         float[] base = TestInputs.random(n, 1, 1);
         float[] x = TestInputs.random(n, 2, 1);
         List<Map<String, Object>> models = List.of(p(), p("weight", 1.0, "density", 0.3));
-        float[] out = dare.merge(inputs(dare, p(), models, new long[]{n}, base, x));
-        float[] again = dare.merge(inputs(dare, p(), models, new long[]{n}, base, x));
+        float[] out = TestInputs.merge(dare, inputs(dare, p(), models, new long[]{n}, base, x));
+        float[] again = TestInputs.merge(dare, inputs(dare, p(), models, new long[]{n}, base, x));
         assertThat(again).isEqualTo(out); // linear-time array comparison
         int kept = 0;
         double l1Delta = 0;
@@ -106,7 +106,7 @@ class TaskArithmeticFamilyTest {
         float[] a = {1, -1};
         float[] b = {-3, -1};
         // density 1: no dropping; sum (-2, -2) -> majority minus; normalize off -> sum of agreeing deltas
-        float[] out = dt.merge(inputs(dt, p(), List.of(p(), p("weight", 1.0), p("weight", 1.0)), new long[]{2},
+        float[] out = TestInputs.merge(dt, inputs(dt, p(), List.of(p(), p("weight", 1.0), p("weight", 1.0)), new long[]{2},
                 base, a, b));
         assertThat(out).containsExactly(-3f, -2f);
     }
@@ -117,11 +117,11 @@ class TaskArithmeticFamilyTest {
         float[] base = new float[10];
         float[] x = {1, -2, 3, -4, 5, -6, 7, -8, 9, -10};
         // target = 5, n_top = int(0.2 * 10) = 2, n_bot = 3 -> keep magnitudes 4..8
-        float[] out = bc.merge(inputs(bc, p(), List.of(p(), p("weight", 1.0, "density", 0.5, "gamma", 0.2)),
+        float[] out = TestInputs.merge(bc, inputs(bc, p(), List.of(p(), p("weight", 1.0, "density", 0.5, "gamma", 0.2)),
                 new long[]{10}, base, x));
         assertThat(out).containsExactly(0, 0, 0, -4, 5, -6, 7, -8, 0, 0);
         // gamma 0 keeps the top half instead of zeroing the tensor (mergekit's [n_bot:-0] defect)
-        float[] out0 = bc.merge(inputs(bc, p(), List.of(p(), p("weight", 1.0, "density", 0.5, "gamma", 0.0)),
+        float[] out0 = TestInputs.merge(bc, inputs(bc, p(), List.of(p(), p("weight", 1.0, "density", 0.5, "gamma", 0.0)),
                 new long[]{10}, base, x));
         assertThat(out0).containsExactly(0, 0, 0, 0, 0, -6, 7, -8, 9, -10);
     }
@@ -134,7 +134,7 @@ class TaskArithmeticFamilyTest {
         float[] b = {-1, -2, -3, -4};
         float[] c = {1, 2, 3, 4};
         // density 1: nothing dropped; majority +, b is masked out; normalize off: sum of a and c
-        float[] out = bt.merge(inputs(bt, p(), List.of(p(), p("weight", 1.0), p("weight", 1.0), p("weight", 1.0)),
+        float[] out = TestInputs.merge(bt, inputs(bt, p(), List.of(p(), p("weight", 1.0), p("weight", 1.0), p("weight", 1.0)),
                 new long[]{4}, base, a, b, c));
         assertThat(out).containsExactly(2, 4, 6, 8);
     }
@@ -151,7 +151,7 @@ class TaskArithmeticFamilyTest {
                 x[r * cols + c] = (c + 1) * (c % 2 == 0 ? 1 : -1); // magnitude rank = column
             }
         }
-        float[] out = della.merge(inputs(della, p("rescale", false),
+        float[] out = TestInputs.merge(della, inputs(della, p("rescale", false),
                 List.of(p(), p("weight", 1.0, "density", 0.5, "epsilon", 0.4)), new long[]{rows, cols}, base, x));
         int smallKept = 0;
         int largeKept = 0;

@@ -1,5 +1,7 @@
 package dev.amalgam.merge.method;
 
+import dev.amalgam.merge.kernel.FloatSink;
+import dev.amalgam.merge.kernel.FloatSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -9,6 +11,13 @@ import java.util.Map;
 final class TestInputs {
 
     private TestInputs() {
+    }
+
+    /** Merges one tensor through the method's one entry point and collects the chunks into an array. */
+    static float[] merge(MergeMethod method, MergeInputs in) {
+        float[] result = new float[in.length()];
+        method.merge(in, FloatSink.into(result));
+        return result;
     }
 
     static MergeInputs of(MergeMethod method, long[] shape, int baseIndex, Map<String, Object> global,

@@ -1,12 +1,16 @@
-package dev.amalgam.merge.method;
+package dev.amalgam.merge.kernel;
 
-/** Small FP32 vector helpers; sums are accumulated in double so long tensors keep their precision. */
-final class VectorMath {
+/**
+ * FP32 vector helpers: dot products and norms accumulated in double (so long tensors keep their precision), and the
+ * branch-free block forms of the top-k cut and the TIES sign election, written in min/max arithmetic that C2
+ * vectorises (it does not vectorise float-bit reinterpretation).
+ */
+public final class VectorMath {
 
     private VectorMath() {
     }
 
-    static double dot(float[] a, float[] b, int from, int to) {
+    public static double dot(float[] a, float[] b, int from, int to) {
         double s = 0;
         for (int i = from; i < to; i++) {
             s += (double) a[i] * b[i];
@@ -15,30 +19,20 @@ final class VectorMath {
     }
 
     /** Dot product over whole arrays, parallel in fixed chunks, summed in chunk order (deterministic). */
-    static double dot(float[] a, float[] b) {
+    public static double dot(float[] a, float[] b) {
         return Chunks.sum(a.length, (from, to) -> dot(a, b, from, to));
     }
 
-    static double norm(float[] a) {
+    public static double norm(float[] a) {
         return Math.sqrt(dot(a, a));
     }
 
-    static double sumAbs(float[] a) {
-        return Chunks.sum(a.length, (from, to) -> {
-            double s = 0;
-            for (int i = from; i < to; i++) {
-                s += Math.abs(a[i]);
-            }
-            return s;
-        });
-    }
-
-    static float[] subtract(float[] a, float[] b) {
+    public static float[] subtract(float[] a, float[] b) {
         return subtractInto(new float[a.length], a, b);
     }
 
     /** r = a - b element-wise; r may be a itself. */
-    static float[] subtractInto(float[] r, float[] a, float[] b) {
+    public static float[] subtractInto(float[] r, float[] a, float[] b) {
         Chunks.forEach(a.length, (c, from, to) -> {
             for (int i = from; i < to; i++) {
                 r[i] = a[i] - b[i];
@@ -51,14 +45,14 @@ final class VectorMath {
      * 1 when v has the elected sign (the sign of {@code sum}, where 0 counts as +) and is not zero, else 0;
      * integer arithmetic on the float bits, so loops using it have no data-dependent branches and vectorise.
      */
-    static int agrees(float v, float sum) {
+    public static int agrees(float v, float sum) {
         int flip = (Float.floatToRawIntBits(sum) >> 31) & 0x80000000; // sum < 0: compare against -v
         int f = Float.floatToRawIntBits(v) ^ flip;
         return ((-f) & ~f) >>> 31; // 1 iff f > 0, i.e. a positive non-zero float
     }
 
     /** 2^127: x * HUGE * HUGE turns any non-zero finite float into one of magnitude >= 2^105 (or infinite). */
-    static final float HUGE = 0x1p127f;
+    public static final float HUGE = 0x1p127f;
 
     /**
      * v[t] = w * d[s0 + t] with the elements whose magnitude key is at or below {@code limit} zeroed (-1: none;
@@ -66,7 +60,7 @@ final class VectorMath {
      * zero-filled sum in the same order, without the fill. The block is copied into v first, so the loops index
      * one array from 0 and vectorise.
      */
-    static void loadWeighted(float[] v, float[] sum, boolean first, float[] d, int s0, int len, int limit,
+    public static void loadWeighted(float[] v, float[] sum, boolean first, float[] d, int s0, int len, int limit,
                              float w) {
         if (limit == Integer.MAX_VALUE) {
             java.util.Arrays.fill(v, 0, len, 0f);
@@ -98,14 +92,14 @@ final class VectorMath {
     }
 
     /** a[t] += b[t]. */
-    static void addTo(float[] a, float[] b, int len) {
+    public static void addTo(float[] a, float[] b, int len) {
         for (int t = 0; t < len; t++) {
             a[t] += b[t];
         }
     }
 
     /** Whether a[0..len) are all finite (a max reduction, which vectorises; NaN propagates through Math.max). */
-    static boolean finite(float[] a, int len) {
+    public static boolean finite(float[] a, int len) {
         float m = 0f;
         for (int t = 0; t < len; t++) {
             m = Math.max(m, Math.abs(a[t]));
@@ -114,7 +108,7 @@ final class VectorMath {
     }
 
     /** sign[t] = +1 where sum[t] >= 0 (0 counts as +), -1 where it is negative; for finite sums that are never -0. */
-    static void electedSigns(float[] sign, float[] sum, int len) {
+    public static void electedSigns(float[] sign, float[] sum, int len) {
         for (int t = 0; t < len; t++) {
             sign[t] = 2f * Math.max(-1f, Math.min(0f, sum[t] * HUGE * HUGE)) + 1f;
         }
@@ -125,7 +119,7 @@ final class VectorMath {
      * non-zero and has the elected sign, else 0: the same values as {@link #agrees} for finite sums, computed
      * with min/max arithmetic, which C2 vectorises (it does not vectorise float-bit reinterpretation).
      */
-    static void addAgreeing(float[] mixed, float[] div, boolean first, float[] v, float[] sign, float w, int len) {
+    public static void addAgreeing(float[] mixed, float[] div, boolean first, float[] v, float[] sign, float w, int len) {
         if (first) {
             for (int t = 0; t < len; t++) {
                 float a = agreeFactor(sign[t], v[t]);
@@ -142,7 +136,7 @@ final class VectorMath {
     }
 
     /** The magnitude key of +infinity; keys above it are NaNs. */
-    static final int INFINITY_KEY = 0x7f800000;
+    public static final int INFINITY_KEY = 0x7f800000;
 
     /**
      * 1 where |v| > threshold, else 0, for a finite non-negative threshold; NaN where v is NaN, so that v times it
@@ -151,12 +145,12 @@ final class VectorMath {
      * election downstream can tell apart. Float min/max arithmetic, which C2 vectorises: with gradual underflow
      * |v| - threshold is positive exactly when |v| > threshold, and at least 2^-149, which times 2^254 is >= 1.
      */
-    static float keepFactor(float v, float threshold) {
+    public static float keepFactor(float v, float threshold) {
         return Math.min(1f, Math.max(0f, (Math.abs(v) - threshold) * HUGE * HUGE));
     }
 
     /** 1 where v is non-zero and has the sign {@code sign} (+1 or -1), else 0 (v finite). */
-    static float agreeFactor(float sign, float v) {
+    public static float agreeFactor(float sign, float v) {
         return Math.min(1f, Math.max(0f, sign * v * HUGE * HUGE));
     }
 
@@ -164,15 +158,7 @@ final class VectorMath {
      * {@code v == 0 ? 1f : v} (for every v, NaN and infinities included) as min/max arithmetic, which vectorises
      * and has no unpredictable branch: |v| * 2^254 is 0 for a zero and at least 1 otherwise.
      */
-    static float oneIfZero(float v) {
+    public static float oneIfZero(float v) {
         return v + (1f - Math.min(1f, Math.abs(v) * HUGE * HUGE));
-    }
-
-    static float[] abs(float[] a) {
-        float[] r = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            r[i] = Math.abs(a[i]);
-        }
-        return r;
     }
 }

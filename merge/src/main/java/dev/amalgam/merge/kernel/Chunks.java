@@ -1,4 +1,4 @@
-package dev.amalgam.merge.method;
+package dev.amalgam.merge.kernel;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -15,8 +15,8 @@ import java.util.function.IntConsumer;
  * <p>The caller and the helpers claim chunks from a counter; the caller then blocks until the chunks the helpers
  * claimed are done. A helper that starts after the last chunk was claimed finds nothing to do, so the caller never
  * waits for one that is queued, and nested calls cannot deadlock. (A parallel stream's caller on the common
- * fork-join pool instead scans the pool's queues while it waits: on two cores that took 11 % of the CPU samples
- * of a TIES merge, and 29 % of those of reading and writing a model with no arithmetic.)
+ * fork-join pool instead scans the pool's queues while it waits, which costs a large share of the CPU on few
+ * cores; bench/README.md has the profile.)
  */
 public final class Chunks {
 
@@ -43,7 +43,7 @@ public final class Chunks {
      * that holds them must not wait on other parallel work (the thread could run another chunk meanwhile); contents
      * undefined.
      */
-    static float[][] buffers(int count) {
+    public static float[][] buffers(int count) {
         float[][] b = BUFFERS.get();
         if (b.length < count) {
             float[][] grown = java.util.Arrays.copyOf(b, count);
@@ -76,7 +76,7 @@ public final class Chunks {
      * Runs task(0) .. task(tasks - 1) on the calling thread and the helpers; returns when all are done, or throws
      * the first failure once none is running any more (tasks not yet started are skipped).
      */
-    static void parallel(int tasks, IntConsumer task) {
+    public static void parallel(int tasks, IntConsumer task) {
         if (tasks == 1) {
             task.accept(0);
             return;

@@ -1,4 +1,4 @@
-package dev.amalgam.merge.method;
+package dev.amalgam.merge.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

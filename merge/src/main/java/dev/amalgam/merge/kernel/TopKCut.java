@@ -1,4 +1,4 @@
-package dev.amalgam.merge.method;
+package dev.amalgam.merge.kernel;
 
 /**
  * An exact top-k selection by magnitude key ({@link TopK}), kept as one threshold and one index per chunk instead
@@ -10,10 +10,10 @@ package dev.amalgam.merge.method;
  * @param bits  the threshold key (the k-th largest)
  * @param split per chunk ({@link Chunks}), the first index from which keys equal to {@code bits} are dropped
  */
-record TopKCut(int bits, int[] split) {
+public record TopKCut(int bits, int[] split) {
 
     /** Keeps nothing (limit Integer.MAX_VALUE everywhere; keys are at most that). */
-    static TopKCut none(int n) {
+    public static TopKCut none(int n) {
         int[] split = new int[Chunks.count(n)];
         for (int c = 0; c < split.length; c++) {
             split[c] = c * Chunks.SIZE;
@@ -22,15 +22,36 @@ record TopKCut(int bits, int[] split) {
     }
 
     /** The limit for elements of chunk {@code c} at indices {@code >= from} (and before the next split). */
-    int limit(int c, int from) {
+    public int limit(int c, int from) {
         return from < split[c] ? bits - 1 : bits;
+    }
+
+    /** Whether element {@code i} with value {@code v} is kept. */
+    public boolean keeps(int i, float v) {
+        return TopK.key(v) > limit(i / Chunks.SIZE, i);
+    }
+
+    /** Zeroes (to +0) the elements of x the cut drops, in place; bit masks instead of branches. */
+    public void applyInPlace(float[] x) {
+        Chunks.forEach(x.length, (c, from, to) -> {
+            int s = Math.max(from, Math.min(to, split[c]));
+            zeroAtOrBelow(x, from, s, bits - 1);
+            zeroAtOrBelow(x, s, to, bits);
+        });
+    }
+
+    private static void zeroAtOrBelow(float[] x, int from, int to, int limit) {
+        for (int i = from; i < to; i++) {
+            int b = Float.floatToRawIntBits(x[i]);
+            x[i] = Float.intBitsToFloat(b & keepMask(b, limit));
+        }
     }
 
     /**
      * All-ones iff {@code key(bits) > limit}, else 0: {@code limit - key} cannot overflow because
      * {@code -1 <= limit <= Integer.MAX_VALUE} and {@code 0 <= key <= Integer.MAX_VALUE}.
      */
-    static int keepMask(int floatBits, int limit) {
+    public static int keepMask(int floatBits, int limit) {
         return (limit - (floatBits & 0x7fffffff)) >> 31;
     }
 }

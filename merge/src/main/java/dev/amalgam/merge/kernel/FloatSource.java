@@ -1,9 +1,9 @@
-package dev.amalgam.merge.method;
+package dev.amalgam.merge.kernel;
 
 /**
  * One input tensor as FP32 values, read by element range: a memory-mapped checkpoint tensor widened as it is
- * read, or an array. Streamed methods ({@link StreamedMergeMethod}) read it a chunk at a time instead of holding
- * every input widened to FP32 in the heap.
+ * read, or an array. Streamed methods read it a chunk at a time instead of holding every input widened to FP32 in
+ * the heap.
  *
  * <p>Implementations are safe for concurrent reads of different ranges.
  */

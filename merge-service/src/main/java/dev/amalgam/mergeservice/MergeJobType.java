@@ -141,18 +141,9 @@ public final class MergeJobType implements JobType<MergeJobSpec, MergeJobType.Va
     @Override
     public JsonNode run(ValidMerge job, JobRun run) {
         Path out = run.newStagingDir().resolve("model");
-        int[] lastPercent = {-1};
+        // the job's own progress and cancellation reach the merge as they are
         MergeResult result = new MergeRunner().run(job.config(), reference -> job.models().get(reference).location(), out,
-                options.withSeed(job.seed()), (done, total, tensor) -> {
-                    run.throwIfCancelled();
-                    int percent = (int) (100L * done / total);
-                    synchronized (lastPercent) {
-                        if (percent > lastPercent[0]) {
-                            lastPercent[0] = percent;
-                            run.progress(done / (double) total, "merged " + done + " of " + total + " tensors (" + tensor + ")");
-                        }
-                    }
-                });
+                options.withSeed(job.seed()), run);
         Published model = run.publishAll(List.of(new JobOutput(ArtifactKind.MODEL, "model", job.output(), out)), job.inputs()).get(0);
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("artifact", model.reference());

@@ -1,5 +1,6 @@
 package dev.amalgam.merge;
 
+import dev.amalgam.job.Progress;
 import dev.amalgam.merge.config.DtypeNames;
 import dev.amalgam.merge.config.MergeConfig;
 import dev.amalgam.merge.config.MergeConfigException;
@@ -53,10 +54,12 @@ public final class MergeRunner {
      * Runs a merge.
      *
      * @throws MergeConfigException when the config or the models have problems (nothing written)
+     * @param progress reports the written tensors (at most once per percent); when it says cancelled, the merge stops
+     *                 after the tensors in flight and throws {@link dev.amalgam.job.CancelledException}
      * @throws MergeException       when the merge fails while running (nothing published)
      */
     public MergeResult run(MergeConfig config, ModelResolver resolver, Path outDir, MergeOptions options,
-                           MergeProgressListener listener) {
+                           Progress progress) {
         long start = System.nanoTime();
         Path target = outDir.toAbsolutePath().normalize();
         Map<String, HfModelDir> models = open(config, resolver, target);
@@ -67,7 +70,7 @@ public final class MergeRunner {
                     .map(t -> new TensorSpec(t.name(), t.dtype(), t.shape())).toList();
             ShardedCheckpointWriter writer = ShardedCheckpointWriter.create(tmp, specs, options.maxShardBytes());
             try {
-                new TensorExecutor(plan, models, writer, listener, options.memoryBudget()).run(options.threads());
+                new TensorExecutor(plan, models, writer, progress, options.memoryBudget()).run(options.threads());
             } catch (RuntimeException e) {
                 writer.abort();
                 throw e;

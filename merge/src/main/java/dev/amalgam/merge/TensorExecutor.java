@@ -1,5 +1,7 @@
 package dev.amalgam.merge;
 
+import dev.amalgam.job.CancelledException;
+import dev.amalgam.job.Progress;
 import dev.amalgam.merge.kernel.FloatSource;
 import dev.amalgam.merge.method.MergeInputs;
 import dev.amalgam.merge.method.MergeMethod;
@@ -28,7 +30,8 @@ final class TensorExecutor {
     private final MergePlan plan;
     private final Map<String, HfModelDir> models;
     private final ShardedCheckpointWriter writer;
-    private final MergeProgressListener listener;
+    private final Progress progress;
+    private int lastPercent = -1;
     private final AtomicInteger next = new AtomicInteger();
     private final AtomicInteger done = new AtomicInteger();
     private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
@@ -37,11 +40,11 @@ final class TensorExecutor {
     private final int[] order;
 
     TensorExecutor(MergePlan plan, Map<String, HfModelDir> models, ShardedCheckpointWriter writer,
-                   MergeProgressListener listener, long memoryBudget) {
+                   Progress progress, long memoryBudget) {
         this.plan = plan;
         this.models = models;
         this.writer = writer;
-        this.listener = listener;
+        this.progress = progress;
         this.budgetKiB = (int) Math.min(Integer.MAX_VALUE, Math.max(1, memoryBudget >> 10));
         this.memory = new Semaphore(budgetKiB, true);
         // largest tensors first, so a big embedding does not start last and leave the other cores idle at the end
@@ -89,7 +92,14 @@ final class TensorExecutor {
                 } finally {
                     memory.release(cost);
                 }
-                listener.onTensor(done.incrementAndGet(), tensors.size(), task.name());
+                report(done.incrementAndGet(), tensors.size(), task.name());
+                if (progress.isCancelled()) {
+                    // the other workers stop at their next tensor; nothing is published
+                    failure.compareAndSet(null, new CancelledException("merge cancelled after " + done.get() + " of "
+                            + tensors.size() + " tensors"));
+                }
+            } catch (CancelledException e) {
+                failure.compareAndSet(null, e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 failure.compareAndSet(null, new MergeException("merge interrupted", e));
@@ -170,5 +180,14 @@ final class TensorExecutor {
             }
         }
         return dst;
+    }
+
+    /** Progress at most once per percent (every tensor when there are fewer than 100). */
+    private synchronized void report(int tensorsDone, int total, String tensor) {
+        int percent = (int) (100L * tensorsDone / total);
+        if (percent > lastPercent) {
+            lastPercent = percent;
+            progress.progress(tensorsDone / (double) total, "merged " + tensorsDone + " of " + total + " tensors (" + tensor + ")");
+        }
     }
 }

@@ -75,7 +75,7 @@ class AllMethodsEndToEndTest {
             tiny.write(tmp.resolve(dir), 1);
         }
         MergeResult r = new MergeRunner().run(MergeConfig.parseYaml(config(m, others(m))), ModelResolver.paths(tmp),
-                tmp.resolve("out"), MergeOptions.defaults().withThreads(2), MergeProgressListener.NONE);
+                tmp.resolve("out"), MergeOptions.defaults().withThreads(2), dev.amalgam.job.Progress.NONE);
         assertThat(r.tensors()).isEqualTo(tiny.specs().size());
         try (HfModelDir in = HfModelDir.open(tmp.resolve("base")); HfModelDir out = HfModelDir.open(tmp.resolve("out"))) {
             for (TensorSpec spec : tiny.specs()) {
@@ -97,7 +97,7 @@ class AllMethodsEndToEndTest {
         tiny.writeVariant(tmp.resolve("x"), 1, 2, 0.02f);
         tiny.writeVariant(tmp.resolve("y"), 1, 3, 0.02f);
         new MergeRunner().run(MergeConfig.parseYaml(config(m, others(m))), ModelResolver.paths(tmp),
-                tmp.resolve("out"), MergeOptions.defaults().withThreads(2), MergeProgressListener.NONE);
+                tmp.resolve("out"), MergeOptions.defaults().withThreads(2), dev.amalgam.job.Progress.NONE);
         try (HfModelDir out = HfModelDir.open(tmp.resolve("out"))) {
             assertThat(out.tensorNames()).hasSize(tiny.specs().size());
             for (TensorSpec spec : tiny.specs()) {

@@ -34,7 +34,7 @@ class MergeRunnerTest {
 
     private MergeResult merge(String yaml, Path out, MergeOptions options) {
         return new MergeRunner().run(MergeConfig.parseYaml(yaml), ModelResolver.paths(tmp), out, options,
-                MergeProgressListener.NONE);
+                dev.amalgam.job.Progress.NONE);
     }
 
     private static float[] read(Path dir, String tensor) {
@@ -61,7 +61,7 @@ class MergeRunnerTest {
                     parameters: {weight: 0.75}
                 dtype: bfloat16
                 """), ModelResolver.paths(tmp), tmp.resolve("out"), MergeOptions.defaults().withThreads(3),
-                (done, total, name) -> calls.incrementAndGet());
+                (fraction, message) -> calls.incrementAndGet());
         assertThat(r.tensors()).isEqualTo(tiny.specs().size());
         assertThat(calls.get()).isEqualTo(r.tensors());
         for (TensorSpec spec : tiny.specs()) {
@@ -392,18 +392,24 @@ class MergeRunnerTest {
     }
 
     @Test
-    void aListenerThatThrowsCancelsTheMergeAndNothingIsPublished() throws IOException {
+    void aCancelledMergeStopsWithCancelledExceptionAndNothingIsPublished() throws IOException {
         tiny.writeVariant(tmp.resolve("a"), 1, 1, 0.02f);
         AtomicInteger seen = new AtomicInteger();
-        MergeException e = catchThrowableOfType(MergeException.class, () -> new MergeRunner().run(
+        var e = catchThrowableOfType(dev.amalgam.job.CancelledException.class, () -> new MergeRunner().run(
                 MergeConfig.parseYaml("merge_method: linear\nmodels: [{model: a, parameters: {weight: 1}}]"),
                 ModelResolver.paths(tmp), tmp.resolve("out"), MergeOptions.defaults().withThreads(2),
-                (done, total, name) -> {
-                    if (seen.incrementAndGet() == 3) {
-                        throw new java.util.concurrent.CancellationException("job cancelled");
+                new dev.amalgam.job.Progress() {
+                    @Override
+                    public void progress(double fraction, String message) {
+                        seen.incrementAndGet();
+                    }
+
+                    @Override
+                    public boolean isCancelled() {
+                        return seen.get() >= 3;
                     }
                 }));
-        assertThat(e).hasMessageContaining("job cancelled");
+        assertThat(e).hasMessageContaining("merge cancelled after");
         try (Stream<Path> s = Files.list(tmp)) {
             assertThat(s.map(p -> p.getFileName().toString())).containsExactly("a");
         }

@@ -1,7 +1,6 @@
 package dev.amalgam.merge.bench;
 
 import dev.amalgam.merge.MergeOptions;
-import dev.amalgam.merge.MergeProgressListener;
 import dev.amalgam.merge.MergeResult;
 import dev.amalgam.merge.MergeRunner;
 import dev.amalgam.merge.ModelResolver;
@@ -149,7 +148,7 @@ public final class MergeBench {
     private static void merge(Path work, String name, String yaml, MergeOptions opts) throws IOException {
         Path out = work.resolve("out-" + name);
         MergeResult r = new MergeRunner().run(MergeConfig.parseYaml(yaml), ModelResolver.paths(work), out, opts,
-                MergeProgressListener.NONE);
+                dev.amalgam.job.Progress.NONE);
         if (r.tensors() == 0) {
             throw new IllegalStateException("nothing merged");
         }

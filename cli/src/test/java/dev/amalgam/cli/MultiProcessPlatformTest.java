@@ -2,6 +2,12 @@ package dev.amalgam.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.amalgam.fusion.data.PreferenceJsonl;
+import dev.amalgam.fusion.data.PreferenceRecord;
+import dev.amalgam.modelengine.Architecture;
+import dev.amalgam.modelengine.tiny.TinyModels;
+import dev.amalgam.modelengine.tiny.TinySizes;
+import dev.amalgam.modelio.DType;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -22,6 +28,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +65,7 @@ class MultiProcessPlatformTest {
     Path data;
     Path imports;
     Path pgData;
+    Path logs;
     int pgPort;
     EmbeddedPostgres postgres;
     List<ProcessDefinitions.Process> definitions;
@@ -97,7 +105,10 @@ class MultiProcessPlatformTest {
         try (Connection c = postgres.getPostgresDatabase().getConnection()) {
             c.createStatement().execute("create database amalgam");
         }
-        CrashRecoveryTest.writeInputs(imports);
+        writeInputs(imports);
+        // the processes' logs stay after the test, for a failure's diagnosis
+        logs = Files.createDirectories(Path.of("target/multiprocess-logs").toAbsolutePath());
+        Files.writeString(logs.resolve("classpath.txt"), System.getProperty("java.class.path"));
 
         definitions = ProcessDefinitions.load();
         addresses.put("postgres:5432", "127.0.0.1:" + pgPort);
@@ -144,7 +155,7 @@ class MultiProcessPlatformTest {
         // kill -9 the worker of a pruning and of a fusion job once each saved its first checkpoint
         long t2 = System.nanoTime();
         Map<String, UUID> killed = new TreeMap<>();
-        killed.put("prune", submit(CrashRecoveryTest.pruneSpec("k-pruned"), null));
+        killed.put("prune", submit(pruneSpec("k-pruned"), null));
         killed.put("fuse", submit(CrashRecoveryTest.fuseSpec("k-fused"), null));
         submitted.addAll(killed.values());
         Map<String, Running> victims = new TreeMap<>();
@@ -194,7 +205,6 @@ class MultiProcessPlatformTest {
         postgres = null;
         HttpResponse<String> refused = submitRaw(CrashRecoveryTest.mergeSpec("p-merged-2"), "outage-merge");
         assertThat(refused.statusCode()).as("a submission while the database is down: " + refused.body()).isEqualTo(503);
-        Thread.sleep(2000);
         startPostgres();
         log("PostgreSQL restarted");
         UUID retried = submitUntilAccepted(CrashRecoveryTest.mergeSpec("p-merged-2"), "outage-merge");
@@ -226,13 +236,44 @@ class MultiProcessPlatformTest {
 
     // ---- the jobs ----
 
+    /** Tiny models and data: the jobs take seconds, and ten JVMs share the machine. */
+    static void writeInputs(Path imports) throws IOException {
+        TinySizes tiny = new TinySizes(64, 128, 8, 4, 2, 256, DType.BF16);
+        TinyModels.write(Architecture.LLAMA, imports.resolve("base"), tiny, 1);
+        TinyModels.write(Architecture.LLAMA, imports.resolve("a"), tiny, 2);
+        TinyModels.write(Architecture.LLAMA, imports.resolve("b"), tiny, 3);
+        TinyModels.write(Architecture.LLAMA, imports.resolve("small"), tiny, 4);
+        StringBuilder calib = new StringBuilder();
+        Random r = new Random(5);
+        String[] words = "the a model merges prunes fuses layers blocks attention tokens data text".split(" ");
+        for (int i = 0; i < 16; i++) {
+            StringBuilder line = new StringBuilder();
+            for (int w = 0; w < 40; w++) {
+                line.append(words[r.nextInt(words.length)]).append(' ');
+            }
+            calib.append("{\"text\": \"").append(line.toString().trim()).append("\"}\n");
+        }
+        Files.writeString(imports.resolve("calib.jsonl"), calib);
+        List<PreferenceRecord> prefs = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            prefs.add(PreferenceRecord.preference("count to " + i, "1 2 3 " + i, "1 2 " + i, "no"));
+        }
+        PreferenceJsonl.write(imports.resolve("prefs.jsonl"), prefs);
+    }
+
+    static String pruneSpec(String name) {
+        return """
+                {"model": "small", "dataset": "calib", "name": "%s", "method": "blockpruner", "blocks": 4,
+                 "samples": 8, "seqLen": 64, "batchSize": 4}""".formatted(name);
+    }
+
     static String evaluateSpec() {
         return "{\"model\": \"small\", \"dataset\": \"calib\", \"seqLen\": 64}";
     }
 
     Map<String, UUID> submitAll(String prefix) throws Exception {
         Map<String, UUID> ids = new TreeMap<>();
-        ids.put("prune", submit(CrashRecoveryTest.pruneSpec(prefix + "-pruned"), null));
+        ids.put("prune", submit(pruneSpec(prefix + "-pruned"), null));
         ids.put("fuse", submit(CrashRecoveryTest.fuseSpec(prefix + "-fused"), null));
         ids.put("merge", submit(CrashRecoveryTest.mergeSpec(prefix + "-merged"), null));
         ids.put("evaluate", submit(evaluateSpec(), null));
@@ -318,7 +359,7 @@ class MultiProcessPlatformTest {
             });
         }
         // short leases, so that a killed worker's job is taken over within seconds, not a minute
-        env.put("AMALGAM_WORKER_LEASE", "10s");
+        env.put("AMALGAM_WORKER_LEASE", "15s");
         env.put("AMALGAM_WORKER_HEARTBEAT", "2s");
         env.put("AMALGAM_WORKER_POLL_INTERVAL", "1s");
         // the settings under which training is reproducible bit for bit (fusion/README.md); the image sets PASSIVE
@@ -329,7 +370,7 @@ class MultiProcessPlatformTest {
         env.put("SPRING_MAIN_BANNER_MODE", "off");
         env.put("LOGGING_LEVEL_ROOT", "WARN");
         env.put("LOGGING_LEVEL_DEV_AMALGAM", "INFO");
-        Path log = dir.resolve(name + ".log");
+        Path log = logs.resolve(name + ".log");
         pb.redirectErrorStream(true);
         pb.redirectOutput(log.toFile());
         Running r = new Running(p, port, pb.start(), log);
@@ -432,17 +473,24 @@ class MultiProcessPlatformTest {
             }
             Thread.sleep(200);
         }
-        throw new AssertionError("job " + id + " was not taken over by " + survivor.definition().name());
+        throw new AssertionError("not taken over by " + survivor.definition().name() + ": " + describe(id));
     }
 
     void awaitRunning(UUID... ids) throws Exception {
         long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
         for (UUID id : ids) {
             while (!"RUNNING".equals(queryString("select case when progress > 0 then status end from jobs where id = ?", id))) {
-                assertThat(System.nanoTime()).as("job " + id + " running").isLessThan(deadline);
+                assertThat(queryString("select status from jobs where id = ?", id)).as(describe(id)).isIn("QUEUED", "RUNNING");
+                assertThat(System.nanoTime()).as("running in time: " + describe(id)).isLessThan(deadline);
                 Thread.sleep(100);
             }
         }
+    }
+
+    /** A job's row as the registry has it, for failure messages. */
+    String describe(UUID id) throws Exception {
+        return queryString("select row_to_json(j)::text from (select id, type, status, attempts, lease_owner, lease_expires_at,"
+                + " progress, progress_message, error from jobs where id = ?) j", id);
     }
 
     JsonNode awaitFinal(UUID id) throws Exception {
@@ -450,11 +498,13 @@ class MultiProcessPlatformTest {
         while (System.nanoTime() < deadline) {
             String status = queryString("select status from jobs where id = ?", id);
             if (List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(status)) {
+                log("job %s", queryString("select type || ' ' || status || ': queued ' || round(extract(epoch from started_at - created_at))"
+                        + " || ' s, ran ' || round(extract(epoch from finished_at - started_at)) || ' s' from jobs where id = ?", id));
                 return job(id);
             }
             Thread.sleep(250);
         }
-        throw new AssertionError("job " + id + " did not finish");
+        throw new AssertionError("job did not finish: " + describe(id));
     }
 
     /** The pids of the workers that claimed the job, in order (from its RUNNING events). */

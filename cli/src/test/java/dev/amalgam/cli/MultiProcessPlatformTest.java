@@ -201,6 +201,13 @@ class MultiProcessPlatformTest {
         Map<String, UUID> outage = submitAll("p");
         submitted.addAll(outage.values());
         awaitRunning(outage.get("prune"), outage.get("fuse"));
+        List<String> runningAtStop = new ArrayList<>();
+        for (Map.Entry<String, UUID> e : outage.entrySet()) {
+            if ("RUNNING".equals(queryString("select status from jobs where id = ?", e.getValue()))) {
+                runningAtStop.add(e.getKey());
+            }
+        }
+        assertThat(runningAtStop).as("jobs running when PostgreSQL stops").contains("prune", "fuse");
         postgres.close();
         postgres = null;
         HttpResponse<String> refused = submitRaw(CrashRecoveryTest.mergeSpec("p-merged-2"), "outage-merge");
@@ -340,7 +347,7 @@ class MultiProcessPlatformTest {
         String name = p.name() + suffix;
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // small JVMs: ten of them share the machine, and the jobs are tiny
-                p.isWorker() ? "-Xmx512m" : "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto",
+                p.isWorker() ? "-Xmx512m" : "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 // one PyTorch thread per worker, as in every attempt of a job: fusion resumes bit for bit
                 "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
                 "-cp", System.getProperty("java.class.path"), Amalgam.class.getName()));

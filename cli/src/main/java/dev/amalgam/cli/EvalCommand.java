@@ -1,17 +1,16 @@
 package dev.amalgam.cli;
 
 import dev.amalgam.modelengine.EngineOptions;
-import dev.amalgam.modelengine.eval.Perplexity;
-import dev.amalgam.modelengine.eval.PerplexityResult;
 import dev.amalgam.modelio.Json;
+import dev.amalgam.pruningservice.EvaluationJobType;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import tools.jackson.databind.node.ObjectNode;
 
-/** {@code amalgam eval}: perplexity of a model on a JSONL dataset, as JSON. */
+/** {@code amalgam eval}: the evaluation job (perplexity of a model on a JSONL dataset) run locally, as JSON. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Perplexity of a model on a JSONL dataset (\"text\" or \"input_ids\" per line), printed as JSON.")
 class EvalCommand implements Callable<Integer> {
@@ -29,20 +28,18 @@ class EvalCommand implements Callable<Integer> {
     String device;
 
     @Override
-    public Integer call() {
-        if (seqLen < 2) {
-            throw new IllegalArgumentException("--seq-len must be at least 2");
+    public Integer call() throws Exception {
+        ObjectNode spec = Json.object();
+        spec.put("model", model.toString());
+        spec.put("dataset", data.toString());
+        spec.put("seqLen", seqLen);
+        // an evaluation publishes nothing: its output and work directories are never created
+        Path scratch = Files.createTempDirectory("amalgam-eval-");
+        try {
+            return LocalJobCommand.run("eval", new EvaluationJobType(EngineOptions.parse(device)), spec, scratch.resolve("out"),
+                    scratch.resolve("work"), LocalJobCommand.bar("evaluating"));
+        } finally {
+            Files.deleteIfExists(scratch);
         }
-        ProgressBar bar = new ProgressBar(System.err, "evaluating");
-        PerplexityResult r = Perplexity.evaluate(model, data, seqLen, EngineOptions.parse(device),
-                (done, total) -> bar.update(done, total, "chunks"));
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("perplexity", r.perplexity());
-        out.put("tokens", r.tokens());
-        out.put("chunks", r.chunks());
-        out.put("totalNll", r.totalNll());
-        out.put("seqLen", seqLen);
-        System.out.println(Json.toPrettyString(Json.MAPPER.valueToTree(out)));
-        return 0;
     }
 }

@@ -1,27 +1,19 @@
 package dev.amalgam.cli;
 
-import dev.amalgam.fusion.FusionListener;
-import dev.amalgam.fusion.FusionResult;
-import dev.amalgam.fusion.FusionRunner;
-import dev.amalgam.fusion.FusionSpec;
-import dev.amalgam.fusion.InvalidFusionSpecException;
-import dev.amalgam.fusion.WrpoPipeline;
-import dev.amalgam.fusion.build.BuildSettings;
+import dev.amalgam.fusionservice.FusionJobType;
 import dev.amalgam.modelio.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * {@code amalgam fuse}: target SFT and WRPO (or DPO/IPO/SimPO) on local files, with the same spec (built
- * from the options, or read from --spec) and library as the fusion service. Re-running with the same
- * --work-dir resumes from its last checkpoint.
+ * {@code amalgam fuse}: the fusion job of the fusion service (target SFT and WRPO, or DPO/IPO/SimPO), run locally
+ * on files, with the spec built from the options or read from --spec. Writes OUT/model, OUT/report (and, from
+ * candidates, OUT/preferences). Ctrl-C stops at the next checkpoint; re-running with the same --work-dir resumes.
  */
 @Command(name = "fuse", mixinStandardHelpOptions = true,
         description = "Fuse source LLMs' strengths into a target by preference optimisation (WRPO) on a preference JSONL.")
@@ -43,7 +35,7 @@ class FuseCommand implements Callable<Integer> {
     @Option(names = "--eval-data", description = "held-out preference JSONL for eval_ metrics")
     Path evalData;
 
-    @Option(names = "--out", required = true, description = "output directory (the trained model and its report)")
+    @Option(names = "--out", required = true, description = "output directory (model/, report/ and, from candidates, preferences/); must not exist")
     Path out;
 
     @Option(names = "--work-dir", description = "checkpoints; run again with the same directory to resume (default: OUT.work)")
@@ -83,7 +75,7 @@ class FuseCommand implements Callable<Integer> {
     String device;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         if (Files.exists(out)) {
             throw new IllegalArgumentException("--out " + out + " already exists");
         }
@@ -94,6 +86,12 @@ class FuseCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--reward-model is only used with --candidates");
         }
         ObjectNode json = specFile == null ? Json.object() : (ObjectNode) Json.read(specFile);
+        put(json, "target", target == null ? null : target.toString());
+        put(json, "data", data == null ? null : data.toString());
+        put(json, "candidates", candidates == null ? null : candidates.toString());
+        put(json, "rewardModel", rewardModel == null ? null : rewardModel.toString());
+        put(json, "evalData", evalData == null ? null : evalData.toString());
+        json.put("name", LocalJobCommand.OUTPUT_NAME);
         if (stages != null) {
             var list = json.putArray("stages");
             Arrays.stream(stages.split(",")).map(String::trim).forEach(list::add);
@@ -107,37 +105,9 @@ class FuseCommand implements Callable<Integer> {
         put(json, "gradAccum", gradAccum);
         put(json, "seed", seed);
         put(json, "device", device);
-        try {
-            FusionSpec spec = FusionSpec.fromJson(json);
-            Path work = workDir != null ? workDir : out.resolveSibling(out.getFileName() + ".work");
-            ProgressBar bar = new ProgressBar(System.err, "fusing");
-            FusionListener listener = new FusionListener() {
-                @Override
-                public void metrics(String stage, long step, Map<String, Double> values) {
-                }
-
-                @Override
-                public void progress(double fraction, String message) {
-                    // the message names the stage and step; the bar shows the fraction of the whole run
-                    bar.fraction(fraction, message);
-                }
-            };
-            FusionResult r = candidates != null
-                    ? WrpoPipeline.run(spec, candidates, rewardModel, target, evalData, BuildSettings.reference(), work, out, listener)
-                    : FusionRunner.run(spec, target, data, evalData, work, out, listener);
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("model", r.modelDir().toString());
-            summary.put("report", r.report().toString());
-            summary.put("stepsByStage", r.stepsByStage());
-            summary.put("finalMetrics", r.finalMetrics());
-            summary.put("resumedFrom", r.resumedFrom() == null ? null : r.resumedFrom().toString());
-            System.out.println(Json.toPrettyString(Json.MAPPER.valueToTree(summary)));
-            return 0;
-        } catch (InvalidFusionSpecException e) {
-            System.err.println("amalgam fuse: the spec has " + e.problems().size() + " problem(s):");
-            e.problems().forEach(p -> System.err.println("  - " + p));
-            return 2;
-        }
+        Path work = workDir != null ? workDir : LocalJobCommand.workDirOf(out);
+        // the message names the stage and step; the bar shows the fraction of the whole run
+        return LocalJobCommand.run("fuse", new FusionJobType(), json, out, work, LocalJobCommand.bar("fusing"));
     }
 
     private static void put(ObjectNode json, String field, Object value) {

@@ -1,20 +1,22 @@
 package dev.amalgam.cli;
 
 import dev.amalgam.merge.MergeOptions;
-import dev.amalgam.merge.MergeResult;
-import dev.amalgam.merge.MergeRunner;
-import dev.amalgam.merge.ModelResolver;
-import dev.amalgam.merge.config.MergeConfig;
-import dev.amalgam.merge.config.MergeConfigException;
+import dev.amalgam.mergeservice.MergeJobType;
 import dev.amalgam.modelio.Json;
+import dev.amalgam.platform.jobtype.InvalidJobSpecException;
+import dev.amalgam.platform.jobtype.LocalJobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import tools.jackson.databind.node.ObjectNode;
 
-/** {@code amalgam merge CONFIG.yml OUT_DIR}: mergekit-yaml's command line, on the same merge library as the service. */
+/**
+ * {@code amalgam merge CONFIG.yml OUT_DIR}: mergekit-yaml's command line; the merge job of the merge service, run
+ * locally with model paths instead of artifacts.
+ */
 @Command(name = "merge", mixinStandardHelpOptions = true,
         description = "Merge models as a mergekit YAML config says, into a Hugging Face model directory.")
 class MergeCommand implements Callable<Integer> {
@@ -43,27 +45,25 @@ class MergeCommand implements Callable<Integer> {
         if (!Files.isRegularFile(config)) {
             throw new IllegalArgumentException("config file not found: " + config);
         }
-        MergeOptions options = MergeOptions.defaults().withSeed(seed).withMaxShardBytes(Sizes.parseBytes(maxShardSize, "--max-shard-size"));
+        MergeOptions options = MergeOptions.defaults().withMaxShardBytes(Sizes.parseBytes(maxShardSize, "--max-shard-size"));
         if (threads != null) {
             options = options.withThreads(threads);
         }
-        ModelResolver resolver = ModelResolver.paths(Path.of("").toAbsolutePath());
-        try {
-            MergeConfig parsed = MergeConfig.parseYaml(Files.readString(config));
-            if (validateOnly) {
-                new MergeRunner().validate(parsed, resolver).forEach(w -> System.err.println("warning: " + w));
-                System.err.println("The config and models are valid.");
-                return 0;
+        ObjectNode spec = Json.object();
+        spec.put("configYaml", Files.readString(config));
+        spec.put("output", LocalJobCommand.OUTPUT_NAME);
+        spec.put("seed", seed);
+        MergeJobType type = new MergeJobType(options);
+        if (validateOnly) {
+            try {
+                LocalJobs.validate(type, spec, Path.of("")).warnings().forEach(w -> System.err.println("warning: " + w));
+            } catch (InvalidJobSpecException e) {
+                return LocalJobCommand.problems("merge", e);
             }
-            ProgressBar bar = new ProgressBar(System.err, "merging");
-            MergeResult result = new MergeRunner().run(parsed, resolver, out, options, (done, total, name) -> bar.update(done, total, name));
-            result.warnings().forEach(w -> System.err.println("warning: " + w));
-            System.out.println(Json.toPrettyString(Json.MAPPER.valueToTree(result)));
+            System.err.println("The config and models are valid.");
             return 0;
-        } catch (MergeConfigException e) {
-            System.err.println("amalgam merge: the config has " + e.problems().size() + " problem(s):");
-            e.problems().forEach(p -> System.err.println("  - " + p));
-            return 2;
         }
+        LocalJobCommand.requireFreshOutput(out);
+        return LocalJobCommand.run("merge", type, spec, out, LocalJobCommand.workDirOf(out), LocalJobCommand.bar("merging"));
     }
 }

@@ -2,27 +2,21 @@ package dev.amalgam.cli;
 
 import dev.amalgam.modelengine.EngineOptions;
 import dev.amalgam.modelio.Json;
-import dev.amalgam.pruning.InvalidPruneSpecException;
 import dev.amalgam.pruning.PruneSpec;
-import dev.amalgam.pruning.PruningListener;
-import dev.amalgam.pruning.PruningProgress;
-import dev.amalgam.pruning.PruningResult;
-import dev.amalgam.pruning.PruningRunner;
+import dev.amalgam.pruningservice.PruningJobType;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * {@code amalgam prune}: BlockPruner or a baseline on local files, with the same spec (built from the
- * options) and library as the pruning service.
+ * {@code amalgam prune}: the pruning job of the pruning service (BlockPruner or a baseline), run locally on files,
+ * with the spec built from the options. Ctrl-C stops after the current search step; the same command resumes.
  */
 @Command(name = "prune", mixinStandardHelpOptions = true,
-        description = "Remove attention/MLP blocks (BlockPruner) or layers (baselines) from a model; writes OUT/model and OUT/report.json.")
+        description = "Remove attention/MLP blocks (BlockPruner) or layers (baselines) from a model; writes OUT/model and OUT/report/report.json.")
 class PruneCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "Hugging Face model directory")
@@ -34,7 +28,7 @@ class PruneCommand implements Callable<Integer> {
     @Option(names = "--eval-data", description = "optional JSONL for perplexity before and after")
     Path evalData;
 
-    @Option(names = "--out", required = true, description = "output directory (model/ and report.json)")
+    @Option(names = "--out", required = true, description = "output directory (model/ and report/report.json); must not exist")
     Path out;
 
     @Option(names = "--method", defaultValue = "blockpruner",
@@ -69,9 +63,18 @@ class PruneCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, or gpu[:N] (default: ${DEFAULT-VALUE})")
     String device;
 
+    @Option(names = "--work-dir", description = "the search's checkpoint; run again with the same directory to resume (default: OUT.work)")
+    Path workDir;
+
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         ObjectNode json = Json.object();
+        json.put("model", model.toString());
+        json.put("dataset", data.toString());
+        if (evalData != null) {
+            json.put("evalDataset", evalData.toString());
+        }
+        json.put("name", LocalJobCommand.OUTPUT_NAME);
         json.put("method", method);
         json.put("candidates", candidates);
         json.put("output", outputForm);
@@ -96,31 +99,8 @@ class PruneCommand implements Callable<Integer> {
         if (Files.exists(out)) {
             throw new IllegalArgumentException("--out " + out + " already exists");
         }
-        try {
-            PruneSpec spec = PruneSpec.parse(json);
-            ProgressBar bar = new ProgressBar(System.err, "pruning");
-            PruningResult r = PruningRunner.run(spec, model, data, evalData, out, null, new PruningListener() {
-                @Override
-                public void onStep(PruningProgress p) {
-                    bar.update(p.step(), p.totalSteps(), p.removed() + " ppl " + String.format("%.3f", p.perplexity()));
-                }
-            }, EngineOptions.parse(device));
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("method", r.method().specName());
-            summary.put("removedBlocks", r.removedBlocks().stream().map(Object::toString).toList());
-            summary.put("parameterRatio", r.parameterRatio());
-            summary.put("calibrationPerplexityBefore", r.calibrationPerplexityBefore());
-            summary.put("calibrationPerplexityAfter", r.calibrationPerplexityAfter());
-            summary.put("evalPerplexityBefore", r.evalPerplexityBefore());
-            summary.put("evalPerplexityAfter", r.evalPerplexityAfter());
-            summary.put("model", r.modelDir().toString());
-            summary.put("report", r.reportFile().toString());
-            System.out.println(Json.toPrettyString(Json.MAPPER.valueToTree(summary)));
-            return 0;
-        } catch (InvalidPruneSpecException e) {
-            System.err.println("amalgam prune: the spec has " + e.problems().size() + " problem(s):");
-            e.problems().forEach(p -> System.err.println("  - " + p));
-            return 2;
-        }
+        Path work = workDir != null ? workDir : LocalJobCommand.workDirOf(out);
+        return LocalJobCommand.run("prune", new PruningJobType(EngineOptions.parse(device)), json, out, work,
+                LocalJobCommand.bar("pruning"));
     }
 }

@@ -132,7 +132,7 @@ class CliCommandsTest {
         JsonNode summary = JsonMapper.builder().build().readTree(r.out());
         assertThat(summary.get("removedBlocks").size()).isEqualTo(2);
         assertThat(Files.exists(out.resolve("model/config.json"))).isTrue();
-        assertThat(Files.readString(out.resolve("report.json"))).contains("blockpruner");
+        assertThat(Files.readString(out.resolve("report/report.json"))).contains("blockpruner");
         Run bad = run("prune", "--model", m.toString(), "--data", data.toString(), "--blocks", "9", "--method", "nope",
                 "--out", dir.resolve("x").toString());
         assertThat(bad.code()).isEqualTo(2);

@@ -1,5 +1,9 @@
 package dev.amalgam.fusion;
 
+import dev.amalgam.job.CancelledException;
+
+import dev.amalgam.job.Progress;
+
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.amalgam.fusion.data.ChatTokenizer;
@@ -55,7 +59,7 @@ import java.util.Optional;
 public final class FusionRunner {
 
     private final FusionSpec spec;
-    private final FusionListener listener;
+    private final Progress listener;
     private final Path workDir;
     private final CheckpointStore store;
     private final FusionReport report;
@@ -63,7 +67,7 @@ public final class FusionRunner {
     private long stepsOverall;
     private String numerics = "";
 
-    private FusionRunner(FusionSpec spec, FusionListener listener, Path workDir) {
+    private FusionRunner(FusionSpec spec, Progress listener, Path workDir) {
         this.spec = spec;
         this.listener = listener;
         this.workDir = workDir;
@@ -82,7 +86,7 @@ public final class FusionRunner {
      * @param outDir receives the trained checkpoint and the report
      */
     public static FusionResult run(FusionSpec spec, Path targetModelDir, Path preferenceJsonl, Path evalJsonlOrNull,
-            Path workDir, Path outDir, FusionListener listener) {
+            Path workDir, Path outDir, Progress listener) {
         List<String> problems = validate(spec, targetModelDir);
         if (!problems.isEmpty()) {
             throw new InvalidFusionSpecException(problems);
@@ -363,8 +367,8 @@ public final class FusionRunner {
     }
 
     private void checkCancelled() {
-        if (listener.cancelled()) {
-            throw new FusionCancelledException("fusion cancelled; checkpoints in " + workDir + " allow a resume");
+        if (listener.isCancelled()) {
+            throw new CancelledException("fusion cancelled; checkpoints in " + workDir + " allow a resume");
         }
     }
 }

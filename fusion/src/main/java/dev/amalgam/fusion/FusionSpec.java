@@ -1,11 +1,11 @@
 package dev.amalgam.fusion;
 
+import dev.amalgam.job.SpecReader;
 import dev.amalgam.fusion.loss.LossType;
 import dev.amalgam.fusion.loss.PreferenceLosses.BaselineChosen;
 import dev.amalgam.fusion.train.LoraSettings;
 import dev.amalgam.modelengine.LlamaConfig;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -59,11 +59,6 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
     /** Stage names. */
     public static final String SFT = "sft";
     public static final String WRPO = "wrpo";
-
-    private static final Set<String> FIELDS = Set.of("stages", "loss", "epochs", "lr", "sftEpochs", "sftLr", "beta",
-            "alphaEnd", "alphaSchedule", "simpoGamma", "baselineChosen", "batchSize", "gradAccum", "maxLength",
-            "maxPromptLength", "warmupRatio", "weightDecay", "maxGradNorm", "seed", "checkpointEvery", "evalEvery",
-            "lora", "outputDtype", "device");
 
     /**
      * Upper bounds of the fields that size the work (far beyond the paper's settings: 1 epoch, 2 x 64 records per
@@ -199,68 +194,84 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
      * reported together in one {@link InvalidFusionSpecException}.
      */
     public static FusionSpec fromJson(JsonNode json) {
-        List<String> problems = new ArrayList<>();
         if (json == null || !json.isObject()) {
             throw new InvalidFusionSpecException(List.of("a fusion spec must be a JSON object"));
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = json.properties().iterator(); it.hasNext();) {
-            String name = it.next().getKey();
-            if (!FIELDS.contains(name)) {
-                problems.add("unknown field '" + name + "'");
-            }
+        SpecReader r = SpecReader.of(json);
+        FusionSpec spec = read(r);
+        r.finish();
+        if (!r.problems().isEmpty()) {
+            throw new InvalidFusionSpecException(r.problems().stream().distinct().toList());
         }
+        return spec;
+    }
+
+    /**
+     * Reads the spec's fields with {@code r}; absent fields take {@link #defaults()}. Wrong types and invalid values
+     * ({@link #validate()}) are added to the reader's problems; fields nobody reads are left to the reader's
+     * {@link SpecReader#finish()}.
+     */
+    public static FusionSpec read(SpecReader r) {
         FusionSpec d = defaults();
-        Fields f = new Fields(json, problems);
-        List<String> stages = f.stringList("stages", d.stages());
+        List<String> stages = stringList(r, "stages", d.stages());
         LossType loss = d.loss();
-        if (json.has("loss")) {
-            String id = f.string("loss", d.loss().id());
+        String lossId = r.string("loss");
+        if (lossId != null) {
             try {
-                loss = LossType.fromId(id.toLowerCase(Locale.ROOT));
+                loss = LossType.fromId(lossId.toLowerCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                problems.add(e.getMessage());
+                r.problem("loss", e.getMessage());
             }
         }
         BaselineChosen chosen = d.baselineChosen();
-        String chosenText = f.string("baselineChosen", "target");
-        if (chosenText.equals("source") || chosenText.equals("target")) {
+        String chosenText = r.string("baselineChosen", "target");
+        if ("source".equals(chosenText) || "target".equals(chosenText)) {
             chosen = BaselineChosen.valueOf(chosenText.toUpperCase(Locale.ROOT));
-        } else {
-            problems.add("baselineChosen must be target or source, got " + chosenText);
+        } else if (chosenText != null) {
+            r.problem("baselineChosen", "must be target or source, got " + chosenText);
         }
         LoraSettings lora = null;
-        JsonNode l = json.get("lora");
-        if (l != null && !l.isNull()) {
-            if (!l.isObject()) {
-                problems.add("lora must be an object {rank, alpha, targetModules} or null");
-            } else {
-                for (Iterator<Map.Entry<String, JsonNode>> it = l.properties().iterator(); it.hasNext();) {
-                    String name = it.next().getKey();
-                    if (!Set.of("rank", "alpha", "targetModules").contains(name)) {
-                        problems.add("unknown field 'lora." + name + "'");
-                    }
-                }
-                LoraSettings ld = LoraSettings.defaults();
-                Fields lf = new Fields(l, problems, "lora.");
-                lora = new LoraSettings(lf.integer("rank", ld.rank()), lf.number("alpha", ld.alpha()),
-                        lf.stringList("targetModules", ld.targetModules()));
-            }
+        SpecReader l = r.object("lora");
+        if (l != null) {
+            LoraSettings ld = LoraSettings.defaults();
+            lora = new LoraSettings(integer(l, "rank", ld.rank()), number(l, "alpha", ld.alpha()),
+                    stringList(l, "targetModules", ld.targetModules()));
         }
-        FusionSpec spec = new FusionSpec(stages, loss, f.integer("epochs", d.epochs()), f.number("lr", d.lr()),
-                f.integer("sftEpochs", d.sftEpochs()), f.number("sftLr", d.sftLr()), f.number("beta", d.beta()),
-                f.number("alphaEnd", d.alphaEnd()), f.string("alphaSchedule", d.alphaSchedule()),
-                f.number("simpoGamma", d.simpoGamma()), chosen, f.integer("batchSize", d.batchSize()),
-                f.integer("gradAccum", d.gradAccum()), f.integer("maxLength", d.maxLength()),
-                f.integer("maxPromptLength", d.maxPromptLength()), f.number("warmupRatio", d.warmupRatio()),
-                f.number("weightDecay", d.weightDecay()), f.number("maxGradNorm", d.maxGradNorm()),
-                f.longValue("seed", d.seed()), f.integer("checkpointEvery", d.checkpointEvery()),
-                f.integer("evalEvery", d.evalEvery()), lora, f.string("outputDtype", d.outputDtype()),
-                f.string("device", d.device()));
-        problems.addAll(spec.validate());
-        if (!problems.isEmpty()) {
-            throw new InvalidFusionSpecException(problems.stream().distinct().toList());
-        }
+        FusionSpec spec = new FusionSpec(stages, loss, integer(r, "epochs", d.epochs()), number(r, "lr", d.lr()),
+                integer(r, "sftEpochs", d.sftEpochs()), number(r, "sftLr", d.sftLr()), number(r, "beta", d.beta()),
+                number(r, "alphaEnd", d.alphaEnd()), r.string("alphaSchedule", d.alphaSchedule()),
+                number(r, "simpoGamma", d.simpoGamma()), chosen, integer(r, "batchSize", d.batchSize()),
+                integer(r, "gradAccum", d.gradAccum()), integer(r, "maxLength", d.maxLength()),
+                integer(r, "maxPromptLength", d.maxPromptLength()), number(r, "warmupRatio", d.warmupRatio()),
+                number(r, "weightDecay", d.weightDecay()), number(r, "maxGradNorm", d.maxGradNorm()),
+                r.longInteger("seed", d.seed()), integer(r, "checkpointEvery", d.checkpointEvery()),
+                integer(r, "evalEvery", d.evalEvery()), lora, r.string("outputDtype", d.outputDtype()),
+                r.string("device", d.device()));
+        spec.validate().forEach(p -> r.problems().add(p));
         return spec;
+    }
+
+    private static int integer(SpecReader r, String field, int fallback) {
+        Integer v = r.anyInt(field);
+        return v == null ? fallback : v;
+    }
+
+    private static double number(SpecReader r, String field, double fallback) {
+        Double v = r.anyNumber(field);
+        return v == null ? fallback : v;
+    }
+
+    /** A list of strings, or one comma-separated string ("sft,wrpo", as on the command line). */
+    private static List<String> stringList(SpecReader r, String field, List<String> fallback) {
+        JsonNode raw = r.raw(field);
+        if (raw == null) {
+            return fallback;
+        }
+        if (raw.isString()) {
+            return List.of(raw.stringValue().split("\\s*,\\s*"));
+        }
+        List<String> list = r.strings(field);
+        return list == null ? fallback : list;
     }
 
     /**
@@ -334,89 +345,5 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
         o.put("outputDtype", outputDtype);
         o.put("device", device);
         return o;
-    }
-
-    /** Typed field access that records a problem (and returns the default) on a wrong type. */
-    private record Fields(JsonNode json, List<String> problems, String prefix) {
-
-        Fields(JsonNode json, List<String> problems) {
-            this(json, problems, "");
-        }
-
-        private JsonNode get(String name) {
-            JsonNode n = json.get(name);
-            return n == null || n.isNull() ? null : n;
-        }
-
-        int integer(String name, int def) {
-            JsonNode n = get(name);
-            if (n == null) {
-                return def;
-            }
-            if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-                problems.add(prefix + name + " must be an integer, got " + n);
-                return def;
-            }
-            return n.asInt();
-        }
-
-        long longValue(String name, long def) {
-            JsonNode n = get(name);
-            if (n == null) {
-                return def;
-            }
-            if (!n.isIntegralNumber() || !n.canConvertToLong()) {
-                problems.add(prefix + name + " must be an integer, got " + n);
-                return def;
-            }
-            return n.asLong();
-        }
-
-        double number(String name, double def) {
-            JsonNode n = get(name);
-            if (n == null) {
-                return def;
-            }
-            if (!n.isNumber()) {
-                problems.add(prefix + name + " must be a number, got " + n);
-                return def;
-            }
-            return n.asDouble();
-        }
-
-        String string(String name, String def) {
-            JsonNode n = get(name);
-            if (n == null) {
-                return def;
-            }
-            if (!n.isString()) {
-                problems.add(prefix + name + " must be a string, got " + n);
-                return def;
-            }
-            return n.asString();
-        }
-
-        List<String> stringList(String name, List<String> def) {
-            JsonNode n = get(name);
-            if (n == null) {
-                return def;
-            }
-            if (n.isString()) { // "sft,wrpo" as on the command line
-                return List.of(n.asString().split("\\s*,\\s*"));
-            }
-            if (!n.isArray()) {
-                problems.add(prefix + name + " must be a list of strings, got " + n);
-                return def;
-            }
-            List<String> out = new ArrayList<>();
-            for (JsonNode e : n.values()) {
-                if (!e.isString()) {
-                    problems.add(prefix + name + " must be a list of strings, got " + n);
-                    return def;
-                }
-                out.add(e.asString());
-            }
-            return out;
-        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.amalgam.fusion;
 
+import dev.amalgam.job.Progress;
+
 import dev.amalgam.fusion.build.BuildSettings;
 import dev.amalgam.fusion.build.CandidatesJsonl;
 import dev.amalgam.fusion.build.PreferenceDataBuilder;
@@ -49,7 +51,7 @@ public final class WrpoPipeline {
      */
     public static FusionResult run(FusionSpec spec, Path candidatesJsonl, Path rewardModelDirOrNull,
             Path targetModelDir, Path evalJsonlOrNull, BuildSettings build, Path workDir, Path outDir,
-            FusionListener listener) {
+            Progress listener) {
         List<String> problems = validate(spec, build, targetModelDir);
         if (!problems.isEmpty()) {
             throw new InvalidFusionSpecException(problems);
@@ -129,10 +131,10 @@ public final class WrpoPipeline {
     }
 
     /** Maps a phase's progress 0..1 onto [from, to] of the whole pipeline. */
-    private static FusionListener scaled(FusionListener listener, double from, double to) {
-        return new FusionListener() {
+    private static Progress scaled(Progress listener, double from, double to) {
+        return new Progress() {
             @Override
-            public void metrics(String stage, long step, Map<String, Double> values) {
+            public void metrics(String stage, long step, Map<String, ? extends Number> values) {
                 listener.metrics(stage, step, values);
             }
 
@@ -142,8 +144,8 @@ public final class WrpoPipeline {
             }
 
             @Override
-            public boolean cancelled() {
-                return listener.cancelled();
+            public boolean isCancelled() {
+                return listener.isCancelled();
             }
         };
     }

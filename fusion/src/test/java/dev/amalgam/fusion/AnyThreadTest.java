@@ -1,5 +1,7 @@
 package dev.amalgam.fusion;
 
+import dev.amalgam.job.Progress;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.amalgam.fusion.data.PreferenceJsonl;
@@ -30,7 +32,7 @@ class AnyThreadTest {
             try {
                 DjlRuntime.engine();
                 ai.djl.pytorch.jni.JniUtils.setGradMode(true); // PyTorch's default on a fresh thread
-                outcome.set(FusionRunner.run(spec, model, train, null, dir.resolve("work"), dir.resolve("out"), FusionListener.none()));
+                outcome.set(FusionRunner.run(spec, model, train, null, dir.resolve("work"), dir.resolve("out"), Progress.NONE));
             } catch (Throwable e) {
                 outcome.set(e);
             }

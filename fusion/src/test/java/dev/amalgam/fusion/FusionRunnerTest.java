@@ -1,5 +1,7 @@
 package dev.amalgam.fusion;
 
+import dev.amalgam.job.Progress;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -45,14 +47,16 @@ class FusionRunnerTest {
     }
 
     /** Records every event. */
-    static final class Recorder implements FusionListener {
+    static final class Recorder implements Progress {
         final List<Map<String, Double>> steps = new ArrayList<>();
         final List<Double> progress = new ArrayList<>();
         int cancelAfter = Integer.MAX_VALUE;
 
         @Override
-        public void metrics(String stage, long step, Map<String, Double> values) {
-            steps.add(new LinkedHashMap<>(values));
+        public void metrics(String stage, long step, Map<String, ? extends Number> values) {
+            Map<String, Double> copy = new LinkedHashMap<>();
+            values.forEach((k, v) -> copy.put(k, v.doubleValue()));
+            steps.add(copy);
         }
 
         @Override
@@ -61,7 +65,7 @@ class FusionRunnerTest {
         }
 
         @Override
-        public boolean cancelled() {
+        public boolean isCancelled() {
             return steps.size() >= cancelAfter;
         }
     }
@@ -129,7 +133,7 @@ class FusionRunnerTest {
         FusionSpec bad = new FusionSpec(List.of("wrpo"), null, 0, -1, 1, 1e-5, 0.1, 2, "cubic", 0,
                 null, 0, 1, 10, 20, 0.1, 0, 1, 1, 0, -1, null, "int8", "tpu");
         assertThatThrownBy(() -> FusionRunner.run(bad, model, train, null, work, work.resolve("o"),
-                FusionListener.none())).isInstanceOfSatisfying(InvalidFusionSpecException.class,
+                Progress.NONE)).isInstanceOfSatisfying(InvalidFusionSpecException.class,
                         e -> assertThat(e.problems()).hasSizeGreaterThanOrEqualTo(11));
     }
 
@@ -137,7 +141,7 @@ class FusionRunnerTest {
     void recordsLongerThanTheTargetsContextAreRefusedBeforeAnyWork(@TempDir Path work) {
         FusionSpec tooLong = spec(", \"maxLength\": 300, \"epochs\": 1");
         assertThatThrownBy(() -> FusionRunner.run(tooLong, model, train, null, work.resolve("w"), work.resolve("out"),
-                FusionListener.none()))
+                Progress.NONE))
                 .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems())
                         .containsExactly("maxLength 300 exceeds the target's max_position_embeddings 256"));
         assertThat(work.resolve("w")).as("nothing was started").doesNotExist();

@@ -63,8 +63,8 @@ class FusionSpecTest {
         assertThat(s.gradAccum()).isEqualTo(FusionSpec.defaults().gradAccum());
         assertThatThrownBy(() -> FusionSpec.fromFlags(null, java.util.Map.of("--alpha-end", "lots", "--bogus", "1")))
                 .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems())
-                        .anyMatch(p -> p.contains("alphaEnd must be a number"))
-                        .anyMatch(p -> p.contains("unknown field 'bogus'")));
+                        .anyMatch(p -> p.contains("alphaEnd: must be a number"))
+                        .anyMatch(p -> p.contains("bogus: unknown field")));
     }
 
     @Test
@@ -75,12 +75,12 @@ class FusionSpecTest {
                  "lora": {"rank": 0, "targetModules": ["lm_head"], "dropout": 0.1}, "outputDtype": "int8",
                  "device": "tpu", "learningRate": 1}""")))
                 .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems())
-                        .anyMatch(p -> p.contains("unknown field 'learningRate'"))
-                        .anyMatch(p -> p.contains("unknown field 'lora.dropout'"))
+                        .anyMatch(p -> p.contains("learningRate: unknown field"))
+                        .anyMatch(p -> p.contains("lora.dropout: unknown field"))
                         .anyMatch(p -> p.contains("unknown stage 'dpo'"))
                         .anyMatch(p -> p.contains("sft must come before wrpo"))
                         .anyMatch(p -> p.contains("unknown loss 'kto'"))
-                        .anyMatch(p -> p.contains("epochs must be an integer"))
+                        .anyMatch(p -> p.contains("epochs: must be an integer"))
                         .anyMatch(p -> p.contains("lr must be"))
                         .anyMatch(p -> p.contains("beta must be"))
                         .anyMatch(p -> p.contains("alphaEnd must be in [0, 1]"))
@@ -102,10 +102,10 @@ class FusionSpecTest {
                 {"epochs": 101, "sftEpochs": 101, "batchSize": 1025, "gradAccum": 1025, "maxLength": 131073,
                  "lora": {"rank": 1025, "alpha": 1e400}}""")))
                 .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems()).containsExactly(
+                        "lora.alpha: must be a finite number, got Infinity",
                         "epochs must be at most 100, got 101", "sftEpochs must be at most 100, got 101",
                         "batchSize must be at most 1024, got 1025", "gradAccum must be at most 1024, got 1025",
-                        "maxLength must be at most 131072, got 131073", "lora.rank must be at most 1024, got 1025",
-                        "lora.alpha must be a finite number > 0, got Infinity"));
+                        "maxLength must be at most 131072, got 131073", "lora.rank must be at most 1024, got 1025"));
         assertThat(FusionSpec.fromJson(Json.MAPPER.readTree("""
                 {"epochs": 100, "sftEpochs": 100, "batchSize": 1024, "gradAccum": 1024, "maxLength": 131072,
                  "lora": {"rank": 1024}}""")).maxLength()).isEqualTo(131072);
@@ -116,7 +116,7 @@ class FusionSpecTest {
         assertThatThrownBy(() -> FusionSpec.fromFlags(null, java.util.Map.of("--epochs", "99999999999999999999",
                 "--seed", "-99999999999999999999")))
                 .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems())
-                        .anyMatch(p -> p.startsWith("epochs must be an integer"))
-                        .anyMatch(p -> p.startsWith("seed must be an integer")));
+                        .anyMatch(p -> p.startsWith("epochs: must be an integer"))
+                        .anyMatch(p -> p.startsWith("seed: must be an integer")));
     }
 }

@@ -1,5 +1,9 @@
 package dev.amalgam.fusion;
 
+import dev.amalgam.job.CancelledException;
+
+import dev.amalgam.job.Progress;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -119,14 +123,14 @@ class ResumeTest {
         FusionSpec spec = FusionRunnerTest.spec(", \"epochs\": 1, \"evalEvery\": 0, \"checkpointEvery\": 2");
         Path w = work.resolve("w");
         assertThatThrownBy(() -> FusionRunner.run(spec, llama, preference, null, w, work.resolve("out"),
-                Stop.cancelAfter(2))).isInstanceOf(FusionCancelledException.class);
+                Stop.cancelAfter(2))).isInstanceOf(CancelledException.class);
         Path state = w.resolve("checkpoints/000002-wrpo-step-2/state.json");
         assertThat(Json.read(state).path("numerics").asString())
                 .isEqualTo("cpu, intra-op threads 1, MKL_CBWR=COMPATIBLE"); // this module's test JVM
         List<String> messages = new ArrayList<>();
-        FusionListener listener = new FusionListener() {
+        Progress listener = new Progress() {
             @Override
-            public void metrics(String stage, long step, Map<String, Double> values) {
+            public void metrics(String stage, long step, Map<String, ? extends Number> values) {
             }
 
             @Override
@@ -155,7 +159,7 @@ class ResumeTest {
             String resumedFromOrNull) throws Exception {
         assertThatThrownBy(() -> run(spec, model, data, evalData, dir, stop)).isInstanceOf(RuntimeException.class);
         FusionResult r = FusionRunner.run(spec, model, data, evalData, dir.resolve("w"), dir.resolve("out"),
-                FusionListener.none());
+                Progress.NONE);
         if (resumedFromOrNull == null) {
             assertThat(r.resumedFrom()).isNull();
         } else {
@@ -171,7 +175,7 @@ class ResumeTest {
     }
 
     /** Counts finished steps over all stages; cancels after, or fails inside the metrics call of, step n. */
-    private static final class Stop implements FusionListener {
+    private static final class Stop implements Progress {
         private final int cancelAfter;
         private final int crashAt;
         private int steps;
@@ -195,7 +199,7 @@ class ResumeTest {
         }
 
         @Override
-        public void metrics(String stage, long step, Map<String, Double> values) {
+        public void metrics(String stage, long step, Map<String, ? extends Number> values) {
             if (++steps == crashAt) {
                 throw new IllegalStateException("worker died after step " + steps);
             }
@@ -206,7 +210,7 @@ class ResumeTest {
         }
 
         @Override
-        public boolean cancelled() {
+        public boolean isCancelled() {
             return steps >= cancelAfter;
         }
     }

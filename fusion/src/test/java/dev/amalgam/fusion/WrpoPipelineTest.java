@@ -1,5 +1,7 @@
 package dev.amalgam.fusion;
 
+import dev.amalgam.job.Progress;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.amalgam.fusion.build.BuildSettings;
@@ -72,7 +74,7 @@ class WrpoPipelineTest {
         // A second call finds every phase done and only re-saves the (already trained) final model.
         long before = Files.getLastModifiedTime(work.resolve("data/preference.jsonl")).toMillis();
         WrpoPipeline.run(spec, candidates, rm, target, null, build, work, dir.resolve("out2"),
-                FusionListener.none());
+                Progress.NONE);
         assertThat(Files.getLastModifiedTime(work.resolve("data/preference.jsonl")).toMillis()).isEqualTo(before);
         assertThat(Files.readAllBytes(dir.resolve("out2/model.safetensors")))
                 .isEqualTo(Files.readAllBytes(dir.resolve("out/model.safetensors")));
@@ -88,7 +90,7 @@ class WrpoPipelineTest {
         BuildSettings tooLong = new BuildSettings(0.5, 2, 256, 1.0, 1.0, 3);
         Path work = dir.resolve("work");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> WrpoPipeline.run(spec, candidates, null, target, null,
-                tooLong, work, dir.resolve("out"), FusionListener.none()))
+                tooLong, work, dir.resolve("out"), Progress.NONE))
                 .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems()).containsExactly(
                         "build: maxNewTokens 256 leaves no room for a prompt in the model's max_position_embeddings 256"));
         assertThat(work).as("nothing was started").doesNotExist();

@@ -65,6 +65,20 @@ class MergeServiceTest {
     }
 
     @Test
+    void theOpenApiDocumentTypesTheMergeSpecAndHasNoCallerParameter() throws Exception {
+        var r = api.call("GET", "/v3/api-docs", null, null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode doc = TestHttp.JSON.readTree(r.body());
+        JsonNode post = doc.get("paths").get("/api/v1/merges").get("post");
+        assertThat(post.get("requestBody").get("content").get("application/json").get("schema").get("$ref").asString())
+                .isEqualTo("#/components/schemas/MergeJobSpec");
+        JsonNode spec = doc.get("components").get("schemas").get("MergeJobSpec");
+        assertThat(spec.get("properties").propertyNames()).contains("config", "configYaml", "output", "seed", "priority", "maxAttempts");
+        assertThat(post.get("responses").propertyNames()).contains("202", "422");
+        assertThat(r.body()).doesNotContain("\"caller\"");
+    }
+
+    @Test
     void linearMergeOfTwoArtifactsPublishesTheAverageWithLineage() throws Exception {
         String body = """
                 {"configYaml": "merge_method: linear\\nmodels:\\n  - model: model-a\\n    parameters: {weight: 1.0}\\n  - model: %s\\n    parameters: {weight: 1.0}\\ndtype: float32\\n",

@@ -123,12 +123,7 @@ public final class LlamaModel implements AutoCloseable {
         try (NDManager scope = manager.newSubManager()) {
             // Inputs copied onto the model's device, inside the call's scope.
             long[] idValues = longs(inputIds);
-            for (long id : idValues) {
-                if (id < 0 || id >= config.vocabSize()) {
-                    throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, "
-                            + config.vocabSize() + ")");
-                }
-            }
+            checkTokenIds(idValues);
             // PyTorch-owned: the embedding keeps the ids for backward, after this scope has closed (OwnedArrays)
             NDArray ids = OwnedArrays.own(scope.create(idValues, shape));
             NDArray stepMask = attentionMask == null ? scope.ones(shape, DataType.FLOAT32)
@@ -142,7 +137,7 @@ public final class LlamaModel implements AutoCloseable {
             NDArray bias = attentionBias(scope, fullMask, past, seq); // [batch, 1, seq, past + seq]
 
             // Token embeddings [batch, seq, hidden].
-            NDArray x = ids.getNDArrayInternal().embedding(ids, weights.embedTokens, SparseFormat.DENSE).singletonOrThrow();
+            NDArray x = embed(ids);
             List<NDArray> hidden = new ArrayList<>();
             if (outputHiddenStates) {
                 hidden.add(x);
@@ -175,6 +170,28 @@ public final class LlamaModel implements AutoCloseable {
             hidden.forEach(h -> h.attach(caller));
             return new ForwardOutput(logits, last, List.copyOf(hidden));
         }
+    }
+
+    /**
+     * Checks that every id indexes a row of the embedding, as {@link #forward} does before it runs.
+     *
+     * @throws IllegalArgumentException naming the first id outside {@code [0, vocab_size)}
+     */
+    public void checkTokenIds(long[] ids) {
+        for (long id : ids) {
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, "
+                        + config.vocabSize() + ")");
+            }
+        }
+    }
+
+    /**
+     * The token embeddings [..., hidden] of {@code ids} (the embed_tokens lookup that starts {@link #forward}), on
+     * the manager of {@code ids}. The ids are not checked: see {@link #checkTokenIds}.
+     */
+    public NDArray embed(NDArray ids) {
+        return ids.getNDArrayInternal().embedding(ids, weights.embedTokens, SparseFormat.DENSE).singletonOrThrow();
     }
 
     /**

@@ -1,25 +1,25 @@
 package dev.amalgam.modelengine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.SparseFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The block-level API ({@link LlamaModel#positionTables}, {@link LlamaModel#attentionBlock},
+ * The block-level API ({@link LlamaModel#embed}, {@link LlamaModel#positionTables}, {@link LlamaModel#attentionBlock},
  * {@link LlamaModel#mlpBlock}, {@link LlamaModel#finalNorm}), composed by hand as a caller that runs the decoder
- * block by block would, gives bit for bit the hidden states of {@link LlamaModel#forward}.
+ * block by block would, gives bit for bit the hidden states of {@link LlamaModel#forward}; its id check is the
+ * forward's.
  */
 class BlockApiTest {
 
     private static float[] composed(LlamaModel model, NDManager m, long[][] ids, BlockMask skip) {
         NDArray idArray = m.create(ids);
-        NDArray x = idArray.getNDArrayInternal().embedding(idArray, model.weights().embedTokens, SparseFormat.DENSE)
-                .singletonOrThrow();
+        NDArray x = model.embed(idArray);
         PositionTables tables = model.positionTables(m, ids[0].length);
         for (int layer = 0; layer < model.config().numHiddenLayers(); layer++) {
             if (!skip.skipsAttention(layer)) {
@@ -43,6 +43,21 @@ class BlockApiTest {
                             .toFloatArray();
                     assertThat(composed(model, m, ids, skip)).containsExactly(forward);
                 }
+            }
+        }
+    }
+
+    @Test
+    void tokenIdsAreCheckedAsTheForwardChecksThem() {
+        try (LlamaModel model = TinyFixture.llama3().engine(); NDManager m = model.manager().newSubManager()) {
+            int vocab = model.config().vocabSize();
+            model.checkTokenIds(new long[] {0, vocab - 1});
+            for (long bad : new long[] {-1, vocab}) {
+                String message = "token id " + bad + " outside the vocabulary [0, " + vocab + ")";
+                assertThatThrownBy(() -> model.checkTokenIds(new long[] {1, bad}))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessage(message);
+                assertThatThrownBy(() -> model.forward(m.create(new long[][] {{1, bad}}), null, BlockMask.none(), null,
+                        false)).isInstanceOf(IllegalArgumentException.class).hasMessage(message);
             }
         }
     }

@@ -5,7 +5,7 @@ import java.util.Set;
 
 /**
  * Independent, deliberately naive reference forward of a Llama-family model in double precision, written from
- * the Hugging Face description (ALGORITHMS.md section 5) with plain loops. Shares no code with the engine:
+ * the Hugging Face description (docs/algorithms.md, section 5) with plain loops. Shares no code with the engine:
  * its own hyper-parameter record, its own rotary frequencies, its own masking.
  */
 final class NaiveLlama {

@@ -1,46 +1,32 @@
 package dev.amalgam.pruningservice;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.amalgam.pruning.PruneSpec;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import tools.jackson.databind.JsonNode;
+import io.swagger.v3.oas.annotations.media.Schema;
 
 /**
- * The pruning job spec (version 1): the pruning library's spec fields (method, blocks or targetRatio,
- * candidates, samples, seqLen, seed, batchSize, output form, ...) plus where its inputs and outputs are:
- * <pre>{@code
- * {"model": "llama-7b", "dataset": "calib", "evalDataset": "wikitext2",       // artifacts, ids or names
- *  "name": "llama-7b-pruned",                                                 // the pruned MODEL artifact
- *  "method": "blockpruner", "blocks": 17, "candidates": "mix", "samples": 256, "seqLen": 2048}
- * }</pre>
- * The report is published as the REPORT artifact "{name}-report"; both names must follow the artifact name rules.
- * {@code priority} is -100..100 (default 0), {@code maxAttempts} 1..10 (default 3). The stored spec names artifacts by id.
+ * The pruning job spec (version 1): the pruning library's spec fields (method, blocks or targetRatio, candidates,
+ * samples, seqLen, seed, batchSize, output form, ...) plus where its inputs and outputs are. The report is published
+ * as the REPORT artifact "{name}-report"; both names must follow the artifact name rules.
+ *
+ * @param model       the MODEL artifact to prune (id or name)
+ * @param dataset     the calibration DATASET, one JSONL file
+ * @param evalDataset optional DATASET whose perplexity is measured before and after
+ * @param name        the pruned MODEL artifact to publish
+ * @param pruning     the pruning library's spec, whose fields sit at the top level of the JSON
  */
-final class PruningJobSpec {
-
-    static final String TYPE = "prune";
-    static final int VERSION = 1;
-    static final int DEFAULT_MAX_ATTEMPTS = 3;
-    static final Set<String> PLATFORM_FIELDS = Set.of("model", "dataset", "evalDataset", "name", "priority", "maxAttempts");
-
-    private PruningJobSpec() {
-    }
-
-    static PruneSpec pruneSpec(JsonNode spec, List<String> errors) {
-        return PruneSpec.fromJson(spec, PLATFORM_FIELDS, errors);
-    }
+@Schema(description = "A pruning job: BlockPruner or a layer-pruning baseline",
+        example = """
+                {"model": "tiny", "dataset": "wiki", "name": "tiny-pruned", "method": "blockpruner", "blocks": 2,
+                 "samples": 8, "seqLen": 32}""")
+public record PruningJobSpec(
+        @Schema(description = "MODEL artifact id or name", requiredMode = Schema.RequiredMode.REQUIRED) String model,
+        @Schema(description = "calibration DATASET (one JSONL file) id or name", requiredMode = Schema.RequiredMode.REQUIRED) String dataset,
+        @Schema(description = "optional DATASET for perplexity before and after") String evalDataset,
+        @Schema(description = "name of the pruned MODEL artifact", requiredMode = Schema.RequiredMode.REQUIRED) String name,
+        @JsonUnwrapped PruneSpec pruning) {
 
     static String reportName(String modelName) {
         return modelName + "-report";
-    }
-
-    /** The names the job publishes, by what they name: the model's and the report's must both be valid. */
-    static Map<String, String> outputNames(String name) {
-        Map<String, String> names = new LinkedHashMap<>();
-        names.put("the pruned model", name);
-        names.put("the report", reportName(name));
-        return names;
     }
 }

@@ -115,7 +115,7 @@ class PruningServiceTest {
         // a run that stops after its first step, as a worker that died would; its state is the checkpoint
         var firstStep = new java.util.concurrent.atomic.AtomicReference<dev.amalgam.pruning.PruningState>();
         try {
-            dev.amalgam.pruning.PruningRunner.run(PruningJobSpec.pruneSpec(TestHttp.JSON.readTree(spec.formatted("x")), new java.util.ArrayList<>()),
+            dev.amalgam.pruning.PruningRunner.run(dev.amalgam.pruning.PruneSpec.fromJson(TestHttp.JSON.readTree(spec.formatted("x")), java.util.Set.of("model", "dataset", "name"), new java.util.ArrayList<>()),
                     model.dir(), dataset.singleFile(), null, dataDir.resolve("partial"), null, new dev.amalgam.pruning.PruningListener() {
                         @Override
                         public void onStep(dev.amalgam.pruning.PruningProgress p) {
@@ -127,7 +127,7 @@ class PruningServiceTest {
                             return firstStep.get() != null;
                         }
                     }, EngineOptions.cpu());
-        } catch (dev.amalgam.pruning.PruningCancelledException expected) {
+        } catch (dev.amalgam.job.CancelledException expected) {
             // stopped after step 1
         }
         assertThat(firstStep.get().steps()).hasSize(1);
@@ -200,7 +200,7 @@ class PruningServiceTest {
         assertThat(problems("/api/v1/prunings", """
                 {"model": "tiny", "dataset": "wiki", "name": "refused", "blocks": 2, "samples": 65537, "batchSize": 1025,
                  "seqLen": 99999999999999}"""))
-                .contains("seqLen: 99999999999999 is out of range");
+                .contains("seqLen: must be an integer between -2147483648 and 2147483647, got 99999999999999");
         assertThat(problems("/api/v1/prunings", """
                 {"model": "tiny", "dataset": "wiki", "name": "refused", "blocks": 2, "samples": 65537, "batchSize": 1025,
                  "seqLen": 16, "cacheBudgetMb": 262145}"""))

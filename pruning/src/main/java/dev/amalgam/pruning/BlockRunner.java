@@ -3,12 +3,8 @@ package dev.amalgam.pruning;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.core.Linear;
 import dev.amalgam.modelengine.LlamaConfig;
 import dev.amalgam.modelengine.LlamaModel;
-import dev.amalgam.modelengine.LlamaWeights;
 import dev.amalgam.modelengine.PositionTables;
 import dev.amalgam.modelengine.eval.TokenChunks;
 import java.util.ArrayList;
@@ -19,8 +15,11 @@ import java.util.Map;
 
 /**
  * The decoder one residual block at a time over a fixed calibration set, so a search can start a forward at any
- * block from a stored hidden state. The blocks are the engine's own ({@link LlamaModel#attentionBlock},
- * {@link LlamaModel#mlpBlock}), run on unpadded, equal-length calibration chunks at positions 0..len-1.
+ * block from a stored hidden state. Every step is the engine's own: the token-id check
+ * ({@link LlamaModel#checkTokenIds}), the embedding ({@link LlamaModel#embed}), the blocks
+ * ({@link LlamaModel#attentionBlock}, {@link LlamaModel#mlpBlock}), the final norm and the head
+ * ({@link LlamaModel#finalNorm}, {@link LlamaModel#head}), run on unpadded, equal-length calibration chunks at
+ * positions 0..len-1.
  *
  * <p>Positions: block {@code p} is attention of layer {@code p / 2} when even, its MLP when odd; the hidden state
  * "at position p" is the input of block p, and position {@code 2L} is the input of the final norm.
@@ -29,7 +28,6 @@ final class BlockRunner implements AutoCloseable {
 
     private final LlamaModel model;
     private final LlamaConfig config;
-    private final LlamaWeights weights;
     private final NDManager manager; // ids, targets and position tables of every batch
     private final List<Batch> batches = new ArrayList<>();
     private final long predictedTokens;
@@ -42,7 +40,6 @@ final class BlockRunner implements AutoCloseable {
     BlockRunner(LlamaModel model, TokenChunks data, int batchSize) {
         this.model = model;
         this.config = model.config();
-        this.weights = model.weights();
         this.manager = model.manager().newSubManager();
         Map<Integer, PositionTables> byLength = new HashMap<>(); // batches of one length share them
         List<int[]> chunks = data.chunks();
@@ -52,12 +49,7 @@ final class BlockRunner implements AutoCloseable {
             long[][] ids = new long[part.size()][];
             for (int i = 0; i < ids.length; i++) {
                 ids[i] = Arrays.stream(part.get(i)).asLongStream().toArray();
-                for (long id : ids[i]) {
-                    if (id < 0 || id >= config.vocabSize()) {
-                        throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, "
-                                + config.vocabSize() + ")");
-                    }
-                }
+                model.checkTokenIds(ids[i]);
             }
             NDArray idArray = manager.create(ids); // [b, len]
             NDArray targets = idArray.get(":, 1:").reshape(ids.length, len - 1, 1); // [b, len-1, 1]
@@ -92,8 +84,7 @@ final class BlockRunner implements AutoCloseable {
 
     /** Token embeddings [b, len, hidden] of batch {@code b}, owned by {@code scope}. */
     NDArray embed(int b, NDManager scope) {
-        NDArray ids = batches.get(b).ids();
-        NDArray x = ids.getNDArrayInternal().embedding(ids, weights.embedTokens, SparseFormat.DENSE).singletonOrThrow();
+        NDArray x = model.embed(batches.get(b).ids());
         x.attach(scope);
         return x;
     }
@@ -137,7 +128,7 @@ final class BlockRunner implements AutoCloseable {
                     h.attach(row);
                     NDArray t = targets.get(new NDIndex("{}:{}", r, r + 1)); // [1, len-1, 1]
                     t.attach(row);
-                    NDArray logits = Linear.linear(h, weights.lmHead).singletonOrThrow().toType(DataType.FLOAT32, false);
+                    NDArray logits = model.head(h); // FP32
                     NDArray picked = logits.get(":, :-1, :").logSoftmax(-1).gather(t, 2); // [1, len-1, 1]
                     for (float lp : picked.toFloatArray()) {
                         nll -= lp; // summed in the engine's order (Perplexity.evaluate), in double

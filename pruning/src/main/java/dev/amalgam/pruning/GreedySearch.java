@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * BlockPruner's iterative greedy search (ALGORITHMS.md section 2), and with whole layers as candidates the
+ * BlockPruner's iterative greedy search (docs/algorithms.md, section 2), and with whole layers as candidates the
  * layer-level baseline. Each step scores every remaining candidate, in the reference order, by the calibration
  * perplexity of the model without it (and without everything removed so far), and removes the strictly lowest;
  * ties keep the first tried. No look-ahead. The nested removal sets are the prefixes of the recorded steps.
@@ -37,6 +37,12 @@ final class GreedySearch {
             out.add(List.of(Block.attention(i), Block.mlp(i)));
         }
         return out;
+    }
+
+    /** The search of {@link BlockPruner} and {@link LayerGreedy}: from the resumed steps' removed set on. */
+    static void prune(PruneSearch search) {
+        search.removeResumedBlocks();
+        run(search.run(), search.scorer(), search.candidates());
     }
 
     /** Runs steps until the stop rule holds (continuing after the run's completed steps). */

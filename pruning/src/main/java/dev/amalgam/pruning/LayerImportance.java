@@ -3,6 +3,8 @@ package dev.amalgam.pruning;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Per-layer importance scores of the one-shot layer baselines, from the dense model's residual stream on the
@@ -24,7 +26,7 @@ final class LayerImportance {
     }
 
     /** One score per layer, index = layer. */
-    static double[] scores(BlockRunner runner, Kind kind) {
+    static List<Double> scores(BlockRunner runner, Kind kind) {
         int layers = runner.positions() / 2;
         double[] sums = new double[layers];
         long tokens = 0;
@@ -40,10 +42,10 @@ final class LayerImportance {
                 }
             }
         }
-        double[] out = new double[layers];
+        List<Double> out = new ArrayList<>();
         for (int i = 0; i < layers; i++) {
             double mean = sums[i] / tokens;
-            out[i] = kind == Kind.BLOCK_INFLUENCE ? 1 - mean : mean;
+            out.add(kind == Kind.BLOCK_INFLUENCE ? 1 - mean : mean);
         }
         return out;
     }

@@ -3,6 +3,7 @@ package dev.amalgam.pruning;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 
 /**
@@ -13,6 +14,19 @@ import java.util.stream.IntStream;
 final class OrderedRemoval {
 
     private OrderedRemoval() {
+    }
+
+    /**
+     * The search of a one-shot method: its scores on the dense model (unless the resumed state holds them, as a
+     * resumed job keeps its first scores), then {@link #run} from the resumed steps' removed set on.
+     */
+    static void prune(PruneSearch search, Function<PruneSearch, List<Double>> scoring) {
+        SearchRun run = search.run();
+        if (run.scores() == null) {
+            run.scores(scoring.apply(search)); // before the resumed blocks are removed: scores are of the dense model
+        }
+        search.removeResumedBlocks();
+        run(run, search.scorer(), search.candidates(), run.scores());
     }
 
     /**

@@ -5,7 +5,7 @@ import dev.amalgam.modelengine.ModelHead;
 import java.util.Collection;
 
 /**
- * Parameter arithmetic of ALGORITHMS.md section 2, from the config alone: a block counts its projections, their
+ * Parameter arithmetic of docs/algorithms.md, section 2, from the config alone: a block counts its projections, their
  * biases and its own norm; the total counts embeddings, lm_head (once when tied), the final norm and every layer.
  *
  * <pre>{@code

@@ -1,56 +1,50 @@
 package dev.amalgam.pruning;
 
-import java.util.Arrays;
-import java.util.stream.Collectors;
+import java.util.List;
 
-/** The pruning methods of a {@link PruneSpec}: BlockPruner and the baselines of its paper. */
-public enum PruneMethod {
-    /** BlockPruner: greedy perplexity search over single attention/MLP blocks (Zhong et al., 2024). */
-    BLOCKPRUNER("blockpruner", false),
-    /** The same greedy search with whole layers as candidates (SLEB-like baseline). */
-    LAYER_GREEDY("layer_greedy", true),
-    /** ShortGPT Block Influence: drop the layers with the lowest 1 - cos(input, output) (Men et al., 2024). */
-    SHORTGPT("shortgpt", true),
-    /** Relative Magnitude ||f(x)|| / ||x + f(x)|| per layer, one shot (Samragh et al., 2023). */
-    RELATIVE_MAGNITUDE("relative_magnitude", true),
-    /** One-shot block removal: the K blocks with the lowest perplexity in the first search round. */
-    ONESHOT_BLOCK("oneshot_block", false);
+/**
+ * A pruning method of a {@link PruneSpec}: its spec name, its paper, the spec fields it reads, and its search.
+ * The methods live in this package and are registered in {@link PruneMethods}, which looks them up by spec name:
+ * BlockPruner and the baselines of its paper.
+ *
+ * <p>Every method records its removals one unit (a block, or a layer's two blocks) at a time on the
+ * {@link SearchRun}, with the calibration perplexity of each nested set, so that the report, the checkpoint and
+ * resuming are the same for all of them. Instances are stateless; one instance per method.
+ */
+public abstract class PruneMethod {
 
-    private final String specName;
-    private final boolean layerLevel;
-
-    PruneMethod(String specName, boolean layerLevel) {
-        this.specName = specName;
-        this.layerLevel = layerLevel;
+    PruneMethod() {
     }
 
-    /** The name used in job specs and the CLI. */
-    public String specName() {
-        return specName;
+    /** The name used in job specs and the CLI ({@code method}). */
+    public abstract String specName();
+
+    /** The paper the method comes from. */
+    public abstract Paper paper();
+
+    /** The spec fields the method reads, with what they mean for it. */
+    public abstract List<PruneParameter> parameters();
+
+    /** Whether the method removes whole layers (both blocks at once) rather than single blocks. */
+    public abstract boolean layerLevel();
+
+    /**
+     * The units the method may remove, in the reference order: whole layers for a layer-level method, else the
+     * single blocks {@code allowed} admits (every attention block by layer, then every MLP block by layer).
+     */
+    final List<List<Block>> candidates(int layers, Candidates allowed) {
+        return layerLevel() ? GreedySearch.layerCandidates(layers) : GreedySearch.blockCandidates(layers, allowed);
     }
 
-    /** Whether the method removes whole layers (both blocks at once). */
-    public boolean layerLevel() {
-        return layerLevel;
-    }
+    /**
+     * Runs the method's search: continues after the run's completed (resumed) steps and records steps until the
+     * stop rule holds or no candidate is left.
+     */
+    abstract void prune(PruneSearch search);
 
-    /** Whether the method scores candidates by calibration perplexity (and uses the activation cache). */
-    public boolean perplexityBased() {
-        return this == BLOCKPRUNER || this == LAYER_GREEDY || this == ONESHOT_BLOCK;
-    }
-
-    /** The method called {@code name}, or null. */
-    public static PruneMethod fromSpecName(String name) {
-        for (PruneMethod m : values()) {
-            if (m.specName.equals(name)) {
-                return m;
-            }
-        }
-        return null;
-    }
-
-    /** Every spec name, for error messages. */
-    public static String known() {
-        return Arrays.stream(values()).map(PruneMethod::specName).collect(Collectors.joining(", "));
+    /** The spec name. */
+    @Override
+    public String toString() {
+        return specName();
     }
 }

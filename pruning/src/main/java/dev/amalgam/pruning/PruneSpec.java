@@ -1,5 +1,6 @@
 package dev.amalgam.pruning;
 
+import dev.amalgam.job.SpecReader;
 import dev.amalgam.modelengine.LlamaConfig;
 import dev.amalgam.modelengine.ModelHead;
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code targetRatio} (stop once the pruning ratio reaches it) is given. The record may hold invalid values;
  * {@link #validate()} lists every problem.
  *
- * @param method pruning method
+ * @param method pruning method, from {@link PruneMethods}
  * @param blocks number of blocks to remove, or null
  * @param targetRatio pruning ratio to reach (0, 1), or null
  * @param candidates block types a block-level method may remove ({@code mix} for layer-level methods)
@@ -34,7 +35,7 @@ import tools.jackson.databind.node.ObjectNode;
 public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, Candidates candidates, int samples,
         int seqLen, long seed, int batchSize, OutputForm output, int cacheBudgetMb) {
 
-    /** Reference defaults (ALGORITHMS.md section 2; batch size and seed of the reference code). */
+    /** Reference defaults (docs/algorithms.md, section 2; batch size and seed of the reference code). */
     public static final int DEFAULT_SAMPLES = 256;
     public static final int DEFAULT_SEQ_LEN = 2048;
     public static final long DEFAULT_SEED = 42;
@@ -56,8 +57,8 @@ public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, 
 
     /** BlockPruner removing {@code blocks} blocks, everything else at its default. */
     public static PruneSpec blockPruner(int blocks) {
-        return new PruneSpec(PruneMethod.BLOCKPRUNER, blocks, null, Candidates.MIX, DEFAULT_SAMPLES, DEFAULT_SEQ_LEN,
-                DEFAULT_SEED, DEFAULT_BATCH_SIZE, OutputForm.MASKED, DEFAULT_CACHE_BUDGET_MB);
+        return new PruneSpec(PruneMethods.get(BlockPruner.NAME), blocks, null, Candidates.MIX, DEFAULT_SAMPLES,
+                DEFAULT_SEQ_LEN, DEFAULT_SEED, DEFAULT_BATCH_SIZE, OutputForm.MASKED, DEFAULT_CACHE_BUDGET_MB);
     }
 
     public PruneSpec withMethod(PruneMethod m) {
@@ -93,7 +94,7 @@ public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, 
     public List<String> validate() {
         List<String> problems = new ArrayList<>();
         if (method == null) {
-            problems.add("method: required, one of " + PruneMethod.known());
+            problems.add("method: required, one of " + PruneMethods.known());
         }
         if ((blocks == null) == (targetRatio == null)) {
             problems.add("blocks/targetRatio: give exactly one of 'blocks' (number of blocks to remove) or "
@@ -186,7 +187,7 @@ public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, 
         return (double) removable / c.total();
     }
 
-    /** The JSON form (camelCase, enum values by spec name, absent optionals omitted). */
+    /** The JSON form (camelCase, the method and enum values by spec name, absent optionals omitted). */
     public ObjectNode toJson() {
         ObjectNode n = JsonMapper.builder().build().createObjectNode();
         n.put("method", method == null ? null : method.specName());
@@ -207,57 +208,71 @@ public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, 
     }
 
     /**
-     * Parses the JSON form, adding every problem (wrong types, unknown values, unknown fields, and then
-     * {@link #validate()}) to {@code problems}. Missing optional fields take their defaults.
+     * Reads the spec's fields with {@code r}, adding every problem (wrong types, unknown values, and then
+     * {@link #validate()}) to the reader. Missing optional fields take their defaults. Fields the reader's caller
+     * does not read are left to its {@link SpecReader#finish()} to report as unknown.
      *
-     * @param extraFields fields the caller handles itself (e.g. the service's {@code model}, {@code data}); not
-     *     reported as unknown
      * @return the spec (fields that could not be read left null or at their default)
+     */
+    public static PruneSpec read(SpecReader r) {
+        int before = r.problems().size();
+        String methodName = r.string("method", BlockPruner.NAME);
+        PruneMethod method = methodName == null ? null : PruneMethods.find(methodName);
+        if (methodName != null && method == null) {
+            r.problem("method", "unknown '" + methodName + "', expected one of " + PruneMethods.known());
+        }
+        Integer blocks = r.anyInt("blocks");
+        Double ratio = r.anyNumber("targetRatio");
+        String candName = r.string("candidates", Candidates.MIX.specName());
+        Candidates candidates = candName == null ? null : Candidates.fromSpecName(candName);
+        if (candName != null && candidates == null) {
+            r.problem("candidates", "unknown '" + candName + "', expected mix, attention or mlp");
+        }
+        int samples = orDefault(r.anyInt("samples"), DEFAULT_SAMPLES);
+        int seqLen = orDefault(r.anyInt("seqLen"), DEFAULT_SEQ_LEN);
+        long seed = r.longInteger("seed", DEFAULT_SEED);
+        int batch = orDefault(r.anyInt("batchSize"), DEFAULT_BATCH_SIZE);
+        String outName = r.string("output", OutputForm.MASKED.specName());
+        OutputForm output = outName == null ? null : OutputForm.fromSpecName(outName);
+        if (outName != null && output == null) {
+            r.problem("output", "unknown '" + outName + "', expected masked or compact");
+        }
+        int cache = orDefault(r.anyInt("cacheBudgetMb"), DEFAULT_CACHE_BUDGET_MB);
+        PruneSpec spec = new PruneSpec(method, blocks, ratio, candidates, samples, seqLen, seed, batch, output, cache);
+        boolean unreadable = r.problems().subList(before, r.problems().size()).stream()
+                .anyMatch(p -> p.contains(": must be "));
+        if (!unreadable) {
+            // a value already reported as unknown is not reported again as missing
+            for (String problem : spec.validate()) {
+                String field = problem.substring(0, Math.max(0, problem.indexOf(':')));
+                if (!problem.contains(": required") || r.problems().stream().noneMatch(p -> p.startsWith(field + ": "))) {
+                    r.problems().add(problem);
+                }
+            }
+        }
+        return spec;
+    }
+
+    private static int orDefault(Integer value, int fallback) {
+        return value == null ? fallback : value;
+    }
+
+    /**
+     * Parses the JSON form on its own: {@link #read}, and every field that is neither the spec's nor one of
+     * {@code extraFields} is reported as unknown.
+     *
+     * @param extraFields fields the caller handles itself (e.g. a job's {@code model}, {@code dataset})
      */
     public static PruneSpec fromJson(JsonNode json, Set<String> extraFields, List<String> problems) {
         if (json == null || !json.isObject()) {
             problems.add("spec: must be a JSON object");
             return null;
         }
-        SpecReader r = new SpecReader(json, problems);
-        String methodName = r.string("method", PruneMethod.BLOCKPRUNER.specName());
-        PruneMethod method = methodName == null ? null : PruneMethod.fromSpecName(methodName);
-        if (methodName != null && method == null) {
-            problems.add("method: unknown '" + methodName + "', expected one of " + PruneMethod.known());
-        }
-        Integer blocks = r.optionalInt("blocks");
-        Double ratio = r.optionalDouble("targetRatio");
-        String candName = r.string("candidates", Candidates.MIX.specName());
-        Candidates candidates = candName == null ? null : Candidates.fromSpecName(candName);
-        if (candName != null && candidates == null) {
-            problems.add("candidates: unknown '" + candName + "', expected mix, attention or mlp");
-        }
-        int samples = r.intOr("samples", DEFAULT_SAMPLES);
-        int seqLen = r.intOr("seqLen", DEFAULT_SEQ_LEN);
-        long seed = r.longOr("seed", DEFAULT_SEED);
-        int batch = r.intOr("batchSize", DEFAULT_BATCH_SIZE);
-        String outName = r.string("output", OutputForm.MASKED.specName());
-        OutputForm output = outName == null ? null : OutputForm.fromSpecName(outName);
-        if (outName != null && output == null) {
-            problems.add("output: unknown '" + outName + "', expected masked or compact");
-        }
-        int cache = r.intOr("cacheBudgetMb", DEFAULT_CACHE_BUDGET_MB);
-        for (var it = json.propertyNames().iterator(); it.hasNext(); ) {
-            String field = it.next();
-            if (!FIELDS.contains(field) && !extraFields.contains(field)) {
-                problems.add(field + ": unknown field (known: " + String.join(", ", FIELDS) + ")");
-            }
-        }
-        PruneSpec spec = new PruneSpec(method, blocks, ratio, candidates, samples, seqLen, seed, batch, output, cache);
-        if (!r.typeErrors()) {
-            // a field already reported as unknown is not reported again as missing
-            for (String problem : spec.validate()) {
-                String field = problem.substring(0, Math.max(0, problem.indexOf(':')));
-                if (!problem.contains(": required") || problems.stream().noneMatch(p -> p.startsWith(field + ": "))) {
-                    problems.add(problem);
-                }
-            }
-        }
+        SpecReader r = SpecReader.of(json);
+        r.allow(extraFields.toArray(String[]::new));
+        PruneSpec spec = read(r);
+        r.finish();
+        problems.addAll(r.problems());
         return spec;
     }
 

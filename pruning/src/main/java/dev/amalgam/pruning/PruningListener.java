@@ -1,10 +1,13 @@
 package dev.amalgam.pruning;
 
+import dev.amalgam.job.Progress;
+
 /**
- * Progress and cancellation of a pruning run (the service maps it to heartbeats, job events and checkpoints).
- * Called on the thread running the search.
+ * Progress and cancellation of a pruning run: the platform's {@link Progress} plus the search steps, whose state is
+ * the job's checkpoint. Called on the thread running the search; {@link #isCancelled()} is polled between candidates
+ * and after each step, and true stops the run with {@link dev.amalgam.job.CancelledException}.
  */
-public interface PruningListener {
+public interface PruningListener extends Progress {
 
     /** Does nothing and never cancels. */
     PruningListener NONE = progress -> { };
@@ -16,8 +19,8 @@ public interface PruningListener {
     default void onCandidate(int step, int done, int total) {
     }
 
-    /** Polled between candidates and after each step; true stops the run with {@link PruningCancelledException}. */
-    default boolean isCancelled() {
-        return false;
+    /** Progress as a fraction; a pruning run reports its steps through {@link #onStep} instead. */
+    @Override
+    default void progress(double fraction, String message) {
     }
 }

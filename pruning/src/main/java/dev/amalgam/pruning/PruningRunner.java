@@ -23,14 +23,15 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Supplier;
 
 /**
  * Runs a {@link PruneSpec} on a model directory: calibration data, the method's search (resumable), the pruned
- * checkpoint and the report. The job handler and the CLI call this.
+ * checkpoint and the report. The job handler and the CLI call this. The spec's method is the one
+ * {@link PruneMethods} registers under the spec's {@code method} name; every method runs through the same
+ * entry point, on one {@link SearchRun}, so the checkpoint, the report and resuming are the same for all.
  *
  * <pre>{@code
  * PruningResult r = PruningRunner.run(PruneSpec.blockPruner(12), modelDir, calibration, null, outDir, null,
@@ -76,7 +77,7 @@ public final class PruningRunner {
     /**
      * @param resumeFromOrNull a checkpoint from {@link PruningProgress#state()} of an earlier run of the same job
      * @throws InvalidPruneSpecException when the spec or its fit to the model is invalid
-     * @throws PruningCancelledException when the listener cancels (its state resumes the run)
+     * @throws dev.amalgam.job.CancelledException when the listener cancels (its state resumes the run)
      */
     public static PruningResult run(PruneSpec spec, Path modelDir, Path calibrationJsonl, Path evalJsonlOrNull,
             Path outDir, PruningState resumeFromOrNull, PruningListener listener, EngineOptions options) {
@@ -94,54 +95,41 @@ public final class PruningRunner {
             TokenChunks calibration = CalibrationData.load(calibrationJsonl, tokenizer, spec.samples(), spec.seqLen(),
                     spec.seed());
             String fingerprint = fingerprint(spec, hf, calibration);
-            PruningState state = resumeState(spec, fingerprint, resumeFromOrNull);
-            ParameterCounts counts = ParameterCounts.of(config);
+            SearchRun run = new SearchRun(spec, ParameterCounts.of(config), listener,
+                    resumeState(spec, fingerprint, resumeFromOrNull));
             try (LlamaModel model = CheckpointLoader.load(hf, options)) {
-                return prune(spec, hf, model, counts, calibration, evalJsonlOrNull, tokenizer, outDir, state,
-                        listener, options);
+                return prune(new RunInputs(spec, hf, model, calibration, tokenizer, evalJsonlOrNull, outDir, options),
+                        run);
             }
         }
     }
 
-    private static PruningResult prune(PruneSpec spec, HfModelDir hf, LlamaModel model, ParameterCounts counts,
-            TokenChunks calibration, Path evalJsonl, LazyTokenizer tokenizer, Path outDir, PruningState state,
-            PruningListener listener, EngineOptions options) {
-        int layers = model.config().numHiddenLayers();
-        state = truncated(state, new SearchRun(spec, counts, listener, state));
-        int resumedSteps = state.steps().size();
-        SearchRun run = new SearchRun(spec, counts, listener, state);
-        int stride;
-        double densePpl;
-        List<List<Block>> candidates = spec.method().layerLevel() ? GreedySearch.layerCandidates(layers)
-                : GreedySearch.blockCandidates(layers, spec.candidates());
+    /**
+     * What a run works on once the spec is checked, the calibration set read and the model loaded.
+     *
+     * @param evalJsonl the evaluation dataset, or null
+     */
+    private record RunInputs(PruneSpec spec, HfModelDir hf, LlamaModel model, TokenChunks calibration,
+            Supplier<TextTokenizer> tokenizer, Path evalJsonl, Path outDir, EngineOptions options) {
+    }
+
+    /** The method's search on {@code run} (fresh or resumed), then the evaluation, the checkpoint and the report. */
+    private static PruningResult prune(RunInputs in, SearchRun run) {
+        PruneSpec spec = in.spec();
+        LlamaModel model = in.model();
+        int resumedSteps = run.state().steps().size();
+        List<List<Block>> candidates = spec.method().candidates(model.config().numHiddenLayers(), spec.candidates());
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long start = System.nanoTime();
         long cpuStart = threads.getCurrentThreadCpuTime();
+        int stride;
+        double densePpl;
         long forwards;
-        try (BlockRunner runner = new BlockRunner(model, calibration, spec.batchSize())) {
-            stride = cacheStride(spec, model, calibration);
+        try (BlockRunner runner = new BlockRunner(model, in.calibration(), spec.batchSize())) {
+            stride = cacheStride(spec, model, in.calibration());
             try (BlockScorer scorer = new BlockScorer(runner, stride)) {
                 densePpl = scorer.score(new int[0]);
-                List<Double> scores = state.scores();
-                if (scores == null) {
-                    scores = switch (spec.method()) {
-                        case BLOCKPRUNER, LAYER_GREEDY -> null;
-                        case ONESHOT_BLOCK -> OrderedRemoval.firstRoundPerplexities(run, scorer, candidates);
-                        case SHORTGPT -> boxed(LayerImportance.scores(runner, LayerImportance.Kind.BLOCK_INFLUENCE));
-                        case RELATIVE_MAGNITUDE -> boxed(LayerImportance.scores(runner,
-                                LayerImportance.Kind.RELATIVE_MAGNITUDE));
-                    };
-                }
-                run = new SearchRun(spec, counts, listener, new PruningState(state.version(), state.method(),
-                        state.fingerprint(), scores, state.steps()));
-                BitSet done = new BitSet();
-                run.removed().forEach(b -> done.set(b.position()));
-                scorer.removeAll(done);
-                if (scores == null) {
-                    GreedySearch.run(run, scorer, candidates);
-                } else {
-                    OrderedRemoval.run(run, scorer, candidates, scores);
-                }
+                spec.method().prune(new PruneSearch(run, runner, scorer, candidates));
                 forwards = runner.blockForwards();
             }
         }
@@ -156,23 +144,25 @@ public final class PruningRunner {
         Double evalBefore = null;
         Double evalAfter = null;
         Long evalTokens = null;
-        if (evalJsonl != null) {
-            TokenChunks eval = CalibrationData.load(evalJsonl, tokenizer, Integer.MAX_VALUE, spec.seqLen(), 0);
+        if (in.evalJsonl() != null) {
+            TokenChunks eval = CalibrationData.load(in.evalJsonl(), in.tokenizer(), Integer.MAX_VALUE, spec.seqLen(),
+                    0);
             PerplexityResult before = Perplexity.evaluate(model, eval, BlockMask.none(), spec.batchSize());
             PerplexityResult after = Perplexity.evaluate(model, eval, Block.mask(removed), spec.batchSize());
             evalBefore = before.perplexity();
             evalAfter = after.perplexity();
             evalTokens = before.tokens();
         }
-        Path modelOut = outDir.resolve(MODEL_DIR);
-        int[] layerMap = PrunedCheckpoint.write(hf, removed, spec.output(), spec.method().specName(), modelOut);
-        Path report = outDir.resolve(REPORT_FILE);
+        Path modelOut = in.outDir().resolve(MODEL_DIR);
+        int[] layerMap = PrunedCheckpoint.write(in.hf(), removed, spec.output(), spec.method().specName(), modelOut);
+        Path report = in.outDir().resolve(REPORT_FILE);
+        ParameterCounts counts = run.counts();
         PruningResult result = new PruningResult(spec.method(), steps, removed, densePpl, prunedPpl, evalBefore,
                 evalAfter, counts.total(), counts.remaining(removed), counts.ratio(removed), modelOut, report,
                 forwards, seconds, cpuSeconds, finalState);
         PruningReport.write(report, spec, result, new PruningReport.SearchInfo(stride, resumedSteps,
-                options.device() + "/" + options.computeType()), layerMap, calibration.chunks().size(),
-                calibration.predictedTokens(), evalTokens, finalState.scores(),
+                in.options().device() + "/" + in.options().computeType()), layerMap, in.calibration().chunks().size(),
+                in.calibration().predictedTokens(), evalTokens, finalState.scores(),
                 finalState.scores() == null ? null : candidates);
         return result;
     }
@@ -214,20 +204,6 @@ public final class PruningRunner {
         return resume;
     }
 
-    /** A resumed state cut to the steps the spec asks for (a job resumed with a smaller K). */
-    private static PruningState truncated(PruningState state, SearchRun rule) {
-        List<PruneStep> kept = new ArrayList<>();
-        List<Block> removed = new ArrayList<>();
-        for (PruneStep step : state.steps()) {
-            if (rule.doneWith(removed)) {
-                break;
-            }
-            kept.add(step);
-            removed.addAll(step.blocks());
-        }
-        return new PruningState(state.version(), state.method(), state.fingerprint(), state.scores(), kept);
-    }
-
     /** SHA-256 of everything that decides the search's choices. */
     static String fingerprint(PruneSpec spec, HfModelDir hf, TokenChunks calibration) {
         try {
@@ -248,14 +224,6 @@ public final class PruningRunner {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static List<Double> boxed(double[] v) {
-        List<Double> out = new ArrayList<>();
-        for (double d : v) {
-            out.add(d);
-        }
-        return out;
     }
 
     /** Opens the model's tokenizer on first use (input_ids datasets never need one). */

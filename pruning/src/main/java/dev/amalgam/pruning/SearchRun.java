@@ -3,7 +3,10 @@ package dev.amalgam.pruning;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Bookkeeping shared by every method: the stop rule, the steps so far, the listener, cancellation. */
+/**
+ * Bookkeeping shared by every method: the stop rule, the steps so far, the one-shot scores, the listener,
+ * cancellation. {@link PruningRunner} builds one per run.
+ */
 final class SearchRun {
 
     private final PruneSpec spec;
@@ -12,15 +15,46 @@ final class SearchRun {
     private PruningState state;
     private int totalSteps;
 
+    /**
+     * @param state the fresh or resumed state; a resumed state is cut to the steps the spec asks for (a job resumed
+     *     with a smaller K keeps the nested prefix)
+     */
     SearchRun(PruneSpec spec, ParameterCounts counts, PruningListener listener, PruningState state) {
         this.spec = spec;
         this.counts = counts;
         this.listener = listener;
-        this.state = state;
+        this.state = truncated(state);
+    }
+
+    private PruningState truncated(PruningState resumed) {
+        List<PruneStep> kept = new ArrayList<>();
+        List<Block> removed = new ArrayList<>();
+        for (PruneStep step : resumed.steps()) {
+            if (doneWith(removed)) {
+                break;
+            }
+            kept.add(step);
+            removed.addAll(step.blocks());
+        }
+        return new PruningState(resumed.version(), resumed.method(), resumed.fingerprint(), resumed.scores(), kept);
     }
 
     PruningState state() {
         return state;
+    }
+
+    ParameterCounts counts() {
+        return counts;
+    }
+
+    /** The one-shot scores, per candidate in candidate order; null for a greedy search or before scoring. */
+    List<Double> scores() {
+        return state.scores();
+    }
+
+    /** Sets the one-shot scores; they are part of every later state (a resume reuses them). */
+    void scores(List<Double> scores) {
+        state = new PruningState(state.version(), state.method(), state.fingerprint(), scores, state.steps());
     }
 
     PruningListener listener() {
@@ -76,7 +110,7 @@ final class SearchRun {
 
     void checkCancelled() {
         if (listener.isCancelled()) {
-            throw new PruningCancelledException(state);
+            throw new dev.amalgam.job.CancelledException();
         }
     }
 

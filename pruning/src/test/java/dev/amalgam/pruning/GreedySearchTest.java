@@ -48,8 +48,7 @@ class GreedySearchTest {
         ParameterCounts counts = ParameterCounts.of(m.config());
         SearchRun run = new SearchRun(spec, counts, counting, new PruningState(1, "t", "f", null, List.of()));
         int layers = m.config().numHiddenLayers();
-        List<List<Block>> candidates = spec.method().layerLevel() ? GreedySearch.layerCandidates(layers)
-                : GreedySearch.blockCandidates(layers, spec.candidates());
+        List<List<Block>> candidates = spec.method().candidates(layers, spec.candidates());
         try (BlockRunner runner = new BlockRunner(m, data, spec.batchSize());
                 BlockScorer scorer = new BlockScorer(runner, stride)) {
             GreedySearch.run(run, scorer, candidates);
@@ -57,7 +56,7 @@ class GreedySearchTest {
         }
     }
 
-    /** ALGORITHMS.md's loop, verbatim, on the engine's masked forward. */
+    /** The loop of docs/algorithms.md, section 2, verbatim, on the engine's masked forward. */
     static List<List<Block>> naive(LlamaModel m, List<List<Block>> candidatesInOrder, int k, List<Double> ppls) {
         List<Block> removed = new ArrayList<>();
         List<List<Block>> order = new ArrayList<>();
@@ -108,7 +107,7 @@ class GreedySearchTest {
             // The cache changes where forwards start, never the numbers: identical steps, identical perplexities.
             assertThat(cached.steps()).isEqualTo(plain.steps());
             assertThat(strided.steps()).isEqualTo(plain.steps());
-            // K * (4L - K + 1) / 2 perplexity evaluations (ALGORITHMS.md), L = 4.
+            // K * (4L - K + 1) / 2 perplexity evaluations (docs/algorithms.md, section 2), L = 4.
             assertThat(plain.evaluations()).isEqualTo(k * (4 * 4 - k + 1) / 2);
             // Plain: step s scores 2L - s + 1 candidates, each running 2L - s blocks, on 2 batches.
             long plainForwards = 0;
@@ -169,7 +168,8 @@ class GreedySearchTest {
     @Test
     void layerGreedyMatchesNaiveSearchOverLayers() {
         try (LlamaModel m = CheckpointLoader.load(model, EngineOptions.cpu())) {
-            PruneSpec spec = PruneSpec.blockPruner(4).withMethod(PruneMethod.LAYER_GREEDY).withCalibration(100, 32, 0, 4);
+            PruneSpec spec = PruneSpec.blockPruner(4).withMethod(PruneMethods.get("layer_greedy"))
+                    .withCalibration(100, 32, 0, 4);
             Search plain = search(m, spec, 0);
             Search cached = search(m, spec, 1);
             List<Double> naivePpl = new ArrayList<>();

@@ -16,7 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import tools.jackson.databind.json.JsonMapper;
 
-/** The parameter-ratio arithmetic of ALGORITHMS.md section 2. */
+/** The parameter-ratio arithmetic of docs/algorithms.md, section 2. */
 class ParameterCountsTest {
 
     /** Llama-2-7B's config.json as published. */

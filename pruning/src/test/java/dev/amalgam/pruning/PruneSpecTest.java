@@ -23,8 +23,8 @@ class PruneSpecTest {
     @Test
     void defaultsAreTheReferenceSettings() {
         PruneSpec spec = PruneSpec.parse(json("{\"blocks\": 12}"));
-        assertThat(spec).isEqualTo(new PruneSpec(PruneMethod.BLOCKPRUNER, 12, null, Candidates.MIX, 256, 2048, 42, 8,
-                OutputForm.MASKED, 8192));
+        assertThat(spec).isEqualTo(new PruneSpec(PruneMethods.get("blockpruner"), 12, null, Candidates.MIX, 256, 2048,
+                42, 8, OutputForm.MASKED, 8192));
         assertThat(PruneSpec.parse(spec.toJson())).isEqualTo(spec);
     }
 
@@ -33,8 +33,8 @@ class PruneSpecTest {
         PruneSpec spec = PruneSpec.parse(json("""
                 {"method": "oneshot_block", "targetRatio": 0.25, "candidates": "mha", "samples": 32, "seqLen": 128,
                  "seed": 7, "batchSize": 2, "output": "compact", "cacheBudgetMb": 0}"""));
-        assertThat(spec).isEqualTo(new PruneSpec(PruneMethod.ONESHOT_BLOCK, null, 0.25, Candidates.ATTENTION, 32, 128,
-                7, 2, OutputForm.COMPACT, 0));
+        assertThat(spec).isEqualTo(new PruneSpec(PruneMethods.get("oneshot_block"), null, 0.25, Candidates.ATTENTION,
+                32, 128, 7, 2, OutputForm.COMPACT, 0));
         assertThat(PruneSpec.parse(spec.toJson())).isEqualTo(spec);
     }
 
@@ -75,7 +75,8 @@ class PruneSpecTest {
                 .isEqualTo(65536);
         problems.clear();
         PruneSpec.fromJson(json("{\"blocks\": 2147483648, \"seqLen\": 99999999999999}"), Set.of(), problems);
-        assertThat(problems).containsExactly("blocks: 2147483648 is out of range", "seqLen: 99999999999999 is out of range");
+        assertThat(problems).containsExactly("blocks: must be an integer between -2147483648 and 2147483647, got 2147483648",
+                "seqLen: must be an integer between -2147483648 and 2147483647, got 99999999999999");
     }
 
     @Test
@@ -91,10 +92,11 @@ class PruneSpecTest {
 
     @Test
     void layerMethodsNeedEvenBlocksAndMixedCandidates() {
-        assertThat(PruneSpec.blockPruner(3).withMethod(PruneMethod.SHORTGPT).withCandidates(Candidates.MLP).validate())
+        assertThat(PruneSpec.blockPruner(3).withMethod(PruneMethods.get("shortgpt")).withCandidates(Candidates.MLP)
+                .validate())
                 .anyMatch(p -> p.startsWith("blocks: shortgpt removes whole layers"))
                 .anyMatch(p -> p.startsWith("candidates: shortgpt removes whole layers"));
-        assertThat(PruneSpec.blockPruner(4).withMethod(PruneMethod.LAYER_GREEDY).validate()).isEmpty();
+        assertThat(PruneSpec.blockPruner(4).withMethod(PruneMethods.get("layer_greedy")).validate()).isEmpty();
     }
 
     @Test

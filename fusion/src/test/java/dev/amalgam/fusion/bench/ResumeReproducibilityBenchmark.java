@@ -1,7 +1,7 @@
 package dev.amalgam.fusion.bench;
 
-import dev.amalgam.fusion.FusionCancelledException;
-import dev.amalgam.fusion.FusionListener;
+import dev.amalgam.job.CancelledException;
+import dev.amalgam.job.Progress;
 import dev.amalgam.fusion.FusionRunner;
 import dev.amalgam.fusion.FusionSpec;
 import dev.amalgam.fusion.data.PreferenceJsonl;
@@ -170,9 +170,9 @@ class ResumeReproducibilityBenchmark {
         Path data = Path.of(System.getenv("BENCH_DATA"));
         int stopAfter = Integer.parseInt(args[3]);
         int[] steps = {0};
-        FusionListener listener = new FusionListener() {
+        Progress listener = new Progress() {
             @Override
-            public void metrics(String stage, long step, Map<String, Double> values) {
+            public void metrics(String stage, long step, Map<String, ? extends Number> values) {
                 steps[0]++;
             }
 
@@ -181,7 +181,7 @@ class ResumeReproducibilityBenchmark {
             }
 
             @Override
-            public boolean cancelled() {
+            public boolean isCancelled() {
                 return args[0].equals("stop") && steps[0] >= stopAfter;
             }
         };
@@ -189,7 +189,7 @@ class ResumeReproducibilityBenchmark {
         try (GcPressure gc = GcPressure.start()) {
             FusionRunner.run(spec, data.resolve(s.model()), data.resolve(s.data()),
                     s.eval() == null ? null : data.resolve(s.eval()), work.resolve("w"), work.resolve("out"), listener);
-        } catch (FusionCancelledException e) {
+        } catch (CancelledException e) {
             System.out.println("stopped after step " + steps[0]);
         }
         System.exit(0);

@@ -1,110 +1,101 @@
 package dev.amalgam.e2e.echo;
 
-import dev.amalgam.platform.artifact.Artifact;
+import dev.amalgam.job.SpecReader;
+import dev.amalgam.modelio.Json;
 import dev.amalgam.platform.artifact.ArtifactKind;
-import dev.amalgam.platform.artifact.ArtifactService;
-import dev.amalgam.platform.auth.Caller;
-import dev.amalgam.platform.error.ApiException;
-import dev.amalgam.platform.web.JobSubmissions;
-import dev.amalgam.platform.web.JobView;
-import dev.amalgam.platform.worker.JobContext;
-import dev.amalgam.platform.worker.JobHandler;
+import dev.amalgam.platform.jobtype.JobInput;
+import dev.amalgam.platform.jobtype.JobInputs;
+import dev.amalgam.platform.jobtype.JobOutput;
+import dev.amalgam.platform.jobtype.JobRun;
+import dev.amalgam.platform.jobtype.JobType;
+import dev.amalgam.platform.jobtype.Published;
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
-import org.springframework.http.ResponseEntity;
-import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RequestHeader;
-import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.databind.JsonNode;
 
 /**
  * A test-only service with the shape of a real one: POST /api/v1/echoes validates a spec and queues an
- * "echo" job; its handler repeats a message into a REPORT artifact, reporting progress per step.
+ * "echo" job, which repeats a message into a REPORT artifact, reporting progress per step.
  */
 @SpringBootApplication
 public class EchoServiceApplication {
 
+    /** The echo job's spec. */
+    public record EchoSpec(String message, Integer repeat, Long delayMs, String output, String input) {
+    }
+
+    /** A validated echo job. */
+    public record ValidEcho(EchoSpec spec, JobInput input) implements JobType.Validated {
+        @Override
+        public List<JobInput> inputs() {
+            return input == null ? List.of() : List.of(input);
+        }
+    }
+
     @Bean
-    JobHandler echoHandler() {
-        return new JobHandler() {
+    JobType<EchoSpec, ValidEcho> echoJobType() {
+        return new JobType<>() {
             @Override
-            public String type() {
+            public String name() {
                 return "echo";
             }
 
             @Override
-            public JsonNode handle(JobContext ctx) throws Exception {
-                String message = ctx.spec().get("message").asString();
-                int repeat = ctx.spec().get("repeat").asInt();
-                long delayMs = ctx.spec().path("delayMs").asLong(0);
+            public int specVersion() {
+                return 1;
+            }
+
+            @Override
+            public String path() {
+                return "/api/v1/echoes";
+            }
+
+            @Override
+            public String summary() {
+                return "Queue an echo job (tests only)";
+            }
+
+            @Override
+            public Class<EchoSpec> specClass() {
+                return EchoSpec.class;
+            }
+
+            @Override
+            public EchoSpec read(SpecReader json) {
+                return new EchoSpec(json.requiredString("message", "the message"),
+                        json.integer("repeat", 1, 100, 0), json.longInteger("delayMs", 0),
+                        json.requiredString("output", "the name of the report artifact"), json.string("input"));
+            }
+
+            @Override
+            public ValidEcho validate(EchoSpec spec, JobInputs inputs, List<String> problems) {
+                if (spec.repeat() == 0 && problems.stream().noneMatch(p -> p.startsWith("repeat:"))) {
+                    problems.add("repeat: must be between 1 and 100");
+                }
+                JobInput input = spec.input() == null ? null : inputs.jsonlDataset("input", spec.input(), problems);
+                return problems.isEmpty() ? new ValidEcho(spec, input) : null;
+            }
+
+            @Override
+            public JsonNode run(ValidEcho job, JobRun run) throws Exception {
                 StringBuilder out = new StringBuilder();
+                int repeat = job.spec().repeat();
                 for (int i = 0; i < repeat; i++) {
-                    ctx.throwIfCancelled();
-                    out.append(message).append('\n');
-                    ctx.metrics(i, Map.of("length", out.length()));
-                    ctx.progress((i + 1) / (double) repeat, "step " + (i + 1) + " of " + repeat);
-                    Thread.sleep(delayMs);
+                    run.throwIfCancelled();
+                    out.append(job.spec().message()).append('\n');
+                    run.metrics(null, i, Map.of("length", out.length()));
+                    run.progress((i + 1) / (double) repeat, "step " + (i + 1) + " of " + repeat);
+                    Thread.sleep(job.spec().delayMs());
                 }
-                var dir = ctx.newStagingDir();
+                var dir = run.newStagingDir();
                 Files.writeString(dir.resolve("echo.txt"), out.toString());
-                List<UUID> inputs = new ArrayList<>();
-                if (ctx.spec().hasNonNull("input")) {
-                    inputs.add(UUID.fromString(ctx.spec().get("input").asString()));
-                }
-                Artifact a = ctx.publish(ArtifactKind.REPORT, ctx.spec().get("output").asString(), dir, inputs);
-                return ctx.json().valueToTree(Map.of("artifact", a.id().toString(), "lines", repeat));
+                Published a = run.publishAll(List.of(new JobOutput(ArtifactKind.REPORT, "report", job.spec().output(), dir)),
+                        job.inputs()).get(0);
+                return Json.MAPPER.valueToTree(Map.of("artifact", a.reference(), "lines", repeat));
             }
         };
-    }
-
-    @RestController
-    static class EchoController {
-        private final JobSubmissions submissions;
-        private final ArtifactService artifacts;
-
-        EchoController(JobSubmissions submissions, ArtifactService artifacts) {
-            this.submissions = submissions;
-            this.artifacts = artifacts;
-        }
-
-        @PostMapping("/api/v1/echoes")
-        ResponseEntity<JobView> submit(Caller caller, @RequestBody JsonNode spec,
-                                       @RequestHeader(value = "Idempotency-Key", required = false) String key) {
-            JsonNode request = spec.deepCopy();
-            var replayed = submissions.replay(caller, "echo", request, key);
-            if (replayed.isPresent()) {
-                return replayed.get();
-            }
-            List<String> errors = new ArrayList<>();
-            if (!spec.path("message").isString() || spec.path("message").asString().isBlank()) {
-                errors.add("message: required");
-            }
-            int repeat = spec.path("repeat").asInt(-1);
-            if (repeat < 1 || repeat > 100) {
-                errors.add("repeat: must be between 1 and 100");
-            }
-            if (!spec.path("output").isString()) {
-                errors.add("output: the name of the report artifact is required");
-            }
-            List<UUID> inputs = new ArrayList<>();
-            if (spec.hasNonNull("input")) {
-                Artifact input = artifacts.resolve(caller.tenantId(), spec.get("input").asString(), ArtifactKind.DATASET, "input", errors);
-                if (input != null) {
-                    inputs.add(input.id());
-                    // the stored spec names the exact artifact, even if the caller used a name
-                    ((tools.jackson.databind.node.ObjectNode) spec).put("input", input.id().toString());
-                }
-            }
-            if (!errors.isEmpty()) {
-                throw ApiException.invalid(errors);
-            }
-            return submissions.submit(caller, "echo", 1, spec, 0, 2, key, inputs, request);
-        }
     }
 }

@@ -14,7 +14,10 @@ import dev.amalgam.platform.error.ProblemHandler;
 import dev.amalgam.platform.error.ProblemReportValve;
 import dev.amalgam.platform.job.JobRepository;
 import dev.amalgam.platform.job.JobService;
+import dev.amalgam.platform.jobtype.JobType;
+import dev.amalgam.platform.jobtype.JobTypeHandler;
 import dev.amalgam.platform.web.JobSubmissions;
+import dev.amalgam.platform.web.JobTypeEndpoints;
 import dev.amalgam.platform.worker.JobHandler;
 import dev.amalgam.platform.worker.JobNotificationListener;
 import dev.amalgam.platform.worker.WorkerRuntime;
@@ -92,8 +95,22 @@ public class PlatformAutoConfiguration {
     }
 
     @Bean
-    JobSubmissions jobSubmissions(JobService jobs, ArtifactRepository artifacts) {
-        return new JobSubmissions(jobs, artifacts);
+    JobSubmissions jobSubmissions(JobService jobs, ArtifactRepository artifactRepository, ArtifactService artifacts) {
+        return new JobSubmissions(jobs, artifactRepository, artifacts);
+    }
+
+    /** Each job type's endpoint in the OpenAPI document, with its spec as the typed request body. */
+    @Bean
+    dev.amalgam.platform.web.JobTypeOpenApi jobTypeOpenApi(org.springframework.beans.factory.ObjectProvider<JobType<?, ?>> types) {
+        return new dev.amalgam.platform.web.JobTypeOpenApi(types.orderedStream().toList());
+    }
+
+    /** Each job type's POST endpoint. */
+    @Bean
+    JobTypeEndpoints jobTypeEndpoints(org.springframework.beans.factory.ObjectProvider<JobType<?, ?>> types,
+                                      JobSubmissions submissions,
+                                      org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping requestMappingHandlerMapping) {
+        return new JobTypeEndpoints(types.orderedStream().toList(), submissions, requestMappingHandlerMapping);
     }
 
     @Bean
@@ -184,9 +201,13 @@ public class PlatformAutoConfiguration {
 
     @Bean
     @ConditionalOnExpression("'${amalgam.role:both}' != 'api'")
-    WorkerRuntime workerRuntime(List<JobHandler> handlers, JobRepository jobs, ArtifactRepository artifacts,
-                                ArtifactStore store, JsonMapper json, AmalgamProperties properties) {
-        return new WorkerRuntime(handlers, jobs, artifacts, store, json, properties.worker());
+    WorkerRuntime workerRuntime(org.springframework.beans.factory.ObjectProvider<JobType<?, ?>> types,
+                                org.springframework.beans.factory.ObjectProvider<JobHandler> handlers, JobRepository jobs,
+                                ArtifactRepository artifacts, ArtifactStore store, JsonMapper json, AmalgamProperties properties) {
+        // the service's job types, and any plain handler (tests register some)
+        List<JobHandler> all = new java.util.ArrayList<>(handlers.orderedStream().toList());
+        types.orderedStream().forEach(type -> all.add(new JobTypeHandler<>(type, artifacts)));
+        return new WorkerRuntime(all, jobs, artifacts, store, json, properties.worker());
     }
 
     @Bean

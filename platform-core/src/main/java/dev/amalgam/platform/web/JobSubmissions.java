@@ -1,55 +1,78 @@
 package dev.amalgam.platform.web;
 
+import dev.amalgam.job.SpecReader;
 import dev.amalgam.platform.artifact.ArtifactRepository;
+import dev.amalgam.platform.artifact.ArtifactService;
 import dev.amalgam.platform.auth.Caller;
 import dev.amalgam.platform.error.ApiException;
 import dev.amalgam.platform.job.Job;
 import dev.amalgam.platform.job.JobService;
 import dev.amalgam.platform.job.NewJob;
+import dev.amalgam.platform.jobtype.JobInput;
+import dev.amalgam.platform.jobtype.JobOptions;
+import dev.amalgam.platform.jobtype.JobType;
+import dev.amalgam.platform.jobtype.StoredInputs;
+import dev.amalgam.platform.jobtype.TenantInputs;
 import java.net.URI;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
- * What every job-creating endpoint does once its spec is valid: insert the job (idempotently) and
- * answer 202 Accepted with the job and its Location.
+ * The one submission path of every job type: the body checks, the job options, idempotency, the type's own
+ * reading and validation (all problems answered at once as 422), the stored spec with the artifact each reference
+ * resolved to, lineage, and the 202 Accepted answer with the job and its Location.
  */
 public class JobSubmissions {
 
     private final JobService jobs;
-    private final ArtifactRepository artifacts;
+    private final ArtifactRepository artifactRepository;
+    private final ArtifactService artifacts;
 
-    public JobSubmissions(JobService jobs, ArtifactRepository artifacts) {
+    public JobSubmissions(JobService jobs, ArtifactRepository artifactRepository, ArtifactService artifacts) {
         this.jobs = jobs;
+        this.artifactRepository = artifactRepository;
         this.artifacts = artifacts;
     }
 
     /**
-     * The answer to a retry of an earlier submission with the same Idempotency-Key and body, if this is one:
-     * endpoints call it first, before validating, so a retry after the job finished gets the first job (202)
-     * rather than "the output name is taken".
+     * Validates {@code body} as a spec of {@code type} for the caller and queues the job.
      *
-     * @param request the request body as the client sent it
+     * @param idempotencyKey the Idempotency-Key header, or null: a retry with the same key and body gets the first
+     *                       job (202), even after it finished and its outputs took the names it asks for
      */
-    public Optional<ResponseEntity<JobView>> replay(Caller caller, String type, JsonNode request, String idempotencyKey) {
+    public <S, V extends JobType.Validated> ResponseEntity<JobView> submit(Caller caller, JobType<S, V> type, JsonNode body,
+                                                                          String idempotencyKey) {
+        if (body == null || !body.isObject()) {
+            throw ApiException.invalid(List.of("body: a JSON object is required"));
+        }
+        SpecChecks.requireStorableText(body);
         checkKey(idempotencyKey);
-        return jobs.replay(caller.tenantId(), type, idempotencyKey, fingerprint(request)).map(job -> accepted(job, true));
-    }
-
-    /**
-     * @param idempotencyKey the Idempotency-Key header, or null
-     * @param inputs         artifacts the job reads (lineage, and protection from deletion)
-     * @param request        the request body as the client sent it (its fingerprint identifies a retry)
-     */
-    public ResponseEntity<JobView> submit(Caller caller, String type, int specVersion, JsonNode spec, int priority,
-                                          int maxAttempts, String idempotencyKey, List<UUID> inputs, JsonNode request) {
-        checkKey(idempotencyKey);
-        var submission = jobs.submit(new NewJob(caller.tenantId(), type, specVersion, spec, priority, maxAttempts,
-                idempotencyKey, inputs, request == null ? null : fingerprint(request)));
+        String fingerprint = fingerprint(body);
+        // a retry is answered before validating anew: a finished job's outputs now take the names it asks for
+        var replayed = jobs.replay(caller.tenantId(), type.name(), idempotencyKey, fingerprint);
+        if (replayed.isPresent()) {
+            return accepted(replayed.get(), true);
+        }
+        SpecReader reader = SpecReader.of(body);
+        JobOptions options = JobOptions.read(reader);
+        S spec = type.read(reader);
+        reader.finish();
+        List<String> problems = reader.problems();
+        TenantInputs inputs = new TenantInputs(artifacts, caller.tenantId());
+        V job = type.validate(spec, inputs, problems);
+        if (!problems.isEmpty() || job == null) {
+            throw ApiException.invalid(problems.isEmpty() ? List.of("body: not a valid " + type.name() + " spec") : problems);
+        }
+        ObjectNode stored = (ObjectNode) body.deepCopy();
+        ObjectNode resolved = stored.putObject(StoredInputs.ARTIFACTS_FIELD);
+        inputs.resolved().forEach((reference, id) -> resolved.put(reference, id.toString()));
+        List<UUID> lineage = job.inputs().stream().map(JobInput::artifactId).distinct().toList();
+        var submission = jobs.submit(new NewJob(caller.tenantId(), type.name(), type.specVersion(), stored, options.priority(),
+                options.maxAttempts(), idempotencyKey, lineage, fingerprint));
         return accepted(submission.job(), submission.replayed());
     }
 
@@ -57,7 +80,7 @@ public class JobSubmissions {
         return ResponseEntity.status(HttpStatus.ACCEPTED)
                 .location(URI.create("/api/v1/jobs/" + job.id()))
                 .header("Idempotent-Replayed", Boolean.toString(replayed))
-                .body(JobView.of(job, artifacts.lineageOfJob(job.id())));
+                .body(JobView.of(job, artifactRepository.lineageOfJob(job.id())));
     }
 
     private static void checkKey(String idempotencyKey) {

@@ -8,21 +8,12 @@ import java.util.Map;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Checks every job-creating endpoint makes the same way, before it resolves anything: text the registry can
- * store, the job settings {@code priority} and {@code maxAttempts}, and the names of the artifacts a job will publish.
+ * Checks every job submission makes the same way: text the registry can store (before anything is read), and the
+ * names of the artifacts a job will publish.
  */
 public final class SpecChecks {
 
-    public static final int MIN_PRIORITY = -100;
-    public static final int MAX_PRIORITY = 100;
-    public static final int MIN_ATTEMPTS = 1;
-    public static final int MAX_ATTEMPTS = 10;
-
     private SpecChecks() {
-    }
-
-    /** A job's queue settings, read from the spec. */
-    public record JobSettings(int priority, int maxAttempts) {
     }
 
     /**
@@ -35,37 +26,6 @@ public final class SpecChecks {
         if (!errors.isEmpty()) {
             throw ApiException.invalid(errors);
         }
-    }
-
-    /**
-     * {@code priority} (-100..100, default 0) and {@code maxAttempts} (1..10, default {@code defaultMaxAttempts});
-     * a problem is added for each that is present but not an integer in its range.
-     */
-    public static JobSettings jobSettings(JsonNode spec, int defaultMaxAttempts, List<String> errors) {
-        int priority = intField(spec, "priority", MIN_PRIORITY, MAX_PRIORITY, 0, errors);
-        int maxAttempts = intField(spec, "maxAttempts", MIN_ATTEMPTS, MAX_ATTEMPTS, defaultMaxAttempts, errors);
-        return new JobSettings(priority, maxAttempts);
-    }
-
-    /**
-     * An optional integer field in [min, max]: {@code fallback} when absent or null; when present but not an
-     * integer in range, a problem is added and {@code fallback} returned.
-     */
-    public static int intField(JsonNode spec, String field, int min, int max, int fallback, List<String> errors) {
-        JsonNode n = spec.get(field);
-        if (n == null || n.isNull()) {
-            return fallback;
-        }
-        if (!isIntegerIn(n, min, max)) {
-            errors.add(field + ": must be an integer between " + min + " and " + max + ", got " + abbreviate(n.toString()));
-            return fallback;
-        }
-        return n.intValue();
-    }
-
-    /** Whether {@code n} is an integral number in [min, max], checked without converting a value out of range. */
-    public static boolean isIntegerIn(JsonNode n, long min, long max) {
-        return n != null && n.isIntegralNumber() && n.canConvertToLong() && n.longValue() >= min && n.longValue() <= max;
     }
 
     /**

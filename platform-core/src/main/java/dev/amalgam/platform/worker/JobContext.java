@@ -1,27 +1,33 @@
 package dev.amalgam.platform.worker;
 
+import dev.amalgam.job.CancelledException;
 import dev.amalgam.platform.artifact.Artifact;
-import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.artifact.ArtifactRepository;
 import dev.amalgam.platform.artifact.ArtifactStore;
 import dev.amalgam.platform.job.DatabaseRetry;
 import dev.amalgam.platform.job.Job;
 import dev.amalgam.platform.job.JobEvent;
 import dev.amalgam.platform.job.JobRepository;
+import dev.amalgam.platform.jobtype.JobInput;
+import dev.amalgam.platform.jobtype.JobOutput;
+import dev.amalgam.platform.jobtype.JobRun;
+import dev.amalgam.platform.jobtype.Published;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * What a running job sees of the platform: its spec and checkpoint, progress and metric reporting,
- * cancellation, staging space and artifact publication (with lineage to the job's inputs).
+ * A job run by the platform's worker: progress and metrics on the job row and as events, cancellation requests and
+ * the lease, the checkpoint on the job row, staging space in the artifact store, and publication as artifacts
+ * with lineage to the job's inputs.
  */
-public class JobContext {
+public class JobContext implements JobRun {
 
     private final Job job;
     private final String owner;
@@ -58,20 +64,21 @@ public class JobContext {
         return job.spec();
     }
 
-    /** The checkpoint the job saved in an earlier attempt, or null on a first run. */
+    @Override
     public JsonNode checkpoint() {
         return DatabaseRetry.call("read checkpoint", retryBudget, () -> jobs.find(job.id()).map(Job::checkpoint).orElse(null));
     }
 
-    /** Saves resumable state; a later attempt (after this worker died) reads it with {@link #checkpoint()}. */
+    @Override
     public void saveCheckpoint(JsonNode state) {
         if (!DatabaseRetry.call("save checkpoint", retryBudget, () -> jobs.saveCheckpoint(job.id(), owner, state))) {
             leaseLost = true;
-            throw new JobCancelledException();
+            throw new CancelledException();
         }
     }
 
     /** Reports progress in 0..1 with a message: on the job row and as an event, at once. */
+    @Override
     public void progress(double fraction, String message) {
         this.progress = Math.max(0, Math.min(1, fraction));
         this.progressMessage = message;
@@ -84,23 +91,19 @@ public class JobContext {
         event(JobEvent.Kind.PROGRESS, payload);
     }
 
-    /** Records metrics of one step (loss, perplexity, learning rate ...) as an event. */
-    public void metrics(long step, Map<String, ? extends Number> values) {
-        Map<String, Object> payload = new LinkedHashMap<>();
-        payload.put("step", step);
-        payload.putAll(values);
-        event(JobEvent.Kind.METRIC, payload);
-    }
-
-    /** Records metrics of one step of a named stage (e.g. "sft", "wrpo"). */
+    /** Records metrics of one step of a named stage (e.g. "sft", "wrpo"; null: the job has one stage). */
+    @Override
     public void metrics(String stage, long step, Map<String, ? extends Number> values) {
         Map<String, Object> payload = new LinkedHashMap<>();
-        payload.put("stage", stage);
+        if (stage != null) {
+            payload.put("stage", stage);
+        }
         payload.put("step", step);
         payload.putAll(values);
         event(JobEvent.Kind.METRIC, payload);
     }
 
+    @Override
     public void log(String message) {
         event(JobEvent.Kind.LOG, Map.of("message", message));
     }
@@ -114,20 +117,16 @@ public class JobContext {
      * True once cancellation was requested, this worker lost the job's lease, or the worker is stopping (the
      * job is then handed back, not cancelled): in each case the handler should stop at its next safe point.
      */
+    @Override
     public boolean isCancelled() {
         return cancelled || leaseLost || stopping;
-    }
-
-    public void throwIfCancelled() {
-        if (isCancelled()) {
-            throw new JobCancelledException();
-        }
     }
 
     /**
      * A directory of this job that survives a worker's death (training checkpoints, search state too big
      * for the job row); a later attempt finds it as the earlier one left it. Removed when the job ends.
      */
+    @Override
     public Path workDir() {
         try {
             return java.nio.file.Files.createDirectories(store.workDir(job.id()));
@@ -136,20 +135,11 @@ public class JobContext {
         }
     }
 
-    /** A private directory for outputs; removed automatically if the job does not publish it. */
+    @Override
     public Path newStagingDir() {
         Path dir = store.newStagingDir();
         staged.add(dir);
         return dir;
-    }
-
-    /** One output of a job: what it is, its name, and the staged directory holding it. */
-    public record Output(ArtifactKind kind, String name, Path stagedDir) {
-    }
-
-    /** Publishes a staged directory as an artifact produced by this job, consuming {@code inputs}. */
-    public Artifact publish(ArtifactKind kind, String name, Path stagedDir, List<UUID> inputs) {
-        return publishAll(List.of(new Output(kind, name, stagedDir)), inputs).get(0);
     }
 
     /**
@@ -158,33 +148,35 @@ public class JobContext {
      * record the job's outcome) finds its outputs already there and returns them, so a job's outputs exist
      * exactly once.
      */
-    public List<Artifact> publishAll(List<Output> outputs, List<UUID> inputs) {
+    @Override
+    public List<Published> publishAll(List<JobOutput> outputs, List<JobInput> inputs) {
         throwIfCancelled();
+        List<UUID> lineage = inputs.stream().map(JobInput::artifactId).filter(Objects::nonNull).distinct().toList();
         List<Artifact> earlier = outputs.stream()
                 .map(o -> artifacts.findReadyByName(job.tenantId(), o.name()).filter(a -> job.id().equals(a.producingJobId())))
                 .flatMap(java.util.Optional::stream).toList();
+        List<Artifact> published;
         if (earlier.size() == outputs.size()) {
             outputs.forEach(o -> {
                 ArtifactStore.deleteQuietly(o.stagedDir());
                 staged.remove(o.stagedDir());
             });
-            return earlier;
-        }
-        if (!earlier.isEmpty()) {
+            published = earlier;
+        } else if (!earlier.isEmpty()) {
             throw new IllegalStateException("Some outputs of this job were published by an earlier attempt and some not: "
                     + earlier.stream().map(Artifact::name).toList());
+        } else {
+            published = store.publishAll(outputs.stream()
+                    .map(o -> new ArtifactStore.Publication(job.tenantId(), o.kind(), o.name(), o.stagedDir(), job.id(), lineage))
+                    .toList());
+            outputs.forEach(o -> staged.remove(o.stagedDir()));
         }
-        List<Artifact> published = store.publishAll(outputs.stream()
-                .map(o -> new ArtifactStore.Publication(job.tenantId(), o.kind(), o.name(), o.stagedDir(), job.id(), inputs))
-                .toList());
-        outputs.forEach(o -> staged.remove(o.stagedDir()));
-        return published;
-    }
-
-    /** The tenant's READY artifact with this id, for handlers resolving a spec. */
-    public Artifact artifact(UUID id) {
-        return artifacts.find(id).filter(a -> a.tenantId().equals(job.tenantId()) && a.isReady())
-                .orElseThrow(() -> new IllegalStateException("Artifact " + id + " is gone"));
+        List<Published> out = new ArrayList<>();
+        for (int i = 0; i < outputs.size(); i++) {
+            Artifact a = published.get(i);
+            out.add(new Published(a.kind(), outputs.get(i).role(), a.name(), a.id().toString(), a.dir()));
+        }
+        return out;
     }
 
     public JsonMapper json() {

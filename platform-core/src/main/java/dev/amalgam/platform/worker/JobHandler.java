@@ -14,7 +14,7 @@ public interface JobHandler {
 
     /**
      * Runs the job to completion and returns its result (shown as the job's {@code result}).
-     * Throwing {@link JobCancelledException} ends the job CANCELLED; any other exception ends it FAILED
+     * Throwing {@link dev.amalgam.job.CancelledException} ends the job CANCELLED; any other exception ends it FAILED
      * with the exception's message.
      */
     JsonNode handle(JobContext context) throws Exception;

@@ -184,7 +184,7 @@ public class WorkerRuntime implements SmartLifecycle {
             result = handler.handle(context);
             // a handler that returned has done the work (and may have published it): a late cancel changes nothing
             outcome = context.leaseLost() ? null : JobStatus.SUCCEEDED;
-        } catch (JobCancelledException e) {
+        } catch (dev.amalgam.job.CancelledException e) {
             outcome = context.leaseLost() ? null : JobStatus.CANCELLED;
         } catch (Throwable e) {
             if (running) {

@@ -16,33 +16,6 @@ class SpecChecksTest {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private static List<String> settingsProblems(String spec) {
-        List<String> errors = new ArrayList<>();
-        SpecChecks.jobSettings(JSON.readTree(spec), 3, errors);
-        return errors;
-    }
-
-    @Test
-    void jobSettingsOutOfRangeOrNotIntegralAreProblemsNotExceptions() {
-        for (String value : List.of("2147483648", "99999999999999999999999", "1e400", "-1", "0", "11", "2.5", "\"3\"")) {
-            assertThat(settingsProblems("{\"maxAttempts\": " + value + "}")).as(value)
-                    .singleElement().asString().startsWith("maxAttempts: must be an integer between 1 and 10");
-        }
-        for (String value : List.of("2147483648", "-2147483649", "101", "-101", "1e400")) {
-            assertThat(settingsProblems("{\"priority\": " + value + "}")).as(value)
-                    .singleElement().asString().startsWith("priority: must be an integer between -100 and 100");
-        }
-    }
-
-    @Test
-    void jobSettingsTakeTheValuesInRangeAndTheDefaultsOtherwise() {
-        List<String> errors = new ArrayList<>();
-        assertThat(SpecChecks.jobSettings(JSON.readTree("{\"priority\": -100, \"maxAttempts\": 10}"), 3, errors))
-                .isEqualTo(new SpecChecks.JobSettings(-100, 10));
-        assertThat(SpecChecks.jobSettings(JSON.readTree("{}"), 3, errors)).isEqualTo(new SpecChecks.JobSettings(0, 3));
-        assertThat(errors).isEmpty();
-    }
-
     @Test
     void outputNamesFollowTheArtifactNameRulesIncludingDerivedNames() {
         List<String> errors = new ArrayList<>();

@@ -11,6 +11,8 @@ import dev.amalgam.platform.artifact.ArtifactStore;
 import dev.amalgam.platform.config.AmalgamProperties;
 import dev.amalgam.platform.job.Job;
 import dev.amalgam.platform.job.NewJob;
+import dev.amalgam.platform.jobtype.JobOutput;
+import dev.amalgam.platform.jobtype.Published;
 import dev.amalgam.platform.testing.Registry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,8 +79,8 @@ class JobOutputsTest {
         Path model = staged(ctx, "weights.txt", "the model");
         Path report = staged(ctx, "report.json", "{}");
 
-        assertThatThrownBy(() -> ctx.publishAll(List.of(new JobContext.Output(ArtifactKind.REPORT, "P", model),
-                new JobContext.Output(ArtifactKind.REPORT, "P-report", report)), List.of()))
+        assertThatThrownBy(() -> ctx.publishAll(List.of(new JobOutput(ArtifactKind.REPORT, "P", "P", model),
+                new JobOutput(ArtifactKind.REPORT, "P-report", "P-report", report)), List.of()))
                 .hasMessageContaining("P-report").hasMessageContaining("already exists");
 
         assertThat(artifacts.findReadyByName(tenant, "P")).as("all or nothing").isEmpty();
@@ -95,8 +97,8 @@ class JobOutputsTest {
         JobContext ctx = attempt(id, "w1");
         Path good = staged(ctx, "report.json", "{}");
         Path bad = staged(ctx, "d.jsonl", "{broken\n");
-        assertThatThrownBy(() -> ctx.publishAll(List.of(new JobContext.Output(ArtifactKind.REPORT, "good", good),
-                new JobContext.Output(ArtifactKind.DATASET, "bad", bad)), List.of())).hasMessageContaining("d.jsonl");
+        assertThatThrownBy(() -> ctx.publishAll(List.of(new JobOutput(ArtifactKind.REPORT, "good", "good", good),
+                new JobOutput(ArtifactKind.DATASET, "bad", "bad", bad)), List.of())).hasMessageContaining("d.jsonl");
         assertThat(artifacts.findReadyByName(tenant, "good")).isEmpty();
         assertThat(artifacts.findReadyByName(tenant, "bad")).isEmpty();
     }
@@ -105,18 +107,18 @@ class JobOutputsTest {
     void anAttemptAfterOneThatDiedAfterPublishingReturnsTheSameOutputsOnce() throws Exception {
         UUID id = submit();
         JobContext first = attempt(id, "w1");
-        List<Artifact> published = first.publishAll(List.of(
-                new JobContext.Output(ArtifactKind.REPORT, "m", staged(first, "weights.txt", "the model")),
-                new JobContext.Output(ArtifactKind.REPORT, "m-report", staged(first, "report.json", "{}"))), List.of());
+        List<Published> published = first.publishAll(List.of(
+                new JobOutput(ArtifactKind.REPORT, "m", "m", staged(first, "weights.txt", "the model")),
+                new JobOutput(ArtifactKind.REPORT, "m-report", "m-report", staged(first, "report.json", "{}"))), List.of());
         // the worker dies here, before recording the outcome: its lease expires and another attempt runs
         Thread.sleep(300);
         JobContext second = attempt(id, "w2");
         Path again = staged(second, "weights.txt", "the model");
-        List<Artifact> republished = second.publishAll(List.of(
-                new JobContext.Output(ArtifactKind.REPORT, "m", again),
-                new JobContext.Output(ArtifactKind.REPORT, "m-report", staged(second, "report.json", "{}"))), List.of());
+        List<Published> republished = second.publishAll(List.of(
+                new JobOutput(ArtifactKind.REPORT, "m", "m", again),
+                new JobOutput(ArtifactKind.REPORT, "m-report", "m-report", staged(second, "report.json", "{}"))), List.of());
 
-        assertThat(republished).extracting(Artifact::id).containsExactlyElementsOf(published.stream().map(Artifact::id).toList());
+        assertThat(republished).extracting(Published::reference).containsExactlyElementsOf(published.stream().map(Published::reference).toList());
         assertThat(again).as("the second attempt's copy is dropped").doesNotExist();
         assertThat(artifacts.list(tenant, null, null, 0, 10)).hasSize(2);
     }
@@ -125,11 +127,12 @@ class JobOutputsTest {
     void anotherJobsArtifactOfTheSameNameIsNotMistakenForThisJobsOutput() throws Exception {
         UUID other = submit();
         JobContext otherCtx = attempt(other, "w0");
-        otherCtx.publish(ArtifactKind.REPORT, "shared", staged(otherCtx, "r.json", "{}"), List.of());
+        otherCtx.publishAll(List.of(new JobOutput(ArtifactKind.REPORT, "report", "shared", staged(otherCtx, "r.json", "{}"))), List.of());
         registry.jobs.finish(other, "w0", dev.amalgam.platform.job.JobStatus.SUCCEEDED, null, null);
         UUID id = submit();
         JobContext ctx = attempt(id, "w1");
-        assertThatThrownBy(() -> ctx.publish(ArtifactKind.REPORT, "shared", staged(ctx, "r.json", "{}"), List.of()))
+        Path again = staged(ctx, "r.json", "{}");
+        assertThatThrownBy(() -> ctx.publishAll(List.of(new JobOutput(ArtifactKind.REPORT, "report", "shared", again)), List.of()))
                 .hasMessageContaining("already exists");
     }
 }

@@ -1,0 +1,170 @@
+package dev.amalgam.mergeservice;
+
+import dev.amalgam.job.SpecReader;
+import dev.amalgam.merge.MergeOptions;
+import dev.amalgam.merge.MergeResult;
+import dev.amalgam.merge.MergeRunner;
+import dev.amalgam.merge.config.MergeConfig;
+import dev.amalgam.merge.config.MergeConfigException;
+import dev.amalgam.modelio.Json;
+import dev.amalgam.platform.artifact.ArtifactKind;
+import dev.amalgam.platform.jobtype.JobInput;
+import dev.amalgam.platform.jobtype.JobInputs;
+import dev.amalgam.platform.jobtype.JobOutput;
+import dev.amalgam.platform.jobtype.JobRun;
+import dev.amalgam.platform.jobtype.JobType;
+import dev.amalgam.platform.jobtype.Published;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.stereotype.Component;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The merge job: mergekit's config, validated completely before it is queued (the config, every model's
+ * architecture, tensor names and shapes, read from the headers only), then the merge library writes the merged
+ * model, which is published as a MODEL artifact with lineage to the merged models. Progress is reported per
+ * tensor (at most every percent); cancellation stops the merge between tensors.
+ */
+@Component
+public final class MergeJobType implements JobType<MergeJobSpec, MergeJobType.ValidMerge> {
+
+    private final MergeOptions options;
+
+    @Autowired
+    public MergeJobType() {
+        this(MergeOptions.defaults());
+    }
+
+    /** @param options threads and shard size (the CLI's options); the seed comes from each spec */
+    public MergeJobType(MergeOptions options) {
+        this.options = options;
+    }
+
+    /** A validated merge: the parsed config and the model each of its references names. */
+    public record ValidMerge(MergeConfig config, Map<String, JobInput> models, String output, long seed,
+                             List<String> warnings) implements JobType.Validated {
+        @Override
+        public List<JobInput> inputs() {
+            return List.copyOf(models.values());
+        }
+    }
+
+    @Override
+    public String name() {
+        return "merge";
+    }
+
+    @Override
+    public int specVersion() {
+        return 1;
+    }
+
+    @Override
+    public String path() {
+        return "/api/v1/merges";
+    }
+
+    @Override
+    public String summary() {
+        return "Queue a merge: mergekit's config (JSON or YAML) with artifact ids or names as models";
+    }
+
+    @Override
+    public Class<MergeJobSpec> specClass() {
+        return MergeJobSpec.class;
+    }
+
+    @Override
+    public MergeJobSpec read(SpecReader json) {
+        return new MergeJobSpec(json.raw("config"), json.string("configYaml"),
+                json.requiredString("output", "the name of the merged MODEL artifact"),
+                json.longInteger("seed", 0));
+    }
+
+    @Override
+    public ValidMerge validate(MergeJobSpec spec, JobInputs inputs, List<String> problems) {
+        if (spec.output() != null) {
+            inputs.checkOutputNames("output", Map.of("the merged model", spec.output()), problems);
+        }
+        MergeConfig config = parse(spec, problems);
+        if (config == null) {
+            return null;
+        }
+        problems.addAll(config.validate().stream().map(p -> "config: " + p).toList());
+        Map<String, JobInput> models = new LinkedHashMap<>();
+        for (String reference : config.referencedModels()) {
+            JobInput model = inputs.model("config: model '" + reference + "'", reference, problems);
+            if (model != null) {
+                models.put(reference, model);
+            }
+        }
+        if (!problems.isEmpty()) {
+            return null;
+        }
+        try {
+            // architectures, tensor names and shapes, parameters: from the headers only, before any work
+            List<String> warnings = new MergeRunner().validate(config, reference -> models.get(reference).location());
+            return new ValidMerge(config, models, spec.output(), spec.seed() == null ? 0 : spec.seed(), warnings);
+        } catch (MergeConfigException e) {
+            e.problems().forEach(p -> problems.add("config: " + p));
+            return null;
+        }
+    }
+
+    private static MergeConfig parse(MergeJobSpec spec, List<String> problems) {
+        if ((spec.config() == null) == (spec.configYaml() == null)) {
+            // a configYaml of the wrong type is already a problem of its own
+            if (!problems.stream().anyMatch(p -> p.startsWith("configYaml:"))) {
+                problems.add("config: give exactly one of 'config' (JSON) or 'configYaml' (mergekit YAML text)");
+            }
+            return null;
+        }
+        try {
+            if (spec.configYaml() != null) {
+                return MergeConfig.parseYaml(spec.configYaml());
+            }
+            if (!spec.config().isObject()) {
+                problems.add("config: must be an object with mergekit's structure");
+                return null;
+            }
+            return MergeConfig.parseJson(Json.MAPPER.writeValueAsString(spec.config()));
+        } catch (MergeConfigException e) {
+            e.problems().forEach(p -> problems.add("config: " + p));
+            return null;
+        }
+    }
+
+    @Override
+    public JsonNode run(ValidMerge job, JobRun run) {
+        Path out = run.newStagingDir().resolve("model");
+        int[] lastPercent = {-1};
+        MergeResult result = new MergeRunner().run(job.config(), reference -> job.models().get(reference).location(), out,
+                options.withSeed(job.seed()), (done, total, tensor) -> {
+                    run.throwIfCancelled();
+                    int percent = (int) (100L * done / total);
+                    synchronized (lastPercent) {
+                        if (percent > lastPercent[0]) {
+                            lastPercent[0] = percent;
+                            run.progress(done / (double) total, "merged " + done + " of " + total + " tensors (" + tensor + ")");
+                        }
+                    }
+                });
+        Published model = run.publishAll(List.of(new JobOutput(ArtifactKind.MODEL, "model", job.output(), out)), job.inputs()).get(0);
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("artifact", model.reference());
+        summary.put("method", result.method());
+        summary.put("tensors", result.tensors());
+        summary.put("parameterCount", result.parameterCount());
+        summary.put("layers", result.numLayers());
+        summary.put("vocabSize", result.vocabSize());
+        summary.put("dtype", result.dtype());
+        summary.put("tiedEmbeddings", result.tiedEmbeddings());
+        summary.put("warnings", new ArrayList<>(result.warnings()));
+        summary.put("millis", result.millis());
+        return Json.MAPPER.valueToTree(summary);
+    }
+}

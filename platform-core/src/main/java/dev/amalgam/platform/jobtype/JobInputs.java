@@ -1,0 +1,35 @@
+package dev.amalgam.platform.jobtype;
+
+import dev.amalgam.platform.web.SpecChecks;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Resolves the references of a spec to inputs, and checks the names a job will publish: a tenant's artifacts at
+ * submission ({@link TenantInputs}), the artifacts resolved then on the worker ({@link StoredInputs}), local paths
+ * in the CLI ({@link LocalInputs}). Each method adds a problem under {@code field} and returns null when it cannot
+ * resolve.
+ */
+public interface JobInputs {
+
+    /** A MODEL: an artifact id or name (a directory in the CLI). */
+    JobInput model(String field, String reference, List<String> problems);
+
+    /** A DATASET that is one JSONL file. */
+    JobInput jsonlDataset(String field, String reference, List<String> problems);
+
+    /** Adds a problem for each name that is already taken. */
+    void requireNamesFree(String field, List<String> names, List<String> problems);
+
+    /**
+     * The names a job will publish, by what they name ("the pruned model" -> name): each must follow the artifact
+     * name rules and be free.
+     */
+    default void checkOutputNames(String field, Map<String, String> names, List<String> problems) {
+        int before = problems.size();
+        SpecChecks.checkOutputNames(field, names, problems);
+        if (problems.size() == before) {
+            requireNamesFree(field, List.copyOf(names.values()), problems);
+        }
+    }
+}

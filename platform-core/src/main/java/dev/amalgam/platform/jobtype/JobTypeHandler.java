@@ -1,0 +1,43 @@
+package dev.amalgam.platform.jobtype;
+
+import dev.amalgam.job.SpecReader;
+import dev.amalgam.platform.artifact.ArtifactRepository;
+import dev.amalgam.platform.worker.JobContext;
+import dev.amalgam.platform.worker.JobHandler;
+import java.util.List;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Runs jobs of one {@link JobType} on the worker: reads the stored spec, validates it once more against the
+ * artifacts it resolved to at submission (one may have been deleted meanwhile), then runs it.
+ */
+public final class JobTypeHandler<S, V extends JobType.Validated> implements JobHandler {
+
+    private final JobType<S, V> type;
+    private final ArtifactRepository artifacts;
+
+    public JobTypeHandler(JobType<S, V> type, ArtifactRepository artifacts) {
+        this.type = type;
+        this.artifacts = artifacts;
+    }
+
+    @Override
+    public String type() {
+        return type.name();
+    }
+
+    @Override
+    public JsonNode handle(JobContext context) throws Exception {
+        SpecReader reader = SpecReader.of(context.spec());
+        JobOptions.read(reader);
+        reader.allow(StoredInputs.ARTIFACTS_FIELD);
+        S spec = type.read(reader);
+        reader.finish();
+        List<String> problems = reader.problems();
+        V job = type.validate(spec, new StoredInputs(artifacts, context.job()), problems);
+        if (!problems.isEmpty() || job == null) {
+            throw new IllegalStateException("The job's spec no longer validates: " + String.join("; ", problems));
+        }
+        return type.run(job, context);
+    }
+}

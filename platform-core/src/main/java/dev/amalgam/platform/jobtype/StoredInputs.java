@@ -1,0 +1,65 @@
+package dev.amalgam.platform.jobtype;
+
+import dev.amalgam.platform.artifact.Artifact;
+import dev.amalgam.platform.artifact.ArtifactKind;
+import dev.amalgam.platform.artifact.ArtifactRepository;
+import dev.amalgam.platform.job.Job;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Resolves references on the worker: through the {@code artifacts} map stored with the spec at submission, to the
+ * same artifacts, which must still be the tenant's and READY. Names the job publishes may be taken by its own
+ * outputs (an earlier attempt that died after publishing), not by anything else.
+ */
+public final class StoredInputs implements JobInputs {
+
+    /** The field of a stored spec that maps each reference to the artifact id it resolved to. */
+    public static final String ARTIFACTS_FIELD = "artifacts";
+
+    private final ArtifactRepository artifacts;
+    private final Job job;
+
+    StoredInputs(ArtifactRepository artifacts, Job job) {
+        this.artifacts = artifacts;
+        this.job = job;
+    }
+
+    @Override
+    public JobInput model(String field, String reference, List<String> problems) {
+        return input(field, reference, ArtifactKind.MODEL, problems);
+    }
+
+    @Override
+    public JobInput jsonlDataset(String field, String reference, List<String> problems) {
+        return input(field, reference, ArtifactKind.DATASET, problems);
+    }
+
+    @Override
+    public void requireNamesFree(String field, List<String> names, List<String> problems) {
+        for (String name : names) {
+            Optional<Artifact> taken = artifacts.findReadyByName(job.tenantId(), name);
+            if (taken.isPresent() && !job.id().equals(taken.get().producingJobId())) {
+                problems.add(field + ": an artifact named '" + name + "' already exists");
+            }
+        }
+    }
+
+    private JobInput input(String field, String reference, ArtifactKind kind, List<String> problems) {
+        JsonNode id = job.spec().path(ARTIFACTS_FIELD).get(reference == null ? "" : reference);
+        if (id == null || !id.isString()) {
+            problems.add(field + ": '" + reference + "' was not resolved when the job was submitted");
+            return null;
+        }
+        Optional<Artifact> found = artifacts.find(UUID.fromString(id.stringValue()))
+                .filter(a -> a.tenantId().equals(job.tenantId()) && a.isReady() && a.kind() == kind);
+        if (found.isEmpty()) {
+            problems.add(field + ": artifact '" + reference + "' (" + id.stringValue() + ") is gone");
+            return null;
+        }
+        Artifact a = found.get();
+        return new JobInput(reference, a.id(), a.name(), a.kind(), kind == ArtifactKind.DATASET ? a.singleFile() : a.dir());
+    }
+}

@@ -1,0 +1,55 @@
+package dev.amalgam.platform.jobtype;
+
+import dev.amalgam.platform.artifact.Artifact;
+import dev.amalgam.platform.artifact.ArtifactKind;
+import dev.amalgam.platform.artifact.ArtifactService;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Resolves references at submission: an id or a name of the caller's READY artifacts. Every resolution is recorded,
+ * and the stored spec carries them ({@link #resolved()}), so the job later reads exactly the artifacts checked now.
+ */
+public final class TenantInputs implements JobInputs {
+
+    private final ArtifactService artifacts;
+    private final UUID tenant;
+    private final Map<String, UUID> resolved = new LinkedHashMap<>();
+
+    public TenantInputs(ArtifactService artifacts, UUID tenant) {
+        this.artifacts = artifacts;
+        this.tenant = tenant;
+    }
+
+    @Override
+    public JobInput model(String field, String reference, List<String> problems) {
+        return input(artifacts.resolve(tenant, reference, ArtifactKind.MODEL, field, problems), reference, false);
+    }
+
+    @Override
+    public JobInput jsonlDataset(String field, String reference, List<String> problems) {
+        return input(artifacts.resolveJsonl(tenant, reference, field, problems), reference, true);
+    }
+
+    @Override
+    public void requireNamesFree(String field, List<String> names, List<String> problems) {
+        artifacts.requireNamesFree(tenant, field, names, problems);
+    }
+
+    /** Every reference resolved, with the artifact it names. */
+    public Map<String, UUID> resolved() {
+        return Map.copyOf(resolved);
+    }
+
+    private JobInput input(Artifact a, String reference, boolean singleFile) {
+        if (a == null) {
+            return null;
+        }
+        resolved.put(reference, a.id());
+        Path location = singleFile ? a.singleFile() : a.dir();
+        return new JobInput(reference, a.id(), a.name(), a.kind(), location);
+    }
+}

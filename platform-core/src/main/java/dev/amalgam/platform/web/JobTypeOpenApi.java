@@ -1,0 +1,148 @@
+package dev.amalgam.platform.web;
+
+import dev.amalgam.platform.jobtype.JobOptions;
+import dev.amalgam.platform.jobtype.JobType;
+import io.swagger.v3.core.converter.AnnotatedType;
+import io.swagger.v3.core.converter.ModelConverters;
+import io.swagger.v3.core.converter.ResolvedSchema;
+import io.swagger.v3.oas.models.Components;
+import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.Operation;
+import io.swagger.v3.oas.models.PathItem;
+import io.swagger.v3.oas.models.media.ArraySchema;
+import io.swagger.v3.oas.models.media.Content;
+import io.swagger.v3.oas.models.media.IntegerSchema;
+import io.swagger.v3.oas.models.media.MediaType;
+import io.swagger.v3.oas.models.media.ObjectSchema;
+import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.oas.models.media.StringSchema;
+import io.swagger.v3.oas.models.parameters.HeaderParameter;
+import io.swagger.v3.oas.models.parameters.RequestBody;
+import io.swagger.v3.oas.models.responses.ApiResponse;
+import io.swagger.v3.oas.models.responses.ApiResponses;
+import java.math.BigDecimal;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springdoc.core.customizers.OpenApiCustomizer;
+
+/**
+ * Describes each job type's endpoint in the OpenAPI document: its request body is the type's spec record (with the
+ * job options), its answers the job (202) and the problem (422). The endpoints are registered at runtime
+ * ({@link JobTypeEndpoints}), so they are described here rather than found by scanning.
+ */
+public final class JobTypeOpenApi implements OpenApiCustomizer {
+
+    static final String PROBLEM = "Problem";
+    static final String JOB = "JobView";
+
+    static {
+        ModelConverters.getInstance().addConverter(new SpecSchemaConverter());
+    }
+
+    private final List<JobType<?, ?>> types;
+
+    public JobTypeOpenApi(List<JobType<?, ?>> types) {
+        this.types = List.copyOf(types);
+    }
+
+    @Override
+    public void customise(OpenAPI openApi) {
+        Components components = openApi.getComponents() == null ? new Components() : openApi.getComponents();
+        openApi.setComponents(components);
+        resolve(JobView.class, components);
+        components.addSchemas(PROBLEM, problemSchema());
+        for (JobType<?, ?> type : types) {
+            String name = type.specClass().getSimpleName();
+            components.addSchemas(name, requestSchema(type));
+            MediaType json = new MediaType().schema(new Schema<>().$ref("#/components/schemas/" + name));
+            Operation op = new Operation().operationId("submit_" + type.name().replace('-', '_')).summary(type.summary())
+                    .addTagsItem("jobs: " + type.name())
+                    .addParametersItem(new HeaderParameter().name("Idempotency-Key").required(false)
+                            .description("a retry with the same key and body returns the first job")
+                            .schema(new StringSchema().minLength(1).maxLength(255)))
+                    .requestBody(new RequestBody().required(true).content(new Content().addMediaType("application/json", json)))
+                    .responses(new ApiResponses()
+                            .addApiResponse("202", response("the queued job (or, for a retry, the first one)", JOB, "application/json"))
+                            .addApiResponse("422", response("every problem of the spec", PROBLEM, "application/problem+json"))
+                            .addApiResponse("401", response("a missing or unknown API key", PROBLEM, "application/problem+json")));
+            openApi.path(type.path(), new PathItem().post(op));
+        }
+    }
+
+    /**
+     * The schema of a job type's request body: its spec record's properties (fields of {@code @JsonUnwrapped}
+     * components at the top level) plus the job options; no property outside them is accepted.
+     */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    public static Schema<?> requestSchema(JobType<?, ?> type) {
+        Components scratch = new Components();
+        Schema<?> schema = resolve(type.specClass(), scratch);
+        Map<String, Schema> properties = new LinkedHashMap<>(schema.getProperties() == null ? Map.of() : schema.getProperties());
+        properties.put("priority", new IntegerSchema().minimum(BigDecimal.valueOf(JobOptions.MIN_PRIORITY))
+                .maximum(BigDecimal.valueOf(JobOptions.MAX_PRIORITY))._default(JobOptions.DEFAULT_PRIORITY)
+                .description("higher runs first among the queued jobs of a type"));
+        properties.put("maxAttempts", new IntegerSchema().minimum(BigDecimal.valueOf(JobOptions.MIN_ATTEMPTS))
+                .maximum(BigDecimal.valueOf(JobOptions.MAX_ATTEMPTS))._default(JobOptions.DEFAULT_MAX_ATTEMPTS)
+                .description("how often the job is started before it fails for good"));
+        type.allowedValues().forEach((field, values) -> {
+            Schema property = properties.get(field);
+            if (property != null) {
+                property.setEnum(new java.util.ArrayList<>(values));
+            }
+        });
+        schema.setProperties(properties);
+        schema.setAdditionalProperties(false);
+        // nested records (e.g. a fusion's build settings) are inlined: the body schema stands on its own
+        inline(schema, scratch);
+        return schema;
+    }
+
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private static void inline(Schema<?> schema, Components scratch) {
+        if (schema.getProperties() == null) {
+            return;
+        }
+        Map<String, Schema> props = new LinkedHashMap<>(schema.getProperties());
+        props.replaceAll((name, p) -> {
+            Schema target = p;
+            if (p.get$ref() != null) {
+                Schema referenced = scratch.getSchemas() == null ? null
+                        : scratch.getSchemas().get(p.get$ref().substring(p.get$ref().lastIndexOf('/') + 1));
+                target = referenced == null ? new ObjectSchema() : referenced;
+                if (p.getDescription() != null) {
+                    target.setDescription(p.getDescription());
+                }
+            }
+            inline(target, scratch);
+            return target;
+        });
+        schema.setProperties(props);
+    }
+
+    private static Schema<?> resolve(Class<?> type, Components components) {
+        ResolvedSchema resolved = ModelConverters.getInstance().resolveAsResolvedSchema(new AnnotatedType(type).resolveAsRef(false));
+        if (resolved.referencedSchemas != null) {
+            resolved.referencedSchemas.forEach(components::addSchemas);
+        }
+        components.addSchemas(type.getSimpleName(), resolved.schema);
+        return resolved.schema;
+    }
+
+    private static ApiResponse response(String description, String schema, String mediaType) {
+        return new ApiResponse().description(description).content(new Content().addMediaType(mediaType,
+                new MediaType().schema(new Schema<>().$ref("#/components/schemas/" + schema))));
+    }
+
+    /** RFC 9457 problem details, with the list of every problem of an invalid request. */
+    private static Schema<?> problemSchema() {
+        return new ObjectSchema().description("RFC 9457 problem details")
+                .addProperty("type", new StringSchema().description("a stable URI naming the kind of problem"))
+                .addProperty("title", new StringSchema())
+                .addProperty("status", new IntegerSchema())
+                .addProperty("detail", new StringSchema().description("what went wrong, for a human"))
+                .addProperty("instance", new StringSchema())
+                .addProperty("errors", new ArraySchema().items(new StringSchema())
+                        .description("422: every problem, each as 'json.path: what is wrong'"));
+    }
+}

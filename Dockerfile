@@ -1,4 +1,5 @@
-# One image for every service: `amalgam serve <service>` picks which (see docker-compose.yml, k8s/).
+# One image for every process: `amalgam serve <service>` picks which (deploy/processes.yml defines the
+# processes; docker-compose.yml and k8s/ run them).
 # CPU PyTorch natives come from Maven Central inside the jar. For GPU workers, build FROM an image
 # with libtorch 2.7.1 for CUDA and set PYTORCH_LIBRARY_PATH to its lib directory (DJL then uses it).
 FROM eclipse-temurin:17-jdk AS build

@@ -461,7 +461,7 @@ class MultiProcessPlatformTest {
         Path fusionCheckpoints = data.resolve("work/" + id + "/checkpoints");
         while (System.nanoTime() < deadline) {
             boolean saved = type.equals("prune") ? queryString("select checkpoint::text from jobs where id = ?", id) != null
-                    : Files.isDirectory(fusionCheckpoints) && CrashRecoveryTest.hasEntries(fusionCheckpoints);
+                    : hasCompleteCheckpoint(fusionCheckpoints);
             String status = queryString("select status from jobs where id = ?", id);
             assertThat(status).as(type + " job still running").isIn("QUEUED", "RUNNING");
             if (saved && status.equals("RUNNING")) {
@@ -470,6 +470,16 @@ class MultiProcessPlatformTest {
             Thread.sleep(100);
         }
         throw new AssertionError("no checkpoint of the " + type + " job in time");
+    }
+
+    /** Whether a fusion work directory holds a finished checkpoint (one being written is a {@code .tmp} directory). */
+    static boolean hasCompleteCheckpoint(Path checkpoints) throws IOException {
+        if (!Files.isDirectory(checkpoints)) {
+            return false;
+        }
+        try (var entries = Files.list(checkpoints)) {
+            return entries.anyMatch(c -> !c.getFileName().toString().endsWith(".tmp") && Files.isRegularFile(c.resolve("state.json")));
+        }
     }
 
     void awaitTakeover(UUID id, Running survivor) throws Exception {

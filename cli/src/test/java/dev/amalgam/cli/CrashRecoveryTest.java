@@ -139,22 +139,32 @@ class CrashRecoveryTest {
         TinyModels.write(Architecture.LLAMA, imports.resolve("a"), wide, 2);
         TinyModels.write(Architecture.LLAMA, imports.resolve("b"), wide, 3);
         TinyModels.write(Architecture.LLAMA, imports.resolve("small"), new TinySizes(64, 128, 8, 4, 2, 256, DType.BF16), 4);
+        writeCalibration(imports.resolve("calib.jsonl"), 24);
+        writePreferences(imports.resolve("prefs.jsonl"), 192);
+    }
+
+    /** {@code rows} lines of 40 random words, the same for a given row count (seeded). */
+    static void writeCalibration(Path file, int rows) throws IOException {
         StringBuilder calib = new StringBuilder();
         Random r = new Random(5);
         String[] words = "the a model merges prunes fuses layers blocks attention tokens data text".split(" ");
-        for (int i = 0; i < 24; i++) {
+        for (int i = 0; i < rows; i++) {
             StringBuilder line = new StringBuilder();
             for (int w = 0; w < 40; w++) {
                 line.append(words[r.nextInt(words.length)]).append(' ');
             }
             calib.append("{\"text\": \"").append(line.toString().trim()).append("\"}\n");
         }
-        Files.writeString(imports.resolve("calib.jsonl"), calib);
+        Files.writeString(file, calib);
+    }
+
+    /** {@code count} preference records "count to i". */
+    static void writePreferences(Path file, int count) throws IOException {
         List<PreferenceRecord> prefs = new ArrayList<>();
-        for (int i = 0; i < 192; i++) {
+        for (int i = 0; i < count; i++) {
             prefs.add(PreferenceRecord.preference("count to " + i, "1 2 3 " + i, "1 2 " + i, "no"));
         }
-        PreferenceJsonl.write(imports.resolve("prefs.jsonl"), prefs);
+        PreferenceJsonl.write(file, prefs);
     }
 
     static String pruneSpec(String name) {
@@ -264,7 +274,7 @@ class CrashRecoveryTest {
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
         boolean pruneSaved = false;
         boolean fuseSaved = false;
-        Path fuseCheckpoints = dir.resolve("data/work/" + fuse + "/checkpoints");
+        Path fuseCheckpoints = dir.resolve("data").resolve("work").resolve(fuse.toString()).resolve("checkpoints");
         while (System.nanoTime() < deadline) {
             pruneSaved |= hasCheckpointRow(prune);
             fuseSaved |= Files.isDirectory(fuseCheckpoints) && hasEntries(fuseCheckpoints)

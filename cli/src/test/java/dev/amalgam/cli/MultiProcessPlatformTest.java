@@ -2,8 +2,6 @@ package dev.amalgam.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.amalgam.fusion.data.PreferenceJsonl;
-import dev.amalgam.fusion.data.PreferenceRecord;
 import dev.amalgam.modelengine.Architecture;
 import dev.amalgam.modelengine.tiny.TinyModels;
 import dev.amalgam.modelengine.tiny.TinySizes;
@@ -28,7 +26,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -250,22 +247,8 @@ class MultiProcessPlatformTest {
         TinyModels.write(Architecture.LLAMA, imports.resolve("a"), tiny, 2);
         TinyModels.write(Architecture.LLAMA, imports.resolve("b"), tiny, 3);
         TinyModels.write(Architecture.LLAMA, imports.resolve("small"), tiny, 4);
-        StringBuilder calib = new StringBuilder();
-        Random r = new Random(5);
-        String[] words = "the a model merges prunes fuses layers blocks attention tokens data text".split(" ");
-        for (int i = 0; i < 16; i++) {
-            StringBuilder line = new StringBuilder();
-            for (int w = 0; w < 40; w++) {
-                line.append(words[r.nextInt(words.length)]).append(' ');
-            }
-            calib.append("{\"text\": \"").append(line.toString().trim()).append("\"}\n");
-        }
-        Files.writeString(imports.resolve("calib.jsonl"), calib);
-        List<PreferenceRecord> prefs = new ArrayList<>();
-        for (int i = 0; i < 64; i++) {
-            prefs.add(PreferenceRecord.preference("count to " + i, "1 2 3 " + i, "1 2 " + i, "no"));
-        }
-        PreferenceJsonl.write(imports.resolve("prefs.jsonl"), prefs);
+        CrashRecoveryTest.writeCalibration(imports.resolve("calib.jsonl"), 16);
+        CrashRecoveryTest.writePreferences(imports.resolve("prefs.jsonl"), 64);
     }
 
     static String pruneSpec(String name) {

@@ -33,7 +33,7 @@ final class LocalJobCommand {
      * @param command the command's name for messages, e.g. "merge"
      * @param workDir where checkpoints live; running the same command again with it resumes
      */
-    static <S, V extends JobType.Validated> int run(String command, JobType<S, V> type, JsonNode spec, Path out, Path workDir,
+    static <S, V extends JobType.Validated, R> int run(String command, JobType<S, V, R> type, JsonNode spec, Path out, Path workDir,
                                                    Progress terminal) throws Exception {
         try {
             JsonNode summary = LocalJobs.run(type, spec, Path.of(""), out, workDir, terminal);

@@ -32,7 +32,7 @@ import tools.jackson.databind.JsonNode;
  */
 class ApiSchemasTest {
 
-    static final List<JobType<?, ?>> TYPES = List.of(new MergeJobType(), new PruningJobType("cpu"),
+    static final List<JobType<?, ?, ?>> TYPES = List.of(new MergeJobType(), new PruningJobType("cpu"),
             new EvaluationJobType("cpu"), new FusionJobType());
 
     static Stream<Arguments> readmeExamples() throws Exception {
@@ -50,13 +50,13 @@ class ApiSchemasTest {
     @ParameterizedTest(name = "README example of {0}")
     @MethodSource("readmeExamples")
     void theReadmesCurlExampleValidatesAgainstItsSchema(String type, String body) {
-        JobType<?, ?> t = TYPES.stream().filter(x -> x.name().equals(type)).findFirst().orElseThrow();
+        JobType<?, ?, ?> t = TYPES.stream().filter(x -> x.name().equals(type)).findFirst().orElseThrow();
         assertThat(problems(JobTypeOpenApi.requestSchema(t), Json.MAPPER.readTree(body), "")).isEmpty();
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("types")
-    void everyJobTypeHasATypedClosedRequestSchemaWhoseExampleValidates(String name, JobType<?, ?> type) throws Exception {
+    void everyJobTypeHasATypedClosedRequestSchemaWhoseExampleValidates(String name, JobType<?, ?, ?> type) throws Exception {
         Schema<?> schema = JobTypeOpenApi.requestSchema(type);
         assertThat(schema.getProperties()).containsKeys("priority", "maxAttempts").hasSizeGreaterThan(3);
         assertThat(schema.getAdditionalProperties()).isEqualTo(false);
@@ -66,6 +66,26 @@ class ApiSchemasTest {
         assertThat(problems(schema, Json.MAPPER.readTree(example), "")).isEmpty();
         assertThat(problems(schema, Json.MAPPER.readTree("{\"bogus\": 1, \"priority\": 101}"), ""))
                 .as("the validator itself").anyMatch(p -> p.contains("bogus")).anyMatch(p -> p.contains("priority"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
+    void everyJobTypeHasATypedClosedResultSchemaWhoseExampleValidates(String name, JobType<?, ?, ?> type) throws Exception {
+        Schema<?> schema = JobTypeOpenApi.resultSchema(type);
+        assertThat(schema.getProperties()).hasSameSizeAs(type.resultClass().getRecordComponents());
+        assertThat(schema.getAdditionalProperties()).isEqualTo(false);
+        assertThat(schema.getExample()).as("an example").isNotNull();
+        String example = io.swagger.v3.core.util.Json.mapper().writeValueAsString(schema.getExample());
+        assertThat(problems(schema, Json.MAPPER.readTree(example), "")).isEmpty();
+        String first = schema.getProperties().keySet().iterator().next();
+        JsonNode withoutFirst = Json.MAPPER.readTree(example);
+        ((tools.jackson.databind.node.ObjectNode) withoutFirst).remove(first);
+        assertThat(problems(schema, withoutFirst, "")).as("the validator itself").anyMatch(p -> p.contains(first + " is required"));
+    }
+
+    /** What a job of this type returned (the CLI's stdout, a job's result) matches the type's result schema. */
+    static void assertMatchesResultSchema(JobType<?, ?, ?> type, JsonNode result) {
+        assertThat(problems(JobTypeOpenApi.resultSchema(type), result, "")).as(type.name() + " result " + result).isEmpty();
     }
 
     static Stream<Arguments> types() {
@@ -82,6 +102,13 @@ class ApiSchemasTest {
     static List<String> problems(Schema schema, JsonNode value, String path) {
         List<String> problems = new ArrayList<>();
         String where = path.isEmpty() ? "body" : path;
+        if (value.isNull()) {
+            boolean nullable = Boolean.TRUE.equals(schema.getNullable()) || schema.getTypes() != null && schema.getTypes().contains("null");
+            if (!nullable) {
+                problems.add(where + ": may not be null");
+            }
+            return problems;
+        }
         String type = schema.getType() != null ? schema.getType()
                 : schema.getTypes() != null && !schema.getTypes().isEmpty() ? (String) schema.getTypes().iterator().next() : null;
         if (type != null) {

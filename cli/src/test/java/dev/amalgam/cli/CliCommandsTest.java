@@ -2,7 +2,11 @@ package dev.amalgam.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.amalgam.fusionservice.FusionJobType;
+import dev.amalgam.mergeservice.MergeJobType;
 import dev.amalgam.modelio.HfModelDir;
+import dev.amalgam.pruningservice.EvaluationJobType;
+import dev.amalgam.pruningservice.PruningJobType;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -59,6 +63,7 @@ class CliCommandsTest {
         assertThat(r.err()).contains("100%");
         JsonNode summary = JsonMapper.builder().build().readTree(r.out());
         assertThat(summary.get("method").asString()).isEqualTo("linear");
+        ApiSchemasTest.assertMatchesResultSchema(new MergeJobType(), summary);
         try (HfModelDir in = HfModelDir.open(a); HfModelDir merged = HfModelDir.open(out)) {
             assertThat(merged.tensorNames()).isEqualTo(in.tensorNames());
             for (String name : in.tensorNames()) {
@@ -113,6 +118,7 @@ class CliCommandsTest {
         assertThat(r.err()).as("progress on stderr").contains("evaluating").contains("100%").contains("chunks");
         assertThat(json.get("perplexity").asDouble()).isGreaterThan(1.0);
         assertThat(json.get("tokens").asLong()).isPositive();
+        ApiSchemasTest.assertMatchesResultSchema(new EvaluationJobType("cpu"), json);
 
         Run g = run("generate", "--model", m.toString(), "--prompt", "hi", "--max-new-tokens", "5");
         assertThat(g.code()).as(g.err()).isZero();
@@ -131,6 +137,7 @@ class CliCommandsTest {
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode summary = JsonMapper.builder().build().readTree(r.out());
         assertThat(summary.get("removedBlocks").size()).isEqualTo(2);
+        ApiSchemasTest.assertMatchesResultSchema(new PruningJobType("cpu"), summary);
         assertThat(Files.exists(out.resolve("model/config.json"))).isTrue();
         assertThat(Files.readString(out.resolve("report/report.json"))).contains("blockpruner");
         Run bad = run("prune", "--model", m.toString(), "--data", data.toString(), "--blocks", "9", "--method", "nope",
@@ -158,6 +165,7 @@ class CliCommandsTest {
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode summary = JsonMapper.builder().build().readTree(r.out());
         assertThat(summary.get("stepsByStage").get("wrpo").asLong()).isEqualTo(2);
+        ApiSchemasTest.assertMatchesResultSchema(new FusionJobType(), summary);
         try (HfModelDir trained = HfModelDir.open(Path.of(summary.get("model").asString()))) {
             assertThat(trained.dominantDtype().safetensorsName()).isEqualTo("F32");
         }

@@ -6,7 +6,6 @@ import dev.amalgam.fusion.FusionSpec;
 import dev.amalgam.fusion.WrpoPipeline;
 import dev.amalgam.fusion.build.BuildSettings;
 import dev.amalgam.job.SpecReader;
-import dev.amalgam.modelio.Json;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.jobtype.JobInput;
 import dev.amalgam.platform.jobtype.JobInputs;
@@ -23,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.stereotype.Component;
-import tools.jackson.databind.JsonNode;
 
 /**
  * The fusion job: WRPO (or DPO/IPO/SimPO) training of the target with the fusion library. Training checkpoints live
@@ -32,7 +30,7 @@ import tools.jackson.databind.JsonNode;
  * preference records) are published together, with lineage.
  */
 @Component
-public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType.ValidFusion> {
+public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType.ValidFusion, FusionJobResult> {
 
     /** A validated fusion job; {@code build} is null when it trains on preference records. */
     public record ValidFusion(FusionSpec training, JobInput target, JobInput data, JobInput rewardModel, BuildSettings build,
@@ -77,6 +75,11 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
     @Override
     public Class<FusionJobSpec> specClass() {
         return FusionJobSpec.class;
+    }
+
+    @Override
+    public Class<FusionJobResult> resultClass() {
+        return FusionJobResult.class;
     }
 
     @Override
@@ -163,7 +166,7 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
     }
 
     @Override
-    public JsonNode run(ValidFusion job, JobRun run) {
+    public FusionJobResult run(ValidFusion job, JobRun run) {
         Path out = run.newStagingDir();
         Path evalFile = job.evalData() == null ? null : job.evalData().location();
         // the job's own progress and cancellation reach the trainer as they are
@@ -194,15 +197,8 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
         }
         // every output is published together or not at all
         List<Published> published = run.publishAll(outputs, job.inputs());
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("model", published.get(0).reference());
-        summary.put("report", published.get(1).reference());
-        if (job.fromCandidates()) {
-            summary.put("preferences", published.get(2).reference());
-        }
-        summary.put("stepsByStage", result.stepsByStage());
-        summary.put("finalMetrics", result.finalMetrics());
-        summary.put("resumed", result.resumedFrom() != null);
-        return Json.MAPPER.valueToTree(summary);
+        return new FusionJobResult(published.get(0).reference(), published.get(1).reference(),
+                job.fromCandidates() ? published.get(2).reference() : null, result.stepsByStage(), result.finalMetrics(),
+                result.resumedFrom() != null);
     }
 }

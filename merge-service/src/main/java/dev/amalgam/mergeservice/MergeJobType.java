@@ -15,13 +15,11 @@ import dev.amalgam.platform.jobtype.JobRun;
 import dev.amalgam.platform.jobtype.JobType;
 import dev.amalgam.platform.jobtype.Published;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
-import tools.jackson.databind.JsonNode;
 
 /**
  * The merge job: mergekit's config, validated completely before it is queued (the config, every model's
@@ -30,7 +28,7 @@ import tools.jackson.databind.JsonNode;
  * tensor (at most every percent); cancellation stops the merge between tensors.
  */
 @Component
-public final class MergeJobType implements JobType<MergeJobSpec, MergeJobType.ValidMerge> {
+public final class MergeJobType implements JobType<MergeJobSpec, MergeJobType.ValidMerge, MergeJobResult> {
 
     private final MergeOptions options;
 
@@ -76,6 +74,11 @@ public final class MergeJobType implements JobType<MergeJobSpec, MergeJobType.Va
     @Override
     public Class<MergeJobSpec> specClass() {
         return MergeJobSpec.class;
+    }
+
+    @Override
+    public Class<MergeJobResult> resultClass() {
+        return MergeJobResult.class;
     }
 
     @Override
@@ -139,23 +142,14 @@ public final class MergeJobType implements JobType<MergeJobSpec, MergeJobType.Va
     }
 
     @Override
-    public JsonNode run(ValidMerge job, JobRun run) {
+    public MergeJobResult run(ValidMerge job, JobRun run) {
         Path out = run.newStagingDir().resolve("model");
         // the job's own progress and cancellation reach the merge as they are
         MergeResult result = new MergeRunner().run(job.config(), reference -> job.models().get(reference).location(), out,
                 options.withSeed(job.seed()), run);
         Published model = run.publishAll(List.of(new JobOutput(ArtifactKind.MODEL, "model", job.output(), out)), job.inputs()).get(0);
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("artifact", model.reference());
-        summary.put("method", result.method());
-        summary.put("tensors", result.tensors());
-        summary.put("parameterCount", result.parameterCount());
-        summary.put("layers", result.numLayers());
-        summary.put("vocabSize", result.vocabSize());
-        summary.put("dtype", result.dtype());
-        summary.put("tiedEmbeddings", result.tiedEmbeddings());
-        summary.put("warnings", new ArrayList<>(result.warnings()));
-        summary.put("millis", result.millis());
-        return Json.MAPPER.valueToTree(summary);
+        return new MergeJobResult(model.reference(), result.method(), result.tensors(), result.parameterCount(),
+                result.numLayers(), result.vocabSize(), result.dtype(), result.tiedEmbeddings(), result.warnings(),
+                result.millis());
     }
 }

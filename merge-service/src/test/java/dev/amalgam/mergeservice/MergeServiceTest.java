@@ -75,6 +75,17 @@ class MergeServiceTest {
         JsonNode spec = doc.get("components").get("schemas").get("MergeJobSpec");
         assertThat(spec.get("properties").propertyNames()).contains("config", "configYaml", "output", "seed", "priority", "maxAttempts");
         assertThat(post.get("responses").propertyNames()).contains("202", "422");
+        // the 202 answers a merge job, whose result is the merge's result schema
+        assertThat(post.get("responses").get("202").get("content").get("application/json").get("schema").get("$ref").asString())
+                .isEqualTo("#/components/schemas/MergeJob");
+        JsonNode schemas = doc.get("components").get("schemas");
+        assertThat(schemas.get("MergeJob").toString()).contains("#/components/schemas/JobView", "#/components/schemas/MergeJobResult");
+        assertThat(schemas.get("MergeJobResult").get("properties").propertyNames())
+                .contains("artifact", "method", "tensors", "parameterCount", "warnings");
+        assertThat(schemas.get("MergeJobResult").get("additionalProperties").asBoolean(true)).isFalse();
+        assertThat(schemas.get("JobView").get("properties").get("result").get("anyOf").toString())
+                .contains("#/components/schemas/MergeJobResult");
+        assertThat(schemas.get("Problem").get("example").get("errors").isArray()).as(schemas.get("Problem").toString()).isTrue();
         assertThat(r.body()).doesNotContain("\"caller\"");
     }
 

@@ -6,21 +6,18 @@ import dev.amalgam.modelengine.LlamaConfig;
 import dev.amalgam.modelengine.eval.Perplexity;
 import dev.amalgam.modelengine.eval.PerplexityResult;
 import dev.amalgam.modelio.HfModelDir;
-import dev.amalgam.modelio.Json;
 import dev.amalgam.platform.jobtype.JobInput;
 import dev.amalgam.platform.jobtype.JobInputs;
 import dev.amalgam.platform.jobtype.JobRun;
 import dev.amalgam.platform.jobtype.JobType;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
-import tools.jackson.databind.JsonNode;
 
 /** The evaluation job: the engine's perplexity of a model on a dataset; the numbers are the job's result. */
 @Component
-public final class EvaluationJobType implements JobType<EvaluationJobSpec, EvaluationJobType.ValidEvaluation> {
+public final class EvaluationJobType implements JobType<EvaluationJobSpec, EvaluationJobType.ValidEvaluation, EvaluationJobResult> {
 
     private final EngineOptions engine;
 
@@ -67,6 +64,11 @@ public final class EvaluationJobType implements JobType<EvaluationJobSpec, Evalu
     }
 
     @Override
+    public Class<EvaluationJobResult> resultClass() {
+        return EvaluationJobResult.class;
+    }
+
+    @Override
     public EvaluationJobSpec read(SpecReader json) {
         return new EvaluationJobSpec(json.string("model"), json.string("dataset"),
                 json.integer("seqLen", 2, EvaluationJobSpec.MAX_SEQ_LEN, EvaluationJobSpec.DEFAULT_SEQ_LEN));
@@ -92,20 +94,14 @@ public final class EvaluationJobType implements JobType<EvaluationJobSpec, Evalu
     }
 
     @Override
-    public JsonNode run(ValidEvaluation job, JobRun run) {
+    public EvaluationJobResult run(ValidEvaluation job, JobRun run) {
         run.progress(0, "evaluating " + job.model().name() + " on " + job.dataset().name());
         PerplexityResult r = Perplexity.evaluate(job.model().location(), job.dataset().location(), job.seqLen(), engine,
                 (done, total) -> {
                     run.throwIfCancelled();
                     run.progress(done / (double) total, "evaluated " + done + " of " + total + " chunks");
                 });
-        Map<String, Object> result = new LinkedHashMap<>();
-        result.put("perplexity", r.perplexity());
-        result.put("tokens", r.tokens());
-        result.put("chunks", r.chunks());
-        result.put("totalNll", r.totalNll());
-        result.put("seqLen", job.seqLen());
         run.metrics(null, 0, Map.of("perplexity", r.perplexity()));
-        return Json.MAPPER.valueToTree(result);
+        return new EvaluationJobResult(r.perplexity(), r.tokens(), r.chunks(), r.totalNll(), job.seqLen());
     }
 }

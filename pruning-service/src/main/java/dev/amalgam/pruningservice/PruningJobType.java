@@ -4,7 +4,6 @@ import dev.amalgam.job.SpecReader;
 import dev.amalgam.modelengine.EngineOptions;
 import dev.amalgam.modelengine.LlamaConfig;
 import dev.amalgam.modelio.HfModelDir;
-import dev.amalgam.modelio.Json;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.jobtype.JobInput;
 import dev.amalgam.platform.jobtype.JobInputs;
@@ -34,7 +33,7 @@ import tools.jackson.databind.JsonNode;
  * REPORT artifact, published together, with lineage to the model and datasets.
  */
 @Component
-public final class PruningJobType implements JobType<PruningJobSpec, PruningJobType.ValidPruning> {
+public final class PruningJobType implements JobType<PruningJobSpec, PruningJobType.ValidPruning, PruningJobResult> {
 
     private final EngineOptions engine;
 
@@ -86,6 +85,11 @@ public final class PruningJobType implements JobType<PruningJobSpec, PruningJobT
     }
 
     @Override
+    public Class<PruningJobResult> resultClass() {
+        return PruningJobResult.class;
+    }
+
+    @Override
     public Map<String, List<String>> allowedValues() {
         return Map.of("method", dev.amalgam.pruning.PruneMethods.all().stream().map(m -> m.specName()).toList());
     }
@@ -123,7 +127,7 @@ public final class PruningJobType implements JobType<PruningJobSpec, PruningJobT
     }
 
     @Override
-    public JsonNode run(ValidPruning job, JobRun run) throws Exception {
+    public PruningJobResult run(ValidPruning job, JobRun run) throws Exception {
         JsonNode saved = run.checkpoint();
         PruningState resume = saved == null ? null : PruningState.fromJson(saved);
         if (resume != null) {
@@ -139,19 +143,11 @@ public final class PruningJobType implements JobType<PruningJobSpec, PruningJobT
                 new JobOutput(ArtifactKind.MODEL, "model", job.name(), out.resolve(PruningRunner.MODEL_DIR)),
                 new JobOutput(ArtifactKind.REPORT, "report", PruningJobSpec.reportName(job.name()), reportDir)), job.inputs());
 
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("model", published.get(0).reference());
-        summary.put("report", published.get(1).reference());
-        summary.put("method", job.pruning().method().specName());
-        summary.put("removedBlocks", result.removedBlocks().stream().map(Object::toString).toList());
-        summary.put("parameterRatio", result.parameterRatio());
-        summary.put("calibrationPerplexityBefore", result.calibrationPerplexityBefore());
-        summary.put("calibrationPerplexityAfter", result.calibrationPerplexityAfter());
-        summary.put("evalPerplexityBefore", result.evalPerplexityBefore());
-        summary.put("evalPerplexityAfter", result.evalPerplexityAfter());
-        summary.put("denseParameters", result.denseParameters());
-        summary.put("prunedParameters", result.prunedParameters());
-        return Json.MAPPER.valueToTree(summary);
+        return new PruningJobResult(published.get(0).reference(), published.get(1).reference(),
+                job.pruning().method().specName(), result.removedBlocks().stream().map(Object::toString).toList(),
+                result.parameterRatio(), result.calibrationPerplexityBefore(), result.calibrationPerplexityAfter(),
+                result.evalPerplexityBefore(), result.evalPerplexityAfter(), result.denseParameters(),
+                result.prunedParameters());
     }
 
     private static PruningListener listener(JobRun run) {

@@ -1,7 +1,6 @@
 package dev.amalgam.e2e.echo;
 
 import dev.amalgam.job.SpecReader;
-import dev.amalgam.modelio.Json;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.jobtype.JobInput;
 import dev.amalgam.platform.jobtype.JobInputs;
@@ -14,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
-import tools.jackson.databind.JsonNode;
 
 /**
  * A test-only service with the shape of a real one: POST /api/v1/echoes validates a spec and queues an
@@ -35,8 +33,12 @@ public class EchoServiceApplication {
         }
     }
 
+    /** The echo job's result. */
+    public record Echoed(String artifact, int lines) {
+    }
+
     @Bean
-    JobType<EchoSpec, ValidEcho> echoJobType() {
+    JobType<EchoSpec, ValidEcho, Echoed> echoJobType() {
         return new JobType<>() {
             @Override
             public String name() {
@@ -64,6 +66,11 @@ public class EchoServiceApplication {
             }
 
             @Override
+            public Class<Echoed> resultClass() {
+                return Echoed.class;
+            }
+
+            @Override
             public EchoSpec read(SpecReader json) {
                 return new EchoSpec(json.requiredString("message", "the message"),
                         json.integer("repeat", 1, 100, 0), json.longInteger("delayMs", 0),
@@ -80,7 +87,7 @@ public class EchoServiceApplication {
             }
 
             @Override
-            public JsonNode run(ValidEcho job, JobRun run) throws Exception {
+            public Echoed run(ValidEcho job, JobRun run) throws Exception {
                 StringBuilder out = new StringBuilder();
                 int repeat = job.spec().repeat();
                 for (int i = 0; i < repeat; i++) {
@@ -94,7 +101,7 @@ public class EchoServiceApplication {
                 Files.writeString(dir.resolve("echo.txt"), out.toString());
                 Published a = run.publishAll(List.of(new JobOutput(ArtifactKind.REPORT, "report", job.spec().output(), dir)),
                         job.inputs()).get(0);
-                return Json.MAPPER.valueToTree(Map.of("artifact", a.reference(), "lines", repeat));
+                return new Echoed(a.reference(), repeat);
             }
         };
     }

@@ -101,13 +101,13 @@ public class PlatformAutoConfiguration {
 
     /** Each job type's endpoint in the OpenAPI document, with its spec as the typed request body. */
     @Bean
-    dev.amalgam.platform.web.JobTypeOpenApi jobTypeOpenApi(org.springframework.beans.factory.ObjectProvider<JobType<?, ?>> types) {
+    dev.amalgam.platform.web.JobTypeOpenApi jobTypeOpenApi(org.springframework.beans.factory.ObjectProvider<JobType<?, ?, ?>> types) {
         return new dev.amalgam.platform.web.JobTypeOpenApi(types.orderedStream().toList());
     }
 
     /** Each job type's POST endpoint. */
     @Bean
-    JobTypeEndpoints jobTypeEndpoints(org.springframework.beans.factory.ObjectProvider<JobType<?, ?>> types,
+    JobTypeEndpoints jobTypeEndpoints(org.springframework.beans.factory.ObjectProvider<JobType<?, ?, ?>> types,
                                       JobSubmissions submissions,
                                       org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping requestMappingHandlerMapping) {
         return new JobTypeEndpoints(types.orderedStream().toList(), submissions, requestMappingHandlerMapping);
@@ -201,7 +201,7 @@ public class PlatformAutoConfiguration {
 
     @Bean
     @ConditionalOnExpression("'${amalgam.role:both}' != 'api'")
-    WorkerRuntime workerRuntime(org.springframework.beans.factory.ObjectProvider<JobType<?, ?>> types,
+    WorkerRuntime workerRuntime(org.springframework.beans.factory.ObjectProvider<JobType<?, ?, ?>> types,
                                 org.springframework.beans.factory.ObjectProvider<JobHandler> handlers, JobRepository jobs,
                                 ArtifactRepository artifacts, ArtifactStore store, JsonMapper json, AmalgamProperties properties) {
         // the service's job types, and any plain handler (tests register some)

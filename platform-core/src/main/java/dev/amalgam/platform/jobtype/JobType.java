@@ -2,7 +2,6 @@ package dev.amalgam.platform.jobtype;
 
 import dev.amalgam.job.SpecReader;
 import java.util.List;
-import tools.jackson.databind.JsonNode;
 
 /**
  * One kind of job, as a self-describing unit: how its spec is read, how it is validated against the inputs it names,
@@ -20,8 +19,9 @@ import tools.jackson.databind.JsonNode;
  *
  * @param <S> the spec as the client writes it (a record; it also documents the request body)
  * @param <V> the spec once validated: resolved inputs and everything {@link #run} needs
+ * @param <R> the job's result (a record; it also documents the job's {@code result} in the API)
  */
-public interface JobType<S, V extends JobType.Validated> {
+public interface JobType<S, V extends JobType.Validated, R> {
 
     /** The job type as stored and listed, e.g. {@code merge}. */
     String name();
@@ -37,6 +37,9 @@ public interface JobType<S, V extends JobType.Validated> {
 
     /** The record that describes the request body (its OpenAPI schema). */
     Class<S> specClass();
+
+    /** The record that describes the job's result (its OpenAPI schema). */
+    Class<R> resultClass();
 
     /** String fields whose values come from a registry, with the values (for the OpenAPI schema). */
     default java.util.Map<String, List<String>> allowedValues() {
@@ -58,8 +61,8 @@ public interface JobType<S, V extends JobType.Validated> {
      */
     V validate(S spec, JobInputs inputs, List<String> problems);
 
-    /** Runs a validated job to its end; returns its result summary (the job's {@code result}). */
-    JsonNode run(V job, JobRun run) throws Exception;
+    /** Runs a validated job to its end; returns its result summary (stored as the job's {@code result}). */
+    R run(V job, JobRun run) throws Exception;
 
     /** What every validated job tells the platform. */
     interface Validated {

@@ -1,6 +1,7 @@
 package dev.amalgam.platform.jobtype;
 
 import dev.amalgam.job.SpecReader;
+import dev.amalgam.modelio.Json;
 import dev.amalgam.platform.artifact.ArtifactRepository;
 import dev.amalgam.platform.worker.JobContext;
 import dev.amalgam.platform.worker.JobHandler;
@@ -11,12 +12,12 @@ import tools.jackson.databind.JsonNode;
  * Runs jobs of one {@link JobType} on the worker: reads the stored spec, validates it once more against the
  * artifacts it resolved to at submission (one may have been deleted meanwhile), then runs it.
  */
-public final class JobTypeHandler<S, V extends JobType.Validated> implements JobHandler {
+public final class JobTypeHandler<S, V extends JobType.Validated, R> implements JobHandler {
 
-    private final JobType<S, V> type;
+    private final JobType<S, V, R> type;
     private final ArtifactRepository artifacts;
 
-    public JobTypeHandler(JobType<S, V> type, ArtifactRepository artifacts) {
+    public JobTypeHandler(JobType<S, V, R> type, ArtifactRepository artifacts) {
         this.type = type;
         this.artifacts = artifacts;
     }
@@ -38,6 +39,6 @@ public final class JobTypeHandler<S, V extends JobType.Validated> implements Job
         if (!problems.isEmpty() || job == null) {
             throw new IllegalStateException("The job's spec no longer validates: " + String.join("; ", problems));
         }
-        return type.run(job, context);
+        return Json.MAPPER.valueToTree(type.run(job, context));
     }
 }

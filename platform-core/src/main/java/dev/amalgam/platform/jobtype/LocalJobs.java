@@ -3,6 +3,7 @@ package dev.amalgam.platform.jobtype;
 import dev.amalgam.job.CancelledException;
 import dev.amalgam.job.Progress;
 import dev.amalgam.job.SpecReader;
+import dev.amalgam.modelio.Json;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -24,7 +25,7 @@ public final class LocalJobs {
     }
 
     /** Reads and validates {@code spec} against local paths under {@code base}; throws with every problem. */
-    public static <S, V extends JobType.Validated> V validate(JobType<S, V> type, JsonNode spec, Path base) {
+    public static <S, V extends JobType.Validated, R> V validate(JobType<S, V, R> type, JsonNode spec, Path base) {
         SpecReader reader = SpecReader.of(spec);
         S read = type.read(reader);
         reader.finish();
@@ -42,7 +43,7 @@ public final class LocalJobs {
      * @throws InvalidJobSpecException with every problem of the spec, before any work
      * @throws CancelledException      when it was stopped (Ctrl-C)
      */
-    public static <S, V extends JobType.Validated> JsonNode run(JobType<S, V> type, JsonNode spec, Path base, Path out,
+    public static <S, V extends JobType.Validated, R> JsonNode run(JobType<S, V, R> type, JsonNode spec, Path base, Path out,
                                                                Path workDir, Progress terminal) throws Exception {
         V job = validate(type, spec, base);
         LocalJobRun run = new LocalJobRun(out, workDir, terminal);
@@ -58,7 +59,7 @@ public final class LocalJobs {
         Runtime.getRuntime().addShutdownHook(stopper);
         boolean succeeded = false;
         try {
-            JsonNode result = type.run(job, run);
+            JsonNode result = Json.MAPPER.valueToTree(type.run(job, run));
             succeeded = true;
             return result;
         } catch (CancelledException e) {

@@ -44,7 +44,7 @@ public class JobSubmissions {
      * @param idempotencyKey the Idempotency-Key header, or null: a retry with the same key and body gets the first
      *                       job (202), even after it finished and its outputs took the names it asks for
      */
-    public <S, V extends JobType.Validated> ResponseEntity<JobView> submit(Caller caller, JobType<S, V> type, JsonNode body,
+    public <S, V extends JobType.Validated, R> ResponseEntity<JobView> submit(Caller caller, JobType<S, V, R> type, JsonNode body,
                                                                           String idempotencyKey) {
         if (body == null || !body.isObject()) {
             throw ApiException.invalid(List.of("body: a JSON object is required"));

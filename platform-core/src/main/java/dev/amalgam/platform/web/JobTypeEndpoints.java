@@ -19,18 +19,18 @@ import tools.jackson.databind.JsonNode;
  */
 public final class JobTypeEndpoints implements SmartInitializingSingleton {
 
-    private final List<JobType<?, ?>> types;
+    private final List<JobType<?, ?, ?>> types;
     private final JobSubmissions submissions;
     private final RequestMappingHandlerMapping mappings;
 
-    public JobTypeEndpoints(List<JobType<?, ?>> types, JobSubmissions submissions, RequestMappingHandlerMapping mappings) {
+    public JobTypeEndpoints(List<JobType<?, ?, ?>> types, JobSubmissions submissions, RequestMappingHandlerMapping mappings) {
         this.types = List.copyOf(types);
         this.submissions = submissions;
         this.mappings = mappings;
     }
 
     /** The job types served here. */
-    public List<JobType<?, ?>> types() {
+    public List<JobType<?, ?, ?>> types() {
         return types;
     }
 
@@ -42,7 +42,7 @@ public final class JobTypeEndpoints implements SmartInitializingSingleton {
         } catch (NoSuchMethodException e) {
             throw new IllegalStateException(e);
         }
-        for (JobType<?, ?> type : types) {
+        for (JobType<?, ?, ?> type : types) {
             RequestMappingInfo info = RequestMappingInfo.paths(type.path()).methods(RequestMethod.POST)
                     .options(mappings.getBuilderConfiguration()).build();
             mappings.registerMapping(info, new Endpoint(type, submissions), submit);
@@ -52,10 +52,10 @@ public final class JobTypeEndpoints implements SmartInitializingSingleton {
     /** The handler of one job type's endpoint. */
     static final class Endpoint {
 
-        private final JobType<?, ?> type;
+        private final JobType<?, ?, ?> type;
         private final JobSubmissions submissions;
 
-        Endpoint(JobType<?, ?> type, JobSubmissions submissions) {
+        Endpoint(JobType<?, ?, ?> type, JobSubmissions submissions) {
             this.type = type;
             this.submissions = submissions;
         }

@@ -1,5 +1,6 @@
 package dev.amalgam.platform.web;
 
+import dev.amalgam.platform.error.ProblemType;
 import dev.amalgam.platform.jobtype.JobOptions;
 import dev.amalgam.platform.jobtype.JobType;
 import io.swagger.v3.core.converter.AnnotatedType;
@@ -40,9 +41,9 @@ public final class JobTypeOpenApi implements OpenApiCustomizer {
         ModelConverters.getInstance().addConverter(new SpecSchemaConverter());
     }
 
-    private final List<JobType<?, ?>> types;
+    private final List<JobType<?, ?, ?>> types;
 
-    public JobTypeOpenApi(List<JobType<?, ?>> types) {
+    public JobTypeOpenApi(List<JobType<?, ?, ?>> types) {
         this.types = List.copyOf(types);
     }
 
@@ -50,11 +51,23 @@ public final class JobTypeOpenApi implements OpenApiCustomizer {
     public void customise(OpenAPI openApi) {
         Components components = openApi.getComponents() == null ? new Components() : openApi.getComponents();
         openApi.setComponents(components);
-        resolve(JobView.class, components);
+        Schema<?> jobView = resolve(JobView.class, components);
         components.addSchemas(PROBLEM, problemSchema());
-        for (JobType<?, ?> type : types) {
+        List<Schema> results = new java.util.ArrayList<>();
+        for (JobType<?, ?, ?> type : types) {
             String name = type.specClass().getSimpleName();
             components.addSchemas(name, requestSchema(type));
+            String resultName = type.resultClass().getSimpleName();
+            components.addSchemas(resultName, resultSchema(type));
+            results.add(new Schema<>().$ref("#/components/schemas/" + resultName));
+            // the job as this endpoint answers it: a JobView whose result is this type's
+            String jobName = jobSchemaName(type);
+            components.addSchemas(jobName, new Schema<>().description("A " + type.name() + " job")
+                    .addAllOfItem(new Schema<>().$ref("#/components/schemas/" + JOB))
+                    .addAllOfItem(new ObjectSchema()
+                            .addProperty("type", new StringSchema()._enum(List.of(type.name())))
+                            .addProperty("result", new Schema<>().$ref("#/components/schemas/" + resultName)
+                                    .description("the result once SUCCEEDED, else null"))));
             MediaType json = new MediaType().schema(new Schema<>().$ref("#/components/schemas/" + name));
             Operation op = new Operation().operationId("submit_" + type.name().replace('-', '_')).summary(type.summary())
                     .addTagsItem("jobs: " + type.name())
@@ -63,11 +76,36 @@ public final class JobTypeOpenApi implements OpenApiCustomizer {
                             .schema(new StringSchema().minLength(1).maxLength(255)))
                     .requestBody(new RequestBody().required(true).content(new Content().addMediaType("application/json", json)))
                     .responses(new ApiResponses()
-                            .addApiResponse("202", response("the queued job (or, for a retry, the first one)", JOB, "application/json"))
+                            .addApiResponse("202", response("the queued job (or, for a retry, the first one)", jobName, "application/json"))
                             .addApiResponse("422", response("every problem of the spec", PROBLEM, "application/problem+json"))
                             .addApiResponse("401", response("a missing or unknown API key", PROBLEM, "application/problem+json")));
             openApi.path(type.path(), new PathItem().post(op));
         }
+        if (jobView.getProperties() != null && !results.isEmpty()) {
+            jobView.getProperties().put("result", new Schema<>().anyOf(results)
+                    .description("the result once SUCCEEDED (its schema is the job type's, see each type's <Type>Result), else null"));
+        }
+    }
+
+    /** The name of the schema of a job of this type, e.g. {@code MergeJob} for {@code merge}. */
+    static String jobSchemaName(JobType<?, ?, ?> type) {
+        StringBuilder name = new StringBuilder();
+        for (String part : type.name().split("-")) {
+            name.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
+        }
+        return name.append("Job").toString();
+    }
+
+    /**
+     * The schema of a job type's result: its result record's properties, every one present in a result (null
+     * where the record says so), none other.
+     */
+    public static Schema<?> resultSchema(JobType<?, ?, ?> type) {
+        Components scratch = new Components();
+        Schema<?> schema = resolve(type.resultClass(), scratch);
+        schema.setAdditionalProperties(false);
+        inline(schema, scratch);
+        return schema;
     }
 
     /**
@@ -75,7 +113,7 @@ public final class JobTypeOpenApi implements OpenApiCustomizer {
      * components at the top level) plus the job options; no property outside them is accepted.
      */
     @SuppressWarnings({"rawtypes", "unchecked"})
-    public static Schema<?> requestSchema(JobType<?, ?> type) {
+    public static Schema<?> requestSchema(JobType<?, ?, ?> type) {
         Components scratch = new Components();
         Schema<?> schema = resolve(type.specClass(), scratch);
         Map<String, Schema> properties = new LinkedHashMap<>(schema.getProperties() == null ? Map.of() : schema.getProperties());
@@ -136,7 +174,16 @@ public final class JobTypeOpenApi implements OpenApiCustomizer {
 
     /** RFC 9457 problem details, with the list of every problem of an invalid request. */
     private static Schema<?> problemSchema() {
-        return new ObjectSchema().description("RFC 9457 problem details")
+        Map<String, Object> example = new LinkedHashMap<>();
+        List<String> errors = List.of("numBlocks: must be an integer between 1 and 1024", "dataset: no DATASET named 'wiki'");
+        example.put("type", ProblemType.VALIDATION.uri().toString());
+        example.put("title", ProblemType.VALIDATION.title());
+        example.put("status", 422);
+        example.put("detail", errors.size() + " problems in the request: " + String.join("; ", errors));
+        example.put("instance", "/api/v1/prunings");
+        example.put("errors", errors);
+        // a plain schema keeps the example as a tree (an ObjectSchema would turn it into a string)
+        return new Schema<Object>().type("object").description("RFC 9457 problem details").example(example)
                 .addProperty("type", new StringSchema().description("a stable URI naming the kind of problem"))
                 .addProperty("title", new StringSchema())
                 .addProperty("status", new IntegerSchema())

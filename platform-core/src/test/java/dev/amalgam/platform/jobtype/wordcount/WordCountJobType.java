@@ -22,7 +22,7 @@ import tools.jackson.databind.JsonNode;
  * checkpointing the count, and publishes the count as a REPORT.
  */
 @Component
-public final class WordCountJobType implements JobType<WordCountSpec, WordCountJobType.ValidWordCount> {
+public final class WordCountJobType implements JobType<WordCountSpec, WordCountJobType.ValidWordCount, WordCountJobType.WordCount> {
 
     /** A validated word count. */
     public record ValidWordCount(JobInput dataset, String name, int minLength) implements JobType.Validated {
@@ -30,6 +30,10 @@ public final class WordCountJobType implements JobType<WordCountSpec, WordCountJ
         public List<JobInput> inputs() {
             return List.of(dataset);
         }
+    }
+
+    /** The job's result: the count, the report it was published as, and the line a resumed run started at. */
+    public record WordCount(long words, String report, int resumedAt) {
     }
 
     @Override
@@ -58,6 +62,11 @@ public final class WordCountJobType implements JobType<WordCountSpec, WordCountJ
     }
 
     @Override
+    public Class<WordCount> resultClass() {
+        return WordCount.class;
+    }
+
+    @Override
     public WordCountSpec read(SpecReader json) {
         return new WordCountSpec(json.string("dataset"), json.requiredString("name", "the name of the REPORT"),
                 json.integer("minLength", 1, 100, 1));
@@ -73,7 +82,7 @@ public final class WordCountJobType implements JobType<WordCountSpec, WordCountJ
     }
 
     @Override
-    public JsonNode run(ValidWordCount job, JobRun run) throws Exception {
+    public WordCount run(ValidWordCount job, JobRun run) throws Exception {
         List<String> lines = Files.readAllLines(job.dataset().location());
         JsonNode saved = run.checkpoint();
         int from = saved == null ? 0 : saved.get("lines").asInt();
@@ -92,6 +101,6 @@ public final class WordCountJobType implements JobType<WordCountSpec, WordCountJ
         Files.writeString(report.resolve("count.json"), "{\"words\": " + words + "}");
         Published published = run.publishAll(List.of(new JobOutput(ArtifactKind.REPORT, "report", job.name(), report)),
                 job.inputs()).get(0);
-        return Json.MAPPER.valueToTree(Map.of("words", words, "report", published.reference(), "resumedAt", from));
+        return new WordCount(words, published.reference(), from);
     }
 }

@@ -178,6 +178,7 @@ public class ArtifactService {
         List<Path> tree = List.of();
         if (source != null) {
             tree = importableTree(realRoot, source, errors);
+            checkImportSize(tree, errors);
             Path config = source.resolve("config.json");
             // a linked config.json already has its problem from the walk
             if (kind == ArtifactKind.MODEL && !Files.isRegularFile(config, LinkOption.NOFOLLOW_LINKS) && !Files.isSymbolicLink(config)) {
@@ -189,7 +190,7 @@ public class ArtifactService {
         }
         Path staged = store.newStagingDir();
         try {
-            copyTree(source, tree, staged);
+            copyTree(source, tree, staged, new UploadLimit(properties.uploads()));
         } catch (IOException e) {
             ArtifactStore.deleteQuietly(staged);
             throw new UncheckedIOException("Could not import " + relativePath, e);
@@ -273,6 +274,32 @@ public class ArtifactService {
             errors.add("path: '" + relative(realRoot, source) + "' cannot be read");
         }
         return tree;
+    }
+
+    /**
+     * An import is held to the upload limits (amalgam.uploads.*) before anything is copied; the copy counts
+     * again, in case a file grows meanwhile.
+     */
+    private void checkImportSize(List<Path> tree, List<String> errors) {
+        AmalgamProperties.Uploads limits = properties.uploads();
+        if (tree.size() > limits.maxEntries()) {
+            errors.add("path: the tree holds " + tree.size() + " files and directories, more than the "
+                    + limits.maxEntries() + " this server accepts (amalgam.uploads.max-entries)");
+        }
+        long bytes = 0;
+        for (Path p : tree) {
+            try {
+                if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                    bytes += Files.size(p);
+                }
+            } catch (IOException e) {
+                // its problem was reported by the walk, or it is reported by the copy
+            }
+        }
+        if (bytes > limits.maxBytes().toBytes()) {
+            errors.add("path: the tree holds " + bytes + " bytes, more than the " + UploadLimit.describe(limits.maxBytes().toBytes())
+                    + " this server accepts (amalgam.uploads.max-bytes)");
+        }
     }
 
     private static String linkProblem(Path realRoot, Path link) {
@@ -548,7 +575,7 @@ public class ArtifactService {
     }
 
     /** Copies the checked tree; files are opened without following links, should one appear meanwhile. */
-    private static void copyTree(Path source, List<Path> tree, Path staged) throws IOException {
+    private static void copyTree(Path source, List<Path> tree, Path staged, UploadLimit limit) throws IOException {
         boolean single = !Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS);
         for (Path p : tree) {
             Path t = single ? staged.resolve(source.getFileName().toString()) : staged.resolve(source.relativize(p).toString());
@@ -556,7 +583,7 @@ public class ArtifactService {
                 Files.createDirectories(t);
             } else {
                 try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
-                    Files.copy(in, t);
+                    limit.copy(in, t);
                 }
             }
         }

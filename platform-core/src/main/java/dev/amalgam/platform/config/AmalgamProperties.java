@@ -79,7 +79,8 @@ public record AmalgamProperties(
 
     /**
      * Limits on one upload (a tar or a single file), enforced while it streams in; an upload past
-     * either limit is refused with 413 and its staged files are removed.
+     * either limit is refused with 413 and its staged files are removed. An import from the import root
+     * is held to the same limits, checked before it is copied (422).
      *
      * @param maxBytes   total bytes written for one upload (every file of a tar together); the default,
      *                   64GB, holds a 32-billion-parameter model in bf16

@@ -143,9 +143,27 @@ public class ProblemHandler {
             return problem(HttpStatus.BAD_REQUEST, ProblemType.BAD_REQUEST, "The request body could not be read: its framing is broken",
                     List.of());
         }
+        if (outOfSpace(e)) {
+            // what was staged is removed by the code that staged it; an operator must free space
+            log.error("The data directory's disk is full", e);
+            return problem(HttpStatus.INSUFFICIENT_STORAGE, ProblemType.INSUFFICIENT_STORAGE,
+                    "The server's storage is full: nothing was stored. Retry once space has been freed", List.of());
+        }
         log.error("Unhandled error", e);
         return problem(HttpStatus.INTERNAL_SERVER_ERROR, ProblemType.INTERNAL,
                 "An internal error occurred; the server log has the details", List.of());
+    }
+
+    /** Whether an I/O error on the way is ENOSPC or EDQUOT, as the JDK reports them. */
+    static boolean outOfSpace(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String reason = t instanceof java.nio.file.FileSystemException fs && fs.getReason() != null ? fs.getReason() : t.getMessage();
+            if (t instanceof java.io.IOException && reason != null
+                    && (reason.contains("No space left on device") || reason.contains("Disk quota exceeded"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean causedByUnreadableRequest(Throwable e) {

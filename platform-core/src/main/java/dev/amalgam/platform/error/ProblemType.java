@@ -15,6 +15,7 @@ public enum ProblemType {
     METHOD_NOT_ALLOWED("method-not-allowed", "Method not allowed"),
     UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", "Unsupported media type"),
     UNAVAILABLE("service-unavailable", "Temporarily unavailable"),
+    INSUFFICIENT_STORAGE("insufficient-storage", "The server's storage is full"),
     INTERNAL("internal-error", "Internal error");
 
     private final String slug;
@@ -38,6 +39,7 @@ public enum ProblemType {
             case 422 -> VALIDATION;
             case 429 -> TOO_MANY_REQUESTS;
             case 503 -> UNAVAILABLE;
+            case 507 -> INSUFFICIENT_STORAGE;
             default -> status >= 500 ? INTERNAL : BAD_REQUEST;
         };
     }

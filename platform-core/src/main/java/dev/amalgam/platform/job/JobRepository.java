@@ -105,14 +105,21 @@ public class JobRepository {
      * Claims the most urgent claimable job of the given types in one statement: a QUEUED job, or a
      * RUNNING one whose lease expired (its worker died) with attempts left. SKIP LOCKED lets many
      * workers claim concurrently without blocking or double-claiming.
+     *
+     * <p>Tenants share the workers fairly: the job comes from the tenant with the fewest live RUNNING jobs
+     * of these types; a job's priority orders it among its tenant's jobs (and between tenants that run as
+     * many), then the oldest goes first. So no tenant's priorities or backlog can starve another tenant.
      */
     public Optional<Job> claim(Collection<String> types, String owner, Duration lease) {
         return jdbc.sql("update jobs set status = 'RUNNING', lease_owner = :owner,"
                         + " lease_expires_at = now() + make_interval(secs => :lease), attempts = attempts + 1,"
                         + " started_at = coalesce(started_at, now()), updated_at = now()"
-                        + " where id = (select id from jobs where type = any(:types) and not cancel_requested"
-                        + "   and (status = 'QUEUED' or (status = 'RUNNING' and lease_expires_at < now() and attempts < max_attempts))"
-                        + "   order by priority desc, created_at limit 1 for update skip locked)"
+                        + " where id = (select j.id from jobs j"
+                        + "   left join (select tenant_id, count(*) as running from jobs where type = any(:types)"
+                        + "     and status = 'RUNNING' and lease_expires_at >= now() group by tenant_id) r on r.tenant_id = j.tenant_id"
+                        + "   where j.type = any(:types) and not j.cancel_requested and (j.status = 'QUEUED'"
+                        + "     or (j.status = 'RUNNING' and j.lease_expires_at < now() and j.attempts < j.max_attempts))"
+                        + "   order by coalesce(r.running, 0), j.priority desc, j.created_at limit 1 for update of j skip locked)"
                         + " returning " + COLUMNS)
                 .param("owner", owner).param("lease", seconds(lease)).param("types", types.toArray(String[]::new))
                 .query(this::map).optional();

@@ -5,7 +5,7 @@ import dev.amalgam.job.SpecReader;
 /**
  * The queue settings every job spec may carry, the same for every job type.
  *
- * @param priority    -100..100, default 0: higher runs first among the queued jobs of a type
+ * @param priority    -100..100, default 0: higher runs first among the tenant's queued jobs of a type
  * @param maxAttempts 1..10, default 3: how often a job is started before it is FAILED for good (a worker that dies
  *                    spends an attempt; a clean stop does not)
  */

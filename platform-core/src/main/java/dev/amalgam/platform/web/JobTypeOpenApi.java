@@ -119,7 +119,7 @@ public final class JobTypeOpenApi implements OpenApiCustomizer {
         Map<String, Schema> properties = new LinkedHashMap<>(schema.getProperties() == null ? Map.of() : schema.getProperties());
         properties.put("priority", new IntegerSchema().minimum(BigDecimal.valueOf(JobOptions.MIN_PRIORITY))
                 .maximum(BigDecimal.valueOf(JobOptions.MAX_PRIORITY))._default(JobOptions.DEFAULT_PRIORITY)
-                .description("higher runs first among the queued jobs of a type"));
+                .description("higher runs first among the tenant's queued jobs of a type"));
         properties.put("maxAttempts", new IntegerSchema().minimum(BigDecimal.valueOf(JobOptions.MIN_ATTEMPTS))
                 .maximum(BigDecimal.valueOf(JobOptions.MAX_ATTEMPTS))._default(JobOptions.DEFAULT_MAX_ATTEMPTS)
                 .description("how often the job is started before it fails for good"));

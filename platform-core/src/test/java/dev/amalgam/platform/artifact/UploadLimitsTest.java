@@ -115,6 +115,33 @@ class UploadLimitsTest {
         assertThat(fx.repository.files(a.id())).hasSize(MAX_ENTRIES);
     }
 
+    @Test
+    void anImportPastEitherLimitIsRefusedBeforeAnythingIsCopied(@TempDir Path importRoot) throws Exception {
+        ArtifactServiceFixture imports = new ArtifactServiceFixture(data, importRoot, DataSize.ofBytes(MAX_BYTES), MAX_ENTRIES);
+        Path big = java.nio.file.Files.createDirectories(importRoot.resolve("big"));
+        java.nio.file.Files.write(big.resolve("a.bin"), new byte[40 * 1024]);
+        java.nio.file.Files.write(big.resolve("b.bin"), new byte[40 * 1024]);
+        Path many = java.nio.file.Files.createDirectories(importRoot.resolve("many"));
+        for (int i = 0; i < MAX_ENTRIES; i++) {
+            java.nio.file.Files.write(many.resolve("f" + i), new byte[1]);
+        }
+
+        ApiException bytes = catchThrowableOfType(ApiException.class,
+                () -> imports.service.importFromRoot(imports.tenant, ArtifactKind.REPORT, "big", "big"));
+        // the directory itself and its ten files: eleven entries
+        ApiException entries = catchThrowableOfType(ApiException.class,
+                () -> imports.service.importFromRoot(imports.tenant, ArtifactKind.REPORT, "many", "many"));
+
+        assertThat(bytes.status()).isEqualTo(HttpStatus.UNPROCESSABLE_CONTENT);
+        assertThat(bytes.errors()).singleElement().asString().contains("81920 bytes").contains("64KB").contains("max-bytes");
+        assertThat(entries.errors()).singleElement().asString().contains("11 files and directories").contains("max-entries");
+        assertThat(imports.artifacts()).isEmpty();
+        assertThat(imports.leftInStaging()).isEmpty();
+        java.nio.file.Files.delete(many.resolve("f0"));
+        assertThat(imports.service.importFromRoot(imports.tenant, ArtifactKind.REPORT, "many", "many").name())
+                .as("at the limit it is imported").isEqualTo("many");
+    }
+
     /** {@code length} zero bytes, produced on demand, counting how many were read. */
     static final class CountingZeros extends InputStream {
         final long length;

@@ -52,4 +52,18 @@ class ProblemHandlerTest {
         assertThat(answer.getStatusCode().value()).isEqualTo(400);
         assertThat(answer.getBody().getDetail()).doesNotContain("chunk header");
     }
+
+    @Test
+    void aFullDiskAnswers507WithoutPathsAndAnyOtherIoErrorStays500() throws Exception {
+        // a real ENOSPC, as the JDK reports it: /dev/full refuses every write with it
+        java.io.IOException full = org.assertj.core.api.Assertions.catchThrowableOfType(java.io.IOException.class,
+                () -> java.nio.file.Files.write(java.nio.file.Path.of("/dev/full"), new byte[1]));
+        assertThat(full).as("/dev/full exists on Linux").isNotNull();
+        var answer = new ProblemHandler().unexpected(new java.io.UncheckedIOException("Could not store the upload", full));
+        assertThat(answer.getStatusCode().value()).isEqualTo(507);
+        assertThat(answer.getBody().getType()).isEqualTo(ProblemType.INSUFFICIENT_STORAGE.uri());
+        assertThat(answer.getBody().getDetail()).doesNotContain("/dev").contains("storage is full");
+        var other = new ProblemHandler().unexpected(new java.io.UncheckedIOException("x", new java.io.IOException("Input/output error")));
+        assertThat(other.getStatusCode().value()).isEqualTo(500);
+    }
 }

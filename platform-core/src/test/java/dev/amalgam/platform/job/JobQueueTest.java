@@ -89,6 +89,25 @@ class JobQueueTest {
     }
 
     @Test
+    void aTenantsHighPrioritiesDoNotStarveAnotherTenant() {
+        UUID busy = registry.newTenant("fair-busy");
+        UUID other = registry.newTenant("fair-other");
+        List<UUID> busyJobs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            busyJobs.add(registry.jobs.insert(new NewJob(busy, "fair", 1, registry.json.valueToTree(Map.of("i", i)), 100, 1,
+                    null, List.of())).orElseThrow().id());
+        }
+        UUID late = registry.jobs.insert(new NewJob(other, "fair", 1, registry.json.valueToTree(Map.of()), -100, 1, null,
+                List.of())).orElseThrow().id();
+        List<UUID> order = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            order.add(registry.jobs.claim(List.of("fair"), "w" + i, LONG_LEASE).orElseThrow().id());
+        }
+        // both tenants run nothing: the higher priority; then the tenant that runs nothing, whatever its priority
+        assertThat(order).containsExactly(busyJobs.get(0), late, busyJobs.get(1), busyJobs.get(2));
+    }
+
+    @Test
     void expiredLeaseIsClaimedAgainAndTheOldOwnerLosesIt() throws Exception {
         UUID tenant = registry.newTenant("lease");
         UUID id = registry.jobs.insert(job(tenant, "lease", 3)).orElseThrow().id();

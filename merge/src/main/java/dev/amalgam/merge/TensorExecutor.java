@@ -92,7 +92,7 @@ final class TensorExecutor {
                 } finally {
                     memory.release(cost);
                 }
-                report(done.incrementAndGet(), tensors.size(), task.name());
+                report(tensors.size(), task.name());
                 if (progress.isCancelled()) {
                     // the other workers stop at their next tensor; nothing is published
                     failure.compareAndSet(null, new CancelledException("merge cancelled after " + done.get() + " of "
@@ -183,7 +183,9 @@ final class TensorExecutor {
     }
 
     /** Progress at most once per percent (every tensor when there are fewer than 100). */
-    private synchronized void report(int tensorsDone, int total, String tensor) {
+    private synchronized void report(int total, String tensor) {
+        // counted under the lock: a count taken before it could arrive out of order and skip a percent
+        int tensorsDone = done.incrementAndGet();
         int percent = (int) (100L * tensorsDone / total);
         if (percent > lastPercent) {
             lastPercent = percent;

@@ -157,7 +157,8 @@ final class TensorExecutor {
         int[] map = in.rowMap();
         RowDefaults defaults = in.defaults();
         float[] row = new float[cols];
-        for (int r = 0; r < map.length; r++) {
+        int real = in.padFrom() >= 0 ? in.padFrom() : map.length;
+        for (int r = 0; r < real; r++) {
             if (map[r] >= 0) {
                 t.readFloats((long) map[r] * cols, dst, r * cols, cols);
                 continue;
@@ -176,6 +177,20 @@ final class TensorExecutor {
             if (to - from > 1) {
                 for (int c = 0; c < cols; c++) {
                     dst[r * cols + c] /= to - from;
+                }
+            }
+        }
+        if (real < map.length) {
+            // padding rows: the mean of this model's token rows (mergekit's fill, after the vocab-expansion note)
+            double[] mean = new double[cols];
+            for (int r = 0; r < real; r++) {
+                for (int c = 0; c < cols; c++) {
+                    mean[c] += dst[r * cols + c];
+                }
+            }
+            for (int r = real; r < map.length; r++) {
+                for (int c = 0; c < cols; c++) {
+                    dst[r * cols + c] = (float) (mean[c] / real);
                 }
             }
         }

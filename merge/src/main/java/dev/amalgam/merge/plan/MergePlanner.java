@@ -384,16 +384,34 @@ public final class MergePlanner {
             target = Optional.of(u.vocab());
             rows = u.size();
         } else {
-            rows = embedRows(tokenizerModel);
-            target = vocab(tokenizerModel);
+            // mergekit's output vocabulary is the tokenizer's (tokens at ids the model has rows for), so embedding
+            // rows beyond the tokenizer's length (padding) are not kept
+            long embedRows = embedRows(tokenizerModel);
+            target = vocab(tokenizerModel).map(v -> {
+                Map<String, Integer> kept = new HashMap<>();
+                v.forEach((tok, id) -> {
+                    if (id >= 0 && id < embedRows) {
+                        kept.put(tok, id);
+                    }
+                });
+                return kept;
+            });
+            rows = target.map(v -> v.values().stream().mapToLong(i -> i + 1L).max().orElse(0)).orElse(embedRows);
         }
+        long realRows = rows;
+        Integer multiple = cfg.padToMultipleOf();
+        if (multiple != null && rows % multiple != 0) {
+            rows += multiple - rows % multiple;
+        }
+        boolean padded = rows > realRows;
         int[][] maps = new int[inputs.size()][];
         boolean mapped = false;
         for (int i = 0; i < inputs.size(); i++) {
             TensorInput in = inputs.get(i);
             long inRows = infos.get(i).shape()[0];
             Optional<Map<String, Integer>> v = vocab(in.model());
-            if (!isUnion && v.equals(target) && inRows >= rows) {
+            if (!isUnion && !padded && (v.equals(target) || v.isPresent() && target.isPresent()
+                    && sameIds(target.get(), v.get())) && inRows >= rows) {
                 continue; // same vocabulary: the first rows line up
             }
             if (v.isEmpty() || target.isEmpty()) {
@@ -401,10 +419,11 @@ public final class MergePlanner {
                         + " rows) to '" + tokenizerModel + "' (" + rows + " rows) without tokenizer.json in both");
                 return null;
             }
-            String[] tokens = TokenVocab.byId(target.get(), (int) rows);
+            String[] tokens = TokenVocab.byId(target.get(), (int) realRows);
             int[] map = new int[(int) rows];
+            java.util.Arrays.fill(map, -1);
             int unmapped = 0;
-            for (int r = 0; r < rows; r++) {
+            for (int r = 0; r < realRows; r++) {
                 Integer id = tokens[r] == null ? null : v.get().get(tokens[r]);
                 map[r] = id != null && id < inRows ? id : -1;
                 unmapped += map[r] < 0 ? 1 : 0;
@@ -416,6 +435,10 @@ public final class MergePlanner {
             maps[i] = map;
             mapped = true;
         }
+        if (padded) {
+            warnings.add(outName + ": " + (rows - realRows) + " padding rows (tokenizer.pad_to_multiple_of " + multiple
+                    + "), each the mean of the model's " + realRows + " token rows");
+        }
         RowDefaults defaults = null;
         if (mapped) {
             int[][] full = new int[maps.length][];
@@ -426,9 +449,20 @@ public final class MergePlanner {
         }
         for (int i = 0; i < inputs.size(); i++) {
             TensorInput in = inputs.get(i);
-            inputs.set(i, new TensorInput(in.model(), in.tensorName(), rows, maps[i], maps[i] == null ? null : defaults));
+            inputs.set(i, new TensorInput(in.model(), in.tensorName(), rows, maps[i], maps[i] == null ? null : defaults,
+                    padded ? (int) realRows : -1));
         }
         return new long[]{rows, cols};
+    }
+
+    /** Whether every token of the target has the same id in the model (the model may have more tokens). */
+    private static boolean sameIds(Map<String, Integer> target, Map<String, Integer> model) {
+        for (Map.Entry<String, Integer> e : target.entrySet()) {
+            if (!e.getValue().equals(model.get(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The union tokenizer over the tokenizer base and the slice's models, built once. */

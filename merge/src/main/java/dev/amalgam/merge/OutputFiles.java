@@ -28,9 +28,12 @@ final class OutputFiles {
 
     static void write(Path dir, MergeConfig cfg, MergePlan plan, Map<String, HfModelDir> models) throws IOException {
         ObjectNode config = (ObjectNode) models.get(plan.referenceModel()).config().deepCopy();
-        config.put(plan.architecture().numLayersKey(), plan.numLayers());
-        config.put(plan.architecture().vocabSizeKey(), plan.vocabSize());
-        config.put(plan.architecture().tieKey(), plan.tiedEmbeddings());
+        String layersKey = plan.architecture().numLayersKey(config);
+        if (layersKey != null) {
+            setValue(config, layersKey, plan.numLayers());
+        }
+        setValue(config, plan.architecture().vocabSizeKey(), plan.vocabSize());
+        // tie_word_embeddings stays the base model's, as mergekit leaves it (see MergePlan.tiedEmbeddings)
         String dtype = DtypeNames.torchName(plan.dtype());
         config.put("torch_dtype", dtype);
         if (config.has("dtype")) {
@@ -56,6 +59,17 @@ final class OutputFiles {
             }
         }
         Files.writeString(dir.resolve("README.md"), modelCard(cfg, plan), StandardCharsets.UTF_8);
+    }
+
+    /** Sets a (dotted, nested) config key, creating the objects on its path. */
+    private static void setValue(ObjectNode config, String key, long value) {
+        String[] parts = key.split("\\.");
+        ObjectNode n = config;
+        for (int i = 0; i < parts.length - 1; i++) {
+            JsonNode child = n.get(parts[i]);
+            n = child instanceof ObjectNode o ? o : n.putObject(parts[i]);
+        }
+        n.put(parts[parts.length - 1], value);
     }
 
     /** mergekit's "auto": the template most of the input models use. */

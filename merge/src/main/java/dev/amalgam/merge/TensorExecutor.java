@@ -92,7 +92,7 @@ final class TensorExecutor {
                 } finally {
                     memory.release(cost);
                 }
-                report(done.incrementAndGet(), tensors.size(), task.name());
+                report(tensors.size(), task.name());
                 if (progress.isCancelled()) {
                     // the other workers stop at their next tensor; nothing is published
                     failure.compareAndSet(null, new CancelledException("merge cancelled after " + done.get() + " of "
@@ -157,7 +157,8 @@ final class TensorExecutor {
         int[] map = in.rowMap();
         RowDefaults defaults = in.defaults();
         float[] row = new float[cols];
-        for (int r = 0; r < map.length; r++) {
+        int real = in.padFrom() >= 0 ? in.padFrom() : map.length;
+        for (int r = 0; r < real; r++) {
             if (map[r] >= 0) {
                 t.readFloats((long) map[r] * cols, dst, r * cols, cols);
                 continue;
@@ -179,11 +180,27 @@ final class TensorExecutor {
                 }
             }
         }
+        if (real < map.length) {
+            // padding rows: the mean of this model's token rows (mergekit's fill, after the vocab-expansion note)
+            double[] mean = new double[cols];
+            for (int r = 0; r < real; r++) {
+                for (int c = 0; c < cols; c++) {
+                    mean[c] += dst[r * cols + c];
+                }
+            }
+            for (int r = real; r < map.length; r++) {
+                for (int c = 0; c < cols; c++) {
+                    dst[r * cols + c] = (float) (mean[c] / real);
+                }
+            }
+        }
         return dst;
     }
 
     /** Progress at most once per percent (every tensor when there are fewer than 100). */
-    private synchronized void report(int tensorsDone, int total, String tensor) {
+    private synchronized void report(int total, String tensor) {
+        // counted under the lock: a count taken before it could arrive out of order and skip a percent
+        int tensorsDone = done.incrementAndGet();
         int percent = (int) (100L * tensorsDone / total);
         if (percent > lastPercent) {
             lastPercent = percent;

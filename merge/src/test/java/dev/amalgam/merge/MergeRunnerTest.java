@@ -252,7 +252,7 @@ class MergeRunnerTest {
     }
 
     @Test
-    void tiedEmbeddingsAreWrittenOnceAndMixedTyingGetsAHead() {
+    void tiedEmbeddingsAreWrittenOnceAndMixedTyingGetsAHeadWithTheBasesTieFlag() {
         tiny.withTied(true).writeVariant(tmp.resolve("a"), 1, 1, 0.02f);
         tiny.withTied(true).writeVariant(tmp.resolve("b"), 1, 2, 0.02f);
         tiny.withTied(false).writeVariant(tmp.resolve("c"), 1, 3, 0.02f);
@@ -277,7 +277,17 @@ class MergeRunnerTest {
         for (int i = 0; i < head.length; i++) {
             assertThat(head[i]).isCloseTo((aEmbed[i] + cHead[i]) / 2, within(1e-6f));
         }
+        // mergekit writes the head and leaves config.json's tie_word_embeddings as the base (here: first, tied) has it
+        assertThat(mixed.warnings()).anyMatch(w -> w.contains("keeps 'a'") && w.contains("tie_word_embeddings: true"));
         try (HfModelDir out = HfModelDir.open(tmp.resolve("mixed"))) {
+            assertThat(out.config().get("tie_word_embeddings").booleanValue()).isTrue();
+        }
+        merge("""
+                merge_method: linear
+                models: [{model: c, parameters: {weight: 1}}, {model: a, parameters: {weight: 1}}]
+                """, tmp.resolve("untiedBase"));
+        try (HfModelDir out = HfModelDir.open(tmp.resolve("untiedBase"))) {
+            assertThat(out.hasTensor("lm_head.weight")).isTrue();
             assertThat(out.config().get("tie_word_embeddings").booleanValue()).isFalse();
         }
     }

@@ -2,110 +2,446 @@ package dev.amalgam.merge.arch;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * A model family's tensor layout, read from {@code architectures.json} (data, so a new family is a new entry):
- * tensor-name templates with a layer index {@code {i}}, the embedding and head names, the config keys.
+ * A model family's tensor layout, as mergekit describes it: the weights before the decoder layers, the weights of
+ * one layer as templates over {@code ${layer_index}} (and {@code ${expert_index}} for mixture-of-experts layers),
+ * the weights after the layers, and the config keys that size them. Families are data: one JSON file per family
+ * under {@code dev/amalgam/merge/arch/families/}, listed in {@code families.txt} there (the format is described in
+ * the module README). A decoder without a file is inferred from its tensor names ({@link #infer}).
  *
- * @param name         family name
- * @param architectures {@code config.json "architectures"} values of the family
- * @param numLayersKey config key of the layer count
- * @param vocabSizeKey config key of the vocabulary size
- * @param tieKey       config key of embedding tying
- * @param layerPrefix  template of a layer's tensor prefix, e.g. {@code model.layers.{i}.}
- * @param embedTokens  input embedding tensor (rows = vocabulary)
- * @param lmHead       output head tensor (rows = vocabulary), absent when tied
- * @param preWeights   tensors before the layers
- * @param layerWeights per-layer tensor suffixes (optional ones, like Qwen2 biases, may be absent)
- * @param postWeights  tensors after the layers
+ * <p>Names are resolved once per tensor while a merge is planned, never while tensors are merged.
+ *
+ * @param modelType           config.json {@code model_type} (picks among files that share an architecture name)
+ * @param architectures       config.json {@code architectures} values of the family
+ * @param numLayersKeys       config keys of the layer count, the first present one counts (dotted for nested keys)
+ * @param vocabSizeKey        config key of the vocabulary size
+ * @param numExpertsKey       config key of the expert count that {@code ${expert_index}} runs over, or null
+ * @param preWeights          weights before the layers
+ * @param layerWeights        weights of layer {@code ${layer_index}}
+ * @param postWeights         weights after the layers
+ * @param passthroughPrefixes tensors under these prefixes are copied unchanged from the base (else first) model
+ * @param source              the file the family came from, or {@code inferred}
+ * @param inferredLayers      the layer count of an inferred layout, -1 for a family file
  */
-public record Architecture(String name, List<String> architectures, String numLayersKey, String vocabSizeKey,
-                           String tieKey, String layerPrefix, String embedTokens, String lmHead,
-                           List<String> preWeights, List<String> layerWeights, List<String> postWeights) {
+public record Architecture(String modelType, List<String> architectures, List<String> numLayersKeys,
+                           String vocabSizeKey, String numExpertsKey, List<WeightInfo> preWeights,
+                           List<WeightInfo> layerWeights, List<WeightInfo> postWeights,
+                           List<String> passthroughPrefixes, String source, int inferredLayers) {
 
-    private static final java.util.Map<String, Pattern> PATTERNS = new java.util.concurrent.ConcurrentHashMap<>();
-    private static final List<Architecture> KNOWN = load();
+    static final String INDEX = "families/families.txt";
+    private static final Pattern VAR = Pattern.compile("\\$\\{([a-z_]+)([+-]1)?}");
+    private static final Pattern LAYER_INDEX = Pattern.compile("\\.(\\d+)\\.");
+    private static final List<String> LAYER_KEYS = List.of("num_hidden_layers", "n_layer", "num_layers", "n_layers");
+    private static final List<Architecture> KNOWN = loadAll();
 
     public Architecture {
         architectures = List.copyOf(architectures);
+        numLayersKeys = List.copyOf(numLayersKeys);
         preWeights = List.copyOf(preWeights);
         layerWeights = List.copyOf(layerWeights);
         postWeights = List.copyOf(postWeights);
+        passthroughPrefixes = List.copyOf(passthroughPrefixes);
     }
 
-    /** The family of a {@code config.json "architectures"} value. */
-    public static Optional<Architecture> forName(String architecture) {
-        return KNOWN.stream().filter(a -> a.architectures().contains(architecture)).findFirst();
+    /** Every family file, in the order of {@code families.txt}. */
+    public static List<Architecture> known() {
+        return KNOWN;
     }
 
-    /** Every supported architecture name. */
+    /** Every architecture name with a family file. */
     public static List<String> supported() {
-        return KNOWN.stream().flatMap(a -> a.architectures().stream()).toList();
+        return KNOWN.stream().flatMap(a -> a.architectures().stream()).distinct().toList();
     }
 
-    /** Prefix of layer {@code i}'s tensors. */
-    public String layerPrefix(int i) {
-        return layerPrefix.replace("{i}", Integer.toString(i));
-    }
-
-    /** The layer index a tensor belongs to, or -1 for tensors outside the layers. */
-    public int layerOf(String tensorName) {
-        Matcher m = layerPattern().matcher(tensorName);
-        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
-    }
-
-    /** The part of a layer tensor's name after its layer prefix. */
-    public String suffixOf(String tensorName) {
-        Matcher m = layerPattern().matcher(tensorName);
-        if (!m.matches()) {
-            throw new IllegalArgumentException(tensorName + " is not a layer tensor of " + name);
+    /**
+     * The family of a model's config.json: its {@code architectures[0]}, and when several files list that name,
+     * the one whose {@code model_type} matches (as mergekit picks).
+     */
+    public static Optional<Architecture> forConfig(JsonNode config) {
+        JsonNode a = config.get("architectures");
+        if (a == null || !a.isArray() || a.isEmpty()) {
+            return Optional.empty();
         }
-        return m.group(2);
+        String name = a.get(0).asString();
+        List<Architecture> candidates = KNOWN.stream().filter(x -> x.architectures().contains(name)).toList();
+        if (candidates.size() <= 1) {
+            return candidates.stream().findFirst();
+        }
+        String type = config.path("model_type").asString("");
+        return candidates.stream().filter(c -> c.modelType().equals(type)).findFirst()
+                .or(() -> Optional.of(candidates.get(0)));
     }
 
-    /** Whether the tensor's rows are indexed by token id. */
-    public boolean isEmbedding(String tensorName) {
-        return tensorName.equals(embedTokens) || tensorName.equals(lmHead);
+    /** Whether this layout was inferred from tensor names rather than read from a family file. */
+    public boolean isInferred() {
+        return inferredLayers >= 0;
     }
 
-    private Pattern layerPattern() {
-        return PATTERNS.computeIfAbsent(layerPrefix, prefix -> {
-            String[] parts = prefix.split("\\{i}", -1);
-            return Pattern.compile(Pattern.quote(parts[0]) + "(\\d+)" + Pattern.quote(parts[1]) + "(.+)");
-        });
+    /** The first of {@link #numLayersKeys} present in the config, or null when none is. */
+    public String numLayersKey(JsonNode config) {
+        return numLayersKeys.stream().filter(k -> configValue(config, k) != null).findFirst().orElse(null);
     }
 
-    private static List<Architecture> load() {
-        try (InputStream in = Architecture.class.getResourceAsStream("architectures.json")) {
+    /** The config's layer count (null when no layer key is present); an inferred layout's own count. */
+    public JsonNode numLayersValue(JsonNode config) {
+        if (isInferred()) {
+            return tools.jackson.databind.node.IntNode.valueOf(inferredLayers);
+        }
+        String key = numLayersKey(config);
+        return key == null ? null : configValue(config, key);
+    }
+
+    /**
+     * Layers a model has by its tensor names: the highest layer index plus one (for a config without a layer
+     * count).
+     */
+    public int countLayers(Collection<String> tensorNames) {
+        if (layerWeights.isEmpty()) {
+            return 0;
+        }
+        String t = layerWeights.get(0).name();
+        Pattern p = Pattern.compile(Pattern.quote(t.substring(0, t.indexOf("${layer_index}"))) + "(\\d+)\\.");
+        int max = -1;
+        for (String n : tensorNames) {
+            Matcher m = p.matcher(n);
+            if (m.lookingAt()) {
+                max = Math.max(max, Integer.parseInt(m.group(1)));
+            }
+        }
+        return max + 1;
+    }
+
+    /** The weights before the layers for a model with {@code numLayers} layers. */
+    public List<WeightInfo> preWeights(int numLayers) {
+        return resolve(preWeights, Map.of("num_layers", numLayers));
+    }
+
+    /** The weights after the layers for a model with {@code numLayers} layers. */
+    public List<WeightInfo> postWeights(int numLayers) {
+        return resolve(postWeights, Map.of("num_layers", numLayers));
+    }
+
+    /**
+     * The weights of layer {@code index}, experts expanded from the config's expert count.
+     *
+     * @throws IllegalArgumentException when the family has experts and the config has no valid expert count
+     */
+    public List<WeightInfo> layerWeights(int index, int numLayers, JsonNode config) {
+        int experts = numExperts(config);
+        List<WeightInfo> res = new ArrayList<>(layerWeights.size() + 3 * Math.max(experts, 0));
+        Map<String, Integer> vars = new HashMap<>(Map.of("layer_index", index, "num_layers", numLayers));
+        for (WeightInfo w : layerWeights) {
+            if (w.name().contains("${expert_index}")) {
+                for (int e = 0; e < experts; e++) {
+                    vars.put("expert_index", e);
+                    res.add(w.map(s -> substitute(s, vars)));
+                }
+                vars.remove("expert_index");
+            } else {
+                res.add(w.map(s -> substitute(s, vars)));
+            }
+        }
+        return res;
+    }
+
+    /** The config's expert count, or -1 for a family without experts. */
+    public int numExperts(JsonNode config) {
+        if (numExpertsKey == null) {
+            return -1;
+        }
+        JsonNode n = configValue(config, numExpertsKey);
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 1 || n.intValue() > 4096) {
+            throw new IllegalArgumentException("config.json " + numExpertsKey + " must be an integer in [1, 4096] for "
+                    + modelType + " (" + source + "), found " + n);
+        }
+        return n.intValue();
+    }
+
+    /** A config value by key; a dotted key walks nested objects ({@code text_config.num_hidden_layers}). */
+    public static JsonNode configValue(JsonNode config, String key) {
+        JsonNode n = config;
+        for (String part : key.split("\\.")) {
+            n = n == null ? null : n.get(part);
+        }
+        return n == null || n.isNull() ? null : n;
+    }
+
+    private static List<WeightInfo> resolve(List<WeightInfo> templates, Map<String, Integer> vars) {
+        List<WeightInfo> res = new ArrayList<>(templates.size());
+        for (WeightInfo w : templates) {
+            res.add(w.map(s -> substitute(s, vars)));
+        }
+        return res;
+    }
+
+    /** mergekit's template substitution: {@code ${name}}, {@code ${name+1}}, {@code ${name-1}}. */
+    static String substitute(String template, Map<String, Integer> vars) {
+        if (template.indexOf('$') < 0) {
+            return template;
+        }
+        Matcher m = VAR.matcher(template);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            Integer v = vars.get(m.group(1));
+            if (v == null) {
+                throw new IllegalArgumentException("unknown variable ${" + m.group(1) + "} in '" + template
+                        + "' (known here: " + new TreeSet<>(vars.keySet()) + ")");
+            }
+            int x = m.group(2) == null ? v : m.group(2).equals("+1") ? v + 1 : v - 1;
+            m.appendReplacement(sb, Integer.toString(x));
+        }
+        m.appendTail(sb);
+        if (sb.indexOf("${") >= 0) {
+            throw new IllegalArgumentException("malformed variable in '" + template + "'");
+        }
+        return sb.toString();
+    }
+
+    // ---- inference for decoders without a family file ----
+
+    /**
+     * Infers a layout from the tensor names, as mergekit does for an architecture it has no file for: the tensors
+     * whose names hold a layer index ({@code .N.}, the first one in the name) form the layer templates, the others
+     * are weights outside the layers (all planned before the layers, as mergekit does). A template or loose weight
+     * missing from some model or layer is optional. An embedding is a 2-D tensor with {@code vocab_size} rows.
+     *
+     * @param names     every model's tensor names
+     * @param refShapes shape of each tensor of the reference model
+     * @param config    the reference model's config.json
+     * @throws IllegalArgumentException saying why the layout cannot be inferred
+     */
+    public static Architecture infer(String archName, Map<String, ? extends Collection<String>> names,
+                                     Map<String, long[]> refShapes, JsonNode config) {
+        Set<String> prefixes = new TreeSet<>();
+        Map<String, Integer> layersByModel = new LinkedHashMap<>();
+        Set<String> templates = new TreeSet<>();
+        Set<String> loose = new TreeSet<>();
+        for (Map.Entry<String, ? extends Collection<String>> e : names.entrySet()) {
+            int max = -1;
+            for (String n : e.getValue()) {
+                Matcher m = LAYER_INDEX.matcher(n);
+                if (m.find()) {
+                    prefixes.add(n.substring(0, m.start()));
+                    max = Math.max(max, Integer.parseInt(m.group(1)));
+                    templates.add(n.substring(0, m.start()) + ".${layer_index}." + n.substring(m.end()));
+                } else {
+                    loose.add(n);
+                }
+            }
+            layersByModel.put(e.getKey(), max + 1);
+        }
+        String why = "cannot infer the tensor layout of architecture '" + archName + "' (no family file): ";
+        if (prefixes.isEmpty()) {
+            throw new IllegalArgumentException(why + "no tensor name holds a layer index such as 'model.layers.0.'");
+        }
+        if (prefixes.size() > 1) {
+            throw new IllegalArgumentException(why + "layer indices appear under several prefixes " + prefixes
+                    + "; only a single decoder stack is inferred (add a family file)");
+        }
+        Set<Integer> counts = new TreeSet<>(layersByModel.values());
+        if (counts.size() > 1) {
+            throw new IllegalArgumentException(why + "the models number different layer counts " + layersByModel);
+        }
+        int layers = counts.iterator().next();
+        String key = LAYER_KEYS.stream().filter(k -> configValue(config, k) != null).findFirst().orElse(null);
+        if (key != null && (!configValue(config, key).isIntegralNumber() || configValue(config, key).intValue() != layers)) {
+            throw new IllegalArgumentException(why + "config.json " + key + " is " + configValue(config, key)
+                    + " but the tensor names number " + layers + " layers");
+        }
+        JsonNode vocab = configValue(config, "vocab_size");
+        List<WeightInfo> layerWeights = new ArrayList<>();
+        for (String t : templates) {
+            boolean everywhere = true;
+            for (Collection<String> ns : names.values()) {
+                for (int i = 0; i < layers && everywhere; i++) {
+                    everywhere = ns.contains(t.replace("${layer_index}", Integer.toString(i)));
+                }
+            }
+            layerWeights.add(new WeightInfo(t, false, !everywhere, List.of(), List.of()));
+        }
+        List<WeightInfo> pre = new ArrayList<>();
+        for (String n : loose) {
+            boolean everywhere = names.values().stream().allMatch(ns -> ns.contains(n));
+            long[] shape = refShapes.get(n);
+            boolean embed = shape != null && shape.length == 2 && vocab != null && vocab.isIntegralNumber()
+                    && shape[0] == vocab.longValue();
+            pre.add(new WeightInfo(n, embed, !everywhere, List.of(), List.of()));
+        }
+        return new Architecture("", List.of(archName), key == null ? List.of() : List.of(key), "vocab_size", null,
+                pre, layerWeights, List.of(), List.of(), "inferred", layers);
+    }
+
+    // ---- family files ----
+
+    private static List<Architecture> loadAll() {
+        List<Architecture> res = new ArrayList<>();
+        for (String file : indexEntries()) {
+            try (InputStream in = Architecture.class.getResourceAsStream("families/" + file)) {
+                if (in == null) {
+                    throw new IllegalStateException(INDEX + " lists " + file + ", which is missing");
+                }
+                res.add(parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), file));
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read architecture file " + file, e);
+            }
+        }
+        return List.copyOf(res);
+    }
+
+    static List<String> indexEntries() {
+        try (InputStream in = Architecture.class.getResourceAsStream(INDEX)) {
             if (in == null) {
-                throw new IllegalStateException("architectures.json missing from the merge jar");
+                throw new IllegalStateException(INDEX + " missing from the merge jar");
             }
-            JsonNode root = JsonMapper.builder().build().readTree(in);
-            List<Architecture> res = new ArrayList<>();
-            for (JsonNode f : root.get("families")) {
-                res.add(new Architecture(f.get("name").asString(), strings(f.get("architectures")),
-                        f.get("num_layers_key").asString(), f.get("vocab_size_key").asString(),
-                        f.get("tie_key").asString(), f.get("layer_prefix").asString(), f.get("embed_tokens").asString(),
-                        f.get("lm_head").asString(), strings(f.get("pre_weights")), strings(f.get("layer_weights")),
-                        strings(f.get("post_weights"))));
-            }
-            return List.copyOf(res);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().map(String::strip)
+                    .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new IllegalStateException("cannot read " + INDEX, e);
         }
     }
 
-    private static List<String> strings(JsonNode arr) {
+    /**
+     * Reads one family file.
+     *
+     * @throws IllegalArgumentException naming the file and the field when the file is not a valid family
+     */
+    public static Architecture parse(String json, String file) {
+        JsonNode root;
+        try {
+            root = JsonMapper.builder().build().readTree(json);
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        Set<String> knownKeys = Set.of("model_type", "architectures", "num_layers_config_key", "vocab_size_config_key",
+                "num_experts_config_key", "weight_prefix", "pre_weights", "layer_templates", "post_weights",
+                "passthrough_prefixes", "description");
+        for (Map.Entry<String, JsonNode> e : root.properties()) {
+            if (!knownKeys.contains(e.getKey())) {
+                throw new IllegalArgumentException(file + ": unknown field '" + e.getKey() + "' (known: "
+                        + new TreeSet<>(knownKeys) + ")");
+            }
+        }
+        String prefix = root.path("weight_prefix").asString("");
+        String experts = root.has("num_experts_config_key") ? text(root, "num_experts_config_key", file) : null;
+        List<String> layerKeys = root.path("num_layers_config_key").isArray()
+                ? strings(root.get("num_layers_config_key"), file, "num_layers_config_key")
+                : List.of(text(root, "num_layers_config_key", file));
+        JsonNode lt = root.path("layer_templates").path("weights");
+        if (!lt.isArray()) {
+            throw new IllegalArgumentException(file + ": layer_templates.weights must be a list");
+        }
+        Architecture a = new Architecture(text(root, "model_type", file),
+                strings(root.get("architectures"), file, "architectures"), layerKeys,
+                root.has("vocab_size_config_key") ? text(root, "vocab_size_config_key", file) : "vocab_size", experts,
+                weights(root.get("pre_weights"), prefix, file, "pre_weights"),
+                weights(lt, prefix, file, "layer_templates.weights"),
+                weights(root.get("post_weights"), prefix, file, "post_weights"),
+                root.has("passthrough_prefixes")
+                        ? strings(root.get("passthrough_prefixes"), file, "passthrough_prefixes") : List.of(),
+                file, -1);
+        a.checkTemplates();
+        return a;
+    }
+
+    /** Every template must resolve: layer templates hold {@code ${layer_index}}, experts need an expert count key. */
+    private void checkTemplates() {
+        Map<String, Integer> outside = Map.of("num_layers", 2);
+        for (WeightInfo w : preWeights) {
+            checkOne(w, outside, "pre_weights");
+        }
+        for (WeightInfo w : postWeights) {
+            checkOne(w, outside, "post_weights");
+        }
+        Map<String, Integer> layer = new HashMap<>(Map.of("num_layers", 2, "layer_index", 1));
+        if (numExpertsKey != null) {
+            layer.put("expert_index", 0);
+        }
+        for (WeightInfo w : layerWeights) {
+            if (!w.name().contains("${layer_index}")) {
+                throw new IllegalArgumentException(source + ": layer template '" + w.name()
+                        + "' has no ${layer_index}");
+            }
+            checkOne(w, layer, "layer_templates.weights");
+        }
+    }
+
+    private void checkOne(WeightInfo w, Map<String, Integer> vars, String field) {
+        try {
+            w.map(s -> substitute(s, vars));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": " + field + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<WeightInfo> weights(JsonNode arr, String prefix, String file, String field) {
+        if (arr == null || !arr.isArray()) {
+            throw new IllegalArgumentException(file + ": " + field + " must be a list");
+        }
+        List<WeightInfo> res = new ArrayList<>();
+        Set<String> known = Set.of("name", "is_embed", "optional", "aliases", "tied_names", "input_space",
+                "output_space", "head_split", "is_kq");
+        for (JsonNode w : arr) {
+            String where = field + "[" + res.size() + "]";
+            if (!w.isObject()) {
+                throw new IllegalArgumentException(file + ": " + where + " must be an object with a name");
+            }
+            for (Map.Entry<String, JsonNode> e : w.properties()) {
+                if (!known.contains(e.getKey())) {
+                    throw new IllegalArgumentException(file + ": " + where + ": unknown field '" + e.getKey() + "'");
+                }
+            }
+            WeightInfo info = new WeightInfo(text(w, "name", file + ": " + where), flag(w, "is_embed", file, where),
+                    flag(w, "optional", file, where),
+                    w.has("aliases") ? strings(w.get("aliases"), file, where + ".aliases") : List.of(),
+                    w.has("tied_names") ? strings(w.get("tied_names"), file, where + ".tied_names") : List.of());
+            res.add(info.map(s -> prefix + s));
+        }
+        return res;
+    }
+
+    private static boolean flag(JsonNode w, String key, String file, String where) {
+        JsonNode n = w.get(key);
+        if (n != null && !n.isBoolean()) {
+            throw new IllegalArgumentException(file + ": " + where + "." + key + " must be true or false");
+        }
+        return n != null && n.booleanValue();
+    }
+
+    private static String text(JsonNode n, String key, String where) {
+        JsonNode v = n.get(key);
+        if (v == null || !v.isString() || v.asString().isEmpty()) {
+            throw new IllegalArgumentException(where + ": '" + key + "' must be a non-empty string");
+        }
+        return v.asString();
+    }
+
+    private static List<String> strings(JsonNode arr, String file, String field) {
+        if (arr == null || !arr.isArray()) {
+            throw new IllegalArgumentException(file + ": " + field + " must be a list of strings");
+        }
         List<String> res = new ArrayList<>();
-        arr.forEach(n -> res.add(n.asString()));
+        for (JsonNode n : arr) {
+            if (!n.isString()) {
+                throw new IllegalArgumentException(file + ": " + field + " must be a list of strings");
+            }
+            res.add(n.asString());
+        }
         return res;
     }
 }

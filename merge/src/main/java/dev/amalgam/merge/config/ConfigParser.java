@@ -51,6 +51,7 @@ final class ConfigParser {
             }
         }
         String tokenizerSource = string(root, "tokenizer_source", "tokenizer_source");
+        Integer padToMultipleOf = null;
         JsonNode tok = root.get("tokenizer");
         if (tok != null && !tok.isNull()) {
             if (tokenizerSource != null) {
@@ -59,10 +60,21 @@ final class ConfigParser {
             if (!tok.isObject()) {
                 problems.add("tokenizer must be a mapping with 'source'");
             } else {
-                tokenizerSource = string(tok, "source", "tokenizer.source");
+                // mergekit's TokenizerConfig: source defaults to union
+                tokenizerSource = tok.has("source") ? string(tok, "source", "tokenizer.source") : "union";
+                JsonNode pad = tok.get("pad_to_multiple_of");
+                if (pad != null && !pad.isNull()) {
+                    if (pad.isIntegralNumber() && pad.canConvertToInt() && pad.intValue() >= 1
+                            && pad.intValue() <= 1 << 20) {
+                        padToMultipleOf = pad.intValue();
+                    } else {
+                        problems.add("tokenizer.pad_to_multiple_of must be an integer in [1, 1048576], found " + pad);
+                    }
+                }
                 for (String key : tok.propertyNames()) {
-                    if (!key.equals("source")) {
-                        problems.add("tokenizer." + key + " is not supported yet (only tokenizer.source)");
+                    if (!key.equals("source") && !key.equals("pad_to_multiple_of")) {
+                        problems.add("tokenizer." + key
+                                + " is not supported yet (only tokenizer.source and tokenizer.pad_to_multiple_of)");
                     }
                 }
             }
@@ -101,7 +113,7 @@ final class ConfigParser {
         return new MergeConfig(string(root, "merge_method", "merge_method"), string(root, "base_model", "base_model"),
                 models, slices, params(root.get("parameters"), "parameters"), string(root, "dtype", "dtype"),
                 string(root, "out_dtype", "out_dtype"), tokenizerSource, string(root, "chat_template", "chat_template"),
-                text);
+                text, padToMultipleOf);
     }
 
     private InputModel model(JsonNode node, String where) {

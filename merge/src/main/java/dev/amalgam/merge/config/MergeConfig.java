@@ -34,10 +34,19 @@ import java.util.Set;
  * @param tokenizerSource {@code base}, {@code union}, a model reference, or null
  * @param chatTemplate    a built-in template name, {@code auto}, a Jinja template, or null
  * @param sourceText      the text the config was parsed from (recorded in the model card), or null
+ * @param padToMultipleOf {@code tokenizer.pad_to_multiple_of}: embedding rows rounded up to a multiple of it, or null
  */
 public record MergeConfig(String mergeMethod, String baseModel, List<InputModel> models, List<OutputSlice> slices,
                           Map<String, ParameterSetting> parameters, String dtype, String outDtype,
-                          String tokenizerSource, String chatTemplate, String sourceText) {
+                          String tokenizerSource, String chatTemplate, String sourceText, Integer padToMultipleOf) {
+
+    /** A config without {@code tokenizer.pad_to_multiple_of}. */
+    public MergeConfig(String mergeMethod, String baseModel, List<InputModel> models, List<OutputSlice> slices,
+                       Map<String, ParameterSetting> parameters, String dtype, String outDtype, String tokenizerSource,
+                       String chatTemplate, String sourceText) {
+        this(mergeMethod, baseModel, models, slices, parameters, dtype, outDtype, tokenizerSource, chatTemplate,
+                sourceText, null);
+    }
 
     /**
      * Most layers a merge may output (all slices together) and a model may have: the planner and the merge do work

@@ -1,6 +1,7 @@
 package dev.amalgam.merge.plan;
 
 import dev.amalgam.merge.arch.Architecture;
+import dev.amalgam.merge.arch.WeightInfo;
 import dev.amalgam.merge.config.DtypeNames;
 import dev.amalgam.merge.config.MergeConfig;
 import dev.amalgam.merge.config.MergeConfigException;
@@ -17,7 +18,6 @@ import dev.amalgam.modelio.HfModelDir;
 import dev.amalgam.modelio.TensorInfo;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -42,6 +42,11 @@ public final class MergePlanner {
     private final List<String> warnings = new ArrayList<>();
     private final Map<String, Optional<Map<String, Integer>>> vocabs = new HashMap<>();
     private Architecture arch;
+    private String refName;
+    /** Tensors of the reference model that are written (the others are reported as dropped). */
+    private final Set<String> used = new java.util.HashSet<>();
+    /** Output tensors whose rows are indexed by token. */
+    private final Set<String> embeddings = new java.util.HashSet<>();
     private UnionTokenizer union;
     private boolean unionFailed;
 
@@ -71,13 +76,11 @@ public final class MergePlanner {
 
     private MergePlan build() {
         List<OutputSlice> slices = cfg.asSlices();
-        String refName = cfg.baseModel() != null ? cfg.baseModel() : slices.get(0).sources().get(0).model();
+        refName = cfg.baseModel() != null ? cfg.baseModel() : slices.get(0).sources().get(0).model();
         HfModelDir ref = models.get(refName);
         String archName = architectureName(ref);
-        arch = Architecture.forName(archName).orElse(null);
+        arch = architecture(refName, ref, archName);
         if (arch == null) {
-            problems.add("model '" + refName + "' has architecture '" + archName + "', not supported; supported: "
-                    + String.join(", ", Architecture.supported()));
             return null;
         }
         for (Map.Entry<String, HfModelDir> e : models.entrySet()) {
@@ -102,40 +105,110 @@ public final class MergePlanner {
             // must not size them (other problems so far, such as a hidden size mismatch, are reported with the rest)
             return null;
         }
-        boolean tied = slices.get(slices.size() - 1).sources().stream()
-                .allMatch(s -> !models.get(s.model()).hasTensor(arch.lmHead()));
         DType dtype = Optional.ofNullable(DtypeNames.parse(cfg.outDtype()))
                 .or(() -> Optional.ofNullable(DtypeNames.parse(cfg.dtype()))).orElse(ref.dominantDtype());
         String tokenizerModel = tokenizerModel(slices, refName);
+        int outLayers = slices.stream().mapToInt(s -> s.sources().get(0).length()).sum();
 
+        // mergekit's plan: the family's weights before the layers (from the first slice), each output layer's
+        // weights from its slice's source layers, the weights after the layers (from the last slice). Tensors
+        // outside these lists are not written.
         List<PlannedTensor> out = new ArrayList<>();
-        List<String> nonLayer = ref.tensorNames().stream().filter(n -> arch.layerOf(n) < 0).toList();
-        for (String name : sortedNonLayer(nonLayer, true)) {
-            plan(out, slices.get(0), name, name, -1, 0.0, dtype, tokenizerModel);
+        OutputSlice first = slices.get(0);
+        OutputSlice last = slices.get(slices.size() - 1);
+        for (WeightInfo w : arch.preWeights(outLayers)) {
+            plan(out, first, w, first.sources().stream().map(s -> w).toList(), 0.0, dtype, tokenizerModel);
         }
         int outLayer = 0;
         for (OutputSlice slice : slices) {
             int len = slice.sources().get(0).length();
             for (int idx = 0; idx < len; idx++) {
                 double t = len > 1 ? (double) idx / (len - 1) : 1.0;
-                SliceSource first = slice.sources().get(0);
-                for (String suffix : layerSuffixes(models.get(first.model()), first.layerStart() + idx)) {
-                    plan(out, slice, arch.layerPrefix(outLayer) + suffix, suffix, idx, t, dtype, tokenizerModel);
+                List<WeightInfo> outWeights;
+                List<List<WeightInfo>> inWeights = new ArrayList<>();
+                try {
+                    outWeights = arch.layerWeights(outLayer, outLayers, ref.config());
+                    for (SliceSource src : slice.sources()) {
+                        HfModelDir m = models.get(src.model());
+                        inWeights.add(arch.layerWeights(src.layerStart() + idx, numLayers(src.model(), m), m.config()));
+                    }
+                } catch (IllegalArgumentException e) {
+                    problems.add(e.getMessage());
+                    return null;
+                }
+                for (int j = 0; j < inWeights.size(); j++) {
+                    if (inWeights.get(j).size() != outWeights.size()) {
+                        problems.add("model '" + slice.sources().get(j).model() + "' has " + arch.numExperts(
+                                models.get(slice.sources().get(j).model()).config()) + " experts per layer but '"
+                                + refName + "' has " + arch.numExperts(ref.config()));
+                        return null;
+                    }
+                }
+                for (int k = 0; k < outWeights.size(); k++) {
+                    final int kk = k;
+                    plan(out, slice, outWeights.get(k), inWeights.stream().map(l -> l.get(kk)).toList(), t, dtype,
+                            tokenizerModel);
                 }
                 outLayer++;
             }
         }
-        List<String> post = new ArrayList<>(sortedNonLayer(nonLayer, false));
-        post.remove(arch.lmHead());
-        if (!tied) {
-            post.add(arch.lmHead());
+        for (WeightInfo w : arch.postWeights(outLayers)) {
+            plan(out, last, w, last.sources().stream().map(s -> w).toList(), 0.0, dtype, tokenizerModel);
         }
-        for (String name : post) {
-            plan(out, slices.get(slices.size() - 1), name, name, -1, 0.0, dtype, tokenizerModel);
+        for (String name : new java.util.TreeSet<>(ref.tensorNames())) {
+            if (arch.passthroughPrefixes().stream().anyMatch(name::startsWith)) {
+                TensorInfo info = ref.info(name);
+                used.add(name);
+                out.add(new PlannedTensor(name, info.shape(), info.dtype(), false,
+                        List.of(TensorInput.whole(refName, name)), -1, new TensorParams(Map.of()), List.of(
+                        new TensorParams(Map.of())), 0L));
+            }
         }
-        long vocab = out.stream().filter(p -> p.name().equals(arch.embedTokens())).map(p -> p.shape()[0])
+        List<String> dropped = ref.tensorNames().stream().filter(n -> !used.contains(n)).sorted().toList();
+        if (!dropped.isEmpty()) {
+            warnings.add(dropped.size() + " tensors of '" + refName + "' are not in the " + describe(arch)
+                    + " layout and are not written (as mergekit): " + String.join(", ", dropped.subList(0,
+                    Math.min(5, dropped.size()))) + (dropped.size() > 5 ? ", ..." : ""));
+        }
+        Optional<WeightInfo> head = arch.postWeights(outLayers).stream()
+                .filter(w -> w.isEmbed() && !w.tiedNames().isEmpty()).findFirst();
+        boolean tied = head.isPresent() && out.stream().noneMatch(p -> p.name().equals(head.get().name()));
+        JsonNode tieKey = ref.config().get("tie_word_embeddings");
+        if (!tied && head.isPresent() && tieKey != null && tieKey.asBoolean(false)) {
+            warnings.add(head.get().name() + " is written (a model has an untied head) while config.json keeps '"
+                    + refName + "'s tie_word_embeddings: true, as mergekit does; loaders that honour it tie the head"
+                    + " to the input embedding");
+        }
+        long vocab = out.stream().filter(p -> embeddings.contains(p.name())).map(p -> p.shape()[0])
                 .findFirst().orElse(-1L);
         return new MergePlan(method, arch, refName, tokenizerModel, out, outLayer, vocab, tied, dtype, warnings, union);
+    }
+
+    /** The family file of the reference model's architecture, else a layout inferred from the tensor names. */
+    private Architecture architecture(String refName, HfModelDir ref, String archName) {
+        Optional<Architecture> known = Architecture.forConfig(ref.config());
+        if (known.isPresent()) {
+            return known.get();
+        }
+        Map<String, Set<String>> names = new java.util.LinkedHashMap<>();
+        models.forEach((k, m) -> names.put(k, m.tensorNames()));
+        Map<String, long[]> shapes = new HashMap<>();
+        ref.tensorNames().forEach(n -> shapes.put(n, ref.info(n).shape()));
+        try {
+            Architecture a = Architecture.infer(archName, names, shapes, ref.config());
+            warnings.add("architecture '" + archName + "' has no family file; its layout was inferred from the tensor"
+                    + " names (" + a.inferredLayers() + " layers, " + a.layerWeights().size() + " tensors per layer, "
+                    + a.preWeights().size() + " outside the layers)");
+            return a;
+        } catch (IllegalArgumentException e) {
+            problems.add("model '" + refName + "': " + e.getMessage() + "; architectures with a family file: "
+                    + String.join(", ", Architecture.supported()));
+            return null;
+        }
+    }
+
+    private static String describe(Architecture a) {
+        return a.isInferred() ? "inferred" : a.modelType() + " (" + a.source() + ")";
     }
 
     /** The models form becomes one slice over all layers (base added as a source when not listed). */
@@ -190,22 +263,46 @@ public final class MergePlanner {
         return src;
     }
 
-    private void plan(List<PlannedTensor> out, OutputSlice slice, String outName, String nameOrSuffix, int layerIdx,
+    /**
+     * Plans one output weight from the matching weight of each source, as mergekit's {@code plan_tensor}: an
+     * optional weight that no source stores (under its name or aliases) is skipped; a source that ties it reads
+     * its tied name instead. Per-model parameters see the input weight's name (filters match it), global ones the
+     * output name.
+     */
+    private void plan(List<PlannedTensor> out, OutputSlice slice, WeightInfo outWeight, List<WeightInfo> inWeights,
                       double t, DType dtype, String tokenizerModel) {
+        String outName = outWeight.name();
+        List<String> resolved = new ArrayList<>();
+        boolean anyStored = false;
+        for (int j = 0; j < slice.sources().size(); j++) {
+            HfModelDir m = models.get(slice.sources().get(j).model());
+            WeightInfo w = inWeights.get(j);
+            String name = w.names().stream().filter(m::hasTensor).findFirst().orElse(null);
+            anyStored |= name != null;
+            if (name == null) {
+                name = w.tiedNames().stream().filter(m::hasTensor).findFirst().orElse(null);
+            }
+            resolved.add(name);
+        }
+        if (outWeight.optional() && !anyStored) {
+            return;
+        }
         String base = baseOf(slice);
         List<TensorInput> inputs = new ArrayList<>();
         List<TensorParams> modelParams = new ArrayList<>();
         List<TensorInfo> infos = new ArrayList<>();
         int baseIndex = -1;
-        for (SliceSource src : slice.sources()) {
+        for (int j = 0; j < slice.sources().size(); j++) {
+            SliceSource src = slice.sources().get(j);
             HfModelDir m = models.get(src.model());
-            String name = layerIdx < 0 ? nameOrSuffix : arch.layerPrefix(src.layerStart() + layerIdx) + nameOrSuffix;
-            if (name.equals(arch.lmHead()) && !m.hasTensor(name)) {
-                name = arch.embedTokens(); // a tied model's head is its input embedding
-            }
-            if (!m.hasTensor(name)) {
-                problems.add("model '" + src.model() + "' has no tensor '" + name + "'");
+            String name = resolved.get(j);
+            if (name == null) {
+                problems.add("model '" + src.model() + "' has no tensor '" + inWeights.get(j).name() + "'"
+                        + (outWeight.optional() ? " (optional, but other models of the slice have it)" : ""));
                 continue;
+            }
+            if (src.model().equals(refModel())) {
+                used.add(name);
             }
             boolean isBase = src.model().equals(base);
             if (isBase && baseIndex < 0) {
@@ -213,14 +310,14 @@ public final class MergePlanner {
             }
             inputs.add(TensorInput.whole(src.model(), name));
             infos.add(m.info(name));
-            modelParams.add(resolveModelParams(src, slice, outName, t, isBase));
+            modelParams.add(resolveModelParams(src, slice, inWeights.get(j).name(), t, isBase));
         }
         if (inputs.size() != slice.sources().size()) {
             return;
         }
         TensorInfo first = infos.get(0);
         long[] shape = first.shape();
-        boolean embedding = arch.isEmbedding(outName);
+        boolean embedding = outWeight.isEmbed();
         if (embedding) {
             shape = alignVocab(outName, inputs, infos, tokenizerModel, baseIndex, slice);
             if (shape == null) {
@@ -244,6 +341,9 @@ public final class MergePlanner {
         TensorParams global = resolveGlobal(slice, outName, t);
         if (floating) {
             problems.addAll(method.checkParams(global, modelParams));
+        }
+        if (embedding) {
+            embeddings.add(outName);
         }
         long tensorSeed = new SplittableRandom(seed ^ (outName.hashCode() * 0x9E3779B97F4A7C15L)).nextLong();
         out.add(new PlannedTensor(outName, shape, floating ? dtype : first.dtype(), floating, inputs, baseIndex, global,
@@ -284,17 +384,34 @@ public final class MergePlanner {
             target = Optional.of(u.vocab());
             rows = u.size();
         } else {
-            HfModelDir src = models.get(tokenizerModel);
-            rows = src.info(src.hasTensor(outName) ? outName : arch.embedTokens()).shape()[0];
-            target = vocab(tokenizerModel);
+            // mergekit's output vocabulary is the tokenizer's (tokens at ids the model has rows for), so embedding
+            // rows beyond the tokenizer's length (padding) are not kept
+            long embedRows = embedRows(tokenizerModel);
+            target = vocab(tokenizerModel).map(v -> {
+                Map<String, Integer> kept = new HashMap<>();
+                v.forEach((tok, id) -> {
+                    if (id >= 0 && id < embedRows) {
+                        kept.put(tok, id);
+                    }
+                });
+                return kept;
+            });
+            rows = target.map(v -> v.values().stream().mapToLong(i -> i + 1L).max().orElse(0)).orElse(embedRows);
         }
+        long realRows = rows;
+        Integer multiple = cfg.padToMultipleOf();
+        if (multiple != null && rows % multiple != 0) {
+            rows += multiple - rows % multiple;
+        }
+        boolean padded = rows > realRows;
         int[][] maps = new int[inputs.size()][];
         boolean mapped = false;
         for (int i = 0; i < inputs.size(); i++) {
             TensorInput in = inputs.get(i);
             long inRows = infos.get(i).shape()[0];
             Optional<Map<String, Integer>> v = vocab(in.model());
-            if (!isUnion && v.equals(target) && inRows >= rows) {
+            if (!isUnion && !padded && (v.equals(target) || v.isPresent() && target.isPresent()
+                    && sameIds(target.get(), v.get())) && inRows >= rows) {
                 continue; // same vocabulary: the first rows line up
             }
             if (v.isEmpty() || target.isEmpty()) {
@@ -302,10 +419,11 @@ public final class MergePlanner {
                         + " rows) to '" + tokenizerModel + "' (" + rows + " rows) without tokenizer.json in both");
                 return null;
             }
-            String[] tokens = TokenVocab.byId(target.get(), (int) rows);
+            String[] tokens = TokenVocab.byId(target.get(), (int) realRows);
             int[] map = new int[(int) rows];
+            java.util.Arrays.fill(map, -1);
             int unmapped = 0;
-            for (int r = 0; r < rows; r++) {
+            for (int r = 0; r < realRows; r++) {
                 Integer id = tokens[r] == null ? null : v.get().get(tokens[r]);
                 map[r] = id != null && id < inRows ? id : -1;
                 unmapped += map[r] < 0 ? 1 : 0;
@@ -317,6 +435,10 @@ public final class MergePlanner {
             maps[i] = map;
             mapped = true;
         }
+        if (padded) {
+            warnings.add(outName + ": " + (rows - realRows) + " padding rows (tokenizer.pad_to_multiple_of " + multiple
+                    + "), each the mean of the model's " + realRows + " token rows");
+        }
         RowDefaults defaults = null;
         if (mapped) {
             int[][] full = new int[maps.length][];
@@ -327,9 +449,20 @@ public final class MergePlanner {
         }
         for (int i = 0; i < inputs.size(); i++) {
             TensorInput in = inputs.get(i);
-            inputs.set(i, new TensorInput(in.model(), in.tensorName(), rows, maps[i], maps[i] == null ? null : defaults));
+            inputs.set(i, new TensorInput(in.model(), in.tensorName(), rows, maps[i], maps[i] == null ? null : defaults,
+                    padded ? (int) realRows : -1));
         }
         return new long[]{rows, cols};
+    }
+
+    /** Whether every token of the target has the same id in the model (the model may have more tokens). */
+    private static boolean sameIds(Map<String, Integer> target, Map<String, Integer> model) {
+        for (Map.Entry<String, Integer> e : target.entrySet()) {
+            if (!e.getValue().equals(model.get(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The union tokenizer over the tokenizer base and the slice's models, built once. */
@@ -351,7 +484,7 @@ public final class MergePlanner {
                 unionFailed = true;
                 return null;
             }
-            rows.put(m, models.get(m).info(arch.embedTokens()).shape()[0]);
+            rows.put(m, embedRows(m));
         }
         union = UnionTokenizer.build(order, models, rows);
         warnings.add("tokenizer_source union: " + union.appendedCount() + " tokens added to the tokenizer of '"
@@ -410,47 +543,40 @@ public final class MergePlanner {
         return null;
     }
 
-    private List<String> layerSuffixes(HfModelDir m, int layer) {
-        String prefix = arch.layerPrefix(layer);
-        List<String> suffixes = new ArrayList<>();
-        for (String n : m.tensorNames()) {
-            if (n.startsWith(prefix) && arch.layerOf(n) == layer) {
-                suffixes.add(arch.suffixOf(n));
-            }
-        }
-        List<String> known = arch.layerWeights();
-        suffixes.sort(Comparator.comparingInt((String s) -> known.contains(s) ? known.indexOf(s) : known.size())
-                .thenComparing(Comparator.naturalOrder()));
-        return suffixes;
-    }
-
-    /** Non-layer tensors in file order: the family's pre (or post) weights first, then any others by name. */
-    private List<String> sortedNonLayer(List<String> names, boolean pre) {
-        List<String> res = new ArrayList<>();
-        for (String n : pre ? arch.preWeights() : arch.postWeights()) {
-            if (names.contains(n)) {
-                res.add(n);
-            }
-        }
-        if (!pre) {
-            names.stream().filter(n -> !arch.preWeights().contains(n) && !arch.postWeights().contains(n)).sorted()
-                    .forEach(res::add);
-        }
-        return res;
-    }
-
     /** The model's layer count: config.json's, when it is a plausible one; else the layers its tensors number. */
     private int numLayers(String ref, HfModelDir m) {
-        JsonNode n = m.config().get(arch.numLayersKey());
+        JsonNode n = arch.numLayersValue(m.config());
+        if (arch.isInferred()) {
+            return arch.inferredLayers();
+        }
         if (n != null && n.isIntegralNumber()) {
             if (!n.canConvertToInt() || n.intValue() < 1 || n.intValue() > MergeConfig.MAX_OUTPUT_LAYERS) {
-                problems.add("model '" + ref + "': config.json " + arch.numLayersKey() + " " + n + " is not between 1 and "
-                        + MergeConfig.MAX_OUTPUT_LAYERS);
+                problems.add("model '" + ref + "': config.json " + arch.numLayersKey(m.config()) + " " + n
+                        + " is not between 1 and " + MergeConfig.MAX_OUTPUT_LAYERS);
                 return 0;
             }
             return n.intValue();
         }
-        return (int) m.tensorNames().stream().mapToInt(arch::layerOf).distinct().filter(i -> i >= 0).count();
+        return arch.countLayers(m.tensorNames());
+    }
+
+    /** Rows of a model's input embedding (the family's first embedding weight before the layers). */
+    private long embedRows(String model) {
+        HfModelDir m = models.get(model);
+        for (WeightInfo w : arch.preWeights(numLayers(model, m))) {
+            if (w.isEmbed()) {
+                for (String n : w.names()) {
+                    if (m.hasTensor(n)) {
+                        return m.info(n).shape()[0];
+                    }
+                }
+            }
+        }
+        throw new IllegalStateException("model '" + model + "' has no input embedding in the " + describe(arch) + " layout");
+    }
+
+    private String refModel() {
+        return refName;
     }
 
     private static String architectureName(HfModelDir m) {

@@ -1,23 +1,94 @@
 package dev.amalgam.merge.arch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 class ArchitectureTest {
 
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private static JsonNode config(String json) {
+        return JSON.readTree(json);
+    }
+
     @Test
-    void llamaFamilyComesFromTheDataFile() {
-        Architecture a = Architecture.forName("Qwen2ForCausalLM").orElseThrow();
-        assertThat(a.name()).isEqualTo("llama");
-        assertThat(Architecture.forName("GPT2LMHeadModel")).isEmpty();
-        assertThat(Architecture.supported()).contains("LlamaForCausalLM", "MistralForCausalLM");
-        assertThat(a.layerOf("model.layers.12.self_attn.q_proj.bias")).isEqualTo(12);
-        assertThat(a.suffixOf("model.layers.12.self_attn.q_proj.bias")).isEqualTo("self_attn.q_proj.bias");
-        assertThat(a.layerOf("model.embed_tokens.weight")).isEqualTo(-1);
-        assertThat(a.layerOf("model.layers.x.mlp.up_proj.weight")).isEqualTo(-1);
-        assertThat(a.layerPrefix(3)).isEqualTo("model.layers.3.");
-        assertThat(a.isEmbedding("lm_head.weight")).isTrue();
-        assertThat(a.isEmbedding("model.norm.weight")).isFalse();
+    void everyFamilyFileIsListedInTheIndexAndLoads() throws IOException {
+        Path dir = Path.of("src/main/resources/dev/amalgam/merge/arch/families");
+        List<String> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json")).sorted().toList();
+        }
+        assertThat(Architecture.indexEntries()).containsExactlyInAnyOrderElementsOf(files);
+        assertThat(Architecture.known()).hasSize(files.size());
+        assertThat(Architecture.supported()).contains("LlamaForCausalLM", "MixtralForCausalLM", "Qwen2MoeForCausalLM",
+                "Qwen3MoeForCausalLM", "Gemma3ForCausalLM", "Phi3ForCausalLM", "GPT2LMHeadModel", "FalconForCausalLM",
+                "DeepseekV3ForCausalLM", "LlavaForConditionalGeneration", "CohereForCausalLM", "Olmo2ForCausalLM");
+    }
+
+    @Test
+    void layerTemplatesResolveWithTheLayerIndexAndExpertsExpandFromTheConfig() {
+        Architecture mixtral = Architecture.forConfig(config("{\"architectures\": [\"MixtralForCausalLM\"]}"))
+                .orElseThrow();
+        List<String> names = mixtral.layerWeights(3, 8, config("{\"num_local_experts\": 2}")).stream()
+                .map(WeightInfo::name).toList();
+        assertThat(names).contains("model.layers.3.self_attn.q_proj.weight", "model.layers.3.block_sparse_moe.gate.weight",
+                "model.layers.3.block_sparse_moe.experts.0.w1.weight", "model.layers.3.block_sparse_moe.experts.1.w3.weight")
+                .doesNotContain("model.layers.3.block_sparse_moe.experts.2.w1.weight")
+                .noneMatch(n -> n.contains("$"));
+        assertThat(names).hasSize(6 + 1 + 2 * 3);
+        assertThatThrownBy(() -> mixtral.layerWeights(0, 8, config("{}")))
+                .hasMessageContaining("num_local_experts");
+        assertThat(Architecture.forConfig(config("{\"architectures\": [\"NoSuchModel\"]}"))).isEmpty();
+    }
+
+    @Test
+    void templateArithmeticFollowsMergekit() {
+        assertThat(Architecture.substitute("a.${layer_index+1}.${layer_index-1}.${num_layers}",
+                Map.of("layer_index", 4, "num_layers", 9))).isEqualTo("a.5.3.9");
+        assertThatThrownBy(() -> Architecture.substitute("a.${expert_index}.w", Map.of("layer_index", 1)))
+                .hasMessageContaining("unknown variable ${expert_index}");
+    }
+
+    @Test
+    void aBadFamilyFileNamesTheFileAndTheField() {
+        String ok = """
+                {"model_type": "x", "architectures": ["X"], "num_layers_config_key": "n",
+                 "pre_weights": [{"name": "e", "is_embed": true}],
+                 "layer_templates": {"weights": [{"name": "l.${layer_index}.w"}]}, "post_weights": []}
+                """;
+        assertThat(Architecture.parse(ok, "x.json").layerWeights(2, 3, config("{}")).get(0).name()).isEqualTo("l.2.w");
+        assertThatThrownBy(() -> Architecture.parse(ok.replace("l.${layer_index}.w", "l.w"), "x.json"))
+                .hasMessageContaining("x.json").hasMessageContaining("has no ${layer_index}");
+        assertThatThrownBy(() -> Architecture.parse(ok.replace("l.${layer_index}.w", "l.${layer_index}.${expert_index}"), "x.json"))
+                .hasMessageContaining("x.json: layer_templates.weights").hasMessageContaining("expert_index");
+        assertThatThrownBy(() -> Architecture.parse(ok.replace("\"is_embed\": true", "\"is_embed\": 1"), "x.json"))
+                .hasMessageContaining("x.json: pre_weights[0].is_embed must be true or false");
+        assertThatThrownBy(() -> Architecture.parse(ok.replace("\"post_weights\"", "\"post_weight\""), "x.json"))
+                .hasMessageContaining("unknown field 'post_weight'");
+        assertThatThrownBy(() -> Architecture.parse("{", "x.json")).hasMessageContaining("x.json: not valid JSON");
+    }
+
+    @Test
+    void aWeightPrefixAppliesToNamesAliasesAndTiedNames() {
+        Architecture a = Architecture.parse("""
+                {"model_type": "x", "architectures": ["X"], "num_layers_config_key": "text_config.n",
+                 "weight_prefix": "lm.",
+                 "pre_weights": [{"name": "e"}],
+                 "layer_templates": {"weights": [{"name": "l.${layer_index}.w", "aliases": ["m.${layer_index}.w"]}]},
+                 "post_weights": [{"name": "head", "optional": true, "tied_names": ["e"]}]}
+                """, "x.json");
+        assertThat(a.layerWeights(0, 1, config("{}")).get(0).names()).containsExactly("lm.l.0.w", "lm.m.0.w");
+        assertThat(a.postWeights(1).get(0).tiedNames()).containsExactly("lm.e");
+        assertThat(a.numLayersValue(config("{\"text_config\": {\"n\": 7}}")).intValue()).isEqualTo(7);
     }
 }

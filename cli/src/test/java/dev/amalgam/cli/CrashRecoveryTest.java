@@ -46,8 +46,8 @@ import tools.jackson.databind.json.JsonMapper;
  * pruning and fusion jobs saved their first checkpoint; {@code amalgam up} on the same data directory
  * starts, recovers, and each job completes exactly once with outputs byte-identical to an uninterrupted run.
  *
- * <p>Rounds: {@code -Dcrash.rounds=N} (default 2: one per variant); {@code -Dcrash.rounds=10} runs each
- * variant five times. The platform runs with one PyTorch thread and {@code MKL_CBWR=COMPATIBLE}, the
+ * <p>Rounds: {@code -Dcrash.rounds=N} (default 5: each job type is killed five times, three times with the JVM
+ * alone and twice with PostgreSQL); {@code -Dcrash.rounds=10} runs each variant five times. The platform runs with one PyTorch thread and {@code MKL_CBWR=COMPATIBLE}, the
  * settings under which training is reproducible bit for bit (fusion/README.md).
  */
 class CrashRecoveryTest {
@@ -76,10 +76,11 @@ class CrashRecoveryTest {
 
     @Test
     void jobsRunningWhenThePlatformIsKilledCompleteExactlyOnceWithTheOutputsOfAnUninterruptedRun() throws Exception {
-        int rounds = Integer.getInteger("crash.rounds", 2);
+        int rounds = Integer.getInteger("crash.rounds", 5);
         Path imports = Files.createDirectories(dir.resolve("import"));
         writeInputs(imports);
         start();
+        log("platform up");
         for (String[] a : new String[][] {{"MODEL", "base", "base"}, {"MODEL", "a", "a"}, {"MODEL", "b", "b"},
                 {"MODEL", "small", "small"}, {"DATASET", "calib", "calib.jsonl"}, {"DATASET", "prefs", "prefs.jsonl"}}) {
             HttpResponse<String> r = post("/api/v1/artifacts/import",
@@ -97,7 +98,9 @@ class CrashRecoveryTest {
             expected.put(e.getKey(), modelFiles(e.getValue()));
         }
 
+        log("uninterrupted reference run done");
         Random random = new Random(Long.getLong("crash.seed", 20261201L));
+        Map<String, Integer> kills = new TreeMap<>();
         for (int round = 0; round < rounds; round++) {
             boolean withPostgres = round % 2 == 1;
             String prefix = "r" + round;
@@ -105,6 +108,7 @@ class CrashRecoveryTest {
             jobs.put("prune", submit(pruneSpec(prefix + "-pruned")));
             jobs.put("fuse", submit(fuseSpec(prefix + "-fused")));
             awaitCheckpoints(jobs.get("prune"), jobs.get("fuse"));
+            log("round " + round + ": first checkpoints saved");
             // the merge keeps no checkpoint: it is submitted last, so that it runs when the kill comes
             jobs.put("merge", submit(mergeSpec(prefix + "-merged")));
             awaitRunning(jobs.get("merge"));
@@ -115,8 +119,11 @@ class CrashRecoveryTest {
                     stillRunning.add(e.getKey());
                 }
             }
+            stillRunning.forEach(type -> kills.merge(type, 1, Integer::sum));
             kill(withPostgres);
+            log("round " + round + ": killed " + stillRunning + (withPostgres ? " with PostgreSQL" : ""));
             start();
+            log("round " + round + ": up again");
             for (Map.Entry<String, UUID> e : jobs.entrySet()) {
                 JsonNode end = awaitFinal(e.getValue());
                 String what = prefix + " " + e.getKey() + (withPostgres ? " (JVM and PostgreSQL killed)" : " (JVM killed)");
@@ -127,7 +134,17 @@ class CrashRecoveryTest {
             }
             assertThat(stillRunning).as("round %d killed running jobs", round).isNotEmpty();
             assertThat(names(prefix)).as("no duplicate outputs").doesNotHaveDuplicates();
+            log("round " + round + ": every job completed once, as uninterrupted");
         }
+        log("kills while running, per job type: " + kills);
+        assertThat(kills.keySet()).as("every job type was killed mid-run").containsExactly("fuse", "merge", "prune");
+    }
+
+    private final long started = System.nanoTime();
+
+    /** Where the test's time goes, on stdout (the surefire report keeps it). */
+    private void log(String what) {
+        System.out.printf("[crash] %6.1f s  %s%n", (System.nanoTime() - started) / 1e9, what);
     }
 
     // ---- the jobs ----
@@ -140,7 +157,7 @@ class CrashRecoveryTest {
         TinyModels.write(Architecture.LLAMA, imports.resolve("b"), wide, 3);
         TinyModels.write(Architecture.LLAMA, imports.resolve("small"), new TinySizes(64, 128, 8, 4, 2, 256, DType.BF16), 4);
         writeCalibration(imports.resolve("calib.jsonl"), 24);
-        writePreferences(imports.resolve("prefs.jsonl"), 192);
+        writePreferences(imports.resolve("prefs.jsonl"), 96);
     }
 
     /** {@code rows} lines of 40 random words, the same for a given row count (seeded). */

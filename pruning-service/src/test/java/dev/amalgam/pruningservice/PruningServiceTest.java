@@ -200,12 +200,14 @@ class PruningServiceTest {
         assertThat(problems("/api/v1/prunings", """
                 {"model": "tiny", "dataset": "wiki", "name": "refused", "blocks": 2, "samples": 65537, "batchSize": 1025,
                  "seqLen": 99999999999999}"""))
-                .contains("seqLen: must be an integer between -2147483648 and 2147483647, got 99999999999999");
+                // the real bound, and the other fields still checked
+                .contains("seqLen: must be an integer between 2 and 131072, got 99999999999999")
+                .contains("samples: must be an integer between 1 and 65536");
         assertThat(problems("/api/v1/prunings", """
                 {"model": "tiny", "dataset": "wiki", "name": "refused", "blocks": 2, "samples": 65537, "batchSize": 1025,
                  "seqLen": 16, "cacheBudgetMb": 262145}"""))
-                .contains("samples: must be between 1 and 65536").contains("batchSize: must be between 1 and 1024")
-                .contains("cacheBudgetMb: must be between 0 (plain search) and 262144");
+                .contains("samples: must be an integer between 1 and 65536").contains("batchSize: must be an integer between 1 and 1024")
+                .contains("cacheBudgetMb: must be an integer between 0 and 262144");
     }
 
     @Test

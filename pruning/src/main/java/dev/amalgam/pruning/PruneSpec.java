@@ -221,6 +221,7 @@ public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, 
         if (methodName != null && method == null) {
             r.problem("method", "unknown '" + methodName + "', expected one of " + PruneMethods.known());
         }
+        // checked by validate() and against the model
         Integer blocks = r.anyInt("blocks");
         Double ratio = r.anyNumber("targetRatio");
         String candName = r.string("candidates", Candidates.MIX.specName());
@@ -228,33 +229,28 @@ public record PruneSpec(PruneMethod method, Integer blocks, Double targetRatio, 
         if (candName != null && candidates == null) {
             r.problem("candidates", "unknown '" + candName + "', expected mix, attention or mlp");
         }
-        int samples = orDefault(r.anyInt("samples"), DEFAULT_SAMPLES);
-        int seqLen = orDefault(r.anyInt("seqLen"), DEFAULT_SEQ_LEN);
+        // bounded here, so that a wrong value is reported with its real bounds and the rest is still checked
+        int samples = r.integer("samples", 1, MAX_SAMPLES, DEFAULT_SAMPLES);
+        int seqLen = r.integer("seqLen", 2, MAX_SEQ_LEN, DEFAULT_SEQ_LEN);
         long seed = r.longInteger("seed", DEFAULT_SEED);
-        int batch = orDefault(r.anyInt("batchSize"), DEFAULT_BATCH_SIZE);
+        int batch = r.integer("batchSize", 1, MAX_BATCH_SIZE, DEFAULT_BATCH_SIZE);
         String outName = r.string("output", OutputForm.MASKED.specName());
         OutputForm output = outName == null ? null : OutputForm.fromSpecName(outName);
         if (outName != null && output == null) {
             r.problem("output", "unknown '" + outName + "', expected masked or compact");
         }
-        int cache = orDefault(r.anyInt("cacheBudgetMb"), DEFAULT_CACHE_BUDGET_MB);
+        int cache = r.integer("cacheBudgetMb", 0, MAX_CACHE_BUDGET_MB, DEFAULT_CACHE_BUDGET_MB);
         PruneSpec spec = new PruneSpec(method, blocks, ratio, candidates, samples, seqLen, seed, batch, output, cache);
-        boolean unreadable = r.problems().subList(before, r.problems().size()).stream()
-                .anyMatch(p -> p.contains(": must be "));
-        if (!unreadable) {
-            // a value already reported as unknown is not reported again as missing
-            for (String problem : spec.validate()) {
-                String field = problem.substring(0, Math.max(0, problem.indexOf(':')));
-                if (!problem.contains(": required") || r.problems().stream().noneMatch(p -> p.startsWith(field + ": "))) {
-                    r.problems().add(problem);
-                }
+        // the spec's own checks, except for fields already reported (a wrong value is not also "missing")
+        List<String> reported = r.problems().subList(before, r.problems().size()).stream()
+                .map(p -> p.substring(0, Math.max(0, p.indexOf(':')))).toList();
+        for (String problem : spec.validate()) {
+            String fields = problem.substring(0, Math.max(0, problem.indexOf(':')));
+            if (java.util.Arrays.stream(fields.split("/")).noneMatch(reported::contains)) {
+                r.problems().add(problem);
             }
         }
         return spec;
-    }
-
-    private static int orDefault(Integer value, int fallback) {
-        return value == null ? fallback : value;
     }
 
     /**

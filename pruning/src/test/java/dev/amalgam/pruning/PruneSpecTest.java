@@ -67,16 +67,23 @@ class PruneSpecTest {
         PruneSpec.fromJson(json("""
                 {"blocks": 2, "samples": 65537, "seqLen": 131073, "batchSize": 1025, "cacheBudgetMb": 262145}"""),
                 Set.of(), problems);
-        assertThat(problems).containsExactly("samples: must be between 1 and 65536, got 65537",
-                "seqLen: must be between 2 and 131072, got 131073", "batchSize: must be between 1 and 1024, got 1025",
-                "cacheBudgetMb: must be between 0 (plain search) and 262144, got 262145");
+        assertThat(problems).containsExactly("samples: must be an integer between 1 and 65536, got 65537",
+                "seqLen: must be an integer between 2 and 131072, got 131073",
+                "batchSize: must be an integer between 1 and 1024, got 1025",
+                "cacheBudgetMb: must be an integer between 0 and 262144, got 262145");
         assertThat(PruneSpec.parse(json("""
                 {"blocks": 2, "samples": 65536, "seqLen": 131072, "batchSize": 1024, "cacheBudgetMb": 262144}""")).samples())
                 .isEqualTo(65536);
         problems.clear();
         PruneSpec.fromJson(json("{\"blocks\": 2147483648, \"seqLen\": 99999999999999}"), Set.of(), problems);
         assertThat(problems).containsExactly("blocks: must be an integer between -2147483648 and 2147483647, got 2147483648",
-                "seqLen: must be an integer between -2147483648 and 2147483647, got 99999999999999");
+                "seqLen: must be an integer between 2 and 131072, got 99999999999999");
+        // a field out of range does not hide the problems of the others
+        problems.clear();
+        PruneSpec.fromJson(json("{\"blocks\": -1, \"seqLen\": 99999999999, \"candidates\": \"x\"}"), Set.of(), problems);
+        assertThat(problems).containsExactlyInAnyOrder("blocks: must be >= 1, got -1",
+                "seqLen: must be an integer between 2 and 131072, got 99999999999",
+                "candidates: unknown 'x', expected mix, attention or mlp");
     }
 
     @Test

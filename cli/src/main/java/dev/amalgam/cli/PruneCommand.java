@@ -31,9 +31,17 @@ class PruneCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output directory (model/ and report/report.json); must not exist")
     Path out;
 
-    @Option(names = "--method", defaultValue = "blockpruner",
-            description = "blockpruner, layer_greedy, shortgpt, relative_magnitude or oneshot_block (default: ${DEFAULT-VALUE})")
+    @Option(names = "--method", defaultValue = "blockpruner", completionCandidates = MethodNames.class,
+            description = "one of ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
     String method;
+
+    /** The registered pruning methods' names, for the help and shell completion. */
+    static final class MethodNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return dev.amalgam.pruning.PruneMethods.all().stream().map(dev.amalgam.pruning.PruneMethod::specName).iterator();
+        }
+    }
 
     @Option(names = "--blocks", description = "blocks (or layers, for layer methods) to remove")
     Integer blocks;

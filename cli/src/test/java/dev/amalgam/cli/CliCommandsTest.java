@@ -144,6 +144,9 @@ class CliCommandsTest {
                 "--out", dir.resolve("x").toString());
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).contains("nope");
+        Run help = run("prune", "--help");
+        assertThat(help.out()).as("the help lists every registered method")
+                .contains(dev.amalgam.pruning.PruneMethods.all().stream().map(dev.amalgam.pruning.PruneMethod::specName).toList());
     }
 
     @Test

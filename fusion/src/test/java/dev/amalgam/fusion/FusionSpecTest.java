@@ -70,6 +70,29 @@ class FusionSpecTest {
     }
 
     @Test
+    void theReadmesRecipeIsAValidSpecWithThePapersHyperParameters() throws Exception {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+        int section = readme.indexOf("## The paper's recipe");
+        int from = readme.indexOf("```json", section) + "```json".length();
+        String json = readme.substring(from, readme.indexOf("```", from));
+        FusionSpec recipe = FusionSpec.fromJson(Json.MAPPER.readTree(json));
+        assertThat(recipe.validate()).isEmpty();
+        assertThat(recipe.stages()).containsExactly("sft", "wrpo");
+        assertThat(recipe.loss()).isEqualTo(LossType.WRPO);
+        assertThat(recipe.beta()).isEqualTo(0.01);
+        assertThat(recipe.alphaEnd()).isEqualTo(0.1);
+        assertThat(recipe.alphaSchedule()).isEqualTo("linear");
+        assertThat(recipe.lr()).isEqualTo(3e-7);
+        assertThat(recipe.sftLr()).isEqualTo(7e-6);
+        assertThat(recipe.batchSize() * recipe.gradAccum()).isEqualTo(128);
+        assertThat(recipe.maxLength()).isEqualTo(2048);
+        assertThat(recipe.maxPromptLength()).isEqualTo(1800);
+        assertThat(recipe.warmupRatio()).isEqualTo(0.1);
+        assertThat(recipe.labelSmoothing()).isZero();
+        assertThat(recipe.lora().rank()).isEqualTo(16);
+    }
+
+    @Test
     void labelSmoothingIsBoundedAndRefusedForIpo() {
         assertThat(FusionSpec.defaults().labelSmoothing()).isZero();
         assertThat(FusionSpec.fromJson(Json.MAPPER.readTree("{\"loss\": \"simpo\", \"labelSmoothing\": 0.49}"))

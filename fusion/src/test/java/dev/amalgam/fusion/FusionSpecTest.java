@@ -110,7 +110,8 @@ class FusionSpecTest {
         assertThatThrownBy(() -> FusionSpec.fromJson(Json.MAPPER.readTree(
                 "{\"loss\": \"ipo\", \"labelSmoothing\": 0.1}")))
                 .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems())
-                        .containsExactly("labelSmoothing must be 0 with loss ipo (it has no label smoothing), got 0.1"));
+                        .containsExactly(
+                                "labelSmoothing must be 0 with loss ipo (it has no label smoothing), got 0.1"));
     }
 
     @Test

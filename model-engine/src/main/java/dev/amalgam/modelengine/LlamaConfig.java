@@ -101,7 +101,8 @@ public record LlamaConfig(Architecture architecture, ModelHead head, int vocabSi
             arch = Architecture.fromClassName(className);
             if (arch == null) {
                 throw new UnsupportedModelException("unsupported architecture '" + className
-                        + "'; supported: {Llama,Mistral,Qwen2}For{CausalLM,SequenceClassification,RewardModelWithGating}");
+                        + "'; supported: {Llama,Mistral,Qwen2}For{CausalLM,SequenceClassification,"
+                        + "RewardModelWithGating}");
             }
             head = ModelHead.fromClassName(className);
         }

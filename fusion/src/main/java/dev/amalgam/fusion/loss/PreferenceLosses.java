@@ -52,8 +52,9 @@ public final class PreferenceLosses {
      *     for ipo
      * @throws IllegalArgumentException for a label smoothing out of range, or above 0 with ipo
      */
-    public static LossOutput compute(LossType type, SequenceLogps policy, SequenceLogps reference, SequenceLogps lengths,
-            double alpha, double beta, double gamma, double labelSmoothing, BaselineChosen baselineChosen) {
+    public static LossOutput compute(LossType type, SequenceLogps policy, SequenceLogps reference,
+            SequenceLogps lengths, double alpha, double beta, double gamma, double labelSmoothing,
+            BaselineChosen baselineChosen) {
         if (!(labelSmoothing >= 0 && labelSmoothing < MAX_LABEL_SMOOTHING)) {
             throw new IllegalArgumentException("label smoothing must be in [0, 0.5), got " + labelSmoothing);
         }

@@ -103,7 +103,8 @@ class PreferenceLossesTest {
         SequenceLogps p = logps(-30, -12, -20);
         SequenceLogps r = logps(-31, -15, -18);
         // D(ws) = 1, D(wt) = 3, D(l) = -2; beta 0.5: z_ws = 1.5, z_wt = 2.5.
-        LossOutput out = PreferenceLosses.compute(LossType.DPO_MULTI, p, r, null, 0.9, 0.5, 7, 0, BaselineChosen.SOURCE);
+        LossOutput out = PreferenceLosses.compute(LossType.DPO_MULTI, p, r, null, 0.9, 0.5, 7, 0,
+                BaselineChosen.SOURCE);
         double expected = (Math.log1p(Math.exp(-1.5)) + Math.log1p(Math.exp(-2.5))) / 2; // 0.1401515
         assertThat((double) out.losses().getFloat(0)).isCloseTo(expected, within(1e-6));
         assertThat((double) out.losses().getFloat(0)).isCloseTo(0.1401515, within(1e-6));

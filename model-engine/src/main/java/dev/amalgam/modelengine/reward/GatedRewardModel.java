@@ -36,7 +36,8 @@ import tools.jackson.databind.JsonNode;
  *       {@link #scorePosition});</li>
  *   <li>{@code gate = softmax(mlp(h[g]) / gating_temperature) * logit_scale}, with the MLP {@code gating.layers}
  *       ({@code gating_n_hidden} ReLU layers of {@code gating_hidden_dim}, then a linear layer to the objectives) and
- *       g the start of the last occurrence of the token pattern that ends the prompt (see {@link #gatingPosition});</li>
+ *       g the start of the last occurrence of the token pattern that ends the prompt
+ *       (see {@link #gatingPosition});</li>
  *   <li>{@code score = sum_k gate_k * (rewards @ reward_transform_matrix)_k}.</li>
  * </ol>
  * The config fields default as in ArmoRM's code (19 objectives, hidden dim 1024, 3 hidden layers, temperature 10);

@@ -307,7 +307,7 @@ public final class FusionRunner {
                 : AlphaSchedule.linear(spec.alphaEnd(), plan.totalSteps());
         PreferenceMetrics metrics = new PreferenceMetrics();
         PreferenceObjective objective = new PreferenceObjective(train, refTrain, spec.loss(), spec.beta(),
-                spec.simpoGamma(), spec.baselineChosen(), metrics);
+                spec.simpoGamma(), spec.labelSmoothing(), spec.baselineChosen(), metrics);
         Map<String, Double> last = new LinkedHashMap<>();
         try (NDManager optimizerManager = model.base().manager().newSubManager()) {
             Trainer trainer = newTrainer(model, optimizerManager, spec.lr(), plan.totalSteps());
@@ -329,7 +329,7 @@ public final class FusionRunner {
                 boolean end = step + 1 == plan.totalSteps();
                 if (!held.isEmpty() && (end || (spec.evalEvery() > 0 && (step + 1) % spec.evalEvery() == 0))) {
                     last.putAll(PreferenceEvaluation.evaluate(model, held, refEval, spec.loss(), a, spec.beta(),
-                            spec.simpoGamma(), spec.baselineChosen(), spec.batchSize()));
+                            spec.simpoGamma(), spec.labelSmoothing(), spec.baselineChosen(), spec.batchSize()));
                 }
                 afterStep(FusionSpec.WRPO, stageIndex, plan, step, last, model, trainer);
             }

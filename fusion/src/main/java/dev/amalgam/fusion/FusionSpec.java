@@ -26,7 +26,7 @@ import tools.jackson.databind.node.ObjectNode;
  * }</pre>
  *
  * @param stages {@code sft} and/or {@code wrpo} (the preference stage; its loss is {@link #loss}), in that order
- * @param loss preference loss: wrpo, dpo, ipo, simpo
+ * @param loss preference loss: wrpo, dpo, dpo_multi, ipo, simpo
  * @param epochs passes over the preference records
  * @param lr peak learning rate of the preference stage
  * @param sftEpochs passes over the SFT records
@@ -35,6 +35,7 @@ import tools.jackson.databind.node.ObjectNode;
  * @param alphaEnd final (linear) or constant (fixed) WRPO alpha
  * @param alphaSchedule {@code linear} (progressive adaptation) or {@code fixed} (the ablation)
  * @param simpoGamma SimPO's target margin
+ * @param labelSmoothing TRL's label smoothing of the sigmoid losses (all but ipo), in [0, 0.5); 0 = none
  * @param baselineChosen for dpo/ipo/simpo: compare y_wt ({@code target}) or y_ws ({@code source}) with y_l
  * @param batchSize records per micro-batch (one padded forward)
  * @param gradAccum micro-batches per optimizer step
@@ -51,10 +52,10 @@ import tools.jackson.databind.node.ObjectNode;
  * @param device {@code auto} (GPU when present), {@code cpu}, {@code gpu}, {@code gpu:N}; GPU computes in FP16
  */
 public record FusionSpec(List<String> stages, LossType loss, int epochs, double lr, int sftEpochs, double sftLr,
-        double beta, double alphaEnd, String alphaSchedule, double simpoGamma, BaselineChosen baselineChosen,
-        int batchSize, int gradAccum, int maxLength, int maxPromptLength, double warmupRatio, double weightDecay,
-        double maxGradNorm, long seed, int checkpointEvery, int evalEvery, LoraSettings lora, String outputDtype,
-        String device) {
+        double beta, double alphaEnd, String alphaSchedule, double simpoGamma, double labelSmoothing,
+        BaselineChosen baselineChosen, int batchSize, int gradAccum, int maxLength, int maxPromptLength,
+        double warmupRatio, double weightDecay, double maxGradNorm, long seed, int checkpointEvery, int evalEvery,
+        LoraSettings lora, String outputDtype, String device) {
 
     /** Stage names. */
     public static final String SFT = "sft";
@@ -76,7 +77,7 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
     /** The reference hyper-parameters, both stages, full fine-tuning, BF16 output. */
     public static FusionSpec defaults() {
         return new FusionSpec(List.of(SFT, WRPO), LossType.WRPO, 1, 3e-7, 1, 7e-6, 0.01, 0.1, "linear", 0.5,
-                BaselineChosen.TARGET, 2, 64, 2048, 1800, 0.1, 0.0, 1.0, 42, 100, 0, null, "bf16", "auto");
+                0.0, BaselineChosen.TARGET, 2, 64, 2048, 1800, 0.1, 0.0, 1.0, 42, 100, 0, null, "bf16", "auto");
     }
 
     /** Every problem with the values (empty when the spec can run). */
@@ -120,6 +121,12 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
         }
         if (!(simpoGamma >= 0) || Double.isInfinite(simpoGamma)) {
             p.add("simpoGamma must be a finite number >= 0, got " + simpoGamma);
+        }
+        if (!(labelSmoothing >= 0 && labelSmoothing < 0.5)) { // at 0.5 neither response is preferred
+            p.add("labelSmoothing must be in [0, 0.5), got " + labelSmoothing);
+        } else if (labelSmoothing > 0 && loss == LossType.IPO) { // a squared loss: TRL ignores the smoothing
+            p.add("labelSmoothing must be 0 with loss " + loss.id() + " (it has no label smoothing), got "
+                    + labelSmoothing);
         }
         if (baselineChosen == null) {
             p.add("baselineChosen must be target or source");
@@ -240,9 +247,10 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
         FusionSpec spec = new FusionSpec(stages, loss, integer(r, "epochs", d.epochs()), number(r, "lr", d.lr()),
                 integer(r, "sftEpochs", d.sftEpochs()), number(r, "sftLr", d.sftLr()), number(r, "beta", d.beta()),
                 number(r, "alphaEnd", d.alphaEnd()), r.string("alphaSchedule", d.alphaSchedule()),
-                number(r, "simpoGamma", d.simpoGamma()), chosen, integer(r, "batchSize", d.batchSize()),
-                integer(r, "gradAccum", d.gradAccum()), integer(r, "maxLength", d.maxLength()),
-                integer(r, "maxPromptLength", d.maxPromptLength()), number(r, "warmupRatio", d.warmupRatio()),
+                number(r, "simpoGamma", d.simpoGamma()), number(r, "labelSmoothing", d.labelSmoothing()), chosen,
+                integer(r, "batchSize", d.batchSize()), integer(r, "gradAccum", d.gradAccum()),
+                integer(r, "maxLength", d.maxLength()), integer(r, "maxPromptLength", d.maxPromptLength()),
+                number(r, "warmupRatio", d.warmupRatio()),
                 number(r, "weightDecay", d.weightDecay()), number(r, "maxGradNorm", d.maxGradNorm()),
                 r.longInteger("seed", d.seed()), integer(r, "checkpointEvery", d.checkpointEvery()),
                 integer(r, "evalEvery", d.evalEvery()), lora, r.string("outputDtype", d.outputDtype()),
@@ -322,6 +330,7 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
         o.put("alphaEnd", alphaEnd);
         o.put("alphaSchedule", alphaSchedule);
         o.put("simpoGamma", simpoGamma);
+        o.put("labelSmoothing", labelSmoothing);
         o.put("baselineChosen", baselineChosen == null ? null : baselineChosen.name().toLowerCase(Locale.ROOT));
         o.put("batchSize", batchSize);
         o.put("gradAccum", gradAccum);

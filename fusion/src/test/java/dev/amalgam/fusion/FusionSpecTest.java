@@ -32,7 +32,8 @@ class FusionSpecTest {
     void parsesEveryFieldAndRoundTripsThroughToJson() {
         FusionSpec s = FusionSpec.fromJson(Json.MAPPER.readTree("""
                 {"stages": "wrpo", "loss": "simpo", "epochs": 2, "lr": 1e-6, "sftEpochs": 3, "sftLr": 2e-5,
-                 "beta": 2.5, "alphaEnd": 0.3, "alphaSchedule": "fixed", "simpoGamma": 1.4, "baselineChosen": "source",
+                 "beta": 2.5, "alphaEnd": 0.3, "alphaSchedule": "fixed", "simpoGamma": 1.4, "labelSmoothing": 0.1,
+                 "baselineChosen": "source",
                  "batchSize": 8, "gradAccum": 4, "maxLength": 1024, "maxPromptLength": 512, "warmupRatio": 0.05,
                  "weightDecay": 0.01, "maxGradNorm": 0.5, "seed": 7, "checkpointEvery": 10, "evalEvery": 20,
                  "lora": {"rank": 8, "alpha": 16, "targetModules": ["q_proj", "v_proj"]}, "outputDtype": "fp16",
@@ -40,6 +41,7 @@ class FusionSpecTest {
         assertThat(s.stages()).containsExactly("wrpo");
         assertThat(s.loss()).isEqualTo(LossType.SIMPO);
         assertThat(s.baselineChosen()).isEqualTo(BaselineChosen.SOURCE);
+        assertThat(s.labelSmoothing()).isEqualTo(0.1);
         assertThat(s.lora().rank()).isEqualTo(8);
         assertThat(s.lora().scaling()).isEqualTo(2.0);
         assertThat(s.device()).isEqualTo("gpu:1");
@@ -68,6 +70,51 @@ class FusionSpecTest {
     }
 
     @Test
+    void theReadmesRecipeIsAValidSpecWithThePapersHyperParameters() throws Exception {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+        int section = readme.indexOf("## The paper's recipe");
+        int from = readme.indexOf("```json", section) + "```json".length();
+        String json = readme.substring(from, readme.indexOf("```", from));
+        FusionSpec recipe = FusionSpec.fromJson(Json.MAPPER.readTree(json));
+        assertThat(recipe.validate()).isEmpty();
+        assertThat(recipe.stages()).containsExactly("sft", "wrpo");
+        assertThat(recipe.loss()).isEqualTo(LossType.WRPO);
+        assertThat(recipe.beta()).isEqualTo(0.01);
+        assertThat(recipe.alphaEnd()).isEqualTo(0.1);
+        assertThat(recipe.alphaSchedule()).isEqualTo("linear");
+        assertThat(recipe.lr()).isEqualTo(3e-7);
+        assertThat(recipe.sftLr()).isEqualTo(7e-6);
+        assertThat(recipe.batchSize() * recipe.gradAccum()).isEqualTo(128);
+        assertThat(recipe.maxLength()).isEqualTo(2048);
+        assertThat(recipe.maxPromptLength()).isEqualTo(1800);
+        assertThat(recipe.warmupRatio()).isEqualTo(0.1);
+        assertThat(recipe.labelSmoothing()).isZero();
+        assertThat(recipe.lora().rank()).isEqualTo(16);
+    }
+
+    @Test
+    void labelSmoothingIsBoundedAndRefusedForIpo() {
+        assertThat(FusionSpec.defaults().labelSmoothing()).isZero();
+        assertThat(FusionSpec.fromJson(Json.MAPPER.readTree("{\"loss\": \"simpo\", \"labelSmoothing\": 0.49}"))
+                .labelSmoothing()).isEqualTo(0.49);
+        assertThat(FusionSpec.fromFlags(null, java.util.Map.of("--label-smoothing", "0.2")).labelSmoothing())
+                .isEqualTo(0.2);
+        for (String bad : List.of("0.5", "-0.1", "1e400")) {
+            assertThatThrownBy(() -> FusionSpec.fromJson(Json.MAPPER.readTree("{\"labelSmoothing\": " + bad + "}")))
+                    .as(bad).isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems())
+                            .anyMatch(p -> p.startsWith("labelSmoothing")));
+        }
+        assertThatThrownBy(() -> FusionSpec.fromJson(Json.MAPPER.readTree("{\"labelSmoothing\": \"high\"}")))
+                .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems())
+                        .anyMatch(p -> p.contains("labelSmoothing: must be a number")));
+        assertThatThrownBy(() -> FusionSpec.fromJson(Json.MAPPER.readTree(
+                "{\"loss\": \"ipo\", \"labelSmoothing\": 0.1}")))
+                .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems())
+                        .containsExactly(
+                                "labelSmoothing must be 0 with loss ipo (it has no label smoothing), got 0.1"));
+    }
+
+    @Test
     void reportsEveryProblemAtOnce() {
         assertThatThrownBy(() -> FusionSpec.fromJson(Json.MAPPER.readTree("""
                 {"stages": ["wrpo", "sft", "dpo"], "loss": "kto", "epochs": "two", "lr": -1, "beta": 0,
@@ -91,7 +138,8 @@ class FusionSpecTest {
                         .anyMatch(p -> p.contains("unknown module 'lm_head'"))
                         .anyMatch(p -> p.contains("outputDtype"))
                         .anyMatch(p -> p.contains("device must be")));
-        assertThat(new FusionSpec(List.of(), LossType.DPO, 1, 1, 1, 1, 1, 0, "linear", 0, BaselineChosen.TARGET, 1, 1,
+        assertThat(new FusionSpec(List.of(), LossType.DPO, 1, 1, 1, 1, 1, 0, "linear", 0, 0, BaselineChosen.TARGET, 1,
+                1,
                 10, 5, 0, 0, 0, 0, 1, 0, null, "bf16", "cpu").validate()).containsExactly(
                         "stages must name at least one of sft, wrpo");
     }

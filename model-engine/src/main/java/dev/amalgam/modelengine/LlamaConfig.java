@@ -22,7 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
  * }</pre>
  *
  * @param architecture model family
- * @param head language-model or sequence-classification head
+ * @param head language-model, sequence-classification or gated multi-objective reward head
  * @param vocabSize rows of the embedding
  * @param hiddenSize residual stream width
  * @param intermediateSize MLP width
@@ -101,7 +101,8 @@ public record LlamaConfig(Architecture architecture, ModelHead head, int vocabSi
             arch = Architecture.fromClassName(className);
             if (arch == null) {
                 throw new UnsupportedModelException("unsupported architecture '" + className
-                        + "'; supported: {Llama,Mistral,Qwen2}For{CausalLM,SequenceClassification}");
+                        + "'; supported: {Llama,Mistral,Qwen2}For{CausalLM,SequenceClassification,"
+                        + "RewardModelWithGating}");
             }
             head = ModelHead.fromClassName(className);
         }

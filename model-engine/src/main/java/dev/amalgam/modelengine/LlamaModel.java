@@ -199,6 +199,10 @@ public final class LlamaModel implements AutoCloseable {
      * embedding), or [..., numLabels] scores for a classification model; FP32, on the manager of {@code hidden}.
      */
     public NDArray head(NDArray hidden) {
+        if (config.head() == ModelHead.REWARD_MODEL_WITH_GATING) {
+            throw new UnsupportedModelException(config.architecture().className(config.head())
+                    + " has no token head: score it with GatedRewardModel");
+        }
         NDArray w = config.head() == ModelHead.SEQUENCE_CLASSIFICATION ? weights.score : weights.lmHead;
         NDArray out = Linear.linear(hidden, w).singletonOrThrow();
         if (out.getDataType() == DataType.FLOAT32) {

@@ -19,9 +19,9 @@ public final class LlamaWeights {
     public final List<LayerWeights> layers;
     /** [hidden] final RMSNorm weight */
     public final NDArray norm;
-    /** [vocab, hidden]; null for a sequence-classification model */
+    /** [vocab, hidden]; null unless a causal LM */
     public final NDArray lmHead;
-    /** [numLabels, hidden]; null for a causal LM */
+    /** [numLabels, hidden]; null unless a sequence-classification model */
     public final NDArray score;
 
     private final Map<String, NDArray> byName;
@@ -68,12 +68,14 @@ public final class LlamaWeights {
         NDArray norm = take(named, source, "model.norm.weight", h);
         NDArray lmHead = null;
         NDArray score = null;
-        if (c.head() == ModelHead.SEQUENCE_CLASSIFICATION) {
-            score = take(named, source, "score.weight", c.numLabels(), h);
-        } else if (c.tieWordEmbeddings()) {
-            lmHead = embed; // tied: one matrix, one gradient
-        } else {
-            lmHead = take(named, source, "lm_head.weight", c.vocabSize(), h);
+        switch (c.head()) {
+            case SEQUENCE_CLASSIFICATION -> score = take(named, source, "score.weight", c.numLabels(), h);
+            case REWARD_MODEL_WITH_GATING -> {
+                // the decoder only: GatedRewardModel reads its head tensors itself
+            }
+            case CAUSAL_LM -> lmHead = c.tieWordEmbeddings() ? embed // tied: one matrix, one gradient
+                    : take(named, source, "lm_head.weight", c.vocabSize(), h);
+            default -> throw new IllegalStateException(c.head().toString());
         }
         return new LlamaWeights(embed, layers, norm, lmHead, score, named);
     }

@@ -1,16 +1,21 @@
 package dev.amalgam.fusion.build;
 
 import dev.amalgam.modelengine.EngineOptions;
+import dev.amalgam.modelengine.LlamaConfig;
+import dev.amalgam.modelengine.ModelHead;
+import dev.amalgam.modelengine.reward.GatedRewardModel;
 import dev.amalgam.modelengine.reward.RewardModel;
 import dev.amalgam.modelengine.text.ChatMessage;
 import dev.amalgam.modelengine.text.TextTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Scores responses to a prompt. {@link #rewardModel} scores with a {@code *ForSequenceClassification} checkpoint
- * through the engine's reward head, each response rendered as the assistant turn with the reward model's own chat
+ * through the engine's reward head, or with an ArmoRM-style {@code *ForRewardModelWithGating} checkpoint through
+ * {@link GatedRewardModel}; each response is rendered as the assistant turn with the reward model's own chat
  * template.
  */
 public interface ResponseScorer extends AutoCloseable {
@@ -22,12 +27,25 @@ public interface ResponseScorer extends AutoCloseable {
     default void close() {
     }
 
-    /** Loads a reward model directory (weights and tokenizer); close the scorer to free it. */
+    /**
+     * Loads a reward model directory (weights and tokenizer), a {@code *ForSequenceClassification} or a
+     * {@code *ForRewardModelWithGating} checkpoint as its config.json names it; close the scorer to free it.
+     */
     static ResponseScorer rewardModel(Path dir, EngineOptions options) {
+        boolean gated = LlamaConfig.read(dir.resolve("config.json")).head() == ModelHead.REWARD_MODEL_WITH_GATING;
         TextTokenizer tokenizer = TextTokenizer.load(dir);
-        RewardModel rm;
+        Runnable closeModel;
+        Function<List<List<ChatMessage>>, float[]> scoreChats;
         try {
-            rm = RewardModel.load(dir, options);
+            if (gated) {
+                GatedRewardModel rm = GatedRewardModel.load(dir, options);
+                closeModel = rm::close;
+                scoreChats = chats -> rm.scoreChats(tokenizer, chats);
+            } else {
+                RewardModel rm = RewardModel.load(dir, options);
+                closeModel = rm::close;
+                scoreChats = chats -> rm.scoreChats(tokenizer, chats);
+            }
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
@@ -41,7 +59,7 @@ public interface ResponseScorer extends AutoCloseable {
                     c.add(ChatMessage.assistant(r));
                     chats.add(c);
                 }
-                float[] s = rm.scoreChats(tokenizer, chats);
+                float[] s = scoreChats.apply(chats);
                 double[] out = new double[s.length];
                 for (int i = 0; i < s.length; i++) {
                     out[i] = s[i];
@@ -51,8 +69,11 @@ public interface ResponseScorer extends AutoCloseable {
 
             @Override
             public void close() {
-                rm.close();
-                tokenizer.close();
+                try {
+                    closeModel.run();
+                } finally {
+                    tokenizer.close();
+                }
             }
         };
     }

@@ -11,14 +11,19 @@ import java.util.stream.Collectors;
 public enum LossType {
     /** Weighted-Reward Preference Optimization (Yang et al., 2024, arXiv:2412.03187): alpha-weighted dual chosen. */
     WRPO,
-    /** Direct Preference Optimization, sigmoid loss (Rafailov et al., 2023, arXiv:2305.18290). */
+    /** Direct Preference Optimization, sigmoid loss (Rafailov et al., 2023, arXiv:2305.18290), on one chosen. */
     DPO,
+    /**
+     * The WRPO paper's "DPO" row: the mean of DPO(y_ws, y_l) and DPO(y_wt, y_l), both chosen responses against the
+     * rejected one (the authors' trainer with its {@code sigmoid} loss type on the two-chosen records).
+     */
+    DPO_MULTI,
     /** Identity Preference Optimization (Azar et al., 2023, arXiv:2310.12036), on per-token mean log-probs as TRL. */
     IPO,
     /** Simple Preference Optimization (Meng et al., 2024, arXiv:2405.14734): length-normalised, reference-free. */
     SIMPO;
 
-    /** Lower-case name as used in specs ({@code wrpo}, {@code dpo}, {@code ipo}, {@code simpo}). */
+    /** Lower-case name as used in specs ({@code wrpo}, {@code dpo}, {@code dpo_multi}, {@code ipo}, {@code simpo}). */
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }
@@ -26,6 +31,14 @@ public enum LossType {
     /** Whether the loss needs reference-model log-probs. */
     public boolean needsReference() {
         return this != SIMPO;
+    }
+
+    /**
+     * Whether the loss is a log-sigmoid of a margin and so takes label smoothing (all but IPO, whose squared loss
+     * has none: TRL ignores {@code label_smoothing} for it).
+     */
+    public boolean supportsLabelSmoothing() {
+        return this != IPO;
     }
 
     /** Parses a spec name; an unknown name fails with the list of known ones. */

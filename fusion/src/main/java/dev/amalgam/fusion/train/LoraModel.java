@@ -105,8 +105,13 @@ public final class LoraModel implements TrainableModel {
             // W0 + scaling * B [out, r] x A [r, in] -> [out, in]
             NDArray ba = ab[1].matMul(ab[0]);
             ba.attach(viewManager); // later ops on ba allocate in the view's manager
-            NDArray merged = w.add(OwnedArrays.mul(ba, settings.scaling())); // mul keeps the scaling for backward
+            NDArray scaled = OwnedArrays.mul(ba, settings.scaling()); // mul keeps the scaling for backward
+            NDArray merged = w.add(scaled);
             merged.attach(viewManager);
+            // Backward needs neither B A nor its scaled copy (only A, B and the scalar): free them now, so the view
+            // holds one extra copy of each adapted matrix rather than three.
+            scaled.close();
+            ba.close();
             return merged;
         });
         return new LlamaModel(model.config(), model.options(), viewManager, view);

@@ -16,10 +16,11 @@ public final class PreferenceEvaluation {
     }
 
     public static Map<String, Double> evaluate(TrainableModel model, List<TokenizedPreference> records,
-            ReferenceLogps reference, LossType loss, double alpha, double beta, double gamma, BaselineChosen chosen,
-            int batchSize) {
+            ReferenceLogps reference, LossType loss, double alpha, double beta, double gamma, double labelSmoothing,
+            BaselineChosen chosen, int batchSize) {
         PreferenceMetrics metrics = new PreferenceMetrics();
-        PreferenceObjective objective = new PreferenceObjective(records, reference, loss, beta, gamma, chosen, metrics);
+        PreferenceObjective objective = new PreferenceObjective(records, reference, loss, beta, gamma, labelSmoothing,
+                chosen, metrics);
         objective.prepare(alpha, records.size());
         for (int from = 0; from < records.size(); from += batchSize) {
             int[] idx = new int[Math.min(batchSize, records.size() - from)];

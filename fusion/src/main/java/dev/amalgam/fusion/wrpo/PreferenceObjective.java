@@ -29,6 +29,7 @@ public final class PreferenceObjective implements MicroObjective<int[]> {
     private final LossType loss;
     private final double beta;
     private final double gamma;
+    private final double labelSmoothing;
     private final BaselineChosen baselineChosen;
     private final PreferenceMetrics metrics;
     private double alpha;
@@ -36,9 +37,10 @@ public final class PreferenceObjective implements MicroObjective<int[]> {
 
     /**
      * @param reference cached reference log-probs of {@code records} (null only for simpo)
+     * @param labelSmoothing TRL's label smoothing of the sigmoid losses, in [0, 0.5) (0 for ipo)
      */
     public PreferenceObjective(List<TokenizedPreference> records, ReferenceLogps reference, LossType loss, double beta,
-            double gamma, BaselineChosen baselineChosen, PreferenceMetrics metrics) {
+            double gamma, double labelSmoothing, BaselineChosen baselineChosen, PreferenceMetrics metrics) {
         if (reference == null && loss.needsReference()) {
             throw new IllegalArgumentException(loss.id() + " needs reference log-probs");
         }
@@ -47,6 +49,7 @@ public final class PreferenceObjective implements MicroObjective<int[]> {
         this.loss = loss;
         this.beta = beta;
         this.gamma = gamma;
+        this.labelSmoothing = labelSmoothing;
         this.baselineChosen = baselineChosen;
         this.metrics = metrics;
     }
@@ -84,7 +87,7 @@ public final class PreferenceObjective implements MicroObjective<int[]> {
         SequenceLogps refLogps = new SequenceLogps(scope.create(ref[0]), scope.create(ref[1]), scope.create(ref[2]));
         SequenceLogps lengths = new SequenceLogps(scope.create(len[0]), scope.create(len[1]), scope.create(len[2]));
         LossOutput out = PreferenceLosses.compute(loss, policy, loss.needsReference() ? refLogps : null, lengths, alpha,
-                beta, gamma, baselineChosen);
+                beta, gamma, labelSmoothing, baselineChosen);
         if (metrics != null) {
             metrics.add(out, policy, meanLogits);
         }

@@ -80,7 +80,7 @@ public final class TrainingThroughputBenchmark {
                 double stepSeconds = Double.MAX_VALUE;
                 double matmul = 0;
                 ReferenceLogps ref = ReferenceLogps.compute(model, records, batch); // warm-up
-                PreferenceObjective objective = new PreferenceObjective(records, ref, LossType.WRPO, 0.01, 0,
+                PreferenceObjective objective = new PreferenceObjective(records, ref, LossType.WRPO, 0.01, 0, 0,
                         BaselineChosen.TARGET, null);
                 objective.prepare(0.05, batch);
                 trainer.step(0, List.of(all), objective); // warm-up

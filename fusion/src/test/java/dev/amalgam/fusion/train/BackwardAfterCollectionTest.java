@@ -58,7 +58,8 @@ class BackwardAfterCollectionTest {
     @EnumSource(LossType.class)
     void preferenceStepIsTheSameWhenBuffersAreFreedBeforeBackward(LossType loss) {
         Function<Boolean, MicroObjective<int[]>> objective = free -> {
-            PreferenceObjective o = new PreferenceObjective(records, reference, loss, 0.5, 0.3, BaselineChosen.TARGET,
+            PreferenceObjective o = new PreferenceObjective(records, reference, loss, 0.5, 0.3,
+                    loss.supportsLabelSmoothing() ? 0.1 : 0, BaselineChosen.TARGET,
                     new PreferenceMetrics());
             o.prepare(0.4, 4);
             return freeing(o, free);
@@ -73,7 +74,7 @@ class BackwardAfterCollectionTest {
         Function<LlamaModel, TrainableModel> lora = m -> new LoraModel(m,
                 new LoraSettings(2, 4, List.of("q_proj", "v_proj", "down_proj")), 3);
         Function<Boolean, MicroObjective<int[]>> objective = free -> {
-            PreferenceObjective o = new PreferenceObjective(records, reference, LossType.WRPO, 0.5, 0,
+            PreferenceObjective o = new PreferenceObjective(records, reference, LossType.WRPO, 0.5, 0, 0,
                     BaselineChosen.TARGET, null);
             o.prepare(0.4, 4);
             return freeing(o, free);

@@ -49,8 +49,8 @@ class GradientAccumulationTest {
             // alpha 0.5 and beta 1 with a grad-norm clip that binds, so clipping sees the accumulated gradient.
             Trainer t = new Trainer(m, new AdamW(opt, 0.9, 0.999, 1e-8, 0.01), new CosineSchedule(1e-2, 10, 0), 0.5,
                     LossScaler.none());
-            PreferenceObjective o = new PreferenceObjective(records, ref, LossType.WRPO, 1.0, 0, BaselineChosen.TARGET,
-                    null);
+            PreferenceObjective o = new PreferenceObjective(records, ref, LossType.WRPO, 1.0, 0, 0,
+                    BaselineChosen.TARGET, null);
             o.prepare(0.5, 4);
             StepStats s = t.step(0, micro, o);
             assertThat(s.applied()).isTrue();

@@ -66,6 +66,8 @@ class LoraModelTest {
             // Gradients reach A and B; the base stays frozen.
             try (NDManager s = m.newSubManager(); GradientCollector gc = DjlRuntime.engine().newGradientCollector()) {
                 LlamaModel view = lora.forwardModel(s);
+                // The view holds one merged copy per adapted matrix (4) and its rotary table, no B A products.
+                assertThat(view.manager().getManagedArrays()).hasSize(5);
                 gc.backward(view.logits(s.create(IDS), null, BlockMask.none()).square().mean());
                 lora.release(view);
             }

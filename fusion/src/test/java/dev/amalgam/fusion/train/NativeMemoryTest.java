@@ -45,11 +45,11 @@ class NativeMemoryTest {
             int[] counts = new int[6];
             for (int step = 0; step < 6; step++) {
                 ReferenceLogps ref = ReferenceLogps.compute(m, records, 2);
-                PreferenceObjective o = new PreferenceObjective(records, ref, LossType.WRPO, 0.1, 0,
+                PreferenceObjective o = new PreferenceObjective(records, ref, LossType.WRPO, 0.1, 0, 0,
                         BaselineChosen.TARGET, metrics);
                 o.prepare(0.1, 4);
                 t.step(step, List.of(new int[] {0, 1}, new int[] {2, 3}), o);
-                PreferenceEvaluation.evaluate(m, records, ref, LossType.WRPO, 0.1, 0.1, 0, BaselineChosen.TARGET, 2);
+                PreferenceEvaluation.evaluate(m, records, ref, LossType.WRPO, 0.1, 0.1, 0, 0, BaselineChosen.TARGET, 2);
                 counts[step] = root.getManagedArrays().size();
             }
             // After the first step (AdamW moments created), the count stays put.

@@ -21,7 +21,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The analytic gradient of the WRPO loss (autograd through the engine's forward) against central differences. */
+/**
+ * The analytic gradient of the preference losses (autograd through the engine's forward) against central
+ * differences: WRPO, and the two-chosen DPO with label smoothing.
+ */
 class PreferenceGradientTest {
 
     @TempDir
@@ -29,12 +32,21 @@ class PreferenceGradientTest {
 
     @Test
     void wrpoGradientMatchesFiniteDifferences() {
+        checkAgainstFiniteDifferences(LossType.WRPO, 0);
+    }
+
+    @Test
+    void labelSmoothedTwoChosenDpoGradientMatchesFiniteDifferences() {
+        checkAgainstFiniteDifferences(LossType.DPO_MULTI, 0.2);
+    }
+
+    private void checkAgainstFiniteDifferences(LossType loss, double labelSmoothing) {
         Path modelDir = TinyData.llama(dir, 5);
         List<TokenizedPreference> records = TinyData.tokenizedPatterned(modelDir, 2, 9);
         // Reference log-probs away from the policy's, so D(y) != 0 and the sigmoid is off its midpoint.
         ReferenceLogps ref = new ReferenceLogps(new float[][] {{-40, -38, -30}, {-35, -41, -33}}, 0);
         try (FullFineTune model = new FullFineTune(CheckpointLoader.load(modelDir, EngineOptions.cpu()))) {
-            PreferenceObjective objective = new PreferenceObjective(records, ref, LossType.WRPO, 0.05, 0,
+            PreferenceObjective objective = new PreferenceObjective(records, ref, loss, 0.05, 0, labelSmoothing,
                     BaselineChosen.TARGET, null);
             objective.prepare(0.3, 2);
             int[] both = {0, 1};

@@ -17,6 +17,12 @@ final class ByteLevelTokenizerJson {
     static final String PAD = "<pad>";
     /** Special tokens after the 256 bytes, in id order. */
     static final List<String> SPECIALS = List.of(BOS, EOS, PAD, "<|system|>", "<|user|>", "<|assistant|>");
+    /**
+     * The Llama-3 names of the same six slots (BOS, end of turn = EOS, PAD, then the header markers), for models
+     * whose code looks for Llama-3's chat markers (ArmoRM's gating).
+     */
+    static final List<String> LLAMA3_SPECIALS = List.of("<|begin_of_text|>", "<|eot_id|>",
+            "<|finetune_right_pad_id|>", "<|start_header_id|>", "<|end_header_id|>", "<|end_of_text|>");
 
     private ByteLevelTokenizerJson() {
     }
@@ -26,7 +32,16 @@ final class ByteLevelTokenizerJson {
     }
 
     static int idOf(String special) {
-        return 256 + SPECIALS.indexOf(special);
+        return idOf(SPECIALS, special);
+    }
+
+    /** The id of {@code special} in a tokenizer built with {@code specials} (BOS, EOS, PAD first). */
+    static int idOf(List<String> specials, String special) {
+        int i = specials.indexOf(special);
+        if (i < 0) {
+            throw new IllegalArgumentException("not a special token: " + special);
+        }
+        return 256 + i;
     }
 
     /** GPT-2's bytes_to_unicode: printable bytes map to themselves, the rest to code points from 256 up. */
@@ -44,14 +59,23 @@ final class ByteLevelTokenizerJson {
     }
 
     static String build(JsonMapper mapper) {
+        return build(mapper, SPECIALS);
+    }
+
+    /** The tokenizer with {@code specials} (six, the first being the BOS token) after the 256 bytes. */
+    static String build(JsonMapper mapper, List<String> specials) {
+        if (specials.size() != SPECIALS.size()) {
+            throw new IllegalArgumentException("a tiny tokenizer has " + SPECIALS.size() + " special tokens");
+        }
+        String bosToken = specials.get(0);
         ObjectNode root = mapper.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");
         root.putNull("padding");
         ArrayNode added = root.putArray("added_tokens");
-        for (String s : SPECIALS) {
+        for (String s : specials) {
             ObjectNode t = added.addObject();
-            t.put("id", idOf(s));
+            t.put("id", idOf(specials, s));
             t.put("content", s);
             t.put("single_word", false);
             t.put("lstrip", false);
@@ -68,17 +92,17 @@ final class ByteLevelTokenizerJson {
         ObjectNode post = root.putObject("post_processor");
         post.put("type", "TemplateProcessing");
         ArrayNode single = post.putArray("single");
-        single.addObject().putObject("SpecialToken").put("id", BOS).put("type_id", 0);
+        single.addObject().putObject("SpecialToken").put("id", bosToken).put("type_id", 0);
         single.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
         ArrayNode pair = post.putArray("pair");
-        pair.addObject().putObject("SpecialToken").put("id", BOS).put("type_id", 0);
+        pair.addObject().putObject("SpecialToken").put("id", bosToken).put("type_id", 0);
         pair.addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
-        pair.addObject().putObject("SpecialToken").put("id", BOS).put("type_id", 1);
+        pair.addObject().putObject("SpecialToken").put("id", bosToken).put("type_id", 1);
         pair.addObject().putObject("Sequence").put("id", "B").put("type_id", 1);
-        ObjectNode bos = post.putObject("special_tokens").putObject(BOS);
-        bos.put("id", BOS);
-        bos.putArray("ids").add(idOf(BOS));
-        bos.putArray("tokens").add(BOS);
+        ObjectNode bos = post.putObject("special_tokens").putObject(bosToken);
+        bos.put("id", bosToken);
+        bos.putArray("ids").add(idOf(specials, bosToken));
+        bos.putArray("tokens").add(bosToken);
         ObjectNode decoder = root.putObject("decoder");
         decoder.put("type", "ByteLevel");
         decoder.put("add_prefix_space", true);
@@ -97,8 +121,8 @@ final class ByteLevelTokenizerJson {
         for (int b = 0; b < 256; b++) {
             vocab.put(String.valueOf(byteSymbol(b)), b);
         }
-        for (String s : SPECIALS) {
-            vocab.put(s, idOf(s));
+        for (String s : specials) {
+            vocab.put(s, idOf(specials, s));
         }
         model.putArray("merges");
         return mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root);

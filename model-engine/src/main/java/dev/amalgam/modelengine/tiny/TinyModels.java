@@ -38,6 +38,21 @@ public final class TinyModels {
             + "{{ '<|' + message['role'] + '|>\\n' + message['content'] + eos_token + '\\n' }}"
             + "{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}";
 
+    /** Llama 3's chat template (what ArmoRM's tokenizer carries); the gated reward model's tokenizer uses it. */
+    public static final String LLAMA3_CHAT_TEMPLATE = "{% set loop_messages = messages %}"
+            + "{% for message in loop_messages %}"
+            + "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'"
+            + " + message['content'] | trim + '<|eot_id|>' %}"
+            + "{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}"
+            + "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
+
+    /** Head sizes of the tiny gated reward model (ArmoRM's are 19, 1024, 3 and 10). */
+    public static final int GATED_NUM_OBJECTIVES = 5;
+    public static final int GATED_HIDDEN_DIM = 16;
+    public static final int GATED_N_HIDDEN = 2;
+    /** Low, so that the random gating network's weights are far from uniform. */
+    public static final double GATED_TEMPERATURE = 0.5;
+
     private TinyModels() {
     }
 
@@ -51,24 +66,40 @@ public final class TinyModels {
         return write(arch, ModelHead.SEQUENCE_CLASSIFICATION, outDir, sizes, seed);
     }
 
+    /**
+     * Writes a reward model in ArmoRM's layout ({@code LlamaForRewardModelWithGating}): a Llama decoder without
+     * lm_head, {@code regression_layer}, {@code reward_transform_matrix} (random, not the identity), and the
+     * {@code gating} network ({@code logit_scale}, {@link #GATED_N_HIDDEN} hidden layers of {@link #GATED_HIDDEN_DIM}
+     * and the output layer, all with biases), with the {@code num_objectives} and {@code gating_*} config fields.
+     * Its tokenizer names the special tokens as Llama 3 does and carries {@link #LLAMA3_CHAT_TEMPLATE}, so ArmoRM's
+     * gating marker ({@code <|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n}) occurs in rendered chats.
+     */
+    public static Path writeGatedRewardModel(Path outDir, TinySizes sizes, long seed) {
+        return write(Architecture.LLAMA, ModelHead.REWARD_MODEL_WITH_GATING, outDir, sizes, seed);
+    }
+
     private static Path write(Architecture arch, ModelHead head, Path outDir, TinySizes s, long seed) {
         JsonMapper mapper = JsonMapper.builder().build();
         boolean tied = arch == Architecture.QWEN2 && head == ModelHead.CAUSAL_LM;
+        boolean llama3 = head == ModelHead.REWARD_MODEL_WITH_GATING;
+        List<String> tokens = llama3 ? ByteLevelTokenizerJson.LLAMA3_SPECIALS : ByteLevelTokenizerJson.SPECIALS;
         try {
             Files.createDirectories(outDir);
-            Files.writeString(outDir.resolve("config.json"), pretty(mapper, config(mapper, arch, head, s, tied)));
+            Files.writeString(outDir.resolve("config.json"),
+                    pretty(mapper, config(mapper, arch, head, s, tied, tokens)));
             writeWeights(outDir.resolve("model.safetensors"), arch, head, s, tied, seed);
-            Files.writeString(outDir.resolve("tokenizer.json"), ByteLevelTokenizerJson.build(mapper));
-            Files.writeString(outDir.resolve("tokenizer_config.json"), pretty(mapper, tokenizerConfig(mapper, s)));
+            Files.writeString(outDir.resolve("tokenizer.json"), ByteLevelTokenizerJson.build(mapper, tokens));
+            Files.writeString(outDir.resolve("tokenizer_config.json"), pretty(mapper,
+                    tokenizerConfig(mapper, s, tokens, llama3 ? LLAMA3_CHAT_TEMPLATE : CHAT_TEMPLATE)));
             ObjectNode specials = mapper.createObjectNode();
-            specials.put("bos_token", ByteLevelTokenizerJson.BOS);
-            specials.put("eos_token", ByteLevelTokenizerJson.EOS);
-            specials.put("pad_token", ByteLevelTokenizerJson.PAD);
+            specials.put("bos_token", tokens.get(0));
+            specials.put("eos_token", tokens.get(1));
+            specials.put("pad_token", tokens.get(2));
             Files.writeString(outDir.resolve("special_tokens_map.json"), pretty(mapper, specials));
             ObjectNode gen = mapper.createObjectNode();
-            gen.put("bos_token_id", ByteLevelTokenizerJson.idOf(ByteLevelTokenizerJson.BOS));
-            gen.put("eos_token_id", ByteLevelTokenizerJson.idOf(ByteLevelTokenizerJson.EOS));
-            gen.put("pad_token_id", ByteLevelTokenizerJson.idOf(ByteLevelTokenizerJson.PAD));
+            gen.put("bos_token_id", ByteLevelTokenizerJson.idOf(tokens, tokens.get(0)));
+            gen.put("eos_token_id", ByteLevelTokenizerJson.idOf(tokens, tokens.get(1)));
+            gen.put("pad_token_id", ByteLevelTokenizerJson.idOf(tokens, tokens.get(2)));
             Files.writeString(outDir.resolve("generation_config.json"), pretty(mapper, gen));
             return outDir;
         } catch (IOException e) {
@@ -76,7 +107,8 @@ public final class TinyModels {
         }
     }
 
-    private static ObjectNode config(JsonMapper mapper, Architecture arch, ModelHead head, TinySizes s, boolean tied) {
+    private static ObjectNode config(JsonMapper mapper, Architecture arch, ModelHead head, TinySizes s, boolean tied,
+            List<String> tokens) {
         ObjectNode c = mapper.createObjectNode();
         c.putArray("architectures").add(arch.className(head));
         c.put("model_type", arch.modelType());
@@ -92,9 +124,9 @@ public final class TinyModels {
         c.put("rope_theta", arch == Architecture.LLAMA ? 10000.0 : 1000000.0);
         c.put("tie_word_embeddings", tied);
         c.put("initializer_range", 0.02);
-        c.put("bos_token_id", ByteLevelTokenizerJson.idOf(ByteLevelTokenizerJson.BOS));
-        c.put("eos_token_id", ByteLevelTokenizerJson.idOf(ByteLevelTokenizerJson.EOS));
-        c.put("pad_token_id", ByteLevelTokenizerJson.idOf(ByteLevelTokenizerJson.PAD));
+        c.put("bos_token_id", ByteLevelTokenizerJson.idOf(tokens, tokens.get(0)));
+        c.put("eos_token_id", ByteLevelTokenizerJson.idOf(tokens, tokens.get(1)));
+        c.put("pad_token_id", ByteLevelTokenizerJson.idOf(tokens, tokens.get(2)));
         c.put("torch_dtype", switch (s.dtype()) {
             case BF16 -> "bfloat16";
             case F16 -> "float16";
@@ -118,21 +150,27 @@ public final class TinyModels {
             c.putObject("id2label").put("0", "LABEL_0");
             c.putObject("label2id").put("LABEL_0", 0);
         }
+        if (head == ModelHead.REWARD_MODEL_WITH_GATING) {
+            c.put("num_objectives", GATED_NUM_OBJECTIVES);
+            c.put("gating_hidden_dim", GATED_HIDDEN_DIM);
+            c.put("gating_n_hidden", GATED_N_HIDDEN);
+            c.put("gating_temperature", GATED_TEMPERATURE);
+        }
         c.put("transformers_version", "4.46.0");
         return c;
     }
 
-    private static ObjectNode tokenizerConfig(JsonMapper mapper, TinySizes s) {
+    private static ObjectNode tokenizerConfig(JsonMapper mapper, TinySizes s, List<String> tokens, String template) {
         ObjectNode t = mapper.createObjectNode();
         t.put("tokenizer_class", "PreTrainedTokenizerFast");
-        t.put("bos_token", ByteLevelTokenizerJson.BOS);
-        t.put("eos_token", ByteLevelTokenizerJson.EOS);
-        t.put("pad_token", ByteLevelTokenizerJson.PAD);
+        t.put("bos_token", tokens.get(0));
+        t.put("eos_token", tokens.get(1));
+        t.put("pad_token", tokens.get(2));
         t.put("add_bos_token", true);
         t.put("add_eos_token", false);
         t.put("model_max_length", s.maxPositionEmbeddings());
         t.put("clean_up_tokenization_spaces", false);
-        t.put("chat_template", CHAT_TEMPLATE);
+        t.put("chat_template", template);
         return t;
     }
 
@@ -167,6 +205,18 @@ public final class TinyModels {
         shapes.put("model.norm.weight", new long[] {h});
         if (head == ModelHead.SEQUENCE_CLASSIFICATION) {
             shapes.put("score.weight", new long[] {1, h});
+        } else if (head == ModelHead.REWARD_MODEL_WITH_GATING) {
+            int k = GATED_NUM_OBJECTIVES;
+            shapes.put("regression_layer.weight", new long[] {k, h});
+            shapes.put("reward_transform_matrix", new long[] {k, k});
+            shapes.put("gating.logit_scale", new long[] {1});
+            int in = h;
+            for (int i = 0; i <= GATED_N_HIDDEN; i++) {
+                int out = i < GATED_N_HIDDEN ? GATED_HIDDEN_DIM : k;
+                shapes.put("gating.layers." + i + ".weight", new long[] {out, in});
+                shapes.put("gating.layers." + i + ".bias", new long[] {out});
+                in = out;
+            }
         } else if (!tied) {
             shapes.put("lm_head.weight", new long[] {vocab, h});
         }
@@ -186,7 +236,7 @@ public final class TinyModels {
             n = Math.multiplyExact(n, (int) dim);
         }
         float[] v = new float[n];
-        boolean norm = name.endsWith("norm.weight");
+        boolean norm = name.endsWith("norm.weight") || name.endsWith("logit_scale"); // around 1
         double std = norm ? 0.1 : name.endsWith(".bias") ? 0.1 : name.contains("embed_tokens") ? 1.0
                 : 1.0 / Math.sqrt(shape[shape.length - 1]);
         for (int i = 0; i < n; i++) {

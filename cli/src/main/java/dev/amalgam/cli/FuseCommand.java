@@ -47,8 +47,16 @@ class FuseCommand implements Callable<Integer> {
     @Option(names = "--stages", description = "sft,wrpo (default), sft or wrpo")
     String stages;
 
-    @Option(names = "--loss", description = "wrpo (default), dpo, ipo or simpo")
+    @Option(names = "--loss", completionCandidates = LossNames.class, description = "one of ${COMPLETION-CANDIDATES} (default: wrpo)")
     String loss;
+
+    /** The preference losses' spec names, for the help and shell completion. */
+    static final class LossNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return java.util.Arrays.stream(dev.amalgam.fusion.loss.LossType.values()).map(dev.amalgam.fusion.loss.LossType::id).iterator();
+        }
+    }
 
     @Option(names = "--epochs", description = "preference epochs (default 1)")
     Integer epochs;

@@ -175,6 +175,7 @@ class CliCommandsTest {
         Run bad = run("fuse", "--target", m.toString(), "--data", data.toString(), "--out", dir.resolve("y").toString(), "--loss", "kto");
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).contains("kto");
+        assertThat(run("fuse", "--help").out()).as("the help lists every loss").contains("dpo_multi", "simpo", "ipo");
     }
 
     @Test

@@ -69,6 +69,37 @@ class DtwAlignmentTest {
     }
 
     /**
+     * The same text compared as raw tokens (convert_ids_to_tokens) with FuseChat 1.0's cost: markers removed,
+     * so "a c at runs" against "a cat run s", and containment costs a tenth:
+     * <pre>
+     *            "a"   "c"   "at"  "runs"        D:  0    1    1.1  5.1
+     *   "a"       0     1    0.1   4                 0.2  0.2  0.3  4.3
+     *   "cat"    0.2   0.2   0.1   4                 3.2  3.2  3.2  0.4
+     *   "run"     3     3     3    0.1               4.2  4.2  5.2  0.7
+     *   "s"       1     1     2    0.3
+     * </pre>
+     * Trace back (v1 order): (3,3) -> previous source 0.4 -> (2,3) -> diagonal 0.3 -> (1,2) -> previous pivot
+     * 0.2 (diagonal 1, previous source 1.1) -> (1,1) -> diagonal -> (0,0). Unlike the v2 alignment of the decoded
+     * pieces, the discount pulls pivot "c" onto source "cat".
+     */
+    @Test
+    void fuseChatV1AlignsRawTokensWithMarkersRemovedAndTheContainmentDiscount() {
+        Vocabulary pivot = TinyVocabularies.pivot();
+        Vocabulary source = TinyVocabularies.source();
+        TokenizedText p = TokenizedText.raw(TinyVocabularies.pivotText().ids(), pivot);
+        TokenizedText s = TokenizedText.raw(TinyVocabularies.sourceText().ids(), source);
+        assertThat(p.pieces()).containsExactly(SP + "a", SP + "c", "at", SP + "runs");
+
+        DtwAlignment a = DtwAlignment.align(s.pieces(), p.pieces(), TokenCost.fuseChatV1(BPE, SP),
+                DtwAlignment.Backtrack.DIAGONAL_SOURCE_PIVOT);
+
+        assertThat(a.cost()).isEqualTo(0.7, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(a.path()).containsExactly(new int[] {0, 0}, new int[] {1, 1}, new int[] {1, 2}, new int[] {2, 3},
+                new int[] {3, 3});
+        assertThat(a.pivotToSource()).containsExactly(new int[] {0}, new int[] {1}, new int[] {1}, new int[] {2, 3});
+    }
+
+    /**
      * Costs chosen so that at (2,2) the two non-diagonal predecessors tie below the diagonal:
      * <pre>
      *   c:  0 0 0      D:  0 0 0

@@ -92,7 +92,8 @@ class FusionSpecTest {
                         .anyMatch(p -> p.contains("outputDtype"))
                         .anyMatch(p -> p.contains("device must be")));
         assertThat(new FusionSpec(List.of(), LossType.DPO, 1, 1, 1, 1, 1, 0, "linear", 0, BaselineChosen.TARGET, 1, 1,
-                10, 5, 0, 0, 0, 0, 1, 0, null, "bf16", "cpu").validate()).containsExactly(
+                10, 5, 0, 0, 0, 0, 1, 0, null, "bf16", "cpu", dev.amalgam.fusion.data.Tokenization.AUTO,
+                dev.amalgam.fusion.train.StepAccounting.REFERENCE).validate()).containsExactly(
                         "stages must name at least one of sft, wrpo");
     }
 

@@ -240,9 +240,16 @@ class FusionServiceTest {
     void lengthsBeyondTheTargetsContextAreProblems() throws Exception {
         assertThat(problems("{\"target\": \"target\", \"data\": \"prefs\", \"name\": \"refused\", \"device\": \"cpu\"}"))
                 .as("the default maxLength 2048").contains("maxLength 2048 exceeds the target's max_position_embeddings 256");
+        // samples stop at the target's context (as vLLM caps them): a long maxNewTokens is no problem
         assertThat(problems("{\"target\": \"target\", \"candidates\": \"candidates\", \"name\": \"refused\", "
-                + SMALL + ", \"build\": {\"maxNewTokens\": 256}}"))
-                .contains("build: maxNewTokens 256 leaves no room for a prompt in the model's max_position_embeddings 256");
+                + SMALL + ", \"build\": {\"maxNewTokens\": 4096}}")).doesNotContain("maxNewTokens");
+        assertThat(problems("{\"target\": \"target\", \"candidates\": \"candidates\", \"name\": \"refused\", "
+                + SMALL + ", \"tokenization\": \"bpe\", \"stepAccounting\": \"floor\", \"build\": "
+                + "{\"pairRule\": \"best-of-all\", \"minMargin\": -1}}"))
+                .contains("tokenization: must be auto, reference or amalgam, got bpe")
+                .contains("stepAccounting: must be reference or all-batches, got floor")
+                .contains("pairRule: must be wrpo or fusechat3, got best-of-all")
+                .contains("minMargin");
     }
 
     @Test

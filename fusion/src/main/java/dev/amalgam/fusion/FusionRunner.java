@@ -167,6 +167,7 @@ public final class FusionRunner {
             throw new IllegalArgumentException(dataFile + " has no records for the SFT stage");
         }
         ObjectNode dataReport = dev.amalgam.modelio.Json.object();
+        String readMessage;
         dataReport.put("trainSplit", data.trainSplit());
         dataReport.put("testSplit", data.testSplit());
         dataReport.put("otherSplitsNotRead", String.join(",", data.otherSplits()));
@@ -184,8 +185,8 @@ public final class FusionRunner {
             ChatTokenizer ct = new ChatTokenizer(tokenizer, spec.maxLength(), spec.maxPromptLength(),
                     spec.tokenization());
             dataReport.put("tokenization", ct.mode().id());
-            listener.progress(0.0, "read " + preference.size() + " preference, " + (sftFromPreference ? 0 : sft.size())
-                    + " SFT and " + eval.size() + " held-out records (tokenization " + ct.mode().id() + ")");
+            readMessage = "read " + preference.size() + " preference, " + (sftFromPreference ? 0 : sft.size())
+                    + " SFT and " + eval.size() + " held-out records (tokenization " + ct.mode().id() + ")";
             if (spec.runs(FusionSpec.SFT)) {
                 for (PreferenceRecord r : sft) {
                     conversations.add(ct.conversationIds(r.prompt(), r.sourceChosen()));
@@ -225,12 +226,16 @@ public final class FusionRunner {
                 boolean stageDone = s.nextStep() >= plans.get(s.stageIndex()).totalSteps();
                 startStage = stageDone ? s.stageIndex() + 1 : s.stageIndex();
                 startStep = stageDone ? 0 : s.nextStep();
-                listener.progress(progressAt(plans, startStage, startStep), "resuming from " + latest.get().getFileName());
+                listener.progress(progressAt(plans, startStage, startStep), readMessage + "; resuming from "
+                        + latest.get().getFileName());
                 if (!s.numerics().isEmpty() && !s.numerics().equals(numerics)) {
                     listener.progress(progressAt(plans, startStage, startStep), "the checkpoint was computed with "
                             + s.numerics() + ", this attempt runs with " + numerics
                             + ": the result will not be bit-identical to an uninterrupted run");
                 }
+            }
+            if (latest.isEmpty()) {
+                listener.progress(0.0, readMessage);
             }
             Map<String, Long> steps = new LinkedHashMap<>();
             Map<String, Double> finalMetrics = new LinkedHashMap<>();

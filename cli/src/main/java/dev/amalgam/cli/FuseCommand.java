@@ -22,7 +22,8 @@ class FuseCommand implements Callable<Integer> {
     @Option(names = "--target", required = true, description = "the target model directory (with a chat template)")
     Path target;
 
-    @Option(names = "--data", description = "preference JSONL: prompt, chosen [source-best, target-best], rejected [target-worst]")
+    @Option(names = "--data", description = "preference JSONL: prompt (string, message or messages), chosen "
+            + "[source-best, target-best], rejected [target-worst]")
     Path data;
 
     @Option(names = "--candidates", description = "instead of --data: prompts with source responses, from which the "
@@ -82,6 +83,14 @@ class FuseCommand implements Callable<Integer> {
     @Option(names = "--device", description = "auto (default), cpu, gpu or gpu:N")
     String device;
 
+    @Option(names = "--tokenization", description = "auto (default: reference when the target's chat template "
+            + "allows), reference (the WRPO authors' tokens) or amalgam")
+    String tokenization;
+
+    @Option(names = "--step-accounting", description = "reference (default: no step from an epoch's last partial "
+            + "accumulation window, as transformers) or all-batches")
+    String stepAccounting;
+
     @Override
     public Integer call() throws Exception {
         if (Files.exists(out)) {
@@ -113,6 +122,8 @@ class FuseCommand implements Callable<Integer> {
         put(json, "gradAccum", gradAccum);
         put(json, "seed", seed);
         put(json, "device", device);
+        put(json, "tokenization", tokenization);
+        put(json, "stepAccounting", stepAccounting);
         Path work = workDir != null ? workDir : LocalJobCommand.workDirOf(out);
         // the message names the stage and step; the bar shows the fraction of the whole run
         return LocalJobCommand.run("fuse", new FusionJobType(), json, out, work, LocalJobCommand.bar("fusing"));

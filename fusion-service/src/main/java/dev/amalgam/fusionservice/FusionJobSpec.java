@@ -12,10 +12,14 @@ import io.swagger.v3.oas.annotations.media.Schema;
  * <p>Instead of {@code data} (preference records), a job can start from {@code candidates}: prompts with scored
  * (or, with {@code rewardModel}, unscored) source responses; it then builds the preference data as the reference
  * does (a third of the prompts for SFT, on-policy samples of the SFT model ranked by the reward model), with the
- * optional {@code build} settings, and also publishes the built records as the DATASET "{name}-preferences". The
+ * optional {@code build} settings ({@code pairRule: "fusechat3"} for FuseChat-3.0's same-source pairs instead of
+ * WRPO's, with {@code minMargin}/{@code maxMargin}), and also publishes the built records as the DATASET
+ * "{name}-preferences". The
  * training report is published as the REPORT artifact "{name}-report"; every published name must follow the
- * artifact name rules. The target's {@code max_position_embeddings} bounds {@code maxLength} and
- * {@code build.maxNewTokens}.
+ * artifact name rules. The target's {@code max_position_embeddings} bounds {@code maxLength}; sampled
+ * responses stop at it ({@code build.maxNewTokens}, 4096 by default, is an upper bound). {@code tokenization} and
+ * {@code stepAccounting} choose between the WRPO authors' tokenisation and step accounting (the defaults) and the
+ * platform's earlier ones.
  *
  * @param target      the MODEL to train (id or name)
  * @param data        preference records, one JSONL file (give this or {@code candidates})

@@ -5,6 +5,7 @@ import dev.amalgam.fusion.FusionRunner;
 import dev.amalgam.fusion.FusionSpec;
 import dev.amalgam.fusion.WrpoPipeline;
 import dev.amalgam.fusion.build.BuildSettings;
+import dev.amalgam.fusion.build.PairRule;
 import dev.amalgam.job.SpecReader;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.jobtype.JobInput;
@@ -109,11 +110,23 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
         double temperature = b.number("temperature", -Double.MAX_VALUE, Double.MAX_VALUE, d.temperature());
         double topP = b.number("topP", -Double.MAX_VALUE, Double.MAX_VALUE, d.topP());
         long seed = b.longInteger("seed", d.seed());
+        PairRule pairRule = d.pairRule();
+        String pairRuleId = b.string("pairRule");
+        if (pairRuleId != null) {
+            try {
+                pairRule = PairRule.fromId(pairRuleId);
+            } catch (IllegalArgumentException e) {
+                b.problem("pairRule", e.getMessage());
+            }
+        }
+        double minMargin = b.number("minMargin", 0, Double.MAX_VALUE, d.minMargin());
+        double maxMargin = b.number("maxMargin", 0, Double.MAX_VALUE, d.maxMargin());
         if (b.problems().size() > before) {
             return null;
         }
         try {
-            return new BuildSettings(sftFraction, targetSamples, maxNewTokens, temperature, topP, seed);
+            return new BuildSettings(sftFraction, targetSamples, maxNewTokens, temperature, topP, seed, pairRule,
+                    minMargin, maxMargin);
         } catch (IllegalArgumentException e) {
             b.problem(e.getMessage());
             return null;

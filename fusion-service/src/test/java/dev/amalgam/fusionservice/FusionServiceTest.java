@@ -240,9 +240,14 @@ class FusionServiceTest {
     void lengthsBeyondTheTargetsContextAreProblems() throws Exception {
         assertThat(problems("{\"target\": \"target\", \"data\": \"prefs\", \"name\": \"refused\", \"device\": \"cpu\"}"))
                 .as("the default maxLength 2048").contains("maxLength 2048 exceeds the target's max_position_embeddings 256");
+        // (a maxNewTokens beyond the context is no problem: samples stop at it, see WrpoPipelineTest)
         assertThat(problems("{\"target\": \"target\", \"candidates\": \"candidates\", \"name\": \"refused\", "
-                + SMALL + ", \"build\": {\"maxNewTokens\": 256}}"))
-                .contains("build: maxNewTokens 256 leaves no room for a prompt in the model's max_position_embeddings 256");
+                + SMALL + ", \"tokenization\": \"bpe\", \"stepAccounting\": \"floor\", \"build\": "
+                + "{\"pairRule\": \"best-of-all\", \"minMargin\": -1}}"))
+                .contains("tokenization: must be auto, reference or amalgam, got bpe")
+                .contains("stepAccounting: must be reference or all-batches, got floor")
+                .contains("pairRule: must be wrpo or fusechat3, got best-of-all")
+                .contains("minMargin");
     }
 
     @Test

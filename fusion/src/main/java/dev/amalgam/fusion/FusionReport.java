@@ -46,9 +46,10 @@ final class FusionReport {
     }
 
     Path write(Path outDir, FusionSpec spec, Map<String, Long> steps, Map<String, Double> finalMetrics,
-            Path resumedFrom, long parameters, long trainable, EngineOptions options, double seconds) {
+            Path resumedFrom, long parameters, long trainable, EngineOptions options, double seconds, ObjectNode data) {
         ObjectNode r = Json.object();
         r.set("spec", spec.toJson());
+        r.set("data", data); // what was read, what was left out and why, the tokenisation and step accounting used
         ObjectNode s = r.putObject("steps");
         steps.forEach(s::put);
         ObjectNode f = r.putObject("finalMetrics");

@@ -7,7 +7,7 @@ import dev.amalgam.job.Progress;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.amalgam.fusion.data.ChatTokenizer;
-import dev.amalgam.fusion.data.PreferenceJsonl;
+import dev.amalgam.fusion.data.PreferenceDataset;
 import dev.amalgam.fusion.data.PreferenceRecord;
 import dev.amalgam.fusion.data.Split;
 import dev.amalgam.fusion.data.TokenizedPreference;
@@ -42,6 +42,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Runs a fusion job end to end: reads the records, tokenises them with the target's chat template, runs the stages
@@ -79,9 +80,11 @@ public final class FusionRunner {
      * @param spec the job (validated here, also against the target's config.json; an invalid one throws
      *     {@link InvalidFusionSpecException})
      * @param targetModelDir the target LLM (Hugging Face directory with a chat template)
-     * @param preferenceJsonl records ({@code split: "sft"} lines feed the SFT stage; without any, SFT uses the
-     *     source-best responses of the preference records)
-     * @param evalJsonlOrNull held-out preference records for {@code eval_} metrics, or null
+     * @param preferenceJsonl records, a JSONL file or a dataset directory ({@link PreferenceDataset}: its train split;
+     *     {@code split: "sft"} lines feed the SFT stage; without any, SFT uses the source-best responses of the
+     *     preference records)
+     * @param evalJsonlOrNull held-out preference records for {@code eval_} metrics (a file, or a directory's test
+     *     split), or null: then a data directory's test split, if it has one
      * @param workDir persistent across attempts: checkpoints, reference log-probs, metrics log
      * @param outDir receives the trained checkpoint and the report
      */
@@ -143,26 +146,47 @@ public final class FusionRunner {
 
     private FusionResult execute(Path targetDir, Path dataFile, Path evalFile, Path outDir) {
         long started = System.nanoTime();
-        List<PreferenceRecord> all = PreferenceJsonl.readAll(dataFile);
+        PreferenceDataset data = PreferenceDataset.read(dataFile);
+        List<PreferenceRecord> all = data.train();
         List<PreferenceRecord> preference = all.stream().filter(r -> r.split() == Split.PREFERENCE).toList();
         List<PreferenceRecord> sft = all.stream().filter(r -> r.split() == Split.SFT).toList();
+        boolean sftFromPreference = sft.isEmpty();
         if (sft.isEmpty()) {
             sft = preference; // no SFT split: train on the best source responses of the preference prompts
         }
-        List<PreferenceRecord> eval = evalFile == null ? List.of()
-                : PreferenceJsonl.readAll(evalFile).stream().filter(r -> r.split() == Split.PREFERENCE).toList();
+        // held-out records: the eval file (a dataset directory's test split, else its train split), or without one
+        // the data directory's own test split, as the reference evaluates on its dataset's test split
+        PreferenceDataset evalData = evalFile == null ? null : PreferenceDataset.read(evalFile);
+        List<PreferenceRecord> evalAll = evalData == null ? data.test()
+                : evalData.testSplit() != null ? evalData.test() : evalData.train();
+        List<PreferenceRecord> eval = evalAll.stream().filter(r -> r.split() == Split.PREFERENCE).toList();
         if (spec.runs(FusionSpec.WRPO) && preference.isEmpty()) {
             throw new IllegalArgumentException(dataFile + " has no preference records");
         }
         if (spec.runs(FusionSpec.SFT) && sft.isEmpty()) {
             throw new IllegalArgumentException(dataFile + " has no records for the SFT stage");
         }
+        ObjectNode dataReport = dev.amalgam.modelio.Json.object();
+        String readMessage;
+        dataReport.put("trainSplit", data.trainSplit());
+        dataReport.put("testSplit", data.testSplit());
+        dataReport.put("otherSplitsNotRead", String.join(",", data.otherSplits()));
+        dataReport.put("preferenceRecords", preference.size());
+        dataReport.put("sftRecords", sftFromPreference ? 0 : sft.size());
+        dataReport.put("sftFromPreferenceRecords", sftFromPreference);
+        dataReport.put("evalRecords", eval.size());
+        dataReport.put("evalSftRecordsIgnored", evalAll.size() - eval.size());
+        dataReport.put("blankLinesSkipped", data.blankLines() + (evalData == null ? 0 : evalData.blankLines()));
         EngineOptions options = engineOptions(spec.device());
         List<int[]> conversations = new ArrayList<>();
         List<TokenizedPreference> train = new ArrayList<>();
         List<TokenizedPreference> held = new ArrayList<>();
         try (TextTokenizer tokenizer = TextTokenizer.load(targetDir)) {
-            ChatTokenizer ct = new ChatTokenizer(tokenizer, spec.maxLength(), spec.maxPromptLength());
+            ChatTokenizer ct = new ChatTokenizer(tokenizer, spec.maxLength(), spec.maxPromptLength(),
+                    spec.tokenization());
+            dataReport.put("tokenization", ct.mode().id());
+            readMessage = "read " + preference.size() + " preference, " + (sftFromPreference ? 0 : sft.size())
+                    + " SFT and " + eval.size() + " held-out records (tokenization " + ct.mode().id() + ")";
             if (spec.runs(FusionSpec.SFT)) {
                 for (PreferenceRecord r : sft) {
                     conversations.add(ct.conversationIds(r.prompt(), r.sourceChosen()));
@@ -182,7 +206,13 @@ public final class FusionRunner {
             for (String stage : spec.stages()) {
                 int n = stage.equals(FusionSpec.SFT) ? packed.chunks().size() : train.size();
                 int epochs = stage.equals(FusionSpec.SFT) ? spec.sftEpochs() : spec.epochs();
-                plans.add(new BatchPlan(n, spec.batchSize(), spec.gradAccum(), epochs, spec.seed()));
+                plans.add(new BatchPlan(n, spec.batchSize(), spec.gradAccum(), epochs, spec.seed(),
+                        spec.stepAccounting()));
+            }
+            dataReport.put("stepAccounting", spec.stepAccounting().id());
+            ObjectNode unused = dataReport.putObject("microBatchesWithoutStep");
+            for (int i = 0; i < plans.size(); i++) {
+                unused.put(spec.stages().get(i), plans.get(i).unusedMicroBatches());
             }
             stepsOverall = plans.stream().mapToLong(BatchPlan::totalSteps).sum();
             numerics = numerics(options);
@@ -196,12 +226,16 @@ public final class FusionRunner {
                 boolean stageDone = s.nextStep() >= plans.get(s.stageIndex()).totalSteps();
                 startStage = stageDone ? s.stageIndex() + 1 : s.stageIndex();
                 startStep = stageDone ? 0 : s.nextStep();
-                listener.progress(progressAt(plans, startStage, startStep), "resuming from " + latest.get().getFileName());
+                listener.progress(progressAt(plans, startStage, startStep), readMessage + "; resuming from "
+                        + latest.get().getFileName());
                 if (!s.numerics().isEmpty() && !s.numerics().equals(numerics)) {
                     listener.progress(progressAt(plans, startStage, startStep), "the checkpoint was computed with "
                             + s.numerics() + ", this attempt runs with " + numerics
                             + ": the result will not be bit-identical to an uninterrupted run");
                 }
+            }
+            if (latest.isEmpty()) {
+                listener.progress(0.0, readMessage);
             }
             Map<String, Long> steps = new LinkedHashMap<>();
             Map<String, Double> finalMetrics = new LinkedHashMap<>();
@@ -223,7 +257,7 @@ public final class FusionRunner {
             HfCheckpointWriter.write(model, targetDir, outDir, HfCheckpointWriter.dtype(spec.outputDtype()));
             Path reportFile = report.write(outDir, spec, steps, finalMetrics, latest.orElse(null),
                     model.base().weights().parameterCount(), trainableCount(model), options,
-                    (System.nanoTime() - started) / 1e9);
+                    (System.nanoTime() - started) / 1e9, dataReport);
             listener.progress(1.0, "done");
             return new FusionResult(outDir, reportFile, steps, finalMetrics, latest.orElse(null));
         }
@@ -304,7 +338,7 @@ public final class FusionRunner {
                     : reference(model, held, workDir.resolve("reference-logps-eval.json"), firstStep);
         }
         AlphaSchedule alpha = spec.alphaSchedule().equals("fixed") ? AlphaSchedule.fixed(spec.alphaEnd())
-                : AlphaSchedule.linear(spec.alphaEnd(), plan.totalSteps());
+                : AlphaSchedule.linear(spec.alphaEnd(), plan.alphaSteps());
         PreferenceMetrics metrics = new PreferenceMetrics();
         PreferenceObjective objective = new PreferenceObjective(train, refTrain, spec.loss(), spec.beta(),
                 spec.simpoGamma(), spec.labelSmoothing(), spec.baselineChosen(), metrics);

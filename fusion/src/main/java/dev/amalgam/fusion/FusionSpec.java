@@ -1,9 +1,11 @@
 package dev.amalgam.fusion;
 
 import dev.amalgam.job.SpecReader;
+import dev.amalgam.fusion.data.Tokenization;
 import dev.amalgam.fusion.loss.LossType;
 import dev.amalgam.fusion.loss.PreferenceLosses.BaselineChosen;
 import dev.amalgam.fusion.train.LoraSettings;
+import dev.amalgam.fusion.train.StepAccounting;
 import dev.amalgam.modelengine.LlamaConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,12 +52,14 @@ import tools.jackson.databind.node.ObjectNode;
  * @param lora null for full fine-tuning, else LoRA settings (merged into the weights on save)
  * @param outputDtype dtype of the saved checkpoint: bf16, fp16, fp32
  * @param device {@code auto} (GPU when present), {@code cpu}, {@code gpu}, {@code gpu:N}; GPU computes in FP16
+ * @param tokenization how records become tokens: {@code auto} (default), {@code reference}, {@code amalgam}
+ * @param stepAccounting which micro-batches make optimizer steps: {@code reference} (default) or {@code all-batches}
  */
 public record FusionSpec(List<String> stages, LossType loss, int epochs, double lr, int sftEpochs, double sftLr,
         double beta, double alphaEnd, String alphaSchedule, double simpoGamma, double labelSmoothing,
         BaselineChosen baselineChosen, int batchSize, int gradAccum, int maxLength, int maxPromptLength,
         double warmupRatio, double weightDecay, double maxGradNorm, long seed, int checkpointEvery, int evalEvery,
-        LoraSettings lora, String outputDtype, String device) {
+        LoraSettings lora, String outputDtype, String device, Tokenization tokenization, StepAccounting stepAccounting) {
 
     /** Stage names. */
     public static final String SFT = "sft";
@@ -77,7 +81,8 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
     /** The reference hyper-parameters, both stages, full fine-tuning, BF16 output. */
     public static FusionSpec defaults() {
         return new FusionSpec(List.of(SFT, WRPO), LossType.WRPO, 1, 3e-7, 1, 7e-6, 0.01, 0.1, "linear", 0.5,
-                0.0, BaselineChosen.TARGET, 2, 64, 2048, 1800, 0.1, 0.0, 1.0, 42, 100, 0, null, "bf16", "auto");
+                0.0, BaselineChosen.TARGET, 2, 64, 2048, 1800, 0.1, 0.0, 1.0, 42, 100, 0, null, "bf16", "auto",
+                Tokenization.AUTO, StepAccounting.REFERENCE);
     }
 
     /** Every problem with the values (empty when the spec can run). */
@@ -163,6 +168,12 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
         if (device == null || !device.matches("auto|cpu|gpu(:\\d+)?|cuda(:\\d+)?")) {
             p.add("device must be auto, cpu, gpu or gpu:N, got " + device);
         }
+        if (tokenization == null) {
+            p.add("tokenization must be auto, reference or amalgam");
+        }
+        if (stepAccounting == null) {
+            p.add("stepAccounting must be reference or all-batches");
+        }
         return p;
     }
 
@@ -237,6 +248,24 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
         } else if (chosenText != null) {
             r.problem("baselineChosen", "must be target or source, got " + chosenText);
         }
+        Tokenization tokenization = d.tokenization();
+        String tokenizationId = r.string("tokenization");
+        if (tokenizationId != null) {
+            try {
+                tokenization = Tokenization.fromId(tokenizationId);
+            } catch (IllegalArgumentException e) {
+                r.problem("tokenization", e.getMessage());
+            }
+        }
+        StepAccounting accounting = d.stepAccounting();
+        String accountingId = r.string("stepAccounting");
+        if (accountingId != null) {
+            try {
+                accounting = StepAccounting.fromId(accountingId);
+            } catch (IllegalArgumentException e) {
+                r.problem("stepAccounting", e.getMessage());
+            }
+        }
         LoraSettings lora = null;
         SpecReader l = r.object("lora");
         if (l != null) {
@@ -254,7 +283,7 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
                 number(r, "weightDecay", d.weightDecay()), number(r, "maxGradNorm", d.maxGradNorm()),
                 r.longInteger("seed", d.seed()), integer(r, "checkpointEvery", d.checkpointEvery()),
                 integer(r, "evalEvery", d.evalEvery()), lora, r.string("outputDtype", d.outputDtype()),
-                r.string("device", d.device()));
+                r.string("device", d.device()), tokenization, accounting);
         spec.validate().forEach(p -> r.problems().add(p));
         return spec;
     }
@@ -353,6 +382,8 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
         }
         o.put("outputDtype", outputDtype);
         o.put("device", device);
+        o.put("tokenization", tokenization == null ? null : tokenization.id());
+        o.put("stepAccounting", stepAccounting == null ? null : stepAccounting.id());
         return o;
     }
 }

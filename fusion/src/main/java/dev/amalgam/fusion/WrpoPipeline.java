@@ -4,6 +4,7 @@ import dev.amalgam.job.Progress;
 
 import dev.amalgam.fusion.build.BuildSettings;
 import dev.amalgam.fusion.build.CandidatesJsonl;
+import dev.amalgam.fusion.build.PairRule;
 import dev.amalgam.fusion.build.PreferenceDataBuilder;
 import dev.amalgam.fusion.build.PreferenceDataBuilder.SplitPrompts;
 import dev.amalgam.fusion.build.PromptCandidates;
@@ -86,10 +87,16 @@ public final class WrpoPipeline {
             if (!Files.isRegularFile(preferenceData)) {
                 listener.progress(0.4, "sampling the target's own responses on " + split.preferenceIndices().size()
                         + " prompts");
-                try (LlamaModel target = CheckpointLoader.load(reference, options);
-                        TextTokenizer tokenizer = TextTokenizer.load(reference)) {
-                    writeAtomically(preferenceData, PreferenceDataBuilder.complete(prompts, split.preferenceIndices(),
-                            scorer, target, tokenizer, build));
+                // fusechat3 pairs come from the sources: no target to sample
+                boolean samples = build.pairRule() == PairRule.WRPO;
+                try (LlamaModel target = samples ? CheckpointLoader.load(reference, options) : null;
+                        TextTokenizer tokenizer = samples ? TextTokenizer.load(reference) : null) {
+                    PreferenceDataBuilder.Completed built = PreferenceDataBuilder.completeCounted(prompts,
+                            split.preferenceIndices(), scorer, target, tokenizer, build);
+                    listener.progress(0.45, "built " + built.records().size() + " preference records; dropped "
+                            + built.identicalSamples() + " prompts whose own samples were identical and "
+                            + built.noPairInMargin() + " without a same-source pair in the margin window");
+                    writeAtomically(preferenceData, built.records());
                 }
             }
             return FusionRunner.run(withFields(spec, Map.of("stages", "wrpo")), reference, preferenceData,

@@ -131,7 +131,7 @@ class FusionRunnerTest {
     @Test
     void invalidSpecIsRejectedBeforeAnyWork(@TempDir Path work) {
         FusionSpec bad = new FusionSpec(List.of("wrpo"), null, 0, -1, 1, 1e-5, 0.1, 2, "cubic", 0, 0,
-                null, 0, 1, 10, 20, 0.1, 0, 1, 1, 0, -1, null, "int8", "tpu");
+                null, 0, 1, 10, 20, 0.1, 0, 1, 1, 0, -1, null, "int8", "tpu", null, null);
         assertThatThrownBy(() -> FusionRunner.run(bad, model, train, null, work, work.resolve("o"),
                 Progress.NONE)).isInstanceOfSatisfying(InvalidFusionSpecException.class,
                         e -> assertThat(e.problems()).hasSizeGreaterThanOrEqualTo(11));

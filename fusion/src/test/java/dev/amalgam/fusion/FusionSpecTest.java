@@ -115,6 +115,26 @@ class FusionSpecTest {
     }
 
     @Test
+    void tokenizationAndStepAccountingDefaultToTheReferenceAndRoundTrip() throws Exception {
+        FusionSpec d = FusionSpec.defaults();
+        assertThat(d.tokenization()).isEqualTo(dev.amalgam.fusion.data.Tokenization.AUTO);
+        assertThat(d.stepAccounting()).isEqualTo(dev.amalgam.fusion.train.StepAccounting.REFERENCE);
+        FusionSpec s = FusionSpec.fromJson(Json.MAPPER.readTree(
+                "{\"tokenization\": \"amalgam\", \"stepAccounting\": \"all-batches\"}"));
+        assertThat(s.tokenization()).isEqualTo(dev.amalgam.fusion.data.Tokenization.AMALGAM);
+        assertThat(s.stepAccounting()).isEqualTo(dev.amalgam.fusion.train.StepAccounting.ALL_BATCHES);
+        assertThat(FusionSpec.fromJson(s.toJson())).isEqualTo(s);
+        assertThat(s.toJson().path("stepAccounting").asString()).isEqualTo("all-batches");
+        assertThat(FusionSpec.fromFlags(null, java.util.Map.of("--step-accounting", "all-batches",
+                "--tokenization", "reference")).tokenization()).isEqualTo(dev.amalgam.fusion.data.Tokenization.REFERENCE);
+        assertThatThrownBy(() -> FusionSpec.fromJson(Json.MAPPER.readTree(
+                "{\"tokenization\": \"bpe\", \"stepAccounting\": 3}")))
+                .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems())
+                        .anyMatch(p -> p.startsWith("tokenization") && p.contains("auto, reference or amalgam"))
+                        .anyMatch(p -> p.startsWith("stepAccounting")));
+    }
+
+    @Test
     void reportsEveryProblemAtOnce() {
         assertThatThrownBy(() -> FusionSpec.fromJson(Json.MAPPER.readTree("""
                 {"stages": ["wrpo", "sft", "dpo"], "loss": "kto", "epochs": "two", "lr": -1, "beta": 0,
@@ -138,9 +158,9 @@ class FusionSpecTest {
                         .anyMatch(p -> p.contains("unknown module 'lm_head'"))
                         .anyMatch(p -> p.contains("outputDtype"))
                         .anyMatch(p -> p.contains("device must be")));
-        assertThat(new FusionSpec(List.of(), LossType.DPO, 1, 1, 1, 1, 1, 0, "linear", 0, 0, BaselineChosen.TARGET, 1,
-                1,
-                10, 5, 0, 0, 0, 0, 1, 0, null, "bf16", "cpu").validate()).containsExactly(
+        assertThat(new FusionSpec(List.of(), LossType.DPO, 1, 1, 1, 1, 1, 0, "linear", 0, 0, BaselineChosen.TARGET, 1, 1,
+                10, 5, 0, 0, 0, 0, 1, 0, null, "bf16", "cpu", dev.amalgam.fusion.data.Tokenization.AUTO,
+                dev.amalgam.fusion.train.StepAccounting.REFERENCE).validate()).containsExactly(
                         "stages must name at least one of sft, wrpo");
     }
 

@@ -58,9 +58,11 @@ class ResumeTest {
 
     @Test
     void fullFineTuneResumesAtCheckpointsBetweenThemAndAcrossEpochs(@TempDir Path work) throws Exception {
-        // 16 records, 2 per micro-batch, 3 micro-batches per step: 3 steps per epoch (the third has 2), 2 epochs.
+        // 16 records, 2 per micro-batch, 3 micro-batches per step, every batch stepping: 3 steps per epoch (the third
+        // has 2), 2 epochs.
         FusionSpec spec = FusionRunnerTest.spec(", \"epochs\": 2, \"batchSize\": 2, \"gradAccum\": 3,"
-                + " \"checkpointEvery\": 2, \"evalEvery\": 2, \"weightDecay\": 0.01, \"maxGradNorm\": 0.5");
+                + " \"checkpointEvery\": 2, \"evalEvery\": 2, \"weightDecay\": 0.01, \"maxGradNorm\": 0.5,"
+                + " \"stepAccounting\": \"all-batches\"");
         try (GcPressure gc = GcPressure.start()) {
             byte[] whole = run(spec, llama, preference, eval, work.resolve("whole"), Stop.never());
             // after step 1: no checkpoint yet, the run starts over with the cached reference log-probs
@@ -77,6 +79,18 @@ class ResumeTest {
                     .isEqualTo(whole);
             assertThat(Files.readString(work.resolve("s3/w/reference-logps-train.json")))
                     .isEqualTo(Files.readString(work.resolve("whole/w/reference-logps-train.json")));
+            // reference accounting: 8 micro-batches an epoch, steps end at stream positions 3, 6, 9, 12 (max_steps
+            // 2 * (8 // 3) = 4), so step 3 takes epoch 1's last two micro-batches and epoch 2's first; redone from
+            // the checkpoint of step 2 it ends the same
+            FusionSpec ref = FusionRunnerTest.spec(", \"epochs\": 2, \"batchSize\": 2, \"gradAccum\": 3,"
+                    + " \"checkpointEvery\": 2, \"weightDecay\": 0.01, \"maxGradNorm\": 0.5");
+            byte[] wholeRef = run(ref, llama, preference, null, work.resolve("rwhole"), Stop.never());
+            assertThat(resumed(ref, llama, preference, null, work.resolve("r3"), Stop.cancelAfter(3), "wrpo-step-2"))
+                    .as("a window across the epoch boundary, redone").isEqualTo(wholeRef);
+            assertThat(Json.read(work.resolve("rwhole/out/fusion_report.json")).path("steps").path("wrpo").asLong())
+                    .isEqualTo(4);
+            assertThat(Json.read(work.resolve("rwhole/out/fusion_report.json")).path("data")
+                    .path("microBatchesWithoutStep").path("wrpo").asLong()).isEqualTo(4); // 16 - 12
         }
     }
 

@@ -81,18 +81,20 @@ class WrpoPipelineTest {
     }
 
     @Test
-    void samplesLongerThanTheTargetsContextAreRefusedBeforeAnyWork() throws Exception {
+    void specProblemsAreRefusedBeforeAnyWorkWhileLongSamplesAreCappedAtTheContext() throws Exception {
         Path target = TinyData.llama(dir.resolve("target"), 12);
         Path candidates = dir.resolve("candidates.jsonl");
         Files.writeString(candidates, "{\"prompt\": \"q\", \"source_responses\": [{\"text\": \"a\", \"score\": 1},"
                 + " {\"text\": \"b\", \"score\": 0}]}\n");
-        FusionSpec spec = FusionRunnerTest.spec(", \"stages\": \"sft,wrpo\", \"epochs\": 1, \"maxLength\": 48");
-        BuildSettings tooLong = new BuildSettings(0.5, 2, 256, 1.0, 1.0, 3);
+        FusionSpec spec = FusionRunnerTest.spec(", \"stages\": \"sft,wrpo\", \"epochs\": 1, \"maxLength\": 300");
+        // the reference's 4096 new tokens on a 256-position model: samples stop at the context (as vLLM), no problem
+        assertThat(WrpoPipeline.validate(FusionRunnerTest.spec(", \"maxLength\": 48"), BuildSettings.reference(),
+                target)).isEmpty();
         Path work = dir.resolve("work");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> WrpoPipeline.run(spec, candidates, null, target, null,
-                tooLong, work, dir.resolve("out"), Progress.NONE))
+                BuildSettings.reference(), work, dir.resolve("out"), Progress.NONE))
                 .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems()).containsExactly(
-                        "build: maxNewTokens 256 leaves no room for a prompt in the model's max_position_embeddings 256"));
+                        "maxLength 300 exceeds the target's max_position_embeddings 256"));
         assertThat(work).as("nothing was started").doesNotExist();
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new BuildSettings(0.5, 65, 16, 1.0, 1.0, 3))
                 .hasMessage("targetSamples must be between 2 (best and worst) and 64, got 65");

@@ -24,8 +24,10 @@ import java.util.Set;
  * scored by a {@link ResponseScorer} (a reward model); y_ws is the best source response; the prompts are shuffled
  * with the seed and a {@code sftFraction} share becomes SFT records (prompt + y_ws); for every other prompt the
  * target's own samples (given, or sampled on-policy with the engine's generation) are scored and the best becomes
- * y_wt, the worst y_l. Ties keep the earliest candidate; a prompt whose own samples all score the same is dropped
- * (it carries no preference).
+ * y_wt, the worst y_l. Ties keep the earliest candidate (numpy's argmax/argmin, as the reference); a prompt whose own
+ * samples are all the same text is dropped, as the reference's post-processing does (samples that differ but score
+ * the same are kept: y_wt and y_l are then the same, first, sample). With {@link PairRule#FUSECHAT3} the pairs come
+ * from the sources instead (see there). Dropped prompts are counted ({@link Completed}).
  *
  * <pre>{@code
  * try (ResponseScorer rm = ResponseScorer.rewardModel(rmDir, EngineOptions.cpu())) {
@@ -61,22 +63,54 @@ public final class PreferenceDataBuilder {
         List<PreferenceRecord> sft = new ArrayList<>();
         for (int index : order.subList(0, sftCount)) {
             PromptCandidates p = prompts.get(index);
-            sft.add(new PreferenceRecord(p.prompt(), List.of(sourceBest(p, scorer)), List.of(), Split.SFT));
+            sft.add(new PreferenceRecord(p.prompt(), List.of(sourceBest(p, scorer)), List.of(), Split.SFT,
+                    p.promptId()));
         }
         return new SplitPrompts(sft, List.copyOf(order.subList(sftCount, order.size())));
     }
 
     /**
-     * Preference records of the prompts at {@code indices}: y_ws = best source response, y_wt / y_l = best / worst of
-     * the target's own responses (given, or sampled from {@code target}; prompt i samples with seed + i).
+     * The preference records of {@link #completeCounted}, in shuffled prompt order.
      *
-     * @param target in the reference pipeline the target after its SFT stage (null if every prompt has target responses)
+     * @param target in the reference pipeline the target after its SFT stage (null if every prompt has target
+     *     responses, or with the fusechat3 pair rule)
      */
     public static List<PreferenceRecord> complete(List<PromptCandidates> prompts, List<Integer> indices,
             ResponseScorer scorer, LlamaModel target, TextTokenizer targetTokenizer, BuildSettings settings) {
+        return completeCounted(prompts, indices, scorer, target, targetTokenizer, settings).records();
+    }
+
+    /**
+     * Preference records and the count of prompts dropped, by reason.
+     *
+     * @param records the built records
+     * @param identicalSamples prompts dropped because the target's own samples were all the same text (wrpo)
+     * @param noPairInMargin prompts dropped because no source's best/worst margin lay in the window (fusechat3)
+     */
+    public record Completed(List<PreferenceRecord> records, int identicalSamples, int noPairInMargin) {
+    }
+
+    /**
+     * Preference records of the prompts at {@code indices}: with the wrpo pair rule y_ws = best source response,
+     * y_wt / y_l = best / worst of the target's own responses (given, or sampled from {@code target}; prompt i
+     * samples with seed + i); with fusechat3 one source's own best and worst.
+     */
+    public static Completed completeCounted(List<PromptCandidates> prompts, List<Integer> indices,
+            ResponseScorer scorer, LlamaModel target, TextTokenizer targetTokenizer, BuildSettings settings) {
         List<PreferenceRecord> preference = new ArrayList<>();
+        int identical = 0;
+        int noPair = 0;
         for (int index : indices) {
             PromptCandidates p = prompts.get(index);
+            if (settings.pairRule() == PairRule.FUSECHAT3) {
+                PreferenceRecord r = sameSourcePair(p, index, scorer, settings);
+                if (r == null) {
+                    noPair++;
+                } else {
+                    preference.add(r);
+                }
+                continue;
+            }
             List<Candidate> own = p.targetResponses();
             if (own.isEmpty()) {
                 own = sample(p, target, targetTokenizer, settings, index);
@@ -85,14 +119,52 @@ public final class PreferenceDataBuilder {
                 throw new IllegalArgumentException("prompt " + index + " has " + own.size()
                         + " target response(s); best and worst need two");
             }
-            double[] s = scores(p, own, scorer);
-            if (s[best(s)] == s[worst(s)]) {
-                continue; // every own sample scores the same: no preference to learn from this prompt
+            if (own.stream().map(Candidate::text).distinct().count() == 1) {
+                identical++; // every own sample is the same text: no preference to learn from this prompt
+                continue;
             }
+            double[] s = scores(p, own, scorer);
             preference.add(new PreferenceRecord(p.prompt(), List.of(sourceBest(p, scorer), own.get(best(s)).text()),
-                    List.of(own.get(worst(s)).text()), Split.PREFERENCE));
+                    List.of(own.get(worst(s)).text()), Split.PREFERENCE, p.promptId()));
         }
-        return preference;
+        return new Completed(preference, identical, noPair);
+    }
+
+    /**
+     * FuseChat-3.0's pair of one prompt: per source its own best and worst response; among the sources whose margin
+     * (best - worst score) lies in [minMargin, maxMargin], the one with the highest best score (first on ties); null
+     * when none qualifies.
+     */
+    static PreferenceRecord sameSourcePair(PromptCandidates p, int index, ResponseScorer scorer,
+            BuildSettings settings) {
+        double[] s = scores(p, p.sourceResponses(), scorer);
+        java.util.Map<String, List<Integer>> bySource = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < s.length; i++) {
+            String source = p.sourceResponses().get(i).source();
+            if (source == null) {
+                throw new IllegalArgumentException("prompt " + index + ": source_responses[" + i + "] has no \"source\""
+                        + " (the fusechat3 pair rule pairs responses of one source)");
+            }
+            bySource.computeIfAbsent(source, k -> new ArrayList<>()).add(i);
+        }
+        int bestChosen = -1;
+        int bestRejected = -1;
+        for (List<Integer> own : bySource.values()) {
+            double[] os = own.stream().mapToDouble(i -> s[i]).toArray();
+            int b = own.get(best(os));
+            int w = own.get(worst(os));
+            double margin = s[b] - s[w];
+            if (margin >= settings.minMargin() && margin <= settings.maxMargin()
+                    && (bestChosen < 0 || s[b] > s[bestChosen])) {
+                bestChosen = b;
+                bestRejected = w;
+            }
+        }
+        if (bestChosen < 0) {
+            return null;
+        }
+        return new PreferenceRecord(p.prompt(), List.of(p.sourceResponses().get(bestChosen).text()),
+                List.of(p.sourceResponses().get(bestRejected).text()), Split.PREFERENCE, p.promptId());
     }
 
     /**
@@ -155,6 +227,16 @@ public final class PreferenceDataBuilder {
     public static List<Candidate> sampleResponses(LlamaModel model, TextTokenizer tokenizer, List<ChatMessage> prompt,
             int n, GenerationConfig config) {
         int[] ids = tokenizer.encodeChat(prompt, true);
+        // as vLLM caps a sequence at the model's context: at most max_position_embeddings - prompt tokens new ones
+        int room = model.config().maxPositionEmbeddings() - ids.length;
+        if (room <= 0) {
+            throw new IllegalArgumentException("a prompt of " + ids.length + " tokens leaves no room to sample in the "
+                    + "model's max_position_embeddings " + model.config().maxPositionEmbeddings());
+        }
+        if (config.maxNewTokens() > room) {
+            config = new GenerationConfig(room, config.temperature(), config.topP(), config.topK(), config.seed(),
+                    config.stopAtEos());
+        }
         List<int[]> batch = Collections.nCopies(n, ids);
         Set<Integer> eos = tokenizer.eosTokenIds(model.config().eosTokenIds());
         List<GeneratedSequence> seqs = new Generator(model, BlockMask.none()).generate(batch, config, eos);

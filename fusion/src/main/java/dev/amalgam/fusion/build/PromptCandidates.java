@@ -10,9 +10,16 @@ import java.util.List;
  * @param prompt the conversation to answer
  * @param sourceResponses samples of every source model (the reference: 5 per source, top-p 0.95, T 0.8)
  * @param targetResponses the target's own samples, or empty to have them sampled with the engine's generation
+ * @param promptId the data's {@code prompt_id}, or null; carried into the built records
  */
 public record PromptCandidates(List<ChatMessage> prompt, List<Candidate> sourceResponses,
-        List<Candidate> targetResponses) {
+        List<Candidate> targetResponses, String promptId) {
+
+    /** Candidates without a prompt id. */
+    public PromptCandidates(List<ChatMessage> prompt, List<Candidate> sourceResponses,
+            List<Candidate> targetResponses) {
+        this(prompt, sourceResponses, targetResponses, null);
+    }
 
     public PromptCandidates {
         prompt = List.copyOf(prompt);

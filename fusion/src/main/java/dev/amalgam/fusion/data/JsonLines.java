@@ -19,14 +19,16 @@ public final class JsonLines {
     private JsonLines() {
     }
 
-    /** Streams every non-blank line of {@code file}, parsed, to {@code sink}. */
-    public static void read(Path file, Consumer<JsonNode> sink) {
+    /** Streams every non-blank line of {@code file}, parsed, to {@code sink}; returns how many lines were blank. */
+    public static long read(Path file, Consumer<JsonNode> sink) {
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
             int number = 0;
+            long blank = 0;
             while ((line = r.readLine()) != null) {
                 number++;
                 if (line.isBlank()) {
+                    blank++;
                     continue;
                 }
                 try {
@@ -35,6 +37,7 @@ public final class JsonLines {
                     throw new IllegalArgumentException(file + " line " + number + ": " + e.getMessage(), e);
                 }
             }
+            return blank;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }

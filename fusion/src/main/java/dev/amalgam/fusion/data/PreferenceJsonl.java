@@ -47,51 +47,93 @@ public final class PreferenceJsonl {
         JsonLines.read(file, json -> sink.accept(parse(json)));
     }
 
-    /** One record from its JSON object. */
+    /**
+     * One record from its JSON object. The prompt is a string, one message object (the WRPO authors' published form,
+     * {@code {"content": ..., "role": "user"}}) or a list of messages; {@code prompt_id} (string or integer) is kept.
+     * A problem names the field, e.g. {@code "chosen"[1]: a message needs a string "content"}.
+     */
     public static PreferenceRecord parse(JsonNode line) {
         if (!line.isObject()) {
             throw new IllegalArgumentException("a record must be a JSON object");
         }
+        List<ChatMessage> prompt = prompt(line);
+        Split split;
+        try {
+            split = line.has("split") ? Split.fromId(line.path("split").asString()) : Split.PREFERENCE;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("\"split\": " + e.getMessage(), e);
+        }
+        String promptId = promptId(line);
+        return new PreferenceRecord(prompt, responses(line, "chosen"), split == Split.SFT && !line.has("rejected")
+                ? List.of() : responses(line, "rejected"), split, promptId);
+    }
+
+    /** The {@code prompt} field as messages: a string, a message object, or a list of messages. */
+    public static List<ChatMessage> prompt(JsonNode line) {
         JsonNode p = line.path("prompt");
         List<ChatMessage> prompt = new ArrayList<>();
         if (p.isString()) {
             prompt.add(ChatMessage.user(p.asString()));
-        } else if (p.isArray()) {
+        } else if (p.isObject()) {
+            prompt.add(message(p, "\"prompt\""));
+        } else if (p.isArray() && !p.isEmpty()) {
+            int i = 0;
             for (JsonNode m : p.values()) {
-                prompt.add(message(m));
+                prompt.add(message(m, "\"prompt\"[" + i++ + "]"));
             }
         } else {
-            throw new IllegalArgumentException("\"prompt\" must be a string or a list of messages");
+            throw new IllegalArgumentException("\"prompt\" must be a string, a message object or a non-empty list of "
+                    + "messages" + (p.isMissingNode() ? " (missing)" : ""));
         }
-        Split split = line.has("split") ? Split.fromId(line.path("split").asString()) : Split.PREFERENCE;
-        return new PreferenceRecord(prompt, responses(line, "chosen"), split == Split.SFT && !line.has("rejected")
-                ? List.of() : responses(line, "rejected"), split);
+        return prompt;
+    }
+
+    /** {@code prompt_id} as text (a string or an integer), or null when absent. */
+    public static String promptId(JsonNode line) {
+        JsonNode id = line.get("prompt_id");
+        if (id == null || id.isNull()) {
+            return null;
+        }
+        if (id.isString() || id.isIntegralNumber()) {
+            return id.asString();
+        }
+        throw new IllegalArgumentException("\"prompt_id\" must be a string or an integer");
     }
 
     private static List<String> responses(JsonNode line, String field) {
         JsonNode a = line.path(field);
         if (!a.isArray()) {
-            throw new IllegalArgumentException("\"" + field + "\" must be a list of responses");
+            throw new IllegalArgumentException("\"" + field + "\" must be a list of responses"
+                    + (a.isMissingNode() ? " (missing)" : ""));
         }
         List<String> out = new ArrayList<>();
+        int i = 0;
         for (JsonNode r : a.values()) {
+            String where = "\"" + field + "\"[" + i++ + "]";
             if (r.isString()) {
                 out.add(r.asString());
             } else if (r.isObject()) {
-                out.add(message(r).content());
+                out.add(message(r, where).content());
             } else if (r.isArray() && !r.isEmpty()) {
-                out.add(message(r.get(r.size() - 1)).content()); // conversational form: the last turn is the answer
+                // conversational form: the last turn is the answer
+                out.add(message(r.get(r.size() - 1), where + "[" + (r.size() - 1) + "]").content());
             } else {
-                throw new IllegalArgumentException("a response in \"" + field + "\" must be a string, a message or a"
+                throw new IllegalArgumentException(where + ": a response must be a string, a message or a"
                         + " non-empty message list");
             }
         }
         return out;
     }
 
-    private static ChatMessage message(JsonNode m) {
-        if (!m.isObject() || !m.path("role").isString() || !m.path("content").isString()) {
-            throw new IllegalArgumentException("a message needs string \"role\" and \"content\"");
+    private static ChatMessage message(JsonNode m, String where) {
+        if (!m.isObject()) {
+            throw new IllegalArgumentException(where + ": a message must be an object with \"role\" and \"content\"");
+        }
+        if (!m.path("role").isString()) {
+            throw new IllegalArgumentException(where + ": a message needs a string \"role\"");
+        }
+        if (!m.path("content").isString()) {
+            throw new IllegalArgumentException(where + ": a message needs a string \"content\"");
         }
         return new ChatMessage(m.path("role").asString(), m.path("content").asString());
     }
@@ -99,6 +141,9 @@ public final class PreferenceJsonl {
     /** The JSON object of one record (plain-string prompt when it is a single user message). */
     public static ObjectNode toJson(PreferenceRecord r) {
         ObjectNode o = MAPPER.createObjectNode();
+        if (r.promptId() != null) {
+            o.put("prompt_id", r.promptId());
+        }
         if (r.prompt().size() == 1 && r.prompt().get(0).role().equals("user")) {
             o.put("prompt", r.prompt().get(0).content());
         } else {

@@ -12,8 +12,15 @@ import java.util.List;
  * @param chosen one or two responses: source-best, then target-best
  * @param rejected empty for SFT records, else exactly one response: target-worst
  * @param split the stage the record feeds
+ * @param promptId the published data's {@code prompt_id}, or null; carried through and written back
  */
-public record PreferenceRecord(List<ChatMessage> prompt, List<String> chosen, List<String> rejected, Split split) {
+public record PreferenceRecord(List<ChatMessage> prompt, List<String> chosen, List<String> rejected, Split split,
+        String promptId) {
+
+    /** A record without a prompt id. */
+    public PreferenceRecord(List<ChatMessage> prompt, List<String> chosen, List<String> rejected, Split split) {
+        this(prompt, chosen, rejected, split, null);
+    }
 
     public PreferenceRecord {
         prompt = List.copyOf(prompt);

@@ -77,7 +77,7 @@ class OptimizerPiecesTest {
 
     @Test
     void batchPlanVisitsEveryExampleOncePerEpochInASeededOrder() {
-        BatchPlan plan = new BatchPlan(10, 3, 2, 2, 7); // 4 micro-batches -> 2 steps per epoch
+        BatchPlan plan = new BatchPlan(10, 3, 2, 2, 7, StepAccounting.ALL_BATCHES); // 4 micro-batches -> 2 steps per epoch
         assertThat(plan.totalSteps()).isEqualTo(4);
         for (int epoch = 0; epoch < 2; epoch++) {
             Set<Integer> seen = new HashSet<>();
@@ -95,7 +95,7 @@ class OptimizerPiecesTest {
         }
         assertThat(plan.step(1)).hasSize(2);
         assertThat(plan.stepExamples(1)).isEqualTo(4); // micro-batches of 3 and 1
-        assertThat(new BatchPlan(10, 3, 2, 2, 7).step(3)).containsExactlyElementsOf(plan.step(3));
+        assertThat(new BatchPlan(10, 3, 2, 2, 7, StepAccounting.ALL_BATCHES).step(3)).containsExactlyElementsOf(plan.step(3));
         assertThat(plan.step(0).get(0)).isNotEqualTo(plan.step(2).get(0)); // reshuffled per epoch
     }
 }

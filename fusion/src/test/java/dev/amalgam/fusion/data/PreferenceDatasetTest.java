@@ -1,0 +1,114 @@
+package dev.amalgam.fusion.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PreferenceDatasetTest {
+
+    /** The record form the WRPO authors publish: prompt as one message object, messages as responses, prompt_id. */
+    static final String PUBLISHED = """
+            {"prompt_id": "3ebac28", "prompt": {"content": "Translate: kiitos", "role": "user"}, \
+            "chosen": [{"content": "Thank you.", "role": "assistant"}, {"content": "Thanks!", "role": "assistant"}], \
+            "rejected": [{"content": "Hello.", "role": "assistant"}]}
+            """;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void readsThePublishedRecordFormAndKeepsThePromptId() throws Exception {
+        Path file = dir.resolve("wrpo.jsonl");
+        Files.writeString(file, PUBLISHED + "\n\n");
+        PreferenceDataset d = PreferenceDataset.read(file);
+        assertThat(d.train()).hasSize(1);
+        PreferenceRecord r = d.train().get(0);
+        assertThat(r.promptId()).isEqualTo("3ebac28");
+        assertThat(r.prompt()).hasSize(1);
+        assertThat(r.prompt().get(0).role()).isEqualTo("user");
+        assertThat(r.prompt().get(0).content()).isEqualTo("Translate: kiitos");
+        assertThat(r.sourceChosen()).isEqualTo("Thank you.");
+        assertThat(r.targetChosen()).isEqualTo("Thanks!");
+        assertThat(r.rejectedResponse()).isEqualTo("Hello.");
+        assertThat(d.blankLines()).isEqualTo(2);
+        assertThat(d.trainSplit()).isEqualTo("file");
+        // written back with its id
+        Path back = dir.resolve("back.jsonl");
+        PreferenceJsonl.write(back, d.train());
+        assertThat(Files.readString(back)).contains("\"prompt_id\":\"3ebac28\"");
+        assertThat(PreferenceJsonl.readAll(back)).isEqualTo(d.train());
+    }
+
+    @Test
+    void aHubSnapshotDirectoryIsReadByItsSplitFilesInShardOrder() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("snapshot/data"));
+        Files.writeString(data.resolve("train_prefs-00001-of-00002.jsonl"), PUBLISHED.replace("3ebac28", "b"));
+        Files.writeString(data.resolve("train_prefs-00000-of-00002.jsonl"), PUBLISHED.replace("3ebac28", "a"));
+        Files.writeString(data.resolve("test_prefs-00000-of-00001.jsonl"), PUBLISHED.replace("3ebac28", "t"));
+        Files.writeString(data.resolve("train_sft-00000-of-00001.jsonl"), PUBLISHED);
+        Files.writeString(dir.resolve("snapshot/README.md"), "# a dataset card, not data\n");
+        PreferenceDataset d = PreferenceDataset.read(dir.resolve("snapshot"));
+        assertThat(d.trainSplit()).isEqualTo("train_prefs");
+        assertThat(d.train()).extracting(PreferenceRecord::promptId).containsExactly("a", "b");
+        assertThat(d.testSplit()).isEqualTo("test_prefs");
+        assertThat(d.test()).extracting(PreferenceRecord::promptId).containsExactly("t");
+        assertThat(d.otherSplits()).containsExactly("train_sft");
+    }
+
+    @Test
+    void aSaveToDiskLayoutNamesItsSplitsByFolder() throws Exception {
+        Files.createDirectories(dir.resolve("ds/train"));
+        Files.createDirectories(dir.resolve("ds/test"));
+        Files.writeString(dir.resolve("ds/dataset_dict.json"), "{\"splits\": [\"train\", \"test\"]}");
+        Files.writeString(dir.resolve("ds/train/data-00000-of-00001.jsonl"), PUBLISHED + PUBLISHED);
+        Files.writeString(dir.resolve("ds/test/data-00000-of-00001.jsonl"), PUBLISHED);
+        PreferenceDataset d = PreferenceDataset.read(dir.resolve("ds"));
+        assertThat(d.train()).hasSize(2);
+        assertThat(d.test()).hasSize(1);
+        assertThat(d.trainSplit()).isEqualTo("train");
+    }
+
+    @Test
+    void parquetAndArrowFilesFailWithTheirNameInsteadOfBeingSkipped() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("hub/data"));
+        Files.write(data.resolve("train-00000-of-00001.parquet"), new byte[] {'P', 'A', 'R', '1'});
+        assertThatThrownBy(() -> PreferenceDataset.read(dir.resolve("hub")))
+                .hasMessageContaining("train-00000-of-00001.parquet").hasMessageContaining("Parquet files are not "
+                        + "supported yet");
+        Files.createDirectories(dir.resolve("arrow/train"));
+        Files.write(dir.resolve("arrow/train/data-00000-of-00001.arrow"), new byte[8]);
+        assertThatThrownBy(() -> PreferenceDataset.read(dir.resolve("arrow"))).hasMessageContaining("Arrow files");
+        Files.createDirectories(dir.resolve("empty"));
+        assertThatThrownBy(() -> PreferenceDataset.read(dir.resolve("empty"))).hasMessageContaining("no train split");
+    }
+
+    @Test
+    void rowErrorsNameTheFileLineAndField() throws Exception {
+        Path file = dir.resolve("bad.jsonl");
+        Files.writeString(file, PUBLISHED + PUBLISHED.replace("{\"content\": \"Thanks!\", \"role\": \"assistant\"}",
+                "{\"content\": 7, \"role\": \"assistant\"}"));
+        assertThatThrownBy(() -> PreferenceDataset.read(file)).hasMessageContaining("line 2")
+                .hasMessageContaining("\"chosen\"[1]: a message needs a string \"content\"");
+        Files.writeString(file, "{\"prompt\": {\"content\": \"q\"}, \"chosen\": [\"a\"], \"rejected\": [\"b\"]}\n");
+        assertThatThrownBy(() -> PreferenceDataset.read(file)).hasMessageContaining("line 1")
+                .hasMessageContaining("\"prompt\": a message needs a string \"role\"");
+        Files.writeString(file, "{\"prompt_id\": [1], \"prompt\": \"q\", \"chosen\": [\"a\"], \"rejected\": [\"b\"]}\n");
+        assertThatThrownBy(() -> PreferenceDataset.read(file)).hasMessageContaining("\"prompt_id\" must be");
+        Files.writeString(file, "{\"chosen\": [\"a\"], \"rejected\": [\"b\"]}\n");
+        assertThatThrownBy(() -> PreferenceDataset.read(file)).hasMessageContaining("\"prompt\" must be")
+                .hasMessageContaining("(missing)");
+    }
+
+    @Test
+    void splitNamesFollowTheFileOrItsFolder() {
+        assertThat(PreferenceDataset.splitOf(Path.of("d/train-00000-of-00003-1a2b3c.jsonl"))).isEqualTo("train");
+        assertThat(PreferenceDataset.splitOf(Path.of("d/test.jsonl"))).isEqualTo("test");
+        assertThat(PreferenceDataset.splitOf(Path.of("ds/test/data-00000-of-00001.arrow"))).isEqualTo("test");
+        assertThat(List.of(PreferenceDataset.splitOf(Path.of("x/train_prefs.jsonl")))).containsExactly("train_prefs");
+    }
+}

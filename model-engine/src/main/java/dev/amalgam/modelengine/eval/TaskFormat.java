@@ -129,9 +129,9 @@ public enum TaskFormat {
                         TARGET_DELIMITER);
             }
             case PIQA -> {
+                String context = "Question: " + string(row, "goal") + "\nAnswer:";
                 List<String> choices = List.of(string(row, "sol1"), string(row, "sol2"));
-                yield MultipleChoiceDoc.sharedContext("Question: " + string(row, "goal") + "\nAnswer:", choices,
-                        index(row, "label", 2), TARGET_DELIMITER);
+                yield MultipleChoiceDoc.sharedContext(context, choices, index(row, "label", 2), TARGET_DELIMITER);
             }
             case WINOGRANDE -> winogrande(row);
             case HELLASWAG -> {

@@ -83,6 +83,23 @@ class ApiSchemasTest {
         assertThat(problems(schema, withoutFirst, "")).as("the validator itself").anyMatch(p -> p.contains(first + " is required"));
     }
 
+    @Test
+    void anEvaluationsTaskListIsTypedInTheRequestAndTheResult() {
+        EvaluationJobType eval = new EvaluationJobType("cpu");
+        Schema<?> request = JobTypeOpenApi.requestSchema(eval);
+        assertThat(problems(request, Json.MAPPER.readTree("""
+                {"model": "m", "tasks": [{"name": "p", "dataset": "d", "format": "mmlu", "limit": 0, "shots": 5}]}"""), ""))
+                .anyMatch(p -> p.contains("tasks[0].format") && p.contains("is not one of"))
+                .anyMatch(p -> p.contains("tasks[0].limit") && p.contains("out of"));
+        Schema<?> result = JobTypeOpenApi.resultSchema(eval);
+        assertThat(problems(result, Json.MAPPER.readTree("""
+                {"perplexity": null, "tokens": null, "chunks": null, "totalNll": null, "seqLen": null,
+                 "tasks": [{"name": "p", "format": "piqa", "docs": 2, "acc": "high", "accStderr": null, "accNormStderr": null}],
+                 "average": 0.5}"""), ""))
+                .anyMatch(p -> p.contains("tasks[0]: accNorm is required"))
+                .anyMatch(p -> p.contains("tasks[0].acc: expected number"));
+    }
+
     /** What a job of this type returned (the CLI's stdout, a job's result) matches the type's result schema. */
     static void assertMatchesResultSchema(JobType<?, ?, ?> type, JsonNode result) {
         assertThat(problems(JobTypeOpenApi.resultSchema(type), result, "")).as(type.name() + " result " + result).isEmpty();

@@ -126,6 +126,45 @@ class CliCommandsTest {
     }
 
     @Test
+    void evalScoresMultipleChoiceTasksNextToPerplexity() throws Exception {
+        Path m = dir.resolve("m");
+        run("tiny-model", "--arch", "llama", "--out", m.toString(), "--seed", "3");
+        Path data = dir.resolve("d.jsonl");
+        Files.writeString(data, "{\"text\": \"a little text to read, a little text to predict, and more text again\"}\n");
+        Path arc = dir.resolve("arc.jsonl");
+        Files.writeString(arc, """
+                {"question": "Which is a liquid?", "choices": {"text": ["ice", "water", "steam"], "label": ["A", "B", "C"]}, "answerKey": "B"}
+                {"question": "What melts ice?", "choices": {"text": ["heat", "cold"], "label": ["A", "B"]}, "answerKey": "A"}
+                {"question": "Not read", "choices": {"text": ["x"], "label": ["A"]}, "answerKey": "Z"}
+                """);
+        Path generic = dir.resolve("g.jsonl");
+        Files.writeString(generic, "{\"context\": \"1 + 1 =\", \"choices\": [\"2\", \"3\"], \"gold\": 0}\n");
+        Run r = run("eval", "--model", m.toString(), "--data", data.toString(), "--seq-len", "16",
+                "--task", "arc=arc_easy:" + arc, "--task", "sums=generic:" + generic, "--limit", "2", "--batch-size", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode json = JsonMapper.builder().build().readTree(r.out());
+        ApiSchemasTest.assertMatchesResultSchema(new EvaluationJobType("cpu"), json);
+        assertThat(json.get("perplexity").asDouble()).isGreaterThan(1.0);
+        assertThat(json.get("tasks")).hasSize(2);
+        JsonNode a = json.get("tasks").get(0);
+        JsonNode g = json.get("tasks").get(1);
+        assertThat(a.get("name").asString()).isEqualTo("arc");
+        assertThat(a.get("docs").asInt()).as("--limit 2: the bad third record is never read").isEqualTo(2);
+        assertThat(g.get("docs").asInt()).isEqualTo(1);
+        assertThat(g.get("accStderr").isNull()).as("one document: no standard error, as lm-eval's N/A").isTrue();
+        assertThat(json.get("average").asDouble())
+                .isEqualTo((a.get("accNorm").asDouble() + g.get("accNorm").asDouble()) / 2);
+        assertThat(r.err()).contains("arc: ").contains("choices");
+
+        Run bad = run("eval", "--model", m.toString(), "--task", "arc");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("expected NAME=FORMAT:FILE");
+        Run none = run("eval", "--model", m.toString());
+        assertThat(none.code()).isEqualTo(2);
+        assertThat(none.err()).contains("give --data (perplexity), --task (multiple choice), or both");
+    }
+
+    @Test
     void pruneWritesAHuggingFaceModelAndReport() throws Exception {
         Path m = dir.resolve("m");
         run("tiny-model", "--arch", "llama", "--out", m.toString(), "--layers", "3", "--seed", "9");

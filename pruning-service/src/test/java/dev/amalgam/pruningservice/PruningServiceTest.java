@@ -52,6 +52,17 @@ class PruningServiceTest {
         UUID tenant = service.getBean(ApiKeyService.class).authenticate(ADMIN_KEY).orElseThrow().tenantId();
         model = artifacts.importFromRoot(tenant, ArtifactKind.MODEL, "tiny", "m");
         dataset = artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "wiki", "wiki.jsonl");
+        Files.writeString(dataDir.resolve("import/piqa.jsonl"), """
+                {"goal": "How do I open a jar?", "sol1": "Twist the lid.", "sol2": "Eat the lid.", "label": 0}
+                {"goal": "How do I dry my hands?", "sol1": "Use a towel.", "sol2": "Use a bucket of water.", "label": 0}
+                {"goal": "How do I cool tea?", "sol1": "Boil it again.", "sol2": "Let it stand.", "label": 1}
+                """);
+        Files.writeString(dataDir.resolve("import/wg.jsonl"), """
+                {"sentence": "The cup fell off the table because _ was too close to the edge.", "option1": "the cup", "option2": "the table", "answer": "1"}
+                {"sentence": "Ann gave Bea a gift because _ had a birthday.", "option1": "Ann", "option2": "Bea", "answer": "2"}
+                """);
+        artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "piqa-mini", "piqa.jsonl");
+        artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "wg-mini", "wg.jsonl");
     }
 
     @AfterAll
@@ -73,6 +84,56 @@ class PruningServiceTest {
         assertThat(job.result().get("tokens").asLong()).isPositive();
         // a random model over a 256-token byte vocabulary is roughly uniform: far above 1, finite
         assertThat(expected).isGreaterThan(10).isLessThan(10_000);
+    }
+
+    @Test
+    void multipleChoiceTasksReportTheLibrarysScoresAndTheirAverage() throws Exception {
+        var r = api.call("POST", "/api/v1/evaluations", ADMIN_KEY, """
+                {"model": "tiny", "tasks": [{"name": "piqa", "dataset": "piqa-mini", "format": "piqa", "limit": 2},
+                 {"name": "wg", "dataset": "wg-mini", "format": "winogrande"}], "batchSize": 3}""");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        Job job = awaitFinal(UUID.fromString(TestHttp.JSON.readTree(r.body()).get("id").asString()));
+        assertThat(job.status()).as(String.valueOf(job.error())).isEqualTo(JobStatus.SUCCEEDED);
+        var result = job.result();
+        assertThat(result.get("perplexity").isNull()).as("no dataset, no perplexity").isTrue();
+        var piqa = result.get("tasks").get(0);
+        var wg = result.get("tasks").get(1);
+        assertThat(piqa.get("docs").asInt()).as("limit 2").isEqualTo(2);
+        assertThat(wg.get("docs").asInt()).isEqualTo(2);
+        assertThat(wg.get("accNorm").isNull()).as("winogrande has acc only").isTrue();
+        // the same documents scored by the library directly
+        List<dev.amalgam.modelengine.eval.TaskResult> expected = new java.util.ArrayList<>();
+        try (var tok = dev.amalgam.modelengine.text.TextTokenizer.load(model.dir());
+                var m = dev.amalgam.modelengine.CheckpointLoader.load(model.dir(), EngineOptions.cpu())) {
+            var enc = dev.amalgam.modelengine.eval.MultipleChoice.Encoding.of(tok);
+            for (var f : List.of(dev.amalgam.modelengine.eval.TaskFormat.PIQA, dev.amalgam.modelengine.eval.TaskFormat.WINOGRANDE)) {
+                String file = f == dev.amalgam.modelengine.eval.TaskFormat.PIQA ? "import/piqa.jsonl" : "import/wg.jsonl";
+                expected.add(dev.amalgam.modelengine.eval.MultipleChoice.evaluate(m, enc, f.id(), f,
+                        f.load(dataDir.resolve(file), f == dev.amalgam.modelengine.eval.TaskFormat.PIQA ? 2 : null),
+                        dev.amalgam.modelengine.BlockMask.none(), 1, (d, t) -> { }));
+            }
+        }
+        assertThat(piqa.get("acc").asDouble()).isEqualTo(expected.get(0).acc());
+        assertThat(piqa.get("accNorm").asDouble()).isEqualTo(expected.get(0).accNorm());
+        assertThat(wg.get("acc").asDouble()).isEqualTo(expected.get(1).acc());
+        assertThat(result.get("average").asDouble())
+                .isEqualTo((expected.get(0).accNorm() + expected.get(1).acc()) / 2);
+    }
+
+    @Test
+    void badTaskSpecsNameEachTaskField() throws Exception {
+        assertThat(problems("/api/v1/evaluations", "{\"model\": \"tiny\"}"))
+                .contains("give a \\\"dataset\\\" (perplexity), \\\"tasks\\\" (multiple choice), or both");
+        assertThat(problems("/api/v1/evaluations", """
+                {"model": "tiny", "tasks": [{"name": "a", "dataset": "piqa-mini", "format": "mmlu"},
+                 {"name": "a", "dataset": "nope", "format": "piqa", "limit": 0, "shots": 5},
+                 {"name": "b", "dataset": "wg-mini", "format": "piqa"}]}"""))
+                .contains("tasks[0].format: must be one of generic, piqa")
+                .contains("tasks[1].name: 'a' names two tasks")
+                .contains("tasks[1].dataset").contains("'nope'")
+                .contains("tasks[1].limit: must be an integer between")
+                .contains("tasks[1].shots: unknown field")
+                .contains("tasks[2].dataset: ").contains("line 1 (piqa): goal: must be a string (missing)");
     }
 
     @Test

@@ -153,6 +153,14 @@ public final class JobTypeOpenApi implements OpenApiCustomizer {
                 }
             }
             inline(target, scratch);
+            // a list of records (an evaluation's tasks): its items are inlined the same way
+            Schema items = target.getItems();
+            if (items != null && items.get$ref() != null && scratch.getSchemas() != null
+                    && scratch.getSchemas().get(items.get$ref().substring(items.get$ref().lastIndexOf('/') + 1)) != null) {
+                Schema item = scratch.getSchemas().get(items.get$ref().substring(items.get$ref().lastIndexOf('/') + 1));
+                inline(item, scratch);
+                target.setItems(item);
+            }
             return target;
         });
         schema.setProperties(props);

@@ -167,6 +167,51 @@ class LoraAdapterTest {
     }
 
     @Test
+    void embeddingLorasAreTransposedAndLoraBiasIsAddedTimesTheScale() throws IOException {
+        // embed_tokens [vocab 5, dim 3]: lora_embedding_A [r, vocab], lora_embedding_B [dim, r], delta = (B @ A)^T
+        Path model = Files.createDirectories(dir.resolve("emb"));
+        float[] emb = random(15);
+        float[] w = random(6);
+        float[] bias = random(2);
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("model.embed_tokens.weight", new long[] {5, 3});
+        shapes.put("lm_head.weight", new long[] {2, 3});
+        shapes.put("lm_head.bias", new long[] {2});
+        writeF32(model.resolve("model.safetensors"), shapes, Map.of("model.embed_tokens.weight", emb,
+                "lm_head.weight", w, "lm_head.bias", bias));
+        Path adapter = Files.createDirectories(dir.resolve("emb-lora"));
+        Files.writeString(adapter.resolve("adapter_config.json"), "{\"r\":2,\"lora_alpha\":3,\"lora_bias\":true}");
+        float[] ea = random(10);
+        float[] eb = random(6);
+        float[] ha = random(6);
+        float[] hb = random(4);
+        float[] hbias = random(2);
+        Map<String, long[]> as = new LinkedHashMap<>();
+        as.put("base_model.model.model.embed_tokens.lora_embedding_A", new long[] {2, 5});
+        as.put("base_model.model.model.embed_tokens.lora_embedding_B", new long[] {3, 2});
+        as.put("base_model.model.lm_head.lora_A.weight", new long[] {2, 3});
+        as.put("base_model.model.lm_head.lora_B.weight", new long[] {2, 2});
+        as.put("base_model.model.lm_head.lora_B.bias", new long[] {2});
+        writeF32(adapter.resolve("adapter_model.safetensors"), as, Map.of(
+                "base_model.model.model.embed_tokens.lora_embedding_A", ea,
+                "base_model.model.model.embed_tokens.lora_embedding_B", eb,
+                "base_model.model.lm_head.lora_A.weight", ha, "base_model.model.lm_head.lora_B.weight", hb,
+                "base_model.model.lm_head.lora_B.bias", hbias));
+        try (HfModelDir m = HfModelDir.open(model, adapter)) {
+            // as a Linear [out = dim 3, in = vocab 5] with the delta transposed onto [vocab, dim]
+            assertThat(m.tensor("model.embed_tokens.weight").toFloatArray())
+                    .containsExactly(naive(emb, eb, ea, 3, 5, 2, 1.5f, true));
+            assertThat(m.tensor("lm_head.weight").toFloatArray()).containsExactly(naive(w, hb, ha, 2, 3, 2, 1.5f, false));
+            float[] expectedBias = bias.clone();
+            for (int i = 0; i < 2; i++) {
+                expectedBias[i] += hbias[i] * 1.5f;
+            }
+            assertThat(m.tensor("lm_head.bias").toFloatArray()).containsExactly(expectedBias);
+            assertThat(m.info("lm_head.bias").dtype()).isEqualTo(DType.F32);
+        }
+    }
+
+    @Test
     void refusesAdaptersItCannotApplyNamingTheProblem() throws IOException {
         Fixture f = fixture("{\"r\":2,\"lora_alpha\":16,\"use_dora\":true}");
         assertThatThrownBy(() -> HfModelDir.open(f.model(), f.adapter())).hasMessageContaining("use_dora");

@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * A restricted reader of the {@code data.pkl} that {@code torch.save} writes for a state dict. It never executes
  * code: it interprets the pickle opcodes itself and knows a fixed list of globals, each standing for a data
- * structure rather than a callable (the same list mergekit's lazy unpickler accepts, without numpy):
+ * structure rather than a callable (mergekit's lazy unpickler's list without numpy, plus {@code _rebuild_parameter} for saved parameters):
  * {@code collections.OrderedDict}, {@code torch._utils._rebuild_tensor_v2}, {@code torch._utils._rebuild_parameter},
  * {@code _codecs.encode} (how protocol 2 stores bytes) and the typed storages {@code torch.FloatStorage},
  * {@code HalfStorage}, {@code BFloat16Storage}, {@code DoubleStorage}, {@code LongStorage}, {@code IntStorage},

@@ -6,7 +6,9 @@ import dev.amalgam.merge.MergeResult;
 import dev.amalgam.merge.MergeRunner;
 import dev.amalgam.merge.config.MergeConfig;
 import dev.amalgam.merge.config.MergeConfigException;
+import dev.amalgam.merge.config.ModelReference;
 import dev.amalgam.modelio.Json;
+import dev.amalgam.modelio.LoraAdapter;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.jobtype.JobInput;
 import dev.amalgam.platform.jobtype.JobInputs;
@@ -23,7 +25,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * The merge job: mergekit's config, validated completely before it is queued (the config, every model's
- * architecture, tensor names and shapes, read from the headers only), then the merge library writes the merged
+ * architecture, tensor names and shapes, read from the headers only; a {@code model+adapter} reference names a MODEL
+ * artifact and a CHECKPOINT artifact holding a PEFT adapter), then the merge library writes the merged
  * model, which is published as a MODEL artifact with lineage to the merged models. Progress is reported per
  * tensor (at most every percent); cancellation stops the merge between tensors.
  */
@@ -42,7 +45,10 @@ public final class MergeJobType implements JobType<MergeJobSpec, MergeJobType.Va
         this.options = options;
     }
 
-    /** A validated merge: the parsed config and the model each of its references names. */
+    /**
+     * A validated merge: the parsed config and the artifact each part of its references names (the model, and for
+     * {@code model+adapter} the adapter CHECKPOINT), by that part.
+     */
     public record ValidMerge(MergeConfig config, Map<String, JobInput> models, String output, long seed,
                              List<String> warnings) implements JobType.Validated {
         @Override
@@ -98,11 +104,24 @@ public final class MergeJobType implements JobType<MergeJobSpec, MergeJobType.Va
             return null;
         }
         problems.addAll(config.validate().stream().map(p -> "config: " + p).toList());
+        // each part of a reference is an artifact of the tenant: model@revision+adapter names the MODEL "model"
+        // and the CHECKPOINT "adapter" (a PEFT adapter directory); the merge resolves the parts through this map
         Map<String, JobInput> models = new LinkedHashMap<>();
         for (String reference : config.referencedModels()) {
-            JobInput model = inputs.model("config: model '" + reference + "'", reference, problems);
+            ModelReference r = ModelReference.parse(reference);
+            JobInput model = inputs.model("config: model '" + reference + "'", r.path(), problems);
             if (model != null) {
-                models.put(reference, model);
+                models.put(r.path(), model);
+            }
+            if (r.hasLora()) {
+                String field = "config: model '" + reference + "': adapter";
+                JobInput adapter = inputs.checkpoint(field, r.loraPath(), problems);
+                if (adapter != null && !LoraAdapter.isAdapter(adapter.location())) {
+                    problems.add(field + " '" + r.loraPath() + "' is not a PEFT adapter (no "
+                            + LoraAdapter.CONFIG_FILE + ")");
+                } else if (adapter != null) {
+                    models.put(r.loraPath(), adapter);
+                }
             }
         }
         if (!problems.isEmpty()) {

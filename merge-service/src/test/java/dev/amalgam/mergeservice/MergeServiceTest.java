@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import dev.amalgam.modelengine.Architecture;
 import dev.amalgam.modelengine.tiny.TinyModels;
 import dev.amalgam.modelengine.tiny.TinySizes;
+import dev.amalgam.modelio.DType;
 import dev.amalgam.modelio.HfModelDir;
+import dev.amalgam.modelio.ShardedCheckpointWriter;
+import dev.amalgam.modelio.TensorSpec;
 import dev.amalgam.platform.artifact.Artifact;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.artifact.ArtifactService;
@@ -55,6 +58,44 @@ class MergeServiceTest {
         modelA = artifacts.importFromRoot(tenant, ArtifactKind.MODEL, "model-a", "a");
         modelB = artifacts.importFromRoot(tenant, ArtifactKind.MODEL, "model-b", "b");
         artifacts.importFromRoot(tenant, ArtifactKind.MODEL, "model-q", "q");
+        writeAdapter(dataDir.resolve("import/a"), dataDir.resolve("import/lora"));
+        adapter = artifacts.importFromRoot(tenant, ArtifactKind.CHECKPOINT, "lora-a", "lora");
+    }
+
+    static Artifact adapter;
+    static final String ADAPTED = "model.layers.0.self_attn.q_proj.weight";
+    static float[] loraA;
+    static float[] loraB;
+
+    /** A PEFT adapter of rank 2, lora_alpha 4 (scale 2) on layer 0's q_proj of {@code model}. */
+    static void writeAdapter(Path model, Path dir) {
+        long[] shape;
+        try (HfModelDir m = HfModelDir.open(model)) {
+            shape = m.info(ADAPTED).shape();
+        }
+        java.util.Random random = new java.util.Random(5);
+        loraA = new float[2 * (int) shape[1]];
+        loraB = new float[(int) shape[0] * 2];
+        for (int i = 0; i < loraA.length; i++) {
+            loraA[i] = (float) random.nextGaussian() * 0.1f;
+        }
+        for (int i = 0; i < loraB.length; i++) {
+            loraB[i] = (float) random.nextGaussian() * 0.1f;
+        }
+        String module = "base_model.model.model.layers.0.self_attn.q_proj";
+        List<TensorSpec> specs = List.of(new TensorSpec(module + ".lora_A.weight", DType.F32, new long[] {2, shape[1]}),
+                new TensorSpec(module + ".lora_B.weight", DType.F32, new long[] {shape[0], 2}));
+        try (ShardedCheckpointWriter w = ShardedCheckpointWriter.create(dir, specs, Long.MAX_VALUE)) {
+            w.write(specs.get(0).name(), loraA);
+            w.write(specs.get(1).name(), loraB);
+        }
+        try {
+            java.nio.file.Files.move(dir.resolve(ShardedCheckpointWriter.SINGLE_FILE), dir.resolve("adapter_model.safetensors"));
+            java.nio.file.Files.writeString(dir.resolve("adapter_config.json"),
+                    "{\"peft_type\":\"LORA\",\"r\":2,\"lora_alpha\":4,\"target_modules\":[\"q_proj\"]}");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @AfterAll
@@ -119,6 +160,43 @@ class MergeServiceTest {
                 }
             }
         }
+    }
+
+    @Test
+    void modelPlusAdapterResolvesBothArtifactsAndMergesTheAdaptedModel() throws Exception {
+        String body = """
+                {"configYaml": "merge_method: linear\\nmodels:\\n  - model: model-a+lora-a\\n    parameters: {weight: 1.0}\\n  - model: model-b\\n    parameters: {weight: 1.0}\\ndtype: float32\\n",
+                 "output": "avg-a-lora-b"}""";
+        var r = api.call("POST", "/api/v1/merges", ADMIN_KEY, body);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        assertThat(TestHttp.JSON.readTree(r.body()).get("inputs").toString())
+                .contains(modelA.id().toString()).contains(adapter.id().toString()).contains(modelB.id().toString());
+        Job job = awaitFinal(UUID.fromString(TestHttp.JSON.readTree(r.body()).get("id").asString()));
+        assertThat(job.status()).as(String.valueOf(job.error())).isEqualTo(JobStatus.SUCCEEDED);
+        Artifact out = service.getBean(ArtifactService.class)
+                .get(modelA.tenantId(), UUID.fromString(job.result().get("artifact").asString()));
+        try (HfModelDir a = HfModelDir.open(Path.of(modelA.storagePath()));
+             HfModelDir b = HfModelDir.open(Path.of(modelB.storagePath()));
+             HfModelDir m = HfModelDir.open(Path.of(out.storagePath()))) {
+            float[] x = a.tensor(ADAPTED).toFloatArray();
+            float[] y = b.tensor(ADAPTED).toFloatArray();
+            float[] z = m.tensor(ADAPTED).toFloatArray();
+            int cols = (int) a.info(ADAPTED).shape()[1];
+            for (int i = 0; i < x.length; i++) {
+                int row = i / cols;
+                int col = i % cols;
+                float ba = 0f;
+                for (int k = 0; k < 2; k++) {
+                    ba += loraB[row * 2 + k] * loraA[k * cols + col];
+                }
+                float adapted = x[i] + 2f * ba;
+                assertThat(z[i]).as("%s[%d]", ADAPTED, i).isCloseTo((adapted + y[i]) / 2, org.assertj.core.data.Offset.offset(1e-6f));
+            }
+        }
+        // the adapter must be a CHECKPOINT holding adapter_config.json: a MODEL there is a problem naming it
+        String wrong = body.replace("lora-a", "model-b").replace("avg-a-lora-b", "wrong-adapter");
+        assertThat(problems(wrong)).contains("config: model 'model-a+model-b': adapter: artifact 'model-b' is a MODEL,"
+                + " expected a CHECKPOINT");
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.amalgam.job.Progress;
 import dev.amalgam.merge.config.DtypeNames;
 import dev.amalgam.merge.config.MergeConfig;
 import dev.amalgam.merge.config.MergeConfigException;
+import dev.amalgam.merge.config.ModelReference;
 import dev.amalgam.merge.plan.MergePlan;
 import dev.amalgam.merge.plan.MergePlanner;
 import dev.amalgam.merge.plan.PlannedTensor;
@@ -44,7 +45,7 @@ public final class MergeRunner {
     public List<String> validate(MergeConfig config, ModelResolver resolver) {
         Map<String, HfModelDir> models = open(config, resolver, null);
         try {
-            return MergePlanner.plan(config, models, 0).warnings();
+            return withReferenceWarnings(config, MergePlanner.plan(config, models, 0).warnings());
         } finally {
             closeAll(models);
         }
@@ -76,7 +77,7 @@ public final class MergeRunner {
                 throw e;
             }
             writer.close();
-            OutputFiles.write(tmp, config, plan, models);
+            OutputFiles.write(tmp, target.getFileName().toString(), config, plan, models);
             publish(tmp, target);
             long bytes = specs.stream().mapToLong(TensorSpec::byteSize).sum();
             long params = plan.tensors().stream().mapToLong(PlannedTensor::numel).sum();
@@ -86,7 +87,8 @@ public final class MergeRunner {
             }
             return new MergeResult(target, plan.method().name(), specs.size(), params, bytes, plan.numLayers(),
                     plan.vocabSize(), DtypeNames.torchName(plan.dtype()), plan.tiedEmbeddings(),
-                    config.referencedModels(), files, plan.warnings(), (System.nanoTime() - start) / 1_000_000);
+                    config.referencedModels(), files, withReferenceWarnings(config, plan.warnings()),
+                    (System.nanoTime() - start) / 1_000_000);
         } catch (IOException e) {
             throw new MergeException("cannot write the merged model: " + e.getMessage(), e);
         } finally {
@@ -109,8 +111,11 @@ public final class MergeRunner {
         Map<String, HfModelDir> models = new LinkedHashMap<>();
         for (String ref : config.referencedModels()) {
             try {
-                Path dir = resolver.resolve(ref);
-                models.put(ref, HfModelDir.open(dir));
+                // mergekit's model+lora: the adapter is applied to the model before merging (in FP32, on read)
+                ModelReference r = ModelReference.parse(ref);
+                Path dir = resolver.resolve(r.path());
+                Path adapter = r.hasLora() ? resolver.resolve(r.loraPath()) : null;
+                models.put(ref, HfModelDir.open(dir, adapter));
             } catch (RuntimeException e) {
                 problems.add("model '" + ref + "': " + e.getMessage());
             }
@@ -120,6 +125,16 @@ public final class MergeRunner {
             throw new MergeConfigException(problems);
         }
         return models;
+    }
+
+    /** The references' warnings (ignored revisions) before the plan's. */
+    private static List<String> withReferenceWarnings(MergeConfig config, List<String> planWarnings) {
+        List<String> w = new ArrayList<>();
+        for (String ref : config.referencedModels()) {
+            w.addAll(ModelReference.parse(ref).warnings());
+        }
+        w.addAll(planWarnings);
+        return w;
     }
 
     private static void publish(Path tmp, Path target) throws IOException {

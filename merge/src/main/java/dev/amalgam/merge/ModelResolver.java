@@ -4,7 +4,9 @@ import java.nio.file.Path;
 
 /**
  * Maps a model reference from a config to a model directory: a path in the CLI, an artifact id or name in the
- * merge-service. Throw {@link IllegalArgumentException} with a readable message for unknown references.
+ * merge-service. Throw {@link IllegalArgumentException} with a readable message for unknown references. It is
+ * called with each part of a reference ({@link dev.amalgam.merge.config.ModelReference#paths()}): for
+ * {@code model@rev+adapter} with {@code model}, then with {@code adapter} (a PEFT adapter directory).
  */
 @FunctionalInterface
 public interface ModelResolver {

@@ -3,6 +3,7 @@ package dev.amalgam.merge;
 import dev.amalgam.merge.config.ChatTemplates;
 import dev.amalgam.merge.config.DtypeNames;
 import dev.amalgam.merge.config.MergeConfig;
+import dev.amalgam.merge.config.ModelReference;
 import dev.amalgam.merge.plan.MergePlan;
 import dev.amalgam.modelio.HfModelDir;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,12 +23,17 @@ import tools.jackson.databind.node.ObjectNode;
 /** Writes everything beside the weights: config.json true to the output, tokenizer files, chat template, card. */
 final class OutputFiles {
 
+    /** The config as given, as mergekit names it. */
+    static final String MERGEKIT_CONFIG = "mergekit_config.yml";
+
     private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
     private OutputFiles() {
     }
 
-    static void write(Path dir, MergeConfig cfg, MergePlan plan, Map<String, HfModelDir> models) throws IOException {
+    /** Every file beside the weights; {@code name} is the output directory's name (the card's title). */
+    static void write(Path dir, String modelName, MergeConfig cfg, MergePlan plan, Map<String, HfModelDir> models)
+            throws IOException {
         ObjectNode config = (ObjectNode) models.get(plan.referenceModel()).config().deepCopy();
         String layersKey = plan.architecture().numLayersKey(config);
         if (layersKey != null) {
@@ -44,7 +51,7 @@ final class OutputFiles {
         HfModelDir tok = models.get(plan.tokenizerModel());
         for (Path p : tok.auxiliaryFiles()) {
             String name = p.getFileName().toString();
-            if (!name.equalsIgnoreCase("README.md")) {
+            if (!name.equalsIgnoreCase("README.md") && !name.equals(MERGEKIT_CONFIG)) {
                 Files.copy(p, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
             }
         }
@@ -58,7 +65,11 @@ final class OutputFiles {
                 setChatTemplate(dir, template);
             }
         }
-        Files.writeString(dir.resolve("README.md"), modelCard(cfg, plan), StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("README.md"), modelCard(modelName, cfg, plan), StandardCharsets.UTF_8);
+        // mergekit writes the config as given beside the model
+        if (cfg.sourceText() != null) {
+            Files.writeString(dir.resolve(MERGEKIT_CONFIG), cfg.sourceText(), StandardCharsets.UTF_8);
+        }
     }
 
     /** Sets a (dotted, nested) config key, creating the objects on its path. */
@@ -96,24 +107,104 @@ final class OutputFiles {
         Files.deleteIfExists(dir.resolve("chat_template.jinja"));
     }
 
-    private static String modelCard(MergeConfig cfg, MergePlan plan) {
-        List<String> inputs = cfg.referencedModels();
-        StringBuilder sb = new StringBuilder("---\nbase_model:\n");
-        inputs.forEach(m -> sb.append("- ").append(m).append('\n'));
-        sb.append("library_name: transformers\ntags:\n- merge\n- amalgam\n---\n");
-        sb.append("# Merged model\n\nThis model was made with Amalgam using the **").append(plan.method().name())
-                .append("** merge method (").append(plan.method().reference()).append(").\n\n");
-        if (cfg.baseModel() != null) {
-            sb.append("Base model: `").append(cfg.baseModel()).append("`\n\n");
+    /** mergekit's pretty method names (card.py's method_md), by method name. */
+    private static final Map<String, String> PRETTY_NAMES = Map.ofEntries(
+            Map.entry("linear", "Linear"), Map.entry("slerp", "SLERP"), Map.entry("nuslerp", "NuSLERP"),
+            Map.entry("multislerp", "Multi-SLERP"), Map.entry("karcher", "Karcher Mean"),
+            Map.entry("task_arithmetic", "Task Arithmetic"), Map.entry("ties", "TIES"),
+            Map.entry("dare_ties", "DARE TIES"), Map.entry("dare_linear", "Linear DARE"),
+            Map.entry("breadcrumbs", "Model Breadcrumbs"), Map.entry("breadcrumbs_ties", "Model Breadcrumbs with TIES"),
+            Map.entry("della", "DELLA"), Map.entry("della_linear", "Linear DELLA"),
+            Map.entry("model_stock", "Model Stock"), Map.entry("sce", "SCE"), Map.entry("nearswap", "NearSwap"),
+            Map.entry("arcee_fusion", "Arcee Fusion"), Map.entry("passthrough", "Passthrough"),
+            Map.entry("varm", "VaRM"));
+
+    private static final java.util.regex.Pattern HUB_ID =
+            java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*");
+
+    /**
+     * mergekit's model card (card.py's CARD_TEMPLATE): front matter with {@code base_model} (the Hub repositories
+     * among the inputs), {@code library_name} and {@code tags}, keys sorted as PyYAML dumps them; the name; "Merge
+     * Details" with the method (linked to its paper) and the base; the models merged; the configuration as given.
+     * Amalgam adds its tag and an "Output" section.
+     */
+    static String modelCard(String name, MergeConfig cfg, MergePlan plan) {
+        List<ModelReference> models = cardModels(cfg);
+        // slerp's "base" is one of the two endpoints: mergekit lists it with the others
+        ModelReference base = cfg.baseModel() == null || cfg.mergeMethod().equals("slerp") ? null
+                : ModelReference.parse(cfg.baseModel());
+        List<String> hub = new ArrayList<>();
+        for (ModelReference m : models) {
+            for (String p : m.paths()) {
+                if (isHubId(p) && !hub.contains(p)) {
+                    hub.add(p);
+                }
+            }
         }
-        sb.append("Models merged:\n\n");
-        inputs.forEach(m -> sb.append("- `").append(m).append("`\n"));
-        sb.append("\nOutput: ").append(plan.numLayers()).append(" layers, vocabulary ").append(plan.vocabSize())
-                .append(", ").append(DtypeNames.torchName(plan.dtype()))
-                .append(plan.tiedEmbeddings() ? ", tied embeddings" : "").append(".\n\n");
-        sb.append("## Configuration\n\nThe following configuration was used:\n\n```yaml\n")
-                .append(cfg.sourceText() != null ? cfg.sourceText().strip() : "(built programmatically)")
+        StringBuilder sb = new StringBuilder("---\n");
+        if (hub.isEmpty()) {
+            sb.append("base_model: []\n");
+        } else {
+            sb.append("base_model:\n");
+            hub.forEach(h -> sb.append("- ").append(h).append('\n'));
+        }
+        sb.append("library_name: transformers\ntags:\n- mergekit\n- merge\n- amalgam\n---\n");
+        sb.append("# ").append(name).append("\n\n");
+        sb.append("This is a merge of pre-trained language models created using Amalgam, from a config in the format of"
+                + " [mergekit](https://github.com/arcee-ai/mergekit).\n\n");
+        sb.append("## Merge Details\n### Merge Method\n\n");
+        sb.append("This model was merged using the ").append(methodMd(plan)).append(" merge method")
+                .append(base == null ? "" : " using " + modelRefMd(base) + " as a base").append(".\n\n");
+        sb.append("### Models Merged\n\nThe following models were included in the merge:\n");
+        List<String> bullets = new ArrayList<>();
+        for (ModelReference m : models) {
+            if (!m.equals(base)) {
+                bullets.add("* " + modelRefMd(m));
+            }
+        }
+        sb.append(String.join("\n", bullets)).append("\n\n");
+        sb.append("### Configuration\n\nThe following YAML configuration was used to produce this model:\n\n```yaml\n")
+                .append(cfg.sourceText() != null ? cfg.sourceText() : "# (built programmatically)")
                 .append("\n```\n");
+        sb.append("\n### Output\n\n").append(plan.numLayers()).append(" layers, vocabulary ").append(plan.vocabSize())
+                .append(", ").append(DtypeNames.torchName(plan.dtype()))
+                .append(plan.tiedEmbeddings() ? ", tied embeddings" : "").append(".\n");
         return sb.toString();
+    }
+
+    /** The models mergekit's referenced_models() names (base, models, slice sources), in config order. */
+    private static List<ModelReference> cardModels(MergeConfig cfg) {
+        java.util.LinkedHashSet<String> refs = new java.util.LinkedHashSet<>();
+        if (cfg.baseModel() != null) {
+            refs.add(cfg.baseModel());
+        }
+        cfg.models().forEach(m -> refs.add(m.model()));
+        cfg.slices().forEach(s -> s.sources().forEach(src -> refs.add(src.model())));
+        return refs.stream().map(ModelReference::parse).toList();
+    }
+
+    private static String methodMd(MergePlan plan) {
+        String pretty = PRETTY_NAMES.getOrDefault(plan.method().name(), plan.method().name());
+        String url = plan.method().reference();
+        // a reference that is not a plain URL (mergekit has none for nuslerp and passthrough) is not linked
+        return url != null && url.startsWith("http") && !url.contains(" ") ? "[" + pretty + "](" + url + ")" : pretty;
+    }
+
+    private static String modelRefMd(ModelReference m) {
+        String text = linkHub(m.path());
+        return m.hasLora() ? text + " + " + linkHub(m.loraPath()) : text;
+    }
+
+    private static String linkHub(String path) {
+        return isHubId(path) ? "[" + path + "](https://huggingface.co/" + path + ")" : path;
+    }
+
+    /**
+     * Whether a reference names a Hugging Face Hub repository. mergekit (card.py's is_hf) counts a path that is not
+     * absolute, has at most one '/', and either does not exist locally or exists on the Hub; without a Hub to ask,
+     * a reference counts when it has the Hub's {@code owner/name} shape.
+     */
+    static boolean isHubId(String path) {
+        return HUB_ID.matcher(path).matches() && !path.startsWith(".") && !path.contains("..");
     }
 }

@@ -95,7 +95,7 @@ class MergeRunnerTest {
             assertThat(read(tmp.resolve("out"), spec.name())).containsExactly(read(tmp.resolve("a"), spec.name()));
         }
         String card = Files.readString(tmp.resolve("out/README.md"));
-        assertThat(card).contains("**linear**").contains("weight: 1.0");
+        assertThat(card).contains("merged using the [Linear](https://arxiv.org/abs/2203.05482) merge method").contains("weight: 1.0");
     }
 
     @Test

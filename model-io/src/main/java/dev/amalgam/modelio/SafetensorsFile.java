@@ -33,7 +33,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * }
  * }</pre>
  */
-public final class SafetensorsFile implements AutoCloseable {
+public final class SafetensorsFile implements WeightFile {
 
     /** Largest header the format allows (same limit as the reference Rust implementation). */
     public static final long MAX_HEADER_BYTES = 100_000_000L;

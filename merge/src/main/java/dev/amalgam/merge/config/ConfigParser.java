@@ -110,7 +110,7 @@ final class ConfigParser {
                 }
             }
         }
-        return new MergeConfig(string(root, "merge_method", "merge_method"), string(root, "base_model", "base_model"),
+        return new MergeConfig(string(root, "merge_method", "merge_method"), modelRef(root.get("base_model"), "base_model"),
                 models, slices, params(root.get("parameters"), "parameters"), string(root, "dtype", "dtype"),
                 string(root, "out_dtype", "out_dtype"), tokenizerSource, string(root, "chat_template", "chat_template"),
                 text, padToMultipleOf);
@@ -118,16 +118,18 @@ final class ConfigParser {
 
     private InputModel model(JsonNode node, String where) {
         if (node.isString()) {
-            return new InputModel(node.stringValue(), Map.of());
+            return new InputModel(modelRef(node, where), Map.of());
         }
         if (!node.isObject()) {
             problems.add(where + " must be a mapping with 'model'");
             return null;
         }
         unknownKeys(node, where, Set.of("model", "parameters"));
-        String model = string(node, "model", where + ".model");
+        String model = modelRef(node.get("model"), where + ".model");
         if (model == null) {
-            problems.add(where + ".model is required");
+            if (node.get("model") == null || node.get("model").isNull()) {
+                problems.add(where + ".model is required");
+            }
             return null;
         }
         return new InputModel(model, params(node.get("parameters"), where + ".parameters"));
@@ -154,7 +156,7 @@ final class ConfigParser {
                 }
             }
         }
-        return new OutputSlice(sources, string(node, "base_model", where + ".base_model"),
+        return new OutputSlice(sources, modelRef(node.get("base_model"), where + ".base_model"),
                 params(node.get("parameters"), where + ".parameters"));
     }
 
@@ -164,9 +166,9 @@ final class ConfigParser {
             return null;
         }
         unknownKeys(node, where, Set.of("model", "layer_range", "parameters"));
-        String model = string(node, "model", where + ".model");
+        String model = modelRef(node.get("model"), where + ".model");
         JsonNode range = node.get("layer_range");
-        if (model == null) {
+        if (model == null && (node.get("model") == null || node.get("model").isNull())) {
             problems.add(where + ".model is required");
         }
         if (range == null || !range.isArray() || range.size() != 2 || !range.get(0).isIntegralNumber()
@@ -264,6 +266,67 @@ final class ConfigParser {
             return node.booleanValue();
         }
         return node.stringValue();
+    }
+
+    /**
+     * A model reference, mergekit's string ({@code path[@rev][+lora[@rev]]}) or dict form
+     * ({@code {model: path | {path, revision}, lora: ...}}), as its string form; null when absent or broken
+     * (a problem is added).
+     */
+    private String modelRef(JsonNode node, String where) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        try {
+            if (node.isString()) {
+                return ModelReference.parse(node.stringValue()).toString();
+            }
+            if (node.isObject()) {
+                unknownKeys(node, where, Set.of("model", "lora", "override_architecture"));
+                if (node.has("override_architecture")) {
+                    problems.add(where + ".override_architecture is not supported");
+                }
+                String[] model = modelPath(node.get("model"), where + ".model");
+                String[] lora = node.get("lora") == null || node.get("lora").isNull() ? new String[2]
+                        : modelPath(node.get("lora"), where + ".lora");
+                if (model == null || lora == null) {
+                    return null;
+                }
+                return new ModelReference(model[0], model[1], lora[0], lora[1]).toString();
+            }
+        } catch (IllegalArgumentException e) {
+            problems.add(where + ": " + e.getMessage());
+            return null;
+        }
+        problems.add(where + " must be a string (path[@revision][+lora]) or a mapping {model, lora}");
+        return null;
+    }
+
+    /** mergekit's ModelPath: a string ({@code path[@revision]}) or {@code {path, revision}}. */
+    private String[] modelPath(JsonNode node, String where) {
+        if (node != null && node.isString()) {
+            ModelReference r = ModelReference.parse(node.stringValue());
+            if (r.hasLora()) {
+                throw new IllegalArgumentException("a path cannot hold '+'");
+            }
+            return new String[] {r.path(), r.revision()};
+        }
+        if (node != null && node.isObject()) {
+            unknownKeys(node, where, Set.of("path", "revision"));
+            String path = string(node, "path", where + ".path");
+            String revision = string(node, "revision", where + ".revision");
+            if (path == null || path.isBlank()) {
+                problems.add(where + ".path is required");
+                return null;
+            }
+            if (path.contains("+") || path.contains("@") || (revision != null && revision.contains("+"))) {
+                problems.add(where + ": path '" + path + "' cannot hold '+' or '@' (give the revision apart)");
+                return null;
+            }
+            return new String[] {path, revision};
+        }
+        problems.add(where + " must be a string or a mapping {path, revision}");
+        return null;
     }
 
     private String string(JsonNode node, String key, String where) {

@@ -15,6 +15,9 @@ public interface JobInputs {
     /** A MODEL: an artifact id or name (a directory in the CLI). */
     JobInput model(String field, String reference, List<String> problems);
 
+    /** A CHECKPOINT: an artifact id or name (a directory in the CLI), e.g. a PEFT adapter for a merge. */
+    JobInput checkpoint(String field, String reference, List<String> problems);
+
     /** A DATASET that is one JSONL file. */
     JobInput jsonlDataset(String field, String reference, List<String> problems);
 

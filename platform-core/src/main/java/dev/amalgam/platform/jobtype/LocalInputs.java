@@ -31,6 +31,19 @@ public final class LocalInputs implements JobInputs {
     }
 
     @Override
+    public JobInput checkpoint(String field, String reference, List<String> problems) {
+        Path p = path(field, reference, problems);
+        if (p == null) {
+            return null;
+        }
+        if (!Files.isDirectory(p)) {
+            problems.add(field + ": " + reference + " is not a directory");
+            return null;
+        }
+        return new JobInput(reference, null, p.getFileName().toString(), ArtifactKind.CHECKPOINT, p);
+    }
+
+    @Override
     public JobInput jsonlDataset(String field, String reference, List<String> problems) {
         Path p = path(field, reference, problems);
         if (p == null) {

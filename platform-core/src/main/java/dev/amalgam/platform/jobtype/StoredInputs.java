@@ -33,6 +33,11 @@ public final class StoredInputs implements JobInputs {
     }
 
     @Override
+    public JobInput checkpoint(String field, String reference, List<String> problems) {
+        return input(field, reference, ArtifactKind.CHECKPOINT, problems);
+    }
+
+    @Override
     public JobInput jsonlDataset(String field, String reference, List<String> problems) {
         return input(field, reference, ArtifactKind.DATASET, problems);
     }

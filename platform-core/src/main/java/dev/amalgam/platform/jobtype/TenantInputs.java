@@ -30,6 +30,11 @@ public final class TenantInputs implements JobInputs {
     }
 
     @Override
+    public JobInput checkpoint(String field, String reference, List<String> problems) {
+        return input(artifacts.resolve(tenant, reference, ArtifactKind.CHECKPOINT, field, problems), reference, false);
+    }
+
+    @Override
     public JobInput jsonlDataset(String field, String reference, List<String> problems) {
         return input(artifacts.resolveJsonl(tenant, reference, field, problems), reference, true);
     }

@@ -218,12 +218,23 @@ class GatewayEndToEndTest {
         assertProblem(call("DELETE", "/api/v1/artifacts/" + artifactId, bKey, null), 404, "not-found");
         assertThat(json.readTree(call("GET", "/api/v1/jobs", bKey, null).body()).get("total").asLong()).isZero();
         assertProblem(call("GET", "/api/v1/admin/tenants", bKey, null), 403, "forbidden");
+        // "who am I" names each key's own tenant, and admin only for the admin key
+        JsonNode meB = json.readTree(call("GET", "/api/v1/me", bKey, null).body());
+        assertThat(meB.get("tenantId").asString()).isEqualTo(tenantId);
+        assertThat(meB.get("tenantName").asString()).isEqualTo("team-b");
+        assertThat(meB.get("keyId").asString()).isEqualTo(bKeyId);
+        assertThat(meB.get("admin").asBoolean()).isFalse();
+        JsonNode meA = json.readTree(call("GET", "/api/v1/me", ADMIN_KEY, null).body());
+        assertThat(meA.get("tenantId").asString()).isNotEqualTo(tenantId);
+        assertThat(meA.get("admin").asBoolean()).isTrue();
+        assertThat(call("GET", "/api/v1/me", ADMIN_KEY, null).body()).doesNotContain(ADMIN_KEY);
         // B's spec cannot reach A's artifacts by name either
         var r = call("POST", "/api/v1/echoes", bKey, "{\"message\":\"x\",\"repeat\":1,\"output\":\"o\",\"input\":\"" + artifactId + "\"}");
         assertProblem(r, 422, "validation-error");
 
         assertThat(call("DELETE", "/api/v1/admin/keys/" + bKeyId, ADMIN_KEY, null).statusCode()).isEqualTo(204);
         assertProblem(call("GET", "/api/v1/jobs", bKey, null), 401, "unauthorized");
+        assertProblem(call("GET", "/api/v1/me", bKey, null), 401, "unauthorized");
     }
 
     @Test

@@ -149,7 +149,7 @@ class CorruptModelFilesTest {
     void aModelWithoutWeightsIsA422WithoutServerPaths() throws Exception {
         ApiException e = refusedImport();
 
-        assertThat(e.errors()).singleElement().asString().startsWith("no model.safetensors or model.safetensors.index.json in the artifact");
+        assertThat(e.errors()).singleElement().asString().startsWith("no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json in the artifact");
     }
 
     @Test

@@ -157,9 +157,16 @@ public final class SafetensorsFile implements WeightFile {
     }
 
     private Tensor map(TensorInfo info) {
-        int size = info.dtype().size();
-        long elementsPerPiece = pieceBytes / size;
-        int shift = Long.numberOfTrailingZeros(elementsPerPiece);
+        return map(channel, dataStart, info, pieceBytes, path);
+    }
+
+    /**
+     * Maps one tensor's bytes, which start at {@code start + info.begin()} in {@code channel}, as read-only
+     * little-endian pieces of {@code pieceBytes} (a power of two, a whole number of elements); shared with
+     * {@link TorchZipFile}, whose storages are stored uncompressed in the zip.
+     */
+    static Tensor map(FileChannel channel, long start, TensorInfo info, long pieceBytes, Path path) {
+        int shift = Long.numberOfTrailingZeros(pieceBytes / info.dtype().size());
         long bytes = info.byteSize();
         int count = (int) Math.max(1, (bytes + pieceBytes - 1) / pieceBytes);
         ByteBuffer[] pieces = new ByteBuffer[count];
@@ -167,10 +174,9 @@ public final class SafetensorsFile implements WeightFile {
             for (int i = 0; i < count; i++) {
                 long from = (long) i * pieceBytes;
                 long len = Math.min(pieceBytes, bytes - from);
-                pieces[i] = len == 0
-                        ? ByteBuffer.allocate(0).asReadOnlyBuffer()
-                        : channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin() + from, len);
-                pieces[i] = pieces[i].order(ByteOrder.LITTLE_ENDIAN);
+                pieces[i] = (len == 0 ? ByteBuffer.allocate(0).asReadOnlyBuffer()
+                        : channel.map(FileChannel.MapMode.READ_ONLY, start + info.begin() + from, len))
+                        .order(ByteOrder.LITTLE_ENDIAN);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot map tensor '" + info.name() + "' of " + path, e);

@@ -306,23 +306,7 @@ final class TorchZipFile implements WeightFile {
     }
 
     private Tensor map(TensorInfo info, long storageStart) {
-        long pieceBytes = SafetensorsFile.DEFAULT_PIECE_BYTES;
-        int shift = Long.numberOfTrailingZeros(pieceBytes / info.dtype().size());
-        long bytes = info.byteSize();
-        int count = (int) Math.max(1, (bytes + pieceBytes - 1) / pieceBytes);
-        ByteBuffer[] pieces = new ByteBuffer[count];
-        try {
-            for (int i = 0; i < count; i++) {
-                long from = (long) i * pieceBytes;
-                long len = Math.min(pieceBytes, bytes - from);
-                pieces[i] = (len == 0 ? ByteBuffer.allocate(0).asReadOnlyBuffer()
-                        : channel.map(FileChannel.MapMode.READ_ONLY, storageStart + info.begin() + from, len))
-                        .order(ByteOrder.LITTLE_ENDIAN);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot map tensor '" + info.name() + "' of " + path, e);
-        }
-        return new MappedTensor(info, pieces, shift);
+        return SafetensorsFile.map(channel, storageStart, info, SafetensorsFile.DEFAULT_PIECE_BYTES, path);
     }
 
     @Override

@@ -264,7 +264,7 @@ final class NaiveMerges {
         }
         float[] wf = new float[k];
         for (int j = 0; j < k; j++) {
-            wf[j] = (float) (wsum == 0 ? 1.0 / k : w[j] / wsum);
+            wf[j] = (float) (Math.abs(wsum) < 1e-6 ? 1.0 / k : w[j] / wsum); // mergekit: |sum| < 1e-6 -> 1/k
         }
         float[] out = new float[n];
         for (int i = 0; i < n; i++) {

@@ -46,6 +46,22 @@ class OtherMethodsTest {
     }
 
     @Test
+    void sceFallsBackToEqualWeightsWhenTheSummedMeanSquaresAreBelowOneMillionth() {
+        MergeMethod sce = MergeMethods.get("sce");
+        List<Map<String, Object>> none = List.of(Map.of(), Map.of(), Map.of());
+        // one element: mean(d^2) = 1e-8 and 9e-8, sum 1e-7 < 1e-6 -> weights 1/2, 1/2 (proportional would be 0.1,
+        // 0.9 and give 2.8e-4): (1e-4 + 3e-4) / 2 = 2e-4
+        float[] small = TestInputs.merge(sce, flat(sce, 0, Map.of(), none,
+                new float[]{0}, new float[]{1e-4f}, new float[]{3e-4f}));
+        assertThat(small[0]).isCloseTo(2e-4f, within(1e-9f));
+        // ten times the deltas: mean(d^2) = 1e-6 and 9e-6, sum 1e-5 >= 1e-6 -> weights 0.1, 0.9:
+        // 0.1 * 1e-3 + 0.9 * 3e-3 = 2.8e-3
+        float[] large = TestInputs.merge(sce, flat(sce, 0, Map.of(), none,
+                new float[]{0}, new float[]{1e-3f}, new float[]{3e-3f}));
+        assertThat(large[0]).isCloseTo(2.8e-3f, within(1e-8f));
+    }
+
+    @Test
     void nearswapByHand() {
         MergeMethod ns = MergeMethods.get("nearswap");
         float[] out = TestInputs.merge(ns, flat(ns, 0, Map.of("t", 0.1), List.of(Map.of(), Map.of()),

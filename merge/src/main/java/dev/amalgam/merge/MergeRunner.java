@@ -38,13 +38,15 @@ public final class MergeRunner {
     /**
      * Validates only: opens the models (headers and configs) and plans the merge.
      *
-     * @return the plan's warnings
+     * @return the config's warnings (what is ignored, as mergekit ignores it) and the plan's
      * @throws MergeConfigException listing every problem
      */
     public List<String> validate(MergeConfig config, ModelResolver resolver) {
         Map<String, HfModelDir> models = open(config, resolver, null);
         try {
-            return MergePlanner.plan(config, models, 0).warnings();
+            List<String> warnings = new ArrayList<>(config.warnings());
+            warnings.addAll(MergePlanner.plan(config, models, 0).warnings());
+            return warnings;
         } finally {
             closeAll(models);
         }
@@ -86,13 +88,19 @@ public final class MergeRunner {
             }
             return new MergeResult(target, plan.method().name(), specs.size(), params, bytes, plan.numLayers(),
                     plan.vocabSize(), DtypeNames.torchName(plan.dtype()), plan.tiedEmbeddings(),
-                    config.referencedModels(), files, plan.warnings(), (System.nanoTime() - start) / 1_000_000);
+                    config.referencedModels(), files, warnings(config, plan), (System.nanoTime() - start) / 1_000_000);
         } catch (IOException e) {
             throw new MergeException("cannot write the merged model: " + e.getMessage(), e);
         } finally {
             deleteRecursively(tmp);
             closeAll(models);
         }
+    }
+
+    private static List<String> warnings(MergeConfig config, MergePlan plan) {
+        List<String> warnings = new ArrayList<>(config.warnings());
+        warnings.addAll(plan.warnings());
+        return warnings;
     }
 
     private static Map<String, HfModelDir> open(MergeConfig config, ModelResolver resolver, Path outDir) {

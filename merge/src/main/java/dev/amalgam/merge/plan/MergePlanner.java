@@ -372,7 +372,11 @@ public final class MergePlanner {
                 v = def.defaultValue();
             }
             if (v == null && def.required() && !(isBase && method.basePolicy() != BasePolicy.IGNORED)) {
-                problems.add("missing required parameter '" + def.name() + "' for model '" + src.model() + "'");
+                boolean addedBase = cfg.usesModels() && src.model().equals(cfg.baseModel())
+                        && method.basePolicy() == BasePolicy.IGNORED;
+                problems.add("missing required parameter '" + def.name() + "' for model '" + src.model() + "'"
+                        + (addedBase ? " (base_model is merged as one more input, as mergekit does: give it a "
+                        + def.name() + " in models or in the top-level parameters, or leave base_model out)" : ""));
             }
             if (v != null) {
                 values.put(def.name(), v);

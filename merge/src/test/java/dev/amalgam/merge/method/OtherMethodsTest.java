@@ -73,6 +73,21 @@ class OtherMethodsTest {
     }
 
     @Test
+    void nearswapAtTZeroOrBelowGivesTheBaseAndClampsTheDistanceAtOneMillionth() {
+        MergeMethod ns = MergeMethods.get("nearswap");
+        float[] base = {0, 1, -2};
+        float[] x = {0.5f, 1, 3};
+        for (double t : new double[]{0, -0.5}) {
+            float[] out = TestInputs.merge(ns, flat(ns, 0, Map.of("t", t), List.of(Map.of(), Map.of()), base, x));
+            assertThat(out).as("t = %s", t).containsExactly(0f, 1f, -2f);
+        }
+        // |b - x| = 1e-7 counts as 1e-6 (mergekit's clamp): weight 1e-8 / 1e-6 = 0.01, result 0.01 * 1e-7 = 1e-9
+        float[] near = TestInputs.merge(ns, flat(ns, 0, Map.of("t", 1e-8), List.of(Map.of(), Map.of()),
+                new float[]{0}, new float[]{1e-7f}));
+        assertThat(near[0]).isCloseTo(1e-9f, within(1e-12f));
+    }
+
+    @Test
     void arceeFusionMatchesNaiveReference() {
         MergeMethod af = MergeMethods.get("arcee_fusion");
         int rows = 16;

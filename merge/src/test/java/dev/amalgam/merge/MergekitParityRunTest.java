@@ -146,4 +146,68 @@ class MergekitParityRunTest {
         assertThat(config.get("torch_dtype").stringValue()).isEqualTo("int64");
         assertThat(r.dtype()).isEqualTo("int64");
     }
+
+    private static void setTemplate(Path model, String template) throws IOException {
+        Path tc = model.resolve("tokenizer_config.json");
+        tools.jackson.databind.node.ObjectNode node = (tools.jackson.databind.node.ObjectNode)
+                JsonMapper.builder().build().readTree(Files.readString(tc));
+        node.put("chat_template", template);
+        Files.writeString(tc, node.toString());
+    }
+
+    @Test
+    void chatTemplateAutoReadsChatTemplateJinjaBesideTheTokenizerConfig() throws IOException {
+        String a = "{% for m in messages %}A{{ m['content'] }}{% endfor %}";
+        String b = "{% for m in messages %}B{{ m['content'] }}{% endfor %}";
+        Path base = tiny.write(tmp.resolve("base"), 1);
+        Path x = tiny.writeVariant(tmp.resolve("x"), 1, 2, 0.05f);
+        Path y = tiny.writeVariant(tmp.resolve("y"), 1, 3, 0.05f);
+        setTemplate(base, a);
+        Files.writeString(base.resolve("chat_template.jinja"), b + "\n"); // wins over the field, as in transformers
+        setTemplate(x, "  " + b + "  ");
+        setTemplate(y, a);
+        // base and x use b (stripped), y uses a: b is the most common
+        MergeResult r = merge("""
+                merge_method: task_arithmetic
+                base_model: base
+                chat_template: auto
+                models:
+                  - model: x
+                    parameters: {weight: 0.5}
+                  - model: y
+                    parameters: {weight: 0.5}
+                """, "out");
+        JsonNode tc = JsonMapper.builder().build().readTree(Files.readString(r.outDir().resolve("tokenizer_config.json")));
+        assertThat(tc.get("chat_template").stringValue()).isEqualTo(b);
+        assertThat(r.outDir().resolve("chat_template.jinja")).doesNotExist();
+    }
+
+    @Test
+    void aTokenizerDonorNeedNotBeMergedNorShareTheArchitecture() throws IOException {
+        Path a = tiny.write(tmp.resolve("a"), 1);
+        String[] own = tiny.defaultTokens();
+        String[] reversed = own.clone();
+        for (int i = 2; i < own.length; i++) {
+            reversed[i] = own[own.length + 1 - i]; // ids 2..31 hold tok31..tok2
+        }
+        // the donor is a model of another shape (hidden size 8): only its tokenizer is used
+        TinyLlama other = new TinyLlama(tiny.vocab(), 8, 12, 1, 2, 1, false, DType.F32);
+        other.writeVariant(tmp.resolve("donor"), 5, 0, 0f, reversed, Long.MAX_VALUE);
+        MergeResult r = merge("""
+                merge_method: linear
+                tokenizer_source: donor
+                models: [{model: a, parameters: {weight: 1.0}}]
+                """, "out");
+        float[] in = read(a, "model.embed_tokens.weight");
+        float[] out = read(r.outDir(), "model.embed_tokens.weight");
+        int h = tiny.hidden();
+        for (int row = 0; row < tiny.vocab(); row++) {
+            int source = row < 2 ? row : own.length + 1 - row; // the row of the donor's token in a
+            for (int c = 0; c < h; c++) {
+                assertThat(out[row * h + c]).as("row %d", row).isEqualTo(in[source * h + c]);
+            }
+        }
+        assertThat(Files.readString(r.outDir().resolve("tokenizer.json")))
+                .isEqualTo(Files.readString(tmp.resolve("donor/tokenizer.json")));
+    }
 }

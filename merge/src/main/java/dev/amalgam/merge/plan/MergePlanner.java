@@ -80,7 +80,11 @@ public final class MergePlanner {
                     + String.join(", ", Architecture.supported()));
             return null;
         }
+        Set<String> merged = mergedModels(slices);
         for (Map.Entry<String, HfModelDir> e : models.entrySet()) {
+            if (!merged.contains(e.getKey())) {
+                continue; // a tokenizer donor only: mergekit reads just its tokenizer
+            }
             String a = architectureName(e.getValue());
             if (!a.equals(archName)) {
                 problems.add("model '" + e.getKey() + "' is " + a + " but '" + refName + "' is " + archName
@@ -178,14 +182,26 @@ public final class MergePlanner {
         return slice.baseModel() != null ? slice.baseModel() : cfg.baseModel();
     }
 
+    /** The models whose tensors are merged: every slice source and base model (not a tokenizer donor only). */
+    private Set<String> mergedModels(List<OutputSlice> slices) {
+        Set<String> merged = new LinkedHashSet<>();
+        if (cfg.baseModel() != null) {
+            merged.add(cfg.baseModel());
+        }
+        for (OutputSlice s : slices) {
+            if (s.baseModel() != null) {
+                merged.add(s.baseModel());
+            }
+            s.sources().forEach(src -> merged.add(src.model()));
+        }
+        return merged;
+    }
+
+    /** The tokenizer source: base (else the reference model) for base and union, else the named model, merged or not. */
     private String tokenizerModel(List<OutputSlice> slices, String refName) {
         String src = cfg.tokenizerSource();
         if (src == null || src.equals("base") || src.equals("union")) {
             return cfg.baseModel() != null ? cfg.baseModel() : refName;
-        }
-        boolean merged = slices.stream().flatMap(s -> s.sources().stream()).anyMatch(s -> s.model().equals(src));
-        if (!merged) {
-            problems.add("tokenizer_source '" + src + "' must be one of the merged models");
         }
         return src;
     }
@@ -285,8 +301,17 @@ public final class MergePlanner {
             rows = u.size();
         } else {
             HfModelDir src = models.get(tokenizerModel);
-            rows = src.info(src.hasTensor(outName) ? outName : arch.embedTokens()).shape()[0];
             target = vocab(tokenizerModel);
+            if (src.hasTensor(outName) || src.hasTensor(arch.embedTokens())) {
+                rows = src.info(src.hasTensor(outName) ? outName : arch.embedTokens()).shape()[0];
+            } else if (target.isPresent()) {
+                // a donor without these tensors (another architecture): one row per token id of its tokenizer
+                rows = target.get().values().stream().mapToLong(id -> id + 1L).max().orElse(0);
+            } else {
+                problems.add(outName + ": tokenizer_source '" + tokenizerModel + "' has neither " + outName
+                        + " nor a tokenizer.json to size the vocabulary");
+                return null;
+            }
         }
         int[][] maps = new int[inputs.size()][];
         boolean mapped = false;

@@ -52,6 +52,7 @@ class CliCommandsTest {
                     parameters:
                       weight: 1.0
                 dtype: bfloat16
+                author: someone
                 """.formatted(a));
         Path out = dir.resolve("out");
         Run r = run("merge", config.toString(), out.toString());
@@ -59,6 +60,8 @@ class CliCommandsTest {
         assertThat(r.err()).contains("100%");
         JsonNode summary = JsonMapper.builder().build().readTree(r.out());
         assertThat(summary.get("method").asString()).isEqualTo("linear");
+        // an unknown key is ignored, as mergekit ignores it, and said so in the summary
+        assertThat(summary.get("warnings").toString()).contains("unknown key 'author' is ignored (as mergekit does)");
         try (HfModelDir in = HfModelDir.open(a); HfModelDir merged = HfModelDir.open(out)) {
             assertThat(merged.tensorNames()).isEqualTo(in.tensorNames());
             for (String name : in.tensorNames()) {

@@ -24,7 +24,8 @@ import tools.jackson.databind.node.ObjectNode;
  * Reads one YAML document into a Jackson tree the way PyYAML's {@code safe_load} (mergekit's reader) sees it:
  * anchors and aliases are expanded, and {@code <<:} merge keys copy the keys of the merged mapping(s) that the
  * mapping does not set itself (of a list of mappings, an earlier one wins; snakeyaml-engine's composer does this). Scalars follow the YAML 1.2 core
- * schema (plain {@code true}/{@code false}, numbers, {@code null}/{@code ~}; {@code 1e-3} is a number).
+ * schema (plain {@code true}/{@code false}, numbers, {@code null}/{@code ~}; {@code 1e-3} is a number), and plain
+ * {@code yes}/{@code no}/{@code on}/{@code off} are booleans as in PyYAML's YAML 1.1.
  *
  * <p>Against YAML bombs: at most {@link #MAX_ALIASES} aliases of collections (snakeyaml-engine's count) and at
  * most {@link #MAX_NODES} nodes after expansion; a recursive alias, a non-scalar key, a custom tag
@@ -39,6 +40,9 @@ final class YamlTree {
     /** Most characters of a document. */
     static final int MAX_CODE_POINTS = 8 * 1024 * 1024;
 
+    /** PyYAML's other boolean spellings (the core schema has true/false already). */
+    private static final java.util.regex.Pattern YAML11_BOOL =
+            java.util.regex.Pattern.compile("yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF");
     private static final Set<Tag> SCALAR_TAGS = Set.of(Tag.STR, Tag.INT, Tag.FLOAT, Tag.BOOL, Tag.NULL);
 
     private final JsonNodeFactory f = JsonNodeFactory.instance;
@@ -121,6 +125,10 @@ final class YamlTree {
         Tag tag = s.getTag();
         String v = s.getValue();
         if (tag.equals(Tag.STR)) {
+            if (s.isPlain() && YAML11_BOOL.matcher(v).matches()) {
+                // PyYAML (YAML 1.1) also reads plain yes/no/on/off as booleans
+                return f.booleanNode(v.equalsIgnoreCase("yes") || v.equalsIgnoreCase("on"));
+            }
             return f.stringNode(v);
         }
         if (tag.equals(Tag.NULL)) {

@@ -139,6 +139,11 @@ class MergekitLeniencyTest {
                         parameters: {weight: ["0", " 1e-1 "]}
                 parameters: {normalize: 0}
                 """);
+        assertThat(cfg.parameters().get("normalize")).isEqualTo(new ParameterSetting.Scalar(0.0));
+        // PyYAML's yes/no/on/off are booleans
+        MergeConfig yes = MergeConfig.parseYaml("merge_method: linear\nmodels: [{model: a, parameters: {weight: 1}}]\n"
+                + "parameters: {normalize: no}\n");
+        assertThat(yes.parameters().get("normalize")).isEqualTo(new ParameterSetting.Scalar(false));
         SliceSource a = cfg.slices().get(0).sources().get(0);
         assertThat(a.layerStart()).isZero();
         assertThat(a.layerEnd()).isEqualTo(2);

@@ -6,6 +6,10 @@ import java.util.Set;
 import java.util.Collections;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.api.lowlevel.Parse;
+import org.snakeyaml.engine.v2.events.CollectionEndEvent;
+import org.snakeyaml.engine.v2.events.CollectionStartEvent;
+import org.snakeyaml.engine.v2.events.Event;
 import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
@@ -28,7 +32,7 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code yes}/{@code no}/{@code on}/{@code off} are booleans as in PyYAML's YAML 1.1.
  *
  * <p>Against YAML bombs: at most {@link #MAX_ALIASES} aliases of collections (snakeyaml-engine's count) and at
- * most {@link #MAX_NODES} nodes after expansion; a recursive alias, a non-scalar key, a custom tag
+ * most {@link #MAX_NODES} nodes after expansion, at most {@link #MAX_DEPTH} levels of nesting; a recursive alias, a non-scalar key, a custom tag
  * ({@code !!binary}, {@code !!java...}), {@code .inf} / {@code .nan} and more than one document are errors.
  */
 final class YamlTree {
@@ -37,6 +41,8 @@ final class YamlTree {
     static final int MAX_ALIASES = 1_000;
     /** Most nodes (scalars, lists, mappings) the expanded document may have. */
     static final int MAX_NODES = 200_000;
+    /** Most nesting levels of lists and mappings (a config needs about ten). */
+    static final int MAX_DEPTH = 100;
     /** Most characters of a document. */
     static final int MAX_CODE_POINTS = 8 * 1024 * 1024;
 
@@ -62,11 +68,35 @@ final class YamlTree {
                 .setAllowRecursiveKeys(false).setCodePointLimit(MAX_CODE_POINTS).setAllowDuplicateKeys(true).build();
         Node root;
         try {
+            checkDepth(settings, text);
             root = new Compose(settings).composeString(text).orElse(null);
         } catch (YamlEngineException e) {
             throw new MergeConfigException(List.of("config is not valid YAML: " + e.getMessage()));
+        } catch (MergeConfigException e) {
+            throw e;
+        } catch (RuntimeException e) { // whatever else the YAML engine throws on hostile input is a problem too
+            throw new MergeConfigException(List.of("config is not valid YAML: " + e));
         }
         return root == null ? null : new YamlTree().convert(root);
+    }
+
+    /**
+     * The composer and the conversion recurse per nesting level: a document nested thousands deep must be
+     * refused before them, from the parser's event stream (no recursion).
+     */
+    private static void checkDepth(LoadSettings settings, String text) {
+        int depth = 0;
+        for (Event e : new Parse(settings).parseString(text)) {
+            if (e instanceof CollectionStartEvent) {
+                if (++depth > MAX_DEPTH) {
+                    String line = e.getStartMark().map(m -> "line " + (m.getLine() + 1) + ": ").orElse("");
+                    throw new MergeConfigException(List.of("config is not valid YAML: " + line + "nested deeper than "
+                            + MAX_DEPTH + " levels"));
+                }
+            } else if (e instanceof CollectionEndEvent) {
+                depth--;
+            }
+        }
     }
 
     private JsonNode convert(Node node) {

@@ -116,6 +116,19 @@ class MergekitLeniencyTest {
         laughs.append("merge_method: linear\nmodels: [{model: a, parameters: {weight: 1}}]\n");
         assertThatThrownBy(() -> MergeConfig.parseYaml(laughs.toString())).isInstanceOf(MergeConfigException.class)
                 .hasMessageContaining("not valid YAML").hasMessageContaining("200000 nodes");
+        for (String[] brackets : new String[][]{{"[", "]"}, {"{a: ", "}"}}) {
+            String deep = "merge_method: linear\nmodels: " + brackets[0].repeat(10_000) + brackets[1].repeat(10_000) + "\n";
+            assertThatThrownBy(() -> MergeConfig.parseYaml(deep)).isInstanceOf(MergeConfigException.class)
+                    .hasMessageContaining("nested deeper than 100 levels");
+        }
+        StringBuilder manyAliases = new StringBuilder("merge_method: linear\nx: &x {weight: 1}\nmodels:\n");
+        manyAliases.append("  - {model: tiny, parameters: *x}\n".repeat(5_000));
+        assertThatThrownBy(() -> MergeConfig.parseYaml(manyAliases.toString())).isInstanceOf(MergeConfigException.class)
+                .hasMessageContaining("not valid YAML");
+        for (String bad : List.of("---\na: 1\n---\nb: 2\n", "merge_method: *undefined\n", "? [a, b]\n: c\n",
+                "merge_method: !!java.lang.Runtime linear\n", "%YAML 9.9\n---\na: 1\n", "merge_method: \"\\0\\uD800\"\n")) {
+            assertThatThrownBy(() -> MergeConfig.parseYaml(bad)).as(bad).isInstanceOf(MergeConfigException.class);
+        }
         assertThatThrownBy(() -> MergeConfig.parseYaml("merge_method: linear\nmodels: &m [*m]\n"))
                 .isInstanceOf(MergeConfigException.class).hasMessageContaining("recursive alias");
         assertThatThrownBy(() -> MergeConfig.parseYaml("merge_method: !!binary bGluZWFy\nmodels: [a]\n"))

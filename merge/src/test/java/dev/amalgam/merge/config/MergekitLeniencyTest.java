@@ -126,7 +126,7 @@ class MergekitLeniencyTest {
         assertThatThrownBy(() -> MergeConfig.parseYaml(manyAliases.toString())).isInstanceOf(MergeConfigException.class)
                 .hasMessageContaining("not valid YAML");
         for (String bad : List.of("---\na: 1\n---\nb: 2\n", "merge_method: *undefined\n", "? [a, b]\n: c\n",
-                "merge_method: !!java.lang.Runtime linear\n", "%YAML 9.9\n---\na: 1\n", "merge_method: \"\\0\\uD800\"\n")) {
+                "merge_method: !!java.lang.Runtime linear\n", "a: &a {<<: *a}\n", "a: &a [{<<: *a}]\n", "%YAML 9.9\n---\na: 1\n", "merge_method: \"\\0\\uD800\"\n")) {
             assertThatThrownBy(() -> MergeConfig.parseYaml(bad)).as(bad).isInstanceOf(MergeConfigException.class);
         }
         assertThatThrownBy(() -> MergeConfig.parseYaml("merge_method: linear\nmodels: &m [*m]\n"))

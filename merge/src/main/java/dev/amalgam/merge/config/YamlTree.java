@@ -7,6 +7,8 @@ import java.util.Collections;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.api.lowlevel.Parse;
+import org.snakeyaml.engine.v2.common.Anchor;
+import org.snakeyaml.engine.v2.events.AliasEvent;
 import org.snakeyaml.engine.v2.events.CollectionEndEvent;
 import org.snakeyaml.engine.v2.events.CollectionStartEvent;
 import org.snakeyaml.engine.v2.events.Event;
@@ -68,7 +70,7 @@ final class YamlTree {
                 .setAllowRecursiveKeys(false).setCodePointLimit(MAX_CODE_POINTS).setAllowDuplicateKeys(true).build();
         Node root;
         try {
-            checkDepth(settings, text);
+            checkEvents(settings, text);
             root = new Compose(settings).composeString(text).orElse(null);
         } catch (YamlEngineException e) {
             throw new MergeConfigException(List.of("config is not valid YAML: " + e.getMessage()));
@@ -81,22 +83,29 @@ final class YamlTree {
     }
 
     /**
-     * The composer and the conversion recurse per nesting level: a document nested thousands deep must be
-     * refused before them, from the parser's event stream (no recursion).
+     * Checks on the parser's event stream (no recursion), before the composer runs: a document nested thousands
+     * deep would overflow the recursive composer, and an alias to a collection that is still open (a node that
+     * contains itself, also through a {@code <<:} merge key) would send its merge-key flattening round for ever.
      */
-    private static void checkDepth(LoadSettings settings, String text) {
-        int depth = 0;
+    private static void checkEvents(LoadSettings settings, String text) {
+        java.util.ArrayDeque<String> open = new java.util.ArrayDeque<>(); // anchors of the open collections ("" if none)
         for (Event e : new Parse(settings).parseString(text)) {
-            if (e instanceof CollectionStartEvent) {
-                if (++depth > MAX_DEPTH) {
-                    String line = e.getStartMark().map(m -> "line " + (m.getLine() + 1) + ": ").orElse("");
-                    throw new MergeConfigException(List.of("config is not valid YAML: " + line + "nested deeper than "
-                            + MAX_DEPTH + " levels"));
+            if (e instanceof CollectionStartEvent c) {
+                if (open.size() >= MAX_DEPTH) {
+                    throw eventProblem(e, "nested deeper than " + MAX_DEPTH + " levels");
                 }
+                open.push(c.getAnchor().map(Anchor::getValue).orElse(""));
             } else if (e instanceof CollectionEndEvent) {
-                depth--;
+                open.pop();
+            } else if (e instanceof AliasEvent a && open.contains(a.getAlias().getValue())) {
+                throw eventProblem(e, "recursive alias: *" + a.getAlias().getValue() + " is inside its own anchor");
             }
         }
+    }
+
+    private static MergeConfigException eventProblem(Event e, String message) {
+        String line = e.getStartMark().map(m -> "line " + (m.getLine() + 1) + ": ").orElse("");
+        return new MergeConfigException(List.of("config is not valid YAML: " + line + message));
     }
 
     private JsonNode convert(Node node) {

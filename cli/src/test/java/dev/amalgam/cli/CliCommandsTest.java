@@ -56,6 +56,7 @@ class CliCommandsTest {
                     parameters:
                       weight: 1.0
                 dtype: bfloat16
+                author: someone
                 """.formatted(a));
         Path out = dir.resolve("out");
         Run r = run("merge", config.toString(), out.toString());
@@ -64,6 +65,8 @@ class CliCommandsTest {
         JsonNode summary = JsonMapper.builder().build().readTree(r.out());
         assertThat(summary.get("method").asString()).isEqualTo("linear");
         ApiSchemasTest.assertMatchesResultSchema(new MergeJobType(), summary);
+        // an unknown key is ignored, as mergekit ignores it, and said so in the summary
+        assertThat(summary.get("warnings").toString()).contains("unknown key 'author' is ignored (as mergekit does)");
         try (HfModelDir in = HfModelDir.open(a); HfModelDir merged = HfModelDir.open(out)) {
             assertThat(merged.tensorNames()).isEqualTo(in.tensorNames());
             for (String name : in.tensorNames()) {

@@ -200,6 +200,19 @@ class MergeServiceTest {
     }
 
     @Test
+    void whatTheConfigIgnoresAsMergekitDoesIsListedInTheJobResultWarnings() throws Exception {
+        var r = api.call("POST", "/api/v1/merges", ADMIN_KEY, """
+                {"configYaml": "merge_method: linear\\nnote: by hand\\nmodels:\\n  - model: model-a\\n    parameters: {weight: 1.0, density: 0.5}\\n",
+                 "output": "lenient-a"}""");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        Job job = awaitFinal(UUID.fromString(TestHttp.JSON.readTree(r.body()).get("id").asString()));
+        assertThat(job.status()).as(String.valueOf(job.error())).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(job.result().get("warnings").toString())
+                .contains("unknown key 'note' is ignored (as mergekit does)")
+                .contains("parameter 'density' is not used by linear here and is ignored");
+    }
+
+    @Test
     void anIdempotentRetryAfterTheJobFinishedGetsTheFirstJobAndAReusedKeyIsRefused() throws Exception {
         String body = """
                 {"configYaml": "merge_method: linear\\nmodels:\\n  - model: model-a\\n    parameters: {weight: 1.0}\\n  - model: model-b\\n    parameters: {weight: 1.0}\\n",

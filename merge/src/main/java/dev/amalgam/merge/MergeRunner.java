@@ -39,13 +39,13 @@ public final class MergeRunner {
     /**
      * Validates only: opens the models (headers and configs) and plans the merge.
      *
-     * @return the plan's warnings
+     * @return the config's warnings (what is ignored, as mergekit ignores it) and the plan's
      * @throws MergeConfigException listing every problem
      */
     public List<String> validate(MergeConfig config, ModelResolver resolver) {
         Map<String, HfModelDir> models = open(config, resolver, null);
         try {
-            return withReferenceWarnings(config, MergePlanner.plan(config, models, 0).warnings());
+            return warnings(config, MergePlanner.plan(config, models, 0).warnings());
         } finally {
             closeAll(models);
         }
@@ -87,7 +87,7 @@ public final class MergeRunner {
             }
             return new MergeResult(target, plan.method().name(), specs.size(), params, bytes, plan.numLayers(),
                     plan.vocabSize(), DtypeNames.torchName(plan.dtype()), plan.tiedEmbeddings(),
-                    config.referencedModels(), files, withReferenceWarnings(config, plan.warnings()),
+                    config.referencedModels(), files, warnings(config, plan.warnings()),
                     (System.nanoTime() - start) / 1_000_000);
         } catch (IOException e) {
             throw new MergeException("cannot write the merged model: " + e.getMessage(), e);
@@ -96,6 +96,7 @@ public final class MergeRunner {
             closeAll(models);
         }
     }
+
 
     private static Map<String, HfModelDir> open(MergeConfig config, ModelResolver resolver, Path outDir) {
         List<String> problems = new ArrayList<>(config.validate());
@@ -128,8 +129,9 @@ public final class MergeRunner {
     }
 
     /** The references' warnings (ignored revisions) before the plan's. */
-    private static List<String> withReferenceWarnings(MergeConfig config, List<String> planWarnings) {
-        List<String> w = new ArrayList<>();
+    /** What the config ignores, what its model references ignore, then the plan's warnings. */
+    private static List<String> warnings(MergeConfig config, List<String> planWarnings) {
+        List<String> w = new ArrayList<>(config.warnings());
         for (String ref : config.referencedModels()) {
             w.addAll(ModelReference.parse(ref).warnings());
         }

@@ -59,7 +59,7 @@ final class OutputFiles {
             plan.unionTokenizer().write(dir);
         }
         if (cfg.chatTemplate() != null) {
-            String template = cfg.chatTemplate().equals("auto") ? mostCommonTemplate(models)
+            String template = cfg.chatTemplate().equals("auto") ? mostCommonTemplate(cfg, models)
                     : ChatTemplates.resolve(cfg.chatTemplate());
             if (template != null) {
                 setChatTemplate(dir, template);
@@ -83,19 +83,57 @@ final class OutputFiles {
         n.put(parts[parts.length - 1], value);
     }
 
-    /** mergekit's "auto": the template most of the input models use. */
-    private static String mostCommonTemplate(Map<String, HfModelDir> models) throws IOException {
-        Map<String, Integer> counts = new HashMap<>();
-        for (HfModelDir m : models.values()) {
-            Path tc = m.dir().resolve("tokenizer_config.json");
-            if (Files.isRegularFile(tc)) {
-                JsonNode t = JSON.readTree(tc.toFile()).get("chat_template");
-                if (t != null && t.isString()) {
-                    counts.merge(t.asString(), 1, Integer::sum);
+    /**
+     * mergekit's "auto": the template most of the referenced models use (base, models, slice sources: not a
+     * tokenizer donor), read as transformers loads it (chat_template.jinja beside tokenizer_config.json wins over
+     * its chat_template field; of a list of named templates, "default"), stripped of surrounding whitespace.
+     * Ties go to the model named first (mergekit counts over a set, whose order is arbitrary).
+     */
+    private static String mostCommonTemplate(MergeConfig cfg, Map<String, HfModelDir> models) throws IOException {
+        java.util.LinkedHashSet<String> referenced = new java.util.LinkedHashSet<>();
+        if (cfg.baseModel() != null) {
+            referenced.add(cfg.baseModel());
+        }
+        cfg.models().forEach(m -> referenced.add(m.model()));
+        cfg.slices().forEach(sl -> sl.sources().forEach(src -> referenced.add(src.model())));
+        Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+        for (String ref : referenced) {
+            String t = chatTemplateOf(models.get(ref).dir());
+            if (t != null && !t.strip().isEmpty()) {
+                counts.merge(t.strip(), 1, Integer::sum);
+            }
+        }
+        String best = null;
+        for (Map.Entry<String, Integer> e : counts.entrySet()) {
+            if (best == null || e.getValue() > counts.get(best)) {
+                best = e.getKey();
+            }
+        }
+        return best;
+    }
+
+    /** A model directory's chat template as transformers loads it, or null. */
+    static String chatTemplateOf(Path modelDir) throws IOException {
+        Path jinja = modelDir.resolve("chat_template.jinja");
+        if (Files.isRegularFile(jinja)) {
+            return Files.readString(jinja);
+        }
+        Path tc = modelDir.resolve("tokenizer_config.json");
+        if (!Files.isRegularFile(tc)) {
+            return null;
+        }
+        JsonNode t = JSON.readTree(tc.toFile()).get("chat_template");
+        if (t != null && t.isString()) {
+            return t.asString();
+        }
+        if (t != null && t.isArray()) { // [{"name": "default", "template": ...}, ...]
+            for (JsonNode named : t) {
+                if (named.path("name").asString("").equals("default")) {
+                    return named.path("template").asString(null);
                 }
             }
         }
-        return counts.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(null);
+        return null;
     }
 
     private static void setChatTemplate(Path dir, String template) throws IOException {

@@ -9,9 +9,12 @@ import dev.amalgam.merge.plan.MergePlan;
 import dev.amalgam.merge.plan.PlannedTensor;
 import dev.amalgam.merge.plan.RowDefaults;
 import dev.amalgam.merge.plan.TensorInput;
+import dev.amalgam.modelio.DType;
 import dev.amalgam.modelio.HfModelDir;
 import dev.amalgam.modelio.ShardedCheckpointWriter;
 import dev.amalgam.modelio.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -122,8 +125,23 @@ final class TensorExecutor {
         }
         MergeMethod method = plan.method();
         method.merge(MergeInputs.streamed(task.name(), task.shape(), sources, task.modelParams(), task.baseIndex(),
-                task.params(), task.seed()), (from, values, offset, length) ->
-                writer.writeFloats(task.name(), from, values, offset, length)); // narrowed as each chunk arrives
+                task.params(), task.seed()), task.dtype() == DType.I64
+                ? (from, values, offset, length) -> writeInt64(task.name(), from, values, offset, length)
+                : (from, values, offset, length) ->
+                        writer.writeFloats(task.name(), from, values, offset, length)); // narrowed as each chunk arrives
+    }
+
+    /**
+     * {@code dtype: int64} (a name mergekit accepts): each value truncated toward zero, as torch's
+     * {@code tensor.to(torch.int64)}; NaN becomes 0 and infinities saturate (torch leaves those undefined).
+     */
+    private void writeInt64(String name, long from, float[] values, int offset, int length) {
+        ByteBuffer b = ByteBuffer.allocate(length * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < length; i++) {
+            b.putLong((long) values[offset + i]);
+        }
+        b.flip();
+        writer.writeRaw(name, from * Long.BYTES, b);
     }
 
     /**

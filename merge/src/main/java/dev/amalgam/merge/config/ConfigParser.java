@@ -8,26 +8,39 @@ import java.util.Set;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.dataformat.yaml.YAMLMapper;
 
-/** Reads the mergekit config tree (from YAML or JSON) into records, collecting every problem on the way. */
+/**
+ * Reads the mergekit config tree (from YAML or JSON) into records, collecting every problem on the way. Lenient
+ * where mergekit (pydantic) is: unknown keys are ignored with a warning, numbers written as strings are numbers,
+ * an integral float is an integer in {@code layer_range}, {@code residual_weight} is read and ignored.
+ */
 final class ConfigParser {
 
     private static final Set<String> TOP_KEYS = Set.of("merge_method", "base_model", "models", "slices", "parameters",
             "dtype", "out_dtype", "tokenizer_source", "tokenizer", "chat_template");
+    /** mergekit's tokenizer options besides {@code source}: they change the output, so they are refused. */
+    private static final Set<String> TOKENIZER_FEATURES = Set.of("tokens");
+    /** A number as pydantic reads one from a string (no inf or nan: those are refused as non-finite anyway). */
+    private static final java.util.regex.Pattern NUMBER =
+            java.util.regex.Pattern.compile("\\s*[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?\\s*");
+    private static final java.util.regex.Pattern INTEGER = java.util.regex.Pattern.compile("\\s*[+-]?\\d+\\s*");
 
     private final List<String> problems = new ArrayList<>();
+    private final List<String> warnings = new ArrayList<>();
 
     private ConfigParser() {
     }
 
     static MergeConfig parse(String text, boolean yaml) {
         JsonNode root;
-        try {
-            root = yaml ? YAMLMapper.builder().build().readTree(text) : JsonMapper.builder().build().readTree(text);
-        } catch (JacksonException e) {
-            throw new MergeConfigException(List.of("config is not valid " + (yaml ? "YAML" : "JSON") + ": "
-                    + e.getOriginalMessage()));
+        if (yaml) {
+            root = YamlTree.read(text);
+        } else {
+            try {
+                root = JsonMapper.builder().build().readTree(text);
+            } catch (JacksonException e) {
+                throw new MergeConfigException(List.of("config is not valid JSON: " + e.getOriginalMessage()));
+            }
         }
         ConfigParser p = new ConfigParser();
         MergeConfig cfg = p.config(root, text);
@@ -41,13 +54,14 @@ final class ConfigParser {
     private MergeConfig config(JsonNode root, String text) {
         if (root == null || !root.isObject()) {
             problems.add("config must be a mapping with merge_method and models or slices");
-            return new MergeConfig(null, null, List.of(), List.of(), Map.of(), null, null, null, null, text);
+            return new MergeConfig(null, null, List.of(), List.of(), Map.of(), null, null, null, null, text, null, List.of());
         }
         for (String key : root.propertyNames()) {
             if (key.equals("modules")) {
                 problems.add("'modules' (multi-module merges) is not supported; use models or slices");
             } else if (!TOP_KEYS.contains(key)) {
-                problems.add("unknown key '" + key + "'; known: " + String.join(", ", new java.util.TreeSet<>(TOP_KEYS)));
+                warnings.add("unknown key '" + key + "' is ignored (as mergekit does); known: "
+                        + String.join(", ", new java.util.TreeSet<>(TOP_KEYS)));
             }
         }
         String tokenizerSource = string(root, "tokenizer_source", "tokenizer_source");
@@ -72,9 +86,11 @@ final class ConfigParser {
                     }
                 }
                 for (String key : tok.propertyNames()) {
-                    if (!key.equals("source") && !key.equals("pad_to_multiple_of")) {
+                    if (TOKENIZER_FEATURES.contains(key)) {
                         problems.add("tokenizer." + key
                                 + " is not supported yet (only tokenizer.source and tokenizer.pad_to_multiple_of)");
+                    } else if (!key.equals("source") && !key.equals("pad_to_multiple_of")) {
+                        warnings.add("unknown key 'tokenizer." + key + "' is ignored (as mergekit does)");
                     }
                 }
             }
@@ -113,7 +129,7 @@ final class ConfigParser {
         return new MergeConfig(string(root, "merge_method", "merge_method"), modelRef(root.get("base_model"), "base_model"),
                 models, slices, params(root.get("parameters"), "parameters"), string(root, "dtype", "dtype"),
                 string(root, "out_dtype", "out_dtype"), tokenizerSource, string(root, "chat_template", "chat_template"),
-                text, padToMultipleOf);
+                text, padToMultipleOf, warnings);
     }
 
     private InputModel model(JsonNode node, String where) {
@@ -141,8 +157,14 @@ final class ConfigParser {
             return null;
         }
         unknownKeys(node, where, Set.of("sources", "base_model", "parameters", "residual_weight"));
-        if (node.has("residual_weight")) {
-            problems.add(where + ".residual_weight is not supported");
+        JsonNode residual = node.get("residual_weight");
+        if (residual != null && !residual.isNull()) {
+            // mergekit declares it (an optional float) and never reads it
+            if (asNumber(residual) == null) {
+                problems.add(where + ".residual_weight must be a number");
+            } else {
+                warnings.add(where + ".residual_weight is ignored (mergekit reads it but does not use it)");
+            }
         }
         List<SliceSource> sources = new ArrayList<>();
         JsonNode src = node.get("sources");
@@ -171,18 +193,19 @@ final class ConfigParser {
         if (model == null && (node.get("model") == null || node.get("model").isNull())) {
             problems.add(where + ".model is required");
         }
-        if (range == null || !range.isArray() || range.size() != 2 || !range.get(0).isIntegralNumber()
-                || !range.get(1).isIntegralNumber()) {
+        java.math.BigInteger start = range != null && range.isArray() && range.size() == 2 ? asInteger(range.get(0)) : null;
+        java.math.BigInteger end = range != null && range.isArray() && range.size() == 2 ? asInteger(range.get(1)) : null;
+        if (start == null || end == null) {
             problems.add(where + ".layer_range must be [start, end] with integers");
             return null;
         }
-        // intValue() throws beyond the int range; such a range cannot fit the output-layer limit anyway
-        if (!range.get(0).canConvertToInt() || !range.get(1).canConvertToInt()) {
+        // beyond the int range such a range cannot fit the output-layer limit anyway
+        if (start.bitLength() > 31 || end.bitLength() > 31) {
             problems.add(where + ".layer_range " + range + " is out of range: an output has at most "
                     + MergeConfig.MAX_OUTPUT_LAYERS + " layers");
             return null;
         }
-        return model == null ? null : new SliceSource(model, range.get(0).intValue(), range.get(1).intValue(),
+        return model == null ? null : new SliceSource(model, start.intValue(), end.intValue(),
                 params(node.get("parameters"), where + ".parameters"));
     }
 
@@ -204,7 +227,8 @@ final class ConfigParser {
         return res;
     }
 
-    private ParameterSetting setting(JsonNode node, String where) {
+    private ParameterSetting setting(JsonNode raw, String where) {
+        JsonNode node = numbersFromStrings(raw);
         if (node.isNumber() || node.isBoolean() || node.isString()) {
             return new ParameterSetting.Scalar(scalar(node));
         }
@@ -256,6 +280,42 @@ final class ConfigParser {
         }
         ParameterSetting v = setting(value, where + ".value");
         return v == null ? null : new ParameterSetting.Condition(string(node, "filter", where + ".filter"), v);
+    }
+
+    /** Strings that read as numbers become numbers, also inside lists (pydantic coerces them to floats). */
+    private static JsonNode numbersFromStrings(JsonNode node) {
+        if (node.isString() && NUMBER.matcher(node.stringValue()).matches()) {
+            return tools.jackson.databind.node.JsonNodeFactory.instance.numberNode(Double.parseDouble(node.stringValue().strip()));
+        }
+        if (node.isArray()) {
+            tools.jackson.databind.node.ArrayNode a = tools.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
+            node.forEach(e -> a.add(numbersFromStrings(e)));
+            return a;
+        }
+        return node;
+    }
+
+    /** A number, a numeric string, or a boolean (1 or 0) as a double, as pydantic reads a float; else null. */
+    private static Double asNumber(JsonNode node) {
+        JsonNode n = numbersFromStrings(node);
+        if (n.isNumber()) {
+            return n.doubleValue();
+        }
+        return n.isBoolean() ? (n.booleanValue() ? 1.0 : 0.0) : null;
+    }
+
+    /** An integer, an integral float, or a string of digits, as pydantic reads an int; else null. */
+    private static java.math.BigInteger asInteger(JsonNode node) {
+        if (node.isIntegralNumber()) {
+            return node.bigIntegerValue();
+        }
+        if (node.isNumber() && Double.isFinite(node.doubleValue()) && node.doubleValue() == Math.rint(node.doubleValue())) {
+            return java.math.BigDecimal.valueOf(node.doubleValue()).toBigInteger();
+        }
+        if (node.isString() && INTEGER.matcher(node.stringValue()).matches()) {
+            return new java.math.BigInteger(node.stringValue().strip());
+        }
+        return null;
     }
 
     private static Object scalar(JsonNode node) {
@@ -344,7 +404,8 @@ final class ConfigParser {
     private void unknownKeys(JsonNode node, String where, Set<String> known) {
         for (String key : node.propertyNames()) {
             if (!known.contains(key)) {
-                problems.add(where + ": unknown key '" + key + "'; known: " + String.join(", ", new java.util.TreeSet<>(known)));
+                warnings.add(where + ": unknown key '" + key + "' is ignored (as mergekit does); known: "
+                        + String.join(", ", new java.util.TreeSet<>(known)));
             }
         }
     }

@@ -23,12 +23,18 @@ public final class DtypeNames {
         m.put("half", DType.F16);
         m.put("fp32", DType.F32);
         m.put("float", DType.F32);
+        m.put("int64", DType.I64); // mergekit's one integer name: the merged values truncated toward zero
         return Map.copyOf(m);
     }
 
     /** The dtype for a config name, or null when unknown. */
     public static DType parse(String name) {
-        return name == null ? null : NAMES.get(name.toLowerCase(java.util.Locale.ROOT));
+        if (name == null) {
+            return null;
+        }
+        String n = name.toLowerCase(java.util.Locale.ROOT);
+        // mergekit's dtype_from_name drops a leading "torch." (torch.bfloat16)
+        return NAMES.get(n.startsWith("torch.") ? n.substring("torch.".length()) : n);
     }
 
     /** The torch_dtype name for config.json ({@code bfloat16}, {@code float16}, {@code float32}). */
@@ -38,6 +44,7 @@ public final class DtypeNames {
             case F16 -> "float16";
             case F32 -> "float32";
             case F64 -> "float64";
+            case I64 -> "int64";
             default -> dtype.safetensorsName().toLowerCase(java.util.Locale.ROOT);
         };
     }

@@ -35,18 +35,12 @@ import java.util.Set;
  * @param chatTemplate    a built-in template name, {@code auto}, a Jinja template, or null
  * @param sourceText      the text the config was parsed from (recorded in the model card), or null
  * @param padToMultipleOf {@code tokenizer.pad_to_multiple_of}: embedding rows rounded up to a multiple of it, or null
+ * @param parseWarnings   what the parser accepted and ignored, as mergekit does (unknown keys, residual_weight)
  */
 public record MergeConfig(String mergeMethod, String baseModel, List<InputModel> models, List<OutputSlice> slices,
                           Map<String, ParameterSetting> parameters, String dtype, String outDtype,
-                          String tokenizerSource, String chatTemplate, String sourceText, Integer padToMultipleOf) {
-
-    /** A config without {@code tokenizer.pad_to_multiple_of}. */
-    public MergeConfig(String mergeMethod, String baseModel, List<InputModel> models, List<OutputSlice> slices,
-                       Map<String, ParameterSetting> parameters, String dtype, String outDtype, String tokenizerSource,
-                       String chatTemplate, String sourceText) {
-        this(mergeMethod, baseModel, models, slices, parameters, dtype, outDtype, tokenizerSource, chatTemplate,
-                sourceText, null);
-    }
+                          String tokenizerSource, String chatTemplate, String sourceText, Integer padToMultipleOf,
+                          List<String> parseWarnings) {
 
     /**
      * Most layers a merge may output (all slices together) and a model may have: the planner and the merge do work
@@ -61,6 +55,15 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
         models = models == null ? List.of() : List.copyOf(models);
         slices = slices == null ? List.of() : List.copyOf(slices);
         parameters = parameters == null ? Map.of() : Map.copyOf(parameters);
+        parseWarnings = parseWarnings == null ? List.of() : List.copyOf(parseWarnings);
+    }
+
+    /** A config built in code: no {@code tokenizer.pad_to_multiple_of}, nothing ignored by a parser. */
+    public MergeConfig(String mergeMethod, String baseModel, List<InputModel> models, List<OutputSlice> slices,
+                       Map<String, ParameterSetting> parameters, String dtype, String outDtype,
+                       String tokenizerSource, String chatTemplate, String sourceText) {
+        this(mergeMethod, baseModel, models, slices, parameters, dtype, outDtype, tokenizerSource, chatTemplate,
+                sourceText, null, List.of());
     }
 
     /** Parses mergekit YAML; throws {@link MergeConfigException} listing every problem. */
@@ -99,15 +102,30 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
 
     /**
      * The config seen as slices: the {@code models:} form becomes one slice over all layers, which the planner
-     * fills in once the layer count is known ({@code layerEnd = -1}).
+     * fills in once the layer count is known ({@code layerEnd = -1}). As in mergekit, a {@code base_model} that
+     * is not among the models is added as the last one (without parameters of its own), whatever the method:
+     * linear, karcher and passthrough then merge it like any other model.
      */
     public List<OutputSlice> asSlices() {
         if (!usesModels()) {
             return slices;
         }
-        List<SliceSource> sources = models.stream()
-                .map(m -> new SliceSource(m.model(), 0, -1, m.parameters())).toList();
+        List<SliceSource> sources = new ArrayList<>(models.stream()
+                .map(m -> new SliceSource(m.model(), 0, -1, m.parameters())).toList());
+        if (baseModel != null && models.stream().noneMatch(m -> m.model().equals(baseModel))) {
+            sources.add(new SliceSource(baseModel, 0, -1, Map.of()));
+        }
         return List.of(new OutputSlice(sources, null, Map.of()));
+    }
+
+    /**
+     * What is accepted but ignored, as mergekit ignores it: the parser's notes (unknown keys,
+     * {@code residual_weight}) and parameters the method does not read at the level where they are given.
+     */
+    public List<String> warnings() {
+        List<String> warnings = new ArrayList<>(parseWarnings);
+        check(new ArrayList<>(), warnings);
+        return warnings;
     }
 
     /**
@@ -118,13 +136,18 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
      */
     public List<String> validate() {
         List<String> problems = new ArrayList<>();
+        check(problems, new ArrayList<>());
+        return problems;
+    }
+
+    private void check(List<String> problems, List<String> warnings) {
         if (mergeMethod == null) {
             problems.add("merge_method is required; known: " + String.join(", ", MergeMethods.names()));
-            return problems;
+            return;
         }
         if (!MergeMethods.exists(mergeMethod)) {
             problems.add("unknown merge_method '" + mergeMethod + "'; known: " + String.join(", ", MergeMethods.names()));
-            return problems;
+            return;
         }
         MergeMethod method = MergeMethods.get(mergeMethod);
         if (models.isEmpty() == slices.isEmpty()) {
@@ -132,22 +155,22 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
         }
         List<ParameterDef> shared = new ArrayList<>(method.parameters());
         shared.addAll(method.modelParameters());
-        checkParams(problems, "parameters", parameters, shared, method);
+        checkParams(problems, warnings, "parameters", parameters, shared, method);
         for (int i = 0; i < models.size(); i++) {
-            checkParams(problems, "models[" + i + "] (" + models.get(i).model() + ").parameters",
+            checkParams(problems, warnings, "models[" + i + "] (" + models.get(i).model() + ").parameters",
                     models.get(i).parameters(), method.modelParameters(), method);
         }
         long outputLayers = 0;
         for (int s = 0; s < slices.size(); s++) {
             OutputSlice slice = slices.get(s);
-            checkParams(problems, "slices[" + s + "].parameters", slice.parameters(), shared, method);
+            checkParams(problems, warnings, "slices[" + s + "].parameters", slice.parameters(), shared, method);
             if (slice.sources().isEmpty()) {
                 problems.add("slices[" + s + "] has no sources");
             }
             for (int j = 0; j < slice.sources().size(); j++) {
                 SliceSource src = slice.sources().get(j);
                 String where = "slices[" + s + "].sources[" + j + "] (" + src.model() + ")";
-                checkParams(problems, where + ".parameters", src.parameters(), method.modelParameters(), method);
+                checkParams(problems, warnings, where + ".parameters", src.parameters(), method.modelParameters(), method);
                 if (src.layerStart() < 0 || src.layerEnd() <= src.layerStart()) {
                     problems.add(where + ".layer_range [" + src.layerStart() + ", " + src.layerEnd()
                             + "] must satisfy 0 <= start < end");
@@ -175,7 +198,6 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
             problems.add("unknown chat_template '" + chatTemplate + "'; use auto, a Jinja template, or one of "
                     + String.join(", ", CHAT_TEMPLATES));
         }
-        return problems;
     }
 
     private void checkInputs(List<String> problems, MergeMethod method) {
@@ -191,13 +213,15 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
         }
     }
 
-    private static void checkParams(List<String> problems, String where, Map<String, ParameterSetting> given,
-                                    List<ParameterDef> allowed, MergeMethod method) {
-        for (Map.Entry<String, ParameterSetting> e : given.entrySet()) {
+    private static void checkParams(List<String> problems, List<String> warnings, String where,
+                                    Map<String, ParameterSetting> given, List<ParameterDef> allowed, MergeMethod method) {
+        for (Map.Entry<String, ParameterSetting> e : new java.util.TreeMap<>(given).entrySet()) {
             ParameterDef def = allowed.stream().filter(d -> d.name().equals(e.getKey())).findFirst().orElse(null);
             if (def == null) {
-                problems.add(where + ": unknown parameter '" + e.getKey() + "' for " + method.name() + "; known: "
-                        + String.join(", ", allowed.stream().map(ParameterDef::name).toList()));
+                // mergekit reads only the parameters a method declares, each at its levels, and ignores the rest
+                warnings.add(where + ": parameter '" + e.getKey() + "' is not used by " + method.name()
+                        + " here and is ignored; used here: "
+                        + (allowed.isEmpty() ? "none" : String.join(", ", allowed.stream().map(ParameterDef::name).toList())));
                 continue;
             }
             for (Object v : e.getValue().possibleValues()) {

@@ -2,6 +2,7 @@ package dev.amalgam.merge.method;
 
 import dev.amalgam.merge.kernel.FloatSink;
 import dev.amalgam.merge.kernel.FloatSource;
+import dev.amalgam.merge.kernel.RandomStreams;
 import dev.amalgam.merge.kernel.TaskVectors;
 import dev.amalgam.merge.kernel.TopK;
 import dev.amalgam.merge.kernel.TopKCut;
@@ -155,7 +156,7 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
                 if (density < 1) {
                     sparsification.applyInPlace(delta, in.columns(), density, p.has("gamma") ? p.number("gamma") : 0,
                             p.has("epsilon") ? p.number("epsilon") : 0, in.params().bool("rescale"),
-                            in.seed() * 31 + m);
+                            RandomStreams.seed(in.seed(), m));
                 }
                 deltas[j] = TaskVectors.Source.of(delta);
             }

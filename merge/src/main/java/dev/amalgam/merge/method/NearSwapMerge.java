@@ -6,7 +6,8 @@ import java.util.Optional;
 
 /**
  * NearSwap: per element, takes the secondary model's value where it is close to the base
- * (weight t / |base - other| clamped to [0, 1]; equal values count as weight 1), else keeps the base.
+ * (weight t / max(|base - other|, 1e-6) clamped to [0, 1], as mergekit computes it), else keeps the base; t <= 0
+ * gives the base.
  */
 public final class NearSwapMerge implements MergeMethod {
 
@@ -22,7 +23,8 @@ public final class NearSwapMerge implements MergeMethod {
 
     @Override
     public List<ParameterDef> parameters() {
-        return List.of(ParameterDef.requiredNumber("t", Double.MIN_VALUE, Double.POSITIVE_INFINITY));
+        // t <= 0 is allowed, as in mergekit: every weight clamps to 0 and the result is the base
+        return List.of(ParameterDef.requiredNumber("t", Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY));
     }
 
     @Override
@@ -47,7 +49,7 @@ public final class NearSwapMerge implements MergeMethod {
         float t = (float) in.params().number("t");
         float[] out = new float[v0.length];
         for (int i = 0; i < out.length; i++) {
-            float w = t / Math.abs(v0[i] - v1[i]);
+            float w = t / Math.max(Math.abs(v0[i] - v1[i]), 1e-6f); // mergekit clamps |b - x| at 1e-6
             if (Float.isNaN(w) || Float.isInfinite(w)) {
                 w = 1;
             }

@@ -36,14 +36,18 @@ public record ParameterDef(String name, Type type, boolean required, Object defa
         return new ParameterDef(name, Type.BOOLEAN, false, defaultValue, 0, 1);
     }
 
-    /** Checks a concrete value against type and range; returns a problem text or null. */
+    /**
+     * Checks a concrete value against type and range; returns a problem text or null. As in mergekit, whose
+     * config reads every parameter as a float, a boolean is a number (1 or 0) and a number is a boolean
+     * (true unless 0).
+     */
     public String check(Object value) {
         return switch (type) {
             case NUMBER -> {
-                if (!(value instanceof Number n)) {
+                if (!(value instanceof Number) && !(value instanceof Boolean)) {
                     yield "parameter '" + name + "' must be a number, got " + value;
                 }
-                double v = n.doubleValue();
+                double v = TensorParams.asNumber(value);
                 if (!Double.isFinite(v)) {
                     // 1e400 reads as Infinity; even where the range is unbounded it would make every output NaN
                     yield "parameter '" + name + "' must be a finite number, got " + v;
@@ -53,7 +57,8 @@ public record ParameterDef(String name, Type type, boolean required, Object defa
                 }
                 yield null;
             }
-            case BOOLEAN -> value instanceof Boolean ? null : "parameter '" + name + "' must be true or false, got " + value;
+            case BOOLEAN -> value instanceof Boolean || (value instanceof Number n && Double.isFinite(n.doubleValue())) ? null
+                    : "parameter '" + name + "' must be true or false, got " + value;
             case STRING -> value instanceof String ? null : "parameter '" + name + "' must be a string, got " + value;
         };
     }

@@ -19,6 +19,9 @@ import java.util.Optional;
  */
 public final class SceMerge implements MergeMethod {
 
+    /** Summed mean(d_j^2) below which every model gets weight 1/k (mergekit's {@code sce_weight}). */
+    static final double EQUAL_WEIGHTS_BELOW = 1e-6;
+
     @Override
     public String name() {
         return "sce";
@@ -143,8 +146,8 @@ public final class SceMerge implements MergeMethod {
     }
 
     /**
-     * Calculate: matrix-level weights mean(d_j^2) of the selected deltas, normalised to sum 1 (1/k each when all
-     * are zero). Per-chunk double sums, sequential within a chunk and added in chunk order: deterministic.
+     * Calculate: matrix-level weights mean(d_j^2) of the selected deltas, normalised to sum 1 (1/k each when their
+     * sum is below {@link #EQUAL_WEIGHTS_BELOW}, as in mergekit). Per-chunk double sums, sequential within a chunk and added in chunk order: deterministic.
      */
     private static float[] weights(FloatSource[] x, FloatSource base, float[] var, TopKCut cut) {
         int k = x.length;
@@ -200,7 +203,8 @@ public final class SceMerge implements MergeMethod {
         }
         float[] wf = new float[k];
         for (int j = 0; j < k; j++) {
-            wf[j] = (float) (wsum == 0 ? 1.0 / k : w[j] / wsum);
+            // as mergekit's sce_weight: equal weights once the summed mean squares are below 1e-6
+            wf[j] = (float) (Math.abs(wsum) < EQUAL_WEIGHTS_BELOW ? 1.0 / k : w[j] / wsum);
         }
         return wf;
     }

@@ -1,6 +1,7 @@
 package dev.amalgam.merge.method;
 
 import dev.amalgam.merge.kernel.Chunks;
+import dev.amalgam.merge.kernel.RandomStreams;
 import dev.amalgam.merge.kernel.TopK;
 import dev.amalgam.merge.kernel.TopKCut;
 import java.util.SplittableRandom;
@@ -26,8 +27,8 @@ public enum Sparsification {
      *
      * @param delta   task vector (overwritten)
      * @param columns length of the last dimension (DELLA ranks within rows)
-     * @param seed    seed of this model's tensor; random streams are per chunk (per row for DELLA), so results do
-     *                not depend on the thread count
+     * @param seed    seed of this model's tensor; random streams are per chunk (per row for DELLA), substream c
+     *                (r) of it ({@link RandomStreams}), so results do not depend on the thread count
      */
     void applyInPlace(float[] delta, int columns, double density, double gamma, double epsilon, boolean rescale,
                       long seed) {
@@ -44,7 +45,7 @@ public enum Sparsification {
                 }
             }
             case RANDOM -> Chunks.forEach(n, (c, from, to) -> {
-                SplittableRandom rnd = new SplittableRandom(seed + c * 0x9E3779B97F4A7C15L);
+                SplittableRandom rnd = RandomStreams.stream(seed, c);
                 for (int i = from; i < to; i++) {
                     if (!(rnd.nextDouble() < density)) {
                         delta[i] = 0;
@@ -116,7 +117,7 @@ public enum Sparsification {
                 order[c] = ((long) Float.floatToIntBits(Math.abs(delta[off + c])) << 32) | c;
             }
             java.util.Arrays.sort(order);
-            SplittableRandom rnd = new SplittableRandom(seed + r * 0x9E3779B97F4A7C15L);
+            SplittableRandom rnd = RandomStreams.stream(seed, r);
             for (int rank = 0; rank < columns; rank++) {
                 // normalised rank 0 (smallest) .. 1 (largest); a single column gets the middle
                 double rankNorm = columns == 1 ? 0.5 : (double) rank / (columns - 1);

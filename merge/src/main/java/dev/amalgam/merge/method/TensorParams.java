@@ -24,18 +24,26 @@ public record TensorParams(Map<String, Object> values) {
     /** A number parameter; fails if absent, which the validator rules out for required ones. */
     public double number(String name) {
         Object v = values.get(name);
-        if (!(v instanceof Number n)) {
+        if (!(v instanceof Number) && !(v instanceof Boolean)) {
             throw new IllegalStateException("parameter '" + name + "' has no numeric value (got " + v + ")");
         }
-        return n.doubleValue();
+        return asNumber(v);
     }
 
-    /** A boolean parameter. */
+    /** A boolean parameter; a number is true unless 0 (mergekit reads {@code normalize: 1} as true). */
     public boolean bool(String name) {
         Object v = values.get(name);
+        if (v instanceof Number n) {
+            return n.doubleValue() != 0;
+        }
         if (!(v instanceof Boolean b)) {
             throw new IllegalStateException("parameter '" + name + "' has no boolean value (got " + v + ")");
         }
         return b;
+    }
+
+    /** A Number's value, or 1 / 0 for a Boolean (as pydantic reads a boolean into a float). */
+    static double asNumber(Object v) {
+        return v instanceof Boolean b ? (b ? 1 : 0) : ((Number) v).doubleValue();
     }
 }

@@ -83,7 +83,11 @@ public final class MergePlanner {
         if (arch == null) {
             return null;
         }
+        Set<String> merged = mergedModels(slices);
         for (Map.Entry<String, HfModelDir> e : models.entrySet()) {
+            if (!merged.contains(e.getKey())) {
+                continue; // a tokenizer donor only: mergekit reads just its tokenizer
+            }
             String a = architectureName(e.getValue());
             if (!a.equals(archName)) {
                 problems.add("model '" + e.getKey() + "' is " + a + " but '" + refName + "' is " + archName
@@ -251,14 +255,26 @@ public final class MergePlanner {
         return slice.baseModel() != null ? slice.baseModel() : cfg.baseModel();
     }
 
+    /** The models whose tensors are merged: every slice source and base model (not a tokenizer donor only). */
+    private Set<String> mergedModels(List<OutputSlice> slices) {
+        Set<String> merged = new LinkedHashSet<>();
+        if (cfg.baseModel() != null) {
+            merged.add(cfg.baseModel());
+        }
+        for (OutputSlice s : slices) {
+            if (s.baseModel() != null) {
+                merged.add(s.baseModel());
+            }
+            s.sources().forEach(src -> merged.add(src.model()));
+        }
+        return merged;
+    }
+
+    /** The tokenizer source: base (else the reference model) for base and union, else the named model, merged or not. */
     private String tokenizerModel(List<OutputSlice> slices, String refName) {
         String src = cfg.tokenizerSource();
         if (src == null || src.equals("base") || src.equals("union")) {
             return cfg.baseModel() != null ? cfg.baseModel() : refName;
-        }
-        boolean merged = slices.stream().flatMap(s -> s.sources().stream()).anyMatch(s -> s.model().equals(src));
-        if (!merged) {
-            problems.add("tokenizer_source '" + src + "' must be one of the merged models");
         }
         return src;
     }
@@ -386,8 +402,19 @@ public final class MergePlanner {
         } else {
             // mergekit's output vocabulary is the tokenizer's (tokens at ids the model has rows for), so embedding
             // rows beyond the tokenizer's length (padding) are not kept
-            long embedRows = embedRows(tokenizerModel);
-            target = vocab(tokenizerModel).map(v -> {
+            Optional<Map<String, Integer>> vocab = vocab(tokenizerModel);
+            long donorRows = donorRows(tokenizerModel, outName);
+            if (donorRows < 0) {
+                if (vocab.isEmpty()) {
+                    problems.add(outName + ": tokenizer_source '" + tokenizerModel + "' has neither " + outName
+                            + " nor a tokenizer.json to size the vocabulary");
+                    return null;
+                }
+                // a donor without these tensors (another architecture): one row per token id of its tokenizer
+                donorRows = vocab.get().values().stream().mapToLong(id -> id + 1L).max().orElse(0);
+            }
+            long embedRows = donorRows;
+            target = vocab.map(v -> {
                 Map<String, Integer> kept = new HashMap<>();
                 v.forEach((tok, id) -> {
                     if (id >= 0 && id < embedRows) {
@@ -505,7 +532,11 @@ public final class MergePlanner {
                 v = def.defaultValue();
             }
             if (v == null && def.required() && !(isBase && method.basePolicy() != BasePolicy.IGNORED)) {
-                problems.add("missing required parameter '" + def.name() + "' for model '" + src.model() + "'");
+                boolean addedBase = cfg.usesModels() && src.model().equals(cfg.baseModel())
+                        && method.basePolicy() == BasePolicy.IGNORED;
+                problems.add("missing required parameter '" + def.name() + "' for model '" + src.model() + "'"
+                        + (addedBase ? " (base_model is merged as one more input, as mergekit does: give it a "
+                        + def.name() + " in models or in the top-level parameters, or leave base_model out)" : ""));
             }
             if (v != null) {
                 values.put(def.name(), v);
@@ -558,6 +589,25 @@ public final class MergePlanner {
             return n.intValue();
         }
         return arch.countLayers(m.tensorNames());
+    }
+
+    /** Rows of the tokenizer donor's {@code outName} tensor or, failing that, its input embedding; -1 when it has neither. */
+    private long donorRows(String model, String outName) {
+        HfModelDir m = models.get(model);
+        if (m.hasTensor(outName)) {
+            return m.info(outName).shape()[0];
+        }
+        // the reference's layer count: a donor of another architecture need not have a config this layout reads
+        for (WeightInfo w : arch.preWeights(numLayers(refName, models.get(refName)))) {
+            if (w.isEmbed()) {
+                for (String n : w.names()) {
+                    if (m.hasTensor(n)) {
+                        return m.info(n).shape()[0];
+                    }
+                }
+            }
+        }
+        return -1;
     }
 
     /** Rows of a model's input embedding (the family's first embedding weight before the layers). */

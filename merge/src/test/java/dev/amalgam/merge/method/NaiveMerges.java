@@ -19,7 +19,6 @@ final class NaiveMerges {
     /** The fixed chunk of the random streams and of the double sums (the implementation's Chunks.SIZE). */
     static final int CHUNK = 1 << 18;
 
-    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
 
     private NaiveMerges() {
     }
@@ -56,7 +55,7 @@ final class NaiveMerges {
      * sum of the (agreeing) weights; base + lambda * mix.
      *
      * @param params per input, parallel to x (the base's entry is ignored)
-     * @param seed   the tensor's seed; model m's stream is seeded with seed * 31 + m
+     * @param seed   the tensor's seed; model m's seed is substream m of it (see {@link #substream})
      * @param columns the last dimension (DELLA ranks within rows)
      */
     static float[] taskArithmetic(float[][] x, int baseIndex, ModelParams[] params, Thinning thinning,
@@ -78,7 +77,7 @@ final class NaiveMerges {
             }
             ModelParams p = params[m];
             if (thinning != Thinning.NONE && p.density() < 1) {
-                thin(d, thinning, p, rescale, seed * 31 + m, columns);
+                thin(d, thinning, p, rescale, substream(seed, m), columns);
             }
             w[j] = (float) p.weight();
             v[j] = new float[n];
@@ -125,6 +124,18 @@ final class NaiveMerges {
         return v != 0 && (Float.floatToRawIntBits(v) < 0) == (Float.floatToRawIntBits(sum) < 0);
     }
 
+    /**
+     * Seed of substream i of a seed: the (i+1)-th nextLong() of a SplitMix64 generator (java.util.SplittableRandom)
+     * started at the seed, drawn one by one.
+     */
+    static long substream(long seed, long i) {
+        SplittableRandom g = new SplittableRandom(seed);
+        for (long k = 0; k < i; k++) {
+            g.nextLong();
+        }
+        return g.nextLong();
+    }
+
     private static void thin(float[] d, Thinning thinning, ModelParams p, boolean rescale, long seed, int columns) {
         int n = d.length;
         double before = rescale ? chunkedSumAbs(d) : 0;
@@ -139,7 +150,7 @@ final class NaiveMerges {
             }
             case RANDOM -> { // Bernoulli(density) keep mask, one random stream per chunk
                 for (int c = 0; c * CHUNK < n; c++) {
-                    SplittableRandom rnd = new SplittableRandom(seed + c * GOLDEN);
+                    SplittableRandom rnd = new SplittableRandom(substream(seed, c));
                     for (int i = c * CHUNK; i < Math.min(n, (c + 1) * CHUNK); i++) {
                         if (!(rnd.nextDouble() < p.density())) {
                             d[i] = 0;
@@ -190,7 +201,7 @@ final class NaiveMerges {
                 order[c] = ((long) Float.floatToIntBits(Math.abs(d[off + c])) << 32) | c;
             }
             Arrays.sort(order);
-            SplittableRandom rnd = new SplittableRandom(seed + r * GOLDEN);
+            SplittableRandom rnd = new SplittableRandom(substream(seed, r));
             for (int rank = 0; rank < columns; rank++) {
                 double rankNorm = columns == 1 ? 0.5 : (double) rank / (columns - 1);
                 double p = (density - epsilon) + rankNorm * 2 * epsilon;
@@ -253,7 +264,7 @@ final class NaiveMerges {
         }
         float[] wf = new float[k];
         for (int j = 0; j < k; j++) {
-            wf[j] = (float) (wsum == 0 ? 1.0 / k : w[j] / wsum);
+            wf[j] = (float) (Math.abs(wsum) < 1e-6 ? 1.0 / k : w[j] / wsum); // mergekit: |sum| < 1e-6 -> 1/k
         }
         float[] out = new float[n];
         for (int i = 0; i < n; i++) {

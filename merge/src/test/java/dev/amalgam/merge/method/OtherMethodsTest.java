@@ -46,6 +46,22 @@ class OtherMethodsTest {
     }
 
     @Test
+    void sceFallsBackToEqualWeightsWhenTheSummedMeanSquaresAreBelowOneMillionth() {
+        MergeMethod sce = MergeMethods.get("sce");
+        List<Map<String, Object>> none = List.of(Map.of(), Map.of(), Map.of());
+        // one element: mean(d^2) = 1e-8 and 9e-8, sum 1e-7 < 1e-6 -> weights 1/2, 1/2 (proportional would be 0.1,
+        // 0.9 and give 2.8e-4): (1e-4 + 3e-4) / 2 = 2e-4
+        float[] small = TestInputs.merge(sce, flat(sce, 0, Map.of(), none,
+                new float[]{0}, new float[]{1e-4f}, new float[]{3e-4f}));
+        assertThat(small[0]).isCloseTo(2e-4f, within(1e-9f));
+        // ten times the deltas: mean(d^2) = 1e-6 and 9e-6, sum 1e-5 >= 1e-6 -> weights 0.1, 0.9:
+        // 0.1 * 1e-3 + 0.9 * 3e-3 = 2.8e-3
+        float[] large = TestInputs.merge(sce, flat(sce, 0, Map.of(), none,
+                new float[]{0}, new float[]{1e-3f}, new float[]{3e-3f}));
+        assertThat(large[0]).isCloseTo(2.8e-3f, within(1e-8f));
+    }
+
+    @Test
     void nearswapByHand() {
         MergeMethod ns = MergeMethods.get("nearswap");
         float[] out = TestInputs.merge(ns, flat(ns, 0, Map.of("t", 0.1), List.of(Map.of(), Map.of()),
@@ -54,6 +70,21 @@ class OtherMethodsTest {
         assertThat(out[0]).isCloseTo(0.05f, within(1e-7f));
         assertThat(out[1]).isCloseTo(0.1f, within(1e-7f));
         assertThat(out[2]).isEqualTo(0f);
+    }
+
+    @Test
+    void nearswapAtTZeroOrBelowGivesTheBaseAndClampsTheDistanceAtOneMillionth() {
+        MergeMethod ns = MergeMethods.get("nearswap");
+        float[] base = {0, 1, -2};
+        float[] x = {0.5f, 1, 3};
+        for (double t : new double[]{0, -0.5}) {
+            float[] out = TestInputs.merge(ns, flat(ns, 0, Map.of("t", t), List.of(Map.of(), Map.of()), base, x));
+            assertThat(out).as("t = %s", t).containsExactly(0f, 1f, -2f);
+        }
+        // |b - x| = 1e-7 counts as 1e-6 (mergekit's clamp): weight 1e-8 / 1e-6 = 0.01, result 0.01 * 1e-7 = 1e-9
+        float[] near = TestInputs.merge(ns, flat(ns, 0, Map.of("t", 1e-8), List.of(Map.of(), Map.of()),
+                new float[]{0}, new float[]{1e-7f}));
+        assertThat(near[0]).isCloseTo(1e-9f, within(1e-12f));
     }
 
     @Test

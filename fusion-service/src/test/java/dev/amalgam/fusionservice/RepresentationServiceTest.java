@@ -92,6 +92,12 @@ class RepresentationServiceTest {
         Files.writeString(imports.resolve("bad-chats.jsonl"), String.join("\n",
                 "{\"id\": \"ok\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
                 "{\"id\": \"broken\", \"conversations\": [{\"from\": \"robot\", \"value\": \"beep\"}]}", ""));
+        StringBuilder many = new StringBuilder();
+        for (int i = 0; i < 4000; i++) {
+            many.append("{\"id\": \"m").append(i).append("\", \"messages\": [{\"role\": \"user\", \"content\": \"count to ")
+                    .append(i).append("\"}, {\"role\": \"assistant\", \"content\": \"1 2 3 ").append(i).append("\"}]}\n");
+        }
+        Files.writeString(imports.resolve("many-chats.jsonl"), many);
         Files.writeString(imports.resolve("logprobs.jsonl"), importLines(TokenizerVocabulary.read(sourceDir)));
         ArtifactService artifacts = service.getBean(ArtifactService.class);
         tenant = service.getBean(ApiKeyService.class).authenticate(ADMIN_KEY).orElseThrow().tenantId();
@@ -101,6 +107,7 @@ class RepresentationServiceTest {
         artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "chats", "chats.jsonl");
         artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "bad-chats", "bad-chats.jsonl");
         artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "logprobs", "logprobs.jsonl");
+        artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "many-chats", "many-chats.jsonl");
     }
 
     @AfterAll
@@ -257,6 +264,28 @@ class RepresentationServiceTest {
         assertThat(job.error()).contains("corpus: 'bad-chats' line 2").contains("from must be human, gpt or system")
                 .doesNotContain(dataDir.toString());
         assertThat(service.getBean(ArtifactService.class).exists(tenant, "never")).as("nothing published").isFalse();
+    }
+
+    @Test
+    void aCancelledJobStopsBetweenBatchesAndPublishesNothing() throws Exception {
+        var r = api.call("POST", "/api/v1/representations", ADMIN_KEY, """
+                {"model": "source", "corpus": "many-chats", "maxLength": 32, "batchSize": 1, "device": "cpu",
+                 "name": "cancelled-repr"}""");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        UUID id = UUID.fromString(TestHttp.JSON.readTree(r.body()).get("id").asString());
+        JobService jobs = service.getBean(JobService.class);
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (jobs.events(tenant, id, 0, 1000).stream().noneMatch(e -> e.kind() == JobEvent.Kind.PROGRESS
+                && e.payload().toString().contains("represented"))) {
+            assertThat(System.nanoTime()).as("the job reports its first batches").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        jobs.cancel(tenant, id);
+        Job job = awaitFinal(id);
+        assertThat(job.status()).as(String.valueOf(job.error())).isEqualTo(JobStatus.CANCELLED);
+        assertThat(jobs.events(tenant, id, 0, 100_000)).as("stopped well before the 4000th sample")
+                .noneMatch(e -> e.payload().toString().contains("represented 4000 of 4000"));
+        assertThat(service.getBean(ArtifactService.class).exists(tenant, "cancelled-repr")).isFalse();
     }
 
     @Test

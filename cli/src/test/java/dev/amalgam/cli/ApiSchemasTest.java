@@ -3,6 +3,7 @@ package dev.amalgam.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.amalgam.fusionservice.FusionJobType;
+import dev.amalgam.fusionservice.RepresentationJobType;
 import dev.amalgam.mergeservice.MergeJobType;
 import dev.amalgam.modelio.Json;
 import dev.amalgam.platform.jobtype.JobType;
@@ -33,7 +34,7 @@ import tools.jackson.databind.JsonNode;
 class ApiSchemasTest {
 
     static final List<JobType<?, ?, ?>> TYPES = List.of(new MergeJobType(), new PruningJobType("cpu"),
-            new EvaluationJobType("cpu"), new FusionJobType());
+            new EvaluationJobType("cpu"), new FusionJobType(), new RepresentationJobType());
 
     static Stream<Arguments> readmeExamples() throws Exception {
         String readme = Files.readString(Path.of("..", "README.md"));
@@ -98,6 +99,25 @@ class ApiSchemasTest {
                  "average": 0.5}"""), ""))
                 .anyMatch(p -> p.contains("tasks[0]: accNorm is required"))
                 .anyMatch(p -> p.contains("tasks[0].acc: expected number"));
+    }
+
+    @Test
+    void aRepresentationsImportIsTheJsonFieldImportAndItsSourceAnEnum() {
+        RepresentationJobType represent = new RepresentationJobType();
+        Schema<?> request = JobTypeOpenApi.requestSchema(represent);
+        assertThat(request.getProperties()).containsKeys("model", "corpus", "import", "chatTemplateFrom", "topK",
+                "maxLength", "batchSize", "device", "name").doesNotContainKey("importData");
+        assertThat(problems(request, Json.MAPPER.readTree("""
+                {"model": "m", "import": "logprobs", "topK": 10, "name": "r"}"""), "")).isEmpty();
+        assertThat(problems(request, Json.MAPPER.readTree("""
+                {"model": "m", "importData": "logprobs", "topK": 0, "batchSize": 65, "name": "r"}"""), ""))
+                .anyMatch(p -> p.contains("importData: not in the schema"))
+                .anyMatch(p -> p.contains("topK") && p.contains("out of"))
+                .anyMatch(p -> p.contains("batchSize") && p.contains("out of"));
+        assertThat(problems(JobTypeOpenApi.resultSchema(represent), Json.MAPPER.readTree("""
+                {"dataset": "d", "source": "vllm", "samples": 1, "positions": 2, "topK": 10, "vocabSize": 9,
+                 "unsupervisedSamples": 0, "meanMetricCe": null}"""), ""))
+                .containsExactly("source: \"vllm\" is not one of [engine, import]");
     }
 
     /** What a job of this type returned (the CLI's stdout, a job's result) matches the type's result schema. */

@@ -2,7 +2,13 @@ package dev.amalgam.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.amalgam.fusion.fusechat.repr.ModelRepresentations;
+import dev.amalgam.fusion.fusechat.repr.RepresentationFormat;
+import dev.amalgam.fusion.fusechat.repr.RepresentationReader;
+import dev.amalgam.fusion.fusechat.repr.RepresentationSettings;
+import dev.amalgam.fusion.fusechat.repr.SampleRepresentation;
 import dev.amalgam.fusionservice.FusionJobType;
+import dev.amalgam.fusionservice.RepresentationJobType;
 import dev.amalgam.mergeservice.MergeJobType;
 import dev.amalgam.modelio.HfModelDir;
 import dev.amalgam.pruningservice.EvaluationJobType;
@@ -218,6 +224,68 @@ class CliCommandsTest {
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).contains("kto");
         assertThat(run("fuse", "--help").out()).as("the help lists every loss").contains("dpo_multi", "simpo", "ipo");
+    }
+
+    @Test
+    void representWritesTheDatasetTheLibraryWritesAndImportsLogProbs() throws Exception {
+        Path m = dir.resolve("m");
+        run("tiny-model", "--arch", "qwen2", "--out", m.toString(), "--seed", "6");
+        Path corpus = dir.resolve("chats.jsonl");
+        Files.writeString(corpus, """
+                {"id": "x", "conversations": [{"from": "human", "value": "name a colour"}, {"from": "gpt", "value": "teal"}]}
+                {"messages": [{"role": "user", "content": "and a number?"}, {"role": "assistant", "content": "seven"}]}
+                """);
+        Path out = dir.resolve("repr");
+        Run r = run("represent", "--model", m.toString(), "--corpus", corpus.toString(), "--top-k", "3",
+                "--max-length", "32", "--batch-size", "2", "--device", "cpu", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).as("progress on stderr").contains("representing").contains("100%");
+        JsonNode summary = JsonMapper.builder().build().readTree(r.out());
+        ApiSchemasTest.assertMatchesResultSchema(new RepresentationJobType(), summary);
+        assertThat(summary.get("dataset").asString()).isEqualTo(out.toAbsolutePath().toString());
+        assertThat(summary.get("samples").asLong()).isEqualTo(2);
+        assertThat(summary.get("source").asString()).isEqualTo("engine");
+        // the same job as the library's own run on the same files: byte for byte
+        Path direct = dir.resolve("direct");
+        ModelRepresentations.run(m, m, corpus, direct, new RepresentationSettings(3, 32, 2),
+                dev.amalgam.modelengine.EngineOptions.cpu(), dev.amalgam.job.Progress.NONE);
+        for (String file : new String[] {RepresentationFormat.TOPK, RepresentationFormat.INDEX}) {
+            assertThat(Files.readAllBytes(out.resolve(file))).as(file).isEqualTo(Files.readAllBytes(direct.resolve(file)));
+        }
+        try (RepresentationReader reader = RepresentationReader.open(out)) {
+            assertThat(reader.k()).isEqualTo(3);
+            assertThat(reader.readAll()).extracting(SampleRepresentation::id).containsExactly("x", "1");
+        }
+
+        // the importer: ids instead of token strings, the first position predicts the second token
+        Path logprobs = dir.resolve("logprobs.jsonl");
+        Files.writeString(logprobs, "{\"id\": \"v\", \"input_ids\": [5, 6, 7], \"prompt_logprobs\": [null, "
+                + "[[6, -0.5], [9, -1.5]], [[7, -0.25], [5, -2.0], [8, -3.0]]]}\n");
+        Path imported = dir.resolve("imported");
+        Run i = run("represent", "--model", m.toString(), "--import", logprobs.toString(), "--top-k", "2",
+                "--out", imported.toString());
+        assertThat(i.code()).as(i.err()).isZero();
+        JsonNode importSummary = JsonMapper.builder().build().readTree(i.out());
+        ApiSchemasTest.assertMatchesResultSchema(new RepresentationJobType(), importSummary);
+        assertThat(importSummary.get("source").asString()).isEqualTo("import");
+        assertThat(importSummary.get("meanMetricCe").asDouble()).isEqualTo((0.5 + 0.25) / 2);
+        try (RepresentationReader reader = RepresentationReader.open(imported)) {
+            SampleRepresentation v = reader.readAll().get(0);
+            assertThat(v.topK(0).ids()).containsExactly(6, 9);
+            assertThat(v.topK(1).ids()).containsExactly(7, 5);
+            assertThat(v.topK(2).size()).isZero();
+        }
+
+        Run both = run("represent", "--model", m.toString(), "--corpus", corpus.toString(), "--import",
+                logprobs.toString(), "--out", dir.resolve("both").toString());
+        assertThat(both.code()).isEqualTo(2);
+        assertThat(both.err()).contains("mutually exclusive");
+        Run engineOnly = run("represent", "--model", m.toString(), "--import", logprobs.toString(), "--max-length", "16",
+                "--chat-template-from", m.toString(), "--out", dir.resolve("bad").toString());
+        assertThat(engineOnly.code()).isEqualTo(2);
+        assertThat(engineOnly.err()).contains("maxLength: only used with 'corpus'")
+                .contains("chatTemplateFrom: only used with 'corpus'");
+        assertThat(Files.exists(dir.resolve("bad"))).isFalse();
     }
 
     @Test

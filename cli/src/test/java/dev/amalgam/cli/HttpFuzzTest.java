@@ -297,7 +297,7 @@ class HttpFuzzTest {
     /** Missing and wrong content types and charsets on every endpoint with a body. */
     private void contentTypes() {
         String c = "content-type";
-        for (String path : List.of("/api/v1/merges", "/api/v1/prunings", "/api/v1/evaluations", "/api/v1/fusions",
+        for (String path : List.of("/api/v1/merges", "/api/v1/prunings", "/api/v1/evaluations", "/api/v1/fusions", "/api/v1/representations",
                 "/api/v1/artifacts/import", "/api/v1/admin/tenants", "/api/v1/artifacts")) {
             send(c, request("POST", path).auth().body("{}"));
             for (String type : List.of("text/plain", "application/json; charset=bogus", "application/json; charset=UTF-16",
@@ -328,12 +328,15 @@ class HttpFuzzTest {
                 "baselineChosen", quote("target"), "batchSize", "1", "gradAccum", "1", "maxLength", "16", "maxPromptLength", "8",
                 "warmupRatio", "0.1", "weightDecay", "0", "maxGradNorm", "1", "seed", "1", "checkpointEvery", "10", "evalEvery", "10",
                 "lora", "{\"rank\":2,\"alpha\":4,\"targetModules\":[\"q_proj\"]}", "outputDtype", quote("bf16"), "device", quote("cpu")));
+        specs.put("/api/v1/representations", spec("model", quote("tiny"), "corpus", quote("calib"), "import", null,
+                "chatTemplateFrom", quote("tiny"), "topK", "10", "maxLength", "16", "batchSize", "1", "device", quote("cpu"),
+                "name", quote("tiny"), "priority", "0", "maxAttempts", "1"));
         specs.put("/api/v1/artifacts/import", spec("kind", quote("DATASET"), "name", quote("calib"), "path", quote("d.jsonl")));
         specs.put("/api/v1/admin/tenants", spec("name", quote("fuzz-other")));
         specs.put("/api/v1/admin/tenants/" + tenantId + "/keys", spec("name", quote(""), "admin", "false"));
 
         // the fuzz reaches every field's check only if the rest of the spec is valid
-        for (String job : List.of("/api/v1/merges", "/api/v1/prunings", "/api/v1/evaluations", "/api/v1/fusions")) {
+        for (String job : List.of("/api/v1/merges", "/api/v1/prunings", "/api/v1/evaluations", "/api/v1/fusions", "/api/v1/representations")) {
             Answer base = send(request("POST", job).auth().json(render(specs.get(job))));
             assertThat(base.status()).as(job + ": " + base.text()).isEqualTo(422);
             assertThat(JSON.readTree(base.text()).path("errors")).as(job + ": " + base.text()).hasSize(1);
@@ -380,12 +383,12 @@ class HttpFuzzTest {
     private void submissions(Map<String, Map<String, String>> specs) {
         String c = "submission";
         int n = 0;
-        for (String job : List.of("/api/v1/merges", "/api/v1/prunings", "/api/v1/evaluations", "/api/v1/fusions")) {
+        for (String job : List.of("/api/v1/merges", "/api/v1/prunings", "/api/v1/evaluations", "/api/v1/fusions", "/api/v1/representations")) {
             Map<String, String> valid = new LinkedHashMap<>(specs.get(job));
             valid.remove("maxAttempts");
             for (String setting : List.of("priority", "maxAttempts", "seed")) {
                 for (String value : List.of("9223372036854775808", "-2147483649", "1e400", "-1", "\"1\"")) {
-                    if (setting.equals("seed") && job.endsWith("evaluations")) {
+                    if (setting.equals("seed") && (job.endsWith("evaluations") || job.endsWith("representations"))) {
                         continue;
                     }
                     Map<String, String> mutated = new LinkedHashMap<>(valid);

@@ -40,7 +40,8 @@ class LocalPlatformTest {
             assertThat(get(http, base + "/openapi/merge-service", null).body()).contains("/api/v1/merges")
                     .as("calls go through the gateway").contains("\"servers\":[{\"url\":\"/\"").contains("bearer");
             assertThat(get(http, base + "/openapi/pruning-service", null).body()).contains("/api/v1/prunings").contains("/api/v1/evaluations");
-            assertThat(get(http, base + "/openapi/fusion-service", null).body()).contains("/api/v1/fusions");
+            assertThat(get(http, base + "/openapi/fusion-service", null).body()).contains("/api/v1/fusions")
+                    .contains("/api/v1/representations");
             assertThat(get(http, base + "/v3/api-docs", null).body()).contains("/api/v1/jobs").contains("/api/v1/artifacts");
             for (String doc : List.of("/v3/api-docs", "/openapi/merge-service", "/openapi/pruning-service", "/openapi/fusion-service")) {
                 assertThat(get(http, base + doc, null).body()).as("the caller comes from the API key, not a parameter: " + doc)
@@ -57,6 +58,12 @@ class LocalPlatformTest {
                     .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(fusion.statusCode()).as(fusion.body()).isEqualTo(422);
             assertThat(fusion.body()).contains("target").contains("name");
+            var represent = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/representations"))
+                    .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"none\",\"corpus\":\"d\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(represent.statusCode()).as(represent.body()).isEqualTo(422);
+            assertThat(represent.body()).contains("model: no artifact 'none'").contains("name: ");
             var eval = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/evaluations"))
                     .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"none\",\"dataset\":\"d\"}")).build(),

@@ -68,6 +68,12 @@ public final class ModelRepresentations {
      * read from their config and tokenizer files only (for a 422 before a job is queued).
      */
     public static List<String> validate(Path modelDir, Path templateDir, RepresentationSettings settings) {
+        return validate(modelDir, templateDir, settings, "templateModel");
+    }
+
+    /** Like {@link #validate(Path, Path, RepresentationSettings)}, naming the template model's problems {@code templateField}. */
+    public static List<String> validate(Path modelDir, Path templateDir, RepresentationSettings settings,
+                                        String templateField) {
         List<String> problems = new ArrayList<>();
         try {
             LlamaConfig config = LlamaConfig.read(modelDir.resolve(HfModelDir.CONFIG_FILE));
@@ -84,10 +90,10 @@ public final class ModelRepresentations {
         }
         try (TextTokenizer t = TextTokenizer.load(templateDir)) {
             if (t.chatTemplate().isEmpty()) {
-                problems.add("templateModel: " + templateDir.getFileName() + " has no chat template");
+                problems.add(templateField + ": the model has no chat template");
             }
         } catch (RuntimeException e) {
-            problems.add("templateModel: " + e.getMessage());
+            problems.add(templateField + ": " + e.getMessage());
         }
         return problems;
     }
@@ -95,6 +101,18 @@ public final class ModelRepresentations {
     /** Loads the model and both tokenizers, writes the dataset into {@code outDir}, and frees everything. */
     public static RepresentationSummary run(Path modelDir, Path templateDir, Path corpus, Path outDir,
                                             RepresentationSettings settings, EngineOptions engine, Progress progress) {
+        return run(modelDir, modelDir.getFileName().toString(), templateDir, templateDir.getFileName().toString(), corpus,
+                outDir, settings, engine, progress);
+    }
+
+    /**
+     * Like {@link #run(Path, Path, Path, Path, RepresentationSettings, EngineOptions, Progress)}, with the names
+     * {@code meta.json} gives the model and the template model (e.g. their artifact names; by default the
+     * directories' names).
+     */
+    public static RepresentationSummary run(Path modelDir, String modelName, Path templateDir, String templateName,
+                                            Path corpus, Path outDir, RepresentationSettings settings,
+                                            EngineOptions engine, Progress progress) {
         DjlRuntime.disableGradientsOnThisThread();
         long total = ChatCorpus.count(corpus);
         int vocabSize = Math.min(LlamaConfig.read(modelDir.resolve(HfModelDir.CONFIG_FILE)).vocabSize(),
@@ -106,8 +124,8 @@ public final class ModelRepresentations {
         }
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("source", "engine");
-        info.put("model", modelDir.getFileName().toString());
-        info.put("template_model", templateDir.getFileName().toString());
+        info.put("model", modelName);
+        info.put("template_model", templateName);
         info.put("max_length", settings.maxLength());
         try (TextTokenizer own = TextTokenizer.load(modelDir);
                 LlamaModel model = CheckpointLoader.load(modelDir, engine);

@@ -43,6 +43,12 @@ public final class RepresentationImport {
      * {@code tokenizerDir} (its {@code tokenizer.json}).
      */
     public static RepresentationSummary convert(Path jsonl, Path tokenizerDir, int k, Path outDir, Progress progress) {
+        return convert(jsonl, tokenizerDir, tokenizerDir.getFileName().toString(), k, outDir, progress);
+    }
+
+    /** Like {@link #convert(Path, Path, int, Path, Progress)}, with the model's name for {@code meta.json}. */
+    public static RepresentationSummary convert(Path jsonl, Path tokenizerDir, String modelName, int k, Path outDir,
+                                                Progress progress) {
         if (k < 1 || k > RepresentationSettings.MAX_TOP_K) {
             throw new IllegalArgumentException("topK must be in [1, " + RepresentationSettings.MAX_TOP_K + "], got " + k);
         }
@@ -50,7 +56,7 @@ public final class RepresentationImport {
         long total = ChatCorpus.count(jsonl);
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("source", "import");
-        info.put("model", tokenizerDir.getFileName().toString());
+        info.put("model", modelName);
         ModelRepresentations.Stats stats = new ModelRepresentations.Stats();
         try (RepresentationWriter writer = RepresentationWriter.create(outDir, k, vocab.size(), info)) {
             long[] index = {0};

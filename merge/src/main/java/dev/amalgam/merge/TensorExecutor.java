@@ -41,6 +41,8 @@ final class TensorExecutor {
     private final Semaphore memory;
     private final int budgetKiB;
     private final int[] order;
+    /** The plan's method, prepared by {@link MergeMethod#prepare} when the run starts. */
+    private volatile MergeMethod method;
 
     TensorExecutor(MergePlan plan, Map<String, HfModelDir> models, ShardedCheckpointWriter writer,
                    Progress progress, long memoryBudget) {
@@ -58,6 +60,11 @@ final class TensorExecutor {
 
     /** Runs all tensors; throws the first failure after the other workers stopped. */
     void run(int threads) {
+        method = plan.method().prepare(plan.tensors().stream().filter(PlannedTensor::merged)
+                .map(t -> new dev.amalgam.merge.method.TensorView(t.name(),
+                        t.inputs().stream().map(TensorInput::model).toList(), t.baseIndex(), t.params(),
+                        () -> t.inputs().stream().map(in -> source(in, t)).toList()))
+                .toList());
         List<Thread> workers = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
             Thread t = new Thread(this::work, "merge-worker-" + i);
@@ -123,7 +130,6 @@ final class TensorExecutor {
         for (TensorInput in : task.inputs()) {
             sources.add(source(in, task));
         }
-        MergeMethod method = plan.method();
         method.merge(MergeInputs.streamed(task.name(), task.shape(), sources, task.modelParams(), task.baseIndex(),
                 task.params(), task.seed()), task.dtype() == DType.I64
                 ? (from, values, offset, length) -> writeInt64(task.name(), from, values, offset, length)

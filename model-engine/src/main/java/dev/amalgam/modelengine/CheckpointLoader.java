@@ -46,6 +46,7 @@ public final class CheckpointLoader {
     /** Loads an already opened directory (the caller keeps it open or closes it afterwards; the model does not need it). */
     public static LlamaModel load(HfModelDir dir, EngineOptions options) {
         LlamaConfig config = LlamaConfig.fromJson(dir.config());
+        ModelMemory.checkFits(dir, options);
         NDManager manager = DjlRuntime.newManager(options.device());
         try {
             LlamaWeights weights = LlamaWeights.load(config, (name, shape) -> {

@@ -62,6 +62,7 @@ public final class CompactCheckpointLoader {
     public static Loaded load(Path dir, EngineOptions options) {
         try (HfModelDir hf = HfModelDir.open(dir)) {
             LlamaConfig config = LlamaConfig.fromJson(hf.config());
+            dev.amalgam.modelengine.ModelMemory.checkFits(hf, options);
             boolean[] dropAttn = dropList(hf.config(), "drop_attn_list", config.numHiddenLayers());
             boolean[] dropMlp = dropList(hf.config(), "drop_mlp_list", config.numHiddenLayers());
             BlockMask mask = BlockMask.none();

@@ -61,9 +61,15 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
 
     @Override
     public List<ParameterDef> parameters() {
-        return List.of(ParameterDef.bool("int8_mask", false), ParameterDef.bool("normalize", defaultNormalize),
-                ParameterDef.bool("rescale", defaultRescale),
-                ParameterDef.number("lambda", 1.0, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY));
+        List<ParameterDef> defs = new ArrayList<>(List.of(ParameterDef.bool("int8_mask", false),
+                ParameterDef.bool("normalize", defaultNormalize), ParameterDef.bool("rescale", defaultRescale),
+                ParameterDef.number("lambda", 1.0, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY)));
+        if (sparsification == Sparsification.RANDOM) {
+            // DARE's own rescaling, 1/density (the paper, and the mergekit version FuseChat's configs ran with)
+            // instead of today's mergekit, which restores the task vector's L1 norm
+            defs.add(ParameterDef.bool("rescale_by_density", false));
+        }
+        return defs;
     }
 
     @Override
@@ -156,6 +162,7 @@ public final class GeneralizedTaskArithmeticMerge implements MergeMethod {
                 if (density < 1) {
                     sparsification.applyInPlace(delta, in.columns(), density, p.has("gamma") ? p.number("gamma") : 0,
                             p.has("epsilon") ? p.number("epsilon") : 0, in.params().bool("rescale"),
+                            in.params().has("rescale_by_density") && in.params().bool("rescale_by_density"),
                             RandomStreams.seed(in.seed(), m));
                 }
                 deltas[j] = TaskVectors.Source.of(delta);

@@ -71,6 +71,15 @@ public interface MergeMethod {
     }
 
     /**
+     * The method as it merges this plan's tensors: a method whose weights depend on statistics over many tensors
+     * (VaRM at module, layer or model granularity) reads them here, once, before any tensor is merged, and
+     * returns a copy holding them. By default the method itself.
+     */
+    default MergeMethod prepare(List<TensorView> tensors) {
+        return this;
+    }
+
+    /**
      * Merges one tensor and hands the result to {@code out}, one {@link dev.amalgam.merge.kernel.Chunks} chunk per
      * call. A streamed method computes the chunks as it goes; the others merge the whole tensor and hand it over
      * with {@link FloatSink#writeAll}.

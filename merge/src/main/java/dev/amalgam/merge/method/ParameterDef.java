@@ -10,8 +10,19 @@ package dev.amalgam.merge.method;
  * @param min          inclusive lower bound for numbers (validation), {@code -inf} when unbounded
  * @param max          inclusive upper bound for numbers (validation), {@code +inf} when unbounded; numbers must be
  *                     finite either way
+ * @param choices      the values a string parameter may take (empty for other types)
  */
-public record ParameterDef(String name, Type type, boolean required, Object defaultValue, double min, double max) {
+public record ParameterDef(String name, Type type, boolean required, Object defaultValue, double min, double max,
+                           java.util.List<String> choices) {
+
+    public ParameterDef {
+        choices = choices == null ? java.util.List.of() : java.util.List.copyOf(choices);
+    }
+
+    /** A parameter of a type other than a string with choices. */
+    public ParameterDef(String name, Type type, boolean required, Object defaultValue, double min, double max) {
+        this(name, type, required, defaultValue, min, max, java.util.List.of());
+    }
 
     /** Value kinds a parameter can take. */
     public enum Type { NUMBER, BOOLEAN, STRING }
@@ -29,6 +40,16 @@ public record ParameterDef(String name, Type type, boolean required, Object defa
     /** An optional number without a default (absent means "not used"). */
     public static ParameterDef optionalNumber(String name) {
         return new ParameterDef(name, Type.NUMBER, false, null, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY);
+    }
+
+    /** An optional string that must be one of {@code choices}, the first being the default. */
+    public static ParameterDef choice(String name, String... choices) {
+        return new ParameterDef(name, Type.STRING, false, choices[0], 0, 0, java.util.List.of(choices));
+    }
+
+    /** An optional free-form string with a default. */
+    public static ParameterDef string(String name, String defaultValue) {
+        return new ParameterDef(name, Type.STRING, false, defaultValue, 0, 0, java.util.List.of());
     }
 
     /** An optional boolean with a default. */
@@ -59,7 +80,13 @@ public record ParameterDef(String name, Type type, boolean required, Object defa
             }
             case BOOLEAN -> value instanceof Boolean || (value instanceof Number n && Double.isFinite(n.doubleValue())) ? null
                     : "parameter '" + name + "' must be true or false, got " + value;
-            case STRING -> value instanceof String ? null : "parameter '" + name + "' must be a string, got " + value;
+            case STRING -> {
+                if (!(value instanceof String str)) {
+                    yield "parameter '" + name + "' must be a string, got " + value;
+                }
+                yield choices.isEmpty() || choices.contains(str) ? null
+                        : "parameter '" + name + "' = '" + str + "' is not one of " + String.join(", ", choices);
+            }
         };
     }
 }

@@ -34,7 +34,8 @@ public final class SceMerge implements MergeMethod {
 
     @Override
     public List<ParameterDef> parameters() {
-        return List.of(ParameterDef.bool("int8_mask", false), ParameterDef.number("select_topk", 1.0, 0, 1));
+        return List.of(ParameterDef.bool("int8_mask", false), ParameterDef.number("select_topk", 1.0, 0, 1),
+                ParameterDef.bool("select_weights_only", false));
     }
 
     @Override
@@ -85,11 +86,14 @@ public final class SceMerge implements MergeMethod {
             long nonZero = variances(x, base, var);
             cut = TopK.select(var, (int) (tau * nonZero));
         }
-        float[] w = weights(x, base, var, cut);
+        // FuseChat-2.0's own code: the selection shapes only the weights, a weight sum of exactly 0 makes them
+        // equal, and a zero divisor becomes 1; mergekit (the default) selects the deltas for every step
+        boolean weightsOnly = in.params().bool("select_weights_only");
+        float[] w = weights(x, base, var, cut, weightsOnly ? 0 : EQUAL_WEIGHTS_BELOW);
         float[] selVar = var;
-        TopKCut selCut = cut;
+        TopKCut selCut = weightsOnly ? null : cut;
         // Erase and mix, model by model (branch-free inner loops; the same order of additions per element)
-        TaskVectors.forEachBlock(n, base, x, cut, () -> new TaskVectors.Pass() {
+        TaskVectors.forEachBlock(n, base, x, selCut, () -> new TaskVectors.Pass() {
             final float[] selected = new float[TaskVectors.BLOCK];
             final int[] sel = new int[TaskVectors.BLOCK];
             final float[] sum = new float[TaskVectors.BLOCK];
@@ -132,8 +136,14 @@ public final class SceMerge implements MergeMethod {
                         }
                     }
                 }
-                for (int t = 0; t < len; t++) { // b holds the base block
-                    b[t] = b[t] + num[t] / Math.max(div[t], 1e-6f);
+                if (weightsOnly) {
+                    for (int t = 0; t < len; t++) { // b holds the base block
+                        b[t] = b[t] + num[t] / (div[t] == 0 ? 1f : div[t]);
+                    }
+                } else {
+                    for (int t = 0; t < len; t++) {
+                        b[t] = b[t] + num[t] / Math.max(div[t], 1e-6f);
+                    }
                 }
                 System.arraycopy(b, 0, out, s0 - c * Chunks.SIZE, len);
             }
@@ -147,9 +157,10 @@ public final class SceMerge implements MergeMethod {
 
     /**
      * Calculate: matrix-level weights mean(d_j^2) of the selected deltas, normalised to sum 1 (1/k each when their
-     * sum is below {@link #EQUAL_WEIGHTS_BELOW}, as in mergekit). Per-chunk double sums, sequential within a chunk and added in chunk order: deterministic.
+     * sum is below {@code equalBelow}: {@link #EQUAL_WEIGHTS_BELOW} in mergekit, 0 in FuseChat-2.0's code). Per-chunk
+     * double sums, sequential within a chunk and added in chunk order: deterministic.
      */
-    private static float[] weights(FloatSource[] x, FloatSource base, float[] var, TopKCut cut) {
+    private static float[] weights(FloatSource[] x, FloatSource base, float[] var, TopKCut cut, double equalBelow) {
         int k = x.length;
         int n = base.length();
         double[][] parts = new double[k][Chunks.count(n)];
@@ -204,7 +215,7 @@ public final class SceMerge implements MergeMethod {
         float[] wf = new float[k];
         for (int j = 0; j < k; j++) {
             // as mergekit's sce_weight: equal weights once the summed mean squares are below 1e-6
-            wf[j] = (float) (Math.abs(wsum) < EQUAL_WEIGHTS_BELOW ? 1.0 / k : w[j] / wsum);
+            wf[j] = (float) (Math.abs(wsum) < equalBelow || wsum == 0 ? 1.0 / k : w[j] / wsum);
         }
         return wf;
     }

@@ -27,16 +27,18 @@ public enum Sparsification {
      *
      * @param delta   task vector (overwritten)
      * @param columns length of the last dimension (DELLA ranks within rows)
+     * @param byDensity with {@code rescale}: divide the kept values by the density (DARE's 1/(1-p)) instead of
+     *                restoring the L1 norm
      * @param seed    seed of this model's tensor; random streams are per chunk (per row for DELLA), substream c
      *                (r) of it ({@link RandomStreams}), so results do not depend on the thread count
      */
     void applyInPlace(float[] delta, int columns, double density, double gamma, double epsilon, boolean rescale,
-                      long seed) {
+                      boolean byDensity, long seed) {
         if (density >= 1) {
             return;
         }
         int n = delta.length;
-        double before = rescale ? Chunks.sum(n, (from, to) -> sumAbs(delta, from, to)) : 0;
+        double before = rescale && !byDensity ? Chunks.sum(n, (from, to) -> sumAbs(delta, from, to)) : 0;
         switch (this) {
             case MAGNITUDE -> {
                 TopKCut cut = TopK.select(delta, (int) (density * n));
@@ -55,7 +57,14 @@ public enum Sparsification {
             case MAGNITUDE_OUTLIERS -> outliers(delta, density, gamma);
             case DELLA_MAGPRUNE -> della(delta, columns, density, epsilon, seed);
         }
-        if (rescale) {
+        if (rescale && byDensity && density > 0) { // density 0 keeps nothing: there is nothing to scale
+            float f = (float) (1 / density);
+            Chunks.forEach(n, (c, from, to) -> {
+                for (int i = from; i < to; i++) {
+                    delta[i] *= f;
+                }
+            });
+        } else if (rescale && !byDensity) {
             double after = Chunks.sum(n, (from, to) -> sumAbs(delta, from, to));
             if (before >= RESCALE_EPS && after >= RESCALE_EPS) {
                 float f = (float) (before / after);

@@ -42,6 +42,15 @@ public record TensorParams(Map<String, Object> values) {
         return b;
     }
 
+    /** A string parameter; fails if absent, which the defaults rule out. */
+    public String string(String name) {
+        Object v = values.get(name);
+        if (!(v instanceof String str)) {
+            throw new IllegalStateException("parameter '" + name + "' has no string value (got " + v + ")");
+        }
+        return str;
+    }
+
     /** A Number's value, or 1 / 0 for a Boolean (as pydantic reads a boolean into a float). */
     static double asNumber(Object v) {
         return v instanceof Boolean b ? (b ? 1 : 0) : ((Number) v).doubleValue();

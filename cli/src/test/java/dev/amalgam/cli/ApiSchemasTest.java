@@ -8,6 +8,7 @@ import dev.amalgam.mergeservice.MergeJobType;
 import dev.amalgam.modelio.Json;
 import dev.amalgam.platform.jobtype.JobType;
 import dev.amalgam.platform.web.JobTypeOpenApi;
+import dev.amalgam.pruningservice.ComparisonJobType;
 import dev.amalgam.pruningservice.EvaluationJobType;
 import dev.amalgam.pruningservice.PruningJobType;
 import io.swagger.v3.oas.models.media.Schema;
@@ -34,7 +35,7 @@ import tools.jackson.databind.JsonNode;
 class ApiSchemasTest {
 
     static final List<JobType<?, ?, ?>> TYPES = List.of(new MergeJobType(), new PruningJobType("cpu"),
-            new EvaluationJobType("cpu"), new FusionJobType(), new RepresentationJobType());
+            new EvaluationJobType("cpu"), new ComparisonJobType("cpu"), new FusionJobType(), new RepresentationJobType());
 
     static Stream<Arguments> readmeExamples() throws Exception {
         String readme = Files.readString(Path.of("..", "README.md"));

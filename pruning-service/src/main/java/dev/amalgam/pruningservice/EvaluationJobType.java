@@ -96,7 +96,11 @@ public final class EvaluationJobType implements JobType<EvaluationJobSpec, Evalu
 
     @Override
     public EvaluationJobSpec read(SpecReader json) {
-        String model = json.string("model");
+        return read(json, json.string("model"));
+    }
+
+    /** Reads every field of an evaluation but the model (the comparison job names several). */
+    static EvaluationJobSpec read(SpecReader json, String model) {
         String dataset = json.string("dataset");
         int seqLen = json.integer("seqLen", 2, EvaluationJobSpec.MAX_SEQ_LEN, EvaluationJobSpec.DEFAULT_SEQ_LEN);
         List<EvaluationJobSpec.Task> tasks = null;

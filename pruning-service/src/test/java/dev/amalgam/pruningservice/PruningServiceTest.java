@@ -63,6 +63,76 @@ class PruningServiceTest {
                 """);
         artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "piqa-mini", "piqa.jsonl");
         artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "wg-mini", "wg.jsonl");
+        TinyModels.write(Architecture.LLAMA, dataDir.resolve("import/m2"), TinySizes.defaults(), 8);
+        model2 = artifacts.importFromRoot(tenant, ArtifactKind.MODEL, "tiny2", "m2");
+    }
+
+    static Artifact model2;
+
+    @Test
+    void comparisonTablesEachModelsEvaluationAsTheEvaluationComputesIt() throws Exception {
+        var r = api.call("POST", "/api/v1/comparisons", ADMIN_KEY, """
+                {"models": ["tiny", "tiny2"], "dataset": "wiki", "seqLen": 16,
+                 "tasks": [{"name": "piqa", "dataset": "piqa-mini", "format": "piqa", "limit": 2},
+                           {"name": "wg", "dataset": "wg-mini", "format": "winogrande"}],
+                 "batchSize": 2, "name": "tiny-vs-tiny2"}""");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        Job job = awaitFinal(UUID.fromString(TestHttp.JSON.readTree(r.body()).get("id").asString()));
+        assertThat(job.status()).as(String.valueOf(job.error())).isEqualTo(JobStatus.SUCCEEDED);
+        var result = job.result();
+        assertThat(result.get("columns").toString()).isEqualTo("[\"piqa\",\"wg\"]");
+        StringBuilder md = new StringBuilder("| Model | PPL | piqa | wg | Avg. |\n| --- | --- | --- | --- | --- |\n");
+        int row = 0;
+        for (Artifact m : List.of(model, model2)) {
+            double ppl = Perplexity.evaluate(m.dir(), dataset.singleFile(), 16, EngineOptions.cpu()).perplexity();
+            double piqa;
+            double wg;
+            try (var tok = dev.amalgam.modelengine.text.TextTokenizer.load(m.dir());
+                    var lm = dev.amalgam.modelengine.CheckpointLoader.load(m.dir(), EngineOptions.cpu())) {
+                var enc = dev.amalgam.modelengine.eval.MultipleChoice.Encoding.of(tok);
+                var p = dev.amalgam.modelengine.eval.TaskFormat.PIQA;
+                var w = dev.amalgam.modelengine.eval.TaskFormat.WINOGRANDE;
+                piqa = dev.amalgam.modelengine.eval.MultipleChoice.evaluate(lm, enc, "piqa", p,
+                        p.load(dataDir.resolve("import/piqa.jsonl"), 2), dev.amalgam.modelengine.BlockMask.none(), 1,
+                        (d, t) -> { }).accNorm();
+                wg = dev.amalgam.modelengine.eval.MultipleChoice.evaluate(lm, enc, "wg", w,
+                        w.load(dataDir.resolve("import/wg.jsonl"), null), dev.amalgam.modelengine.BlockMask.none(), 1,
+                        (d, t) -> { }).acc();
+            }
+            var got = result.get("rows").get(row++);
+            assertThat(got.get("model").asString()).isEqualTo(m.name());
+            assertThat(got.get("perplexity").asDouble()).isEqualTo(ppl);
+            assertThat(got.get("tasks").get(0).get("metric").asString()).isEqualTo("acc_norm");
+            assertThat(got.get("tasks").get(0).get("value").asDouble()).isEqualTo(piqa);
+            assertThat(got.get("tasks").get(1).get("metric").asString()).as("winogrande has acc only").isEqualTo("acc");
+            assertThat(got.get("tasks").get(1).get("value").asDouble()).isEqualTo(wg);
+            assertThat(got.get("average").asDouble()).isEqualTo((piqa + wg) / 2);
+            md.append(String.format(java.util.Locale.ROOT, "| %s | %.2f | %.2f | %.2f | %.2f |%n", m.name(), ppl,
+                    100 * piqa, 100 * wg, 100 * (piqa + wg) / 2));
+        }
+        assertThat(result.get("markdown").asString()).isEqualTo(md.toString());
+        Artifact report = service.getBean(ArtifactService.class).get(model.tenantId(),
+                UUID.fromString(result.get("report").asString()));
+        assertThat(report.kind()).isEqualTo(ArtifactKind.REPORT);
+        Path dir = Path.of(report.storagePath());
+        assertThat(Files.readString(dir.resolve("report.md"))).isEqualTo(md.toString());
+        var json = TestHttp.JSON.readTree(Files.readString(dir.resolve("report.json")));
+        assertThat(json.get("rows")).isEqualTo(result.get("rows"));
+        assertThat(json.get("evaluations").get(1).get("result").get("tasks").get(0).get("docs").asInt()).isEqualTo(2);
+        // every model and dataset is an input of the job
+        assertThat(TestHttp.JSON.readTree(r.body()).get("inputs").toString()).contains(model.id().toString())
+                .contains(model2.id().toString()).contains(dataset.id().toString());
+    }
+
+    @Test
+    void badComparisonSpecsListEveryProblem() throws Exception {
+        String errors = problems("/api/v1/comparisons", """
+                {"models": ["tiny", "nope", "tiny"], "dataset": "wiki", "seqLen": 4096,
+                 "tasks": [{"name": "piqa", "dataset": "piqa-mini"}], "extra": 1}""");
+        assertThat(errors).contains("models: 'tiny' is named twice").contains("models[1]")
+                .contains("tasks[0].format").contains("name: ").contains("extra");
+        assertThat(problems("/api/v1/comparisons", "{\"models\": [], \"name\": \"x\", \"dataset\": \"wiki\"}"))
+                .contains("models: between 1 and 16 models, got 0");
     }
 
     @AfterAll

@@ -69,14 +69,7 @@ public final class UnionTokenizer {
         List<ObjectNode> appended = new java.util.ArrayList<>();
         for (String tok : outVocab.keySet()) {
             if (!outAdded.containsKey(tok) && !result.containsKey(tok)) {
-                ObjectNode t = JSON.createObjectNode();
-                t.put("id", next);
-                t.put("content", tok);
-                t.put("single_word", false);
-                t.put("lstrip", false);
-                t.put("rstrip", false);
-                t.put("normalized", true);
-                t.put("special", false);
+                ObjectNode t = plainAddedToken(next, tok);
                 appended.add(t);
                 result.put(tok, next++);
             }
@@ -95,6 +88,48 @@ public final class UnionTokenizer {
         return new UnionTokenizer(Map.copyOf(result), base, List.copyOf(appended));
     }
 
+    /**
+     * The tokenizer source's own tokenizer (its token ids below its embedding rows), as the starting point for
+     * {@link #withAddedTokens}.
+     */
+    static UnionTokenizer ofDonor(HfModelDir donor, Map<String, Integer> vocab) {
+        return new UnionTokenizer(Map.copyOf(vocab), (ObjectNode) read(donor), List.of());
+    }
+
+    /**
+     * mergekit's {@code add_tokens} for the tokens {@code tokenizer.tokens} names: each one the vocabulary lacks is
+     * appended as a plain added token (not special, normalized, as transformers adds a string), in config order.
+     */
+    UnionTokenizer withAddedTokens(java.util.Collection<String> tokens) {
+        Map<String, Integer> result = new HashMap<>(vocab);
+        ObjectNode json = tokenizerJson.deepCopy();
+        ArrayNode addedTokens = json.has("added_tokens") && json.get("added_tokens").isArray()
+                ? (ArrayNode) json.get("added_tokens") : json.putArray("added_tokens");
+        List<ObjectNode> all = new java.util.ArrayList<>(appended);
+        int next = size();
+        for (String tok : tokens) {
+            if (!result.containsKey(tok)) {
+                ObjectNode t = plainAddedToken(next, tok);
+                addedTokens.add(t);
+                all.add(t);
+                result.put(tok, next++);
+            }
+        }
+        return new UnionTokenizer(Map.copyOf(result), json, List.copyOf(all));
+    }
+
+    private static ObjectNode plainAddedToken(int id, String content) {
+        ObjectNode t = JSON.createObjectNode();
+        t.put("id", id);
+        t.put("content", content);
+        t.put("single_word", false);
+        t.put("lstrip", false);
+        t.put("rstrip", false);
+        t.put("normalized", true);
+        t.put("special", false);
+        return t;
+    }
+
     /** Token to id over the whole union. */
     Map<String, Integer> vocab() {
         return vocab;
@@ -105,7 +140,7 @@ public final class UnionTokenizer {
         return vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
     }
 
-    /** Tokens appended to the base tokenizer. */
+    /** Tokens appended to the base tokenizer (the union's and those of {@code tokenizer.tokens}). */
     public int appendedCount() {
         return appended.size();
     }

@@ -646,6 +646,208 @@ class MergekitTestConfigsTest {
                 .contains("{{messages[0]['content']}}");
     }
 
+    // ---------------------------------------------------------------- examples/
+
+    /** The Hub names of examples/ as local directories (ModelResolver.paths resolves owner/name under dir). */
+    private static final List<String> LLAMA_13B = List.of("psmathur/orca_mini_v3_13b", "WizardLM/WizardLM-13B-V1.2",
+            "garage-bAInd/Platypus2-13B", "WizardLM/WizardMath-13B-V1.0", "TheBloke/Llama-2-13B-fp16");
+    private static final List<String> MISTRAL_7B = List.of("mistralai/Mistral-7B-Instruct-v0.2",
+            "BioMistral/BioMistral-7B", "mistralai/Mistral-7B-v0.1");
+    /** Llama-2-13B's 40 layers, at a tiny width. */
+    private static final TinyLlama LLAMA_40 = new TinyLlama(32, 16, 24, 40, 4, 4, false, DType.F32);
+
+    private static synchronized void exampleModels() throws IOException {
+        if (Files.isDirectory(dir.resolve(LLAMA_13B.get(0)))) {
+            return;
+        }
+        for (int i = 0; i < LLAMA_13B.size(); i++) {
+            LLAMA_40.write(dir.resolve(LLAMA_13B.get(i)), 100 + i);
+        }
+        for (int i = 0; i < MISTRAL_7B.size(); i++) {
+            Path m = dir.resolve(MISTRAL_7B.get(i));
+            PICO.write(m, 200 + i);
+            ObjectNode c = (ObjectNode) JSON.readTree(m.resolve("config.json").toFile());
+            c.putArray("architectures").add("MistralForCausalLM");
+            c.put("model_type", "mistral");
+            Files.writeString(m.resolve("config.json"), JSON.writeValueAsString(c));
+        }
+    }
+
+    /** The layer position t = layer / (layers - 1) of a layer tensor, 0 for the tensors outside the layers. */
+    private static double layerT(String tensor, int layers) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\.layers\\.(\\d+)\\.").matcher(tensor);
+        return m.find() ? Integer.parseInt(m.group(1)) / (double) (layers - 1) : 0.0;
+    }
+
+    /** examples/linear.yml. */
+    @Test
+    void exampleLinear() throws IOException {
+        exampleModels();
+        check("""
+                models:
+                  - model: psmathur/orca_mini_v3_13b
+                    parameters:
+                      weight: 1.0
+                  - model: WizardLM/WizardLM-13B-V1.2
+                    parameters:
+                      weight: 0.3
+                  - model: garage-bAInd/Platypus2-13B
+                    parameters:
+                      weight: 0.5
+                merge_method: linear
+                dtype: float16
+                """, "ex_linear", LLAMA_13B.subList(0, 3), DType.F16,
+                (n, x, s) -> NaiveMerges.linear(x, new double[]{1.0, 0.3, 0.5}, true));
+    }
+
+    /** examples/ties.yml: density and weight gradients over the 40 layers, a weight filter on mlp. */
+    @Test
+    void exampleTies() throws IOException {
+        exampleModels();
+        check("""
+                models:
+                  - model: psmathur/orca_mini_v3_13b
+                    parameters:
+                      density: [1, 0.7, 0.1] # density gradient
+                      weight: 1.0
+                  - model: garage-bAInd/Platypus2-13B
+                    parameters:
+                      density: 0.5
+                      weight: [0, 0.3, 0.7, 1] # weight gradient
+                  - model: WizardLM/WizardMath-13B-V1.0
+                    parameters:
+                      density: 0.33
+                      weight:
+                        - filter: mlp
+                          value: 0.5
+                        - value: 0
+                merge_method: ties
+                base_model: TheBloke/Llama-2-13B-fp16
+                parameters:
+                  normalize: true
+                  int8_mask: true
+                dtype: float16
+                """, "ex_ties", List.of(LLAMA_13B.get(0), LLAMA_13B.get(2), LLAMA_13B.get(3), LLAMA_13B.get(4)),
+                DType.F16, (n, x, s) -> {
+                    double t = layerT(n, 40);
+                    NaiveMerges.ModelParams[] p = {
+                        new NaiveMerges.ModelParams(1.0, gradient(new double[]{1, 0.7, 0.1}, t), 0, 0),
+                        new NaiveMerges.ModelParams(gradient(new double[]{0, 0.3, 0.7, 1}, t), 0.5, 0, 0),
+                        new NaiveMerges.ModelParams(n.contains("mlp") ? 0.5 : 0, 0.33, 0, 0),
+                        new NaiveMerges.ModelParams(0, 1, 0, 0)};
+                    return NaiveMerges.taskArithmetic(x, 3, p, NaiveMerges.Thinning.MAGNITUDE, true, true, false, 1,
+                            tensorSeed(n), columns(s));
+                });
+    }
+
+    /** examples/bio-merge.yml: TIES without normalize on Mistral models. */
+    @Test
+    void exampleBioMerge() throws IOException {
+        exampleModels();
+        check("""
+                models:
+                  - model: mistralai/Mistral-7B-Instruct-v0.2
+                    parameters:
+                      density: 0.5
+                      weight: 0.5
+                  - model: BioMistral/BioMistral-7B
+                    parameters:
+                      density: 0.5
+                      weight: 0.5
+                merge_method: ties
+                base_model: mistralai/Mistral-7B-v0.1
+                parameters:
+                  normalize: false
+                  int8_mask: true
+                dtype: float16
+                """, "ex_bio", MISTRAL_7B, DType.F16,
+                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.5, 0.5}, 0.5, 0, 0),
+                        NaiveMerges.Thinning.MAGNITUDE, true, false, false, 1, tensorSeed(n), columns(s)));
+    }
+
+    /** examples/gradient-slerp.yml: t by filter, a gradient over the 40 layers, 0.5 for the rest. */
+    @Test
+    void exampleGradientSlerp() throws IOException {
+        exampleModels();
+        check("""
+                slices:
+                  - sources:
+                      - model: psmathur/orca_mini_v3_13b
+                        layer_range: [0, 40]
+                      - model: garage-bAInd/Platypus2-13B
+                        layer_range: [0, 40]
+                # or, the equivalent models: syntax:
+                # models:
+                #   - model: psmathur/orca_mini_v3_13b
+                #   - model: garage-bAInd/Platypus2-13B
+                merge_method: slerp
+                base_model: psmathur/orca_mini_v3_13b
+                parameters:
+                  t:
+                    - filter: self_attn
+                      value: [0, 0.5, 0.3, 0.7, 1]
+                    - filter: mlp
+                      value: [1, 0.5, 0.7, 0.3, 0]
+                    - value: 0.5 # fallback for rest of tensors
+                dtype: float16
+                """, "ex_slerp", List.of(LLAMA_13B.get(0), LLAMA_13B.get(2)), DType.F16, (n, x, s) -> {
+                    double lt = layerT(n, 40);
+                    double t = n.contains("self_attn") ? gradient(new double[]{0, 0.5, 0.3, 0.7, 1}, lt)
+                            : n.contains("mlp") ? gradient(new double[]{1, 0.5, 0.7, 0.3, 0}, lt) : 0.5;
+                    return slerp(t, x[0], x[1]);
+                });
+    }
+
+    /** examples/orcamini-platy-44layer.yml: layers 0-23 of one model, then 20-39 of the other, renumbered. */
+    @Test
+    void exampleOrcaminiPlaty44Layer() throws IOException {
+        exampleModels();
+        MergeResult r = run("""
+                slices:
+                  - sources:
+                    - model: psmathur/orca_mini_v3_13b
+                      layer_range: [0, 24]
+                  - sources:
+                    - model: garage-bAInd/Platypus2-13B
+                      layer_range: [20, 40]
+                merge_method: passthrough
+                dtype: float16
+                """, "ex_44");
+        assertThat(JSON.readTree(r.outDir().resolve("config.json").toFile()).get("num_hidden_layers").intValue())
+                .isEqualTo(44);
+        Map<String, float[]> got = tensors(r.outDir());
+        Map<String, float[]> orca = tensors(dir.resolve(LLAMA_13B.get(0)));
+        Map<String, float[]> platy = tensors(dir.resolve(LLAMA_13B.get(2)));
+        assertThat(got).hasSize(2 + 44 * 9 + 1);
+        for (Map.Entry<String, float[]> e : got.entrySet()) {
+            String name = e.getKey();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("layers\\.(\\d+)\\.").matcher(name);
+            float[] expected;
+            if (m.find()) {
+                int layer = Integer.parseInt(m.group(1));
+                expected = layer < 24 ? orca.get(name)
+                        : platy.get(name.replace("layers." + layer + ".", "layers." + (layer - 24 + 20) + "."));
+            } else {
+                // embeddings from the first slice, the final norm and the head from the last
+                expected = name.contains("embed_tokens") ? orca.get(name) : platy.get(name);
+            }
+            assertClose(e.getValue(), expected, DType.F16, name);
+        }
+    }
+
+    /** examples/arcee_fusion.yml (model_a and model_b are the picollama models above). */
+    @Test
+    void exampleArceeFusion() {
+        check("""
+                models:
+                  - model: model_a
+                  - model: model_b
+                merge_method: arcee_fusion
+                base_model: model_a
+                dtype: bfloat16
+                """, "ex_arcee", List.of("model_a", "model_b"), DType.BF16, (n, x, s) -> arceeFusion(x[0], x[1], s));
+    }
+
     // ---------------------------------------------------------------- plain references (mergekit's formulas)
 
     /** mergekit's slerp: normalised copies for the angle, lerp when |dot| > 0.9995, applied to the originals. */

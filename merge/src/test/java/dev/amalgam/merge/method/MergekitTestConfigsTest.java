@@ -400,6 +400,184 @@ class MergekitTestConfigsTest {
                 """, "granite_slerp", List.of("granite_a", "granite_b"), DType.BF16, (n, x, s) -> slerp(0.5, x[0], x[1]));
     }
 
+    // ---------------------------------------------------------------- GPT-2 and Llava models of test_basic_merges.py
+
+    /**
+     * make_gpt2size's layout (GPT2LMHeadModel, 12 layers, tied head) at a tiny width: mergekit's test model has
+     * GPT-2's 124M parameters, which a unit test need not write.
+     */
+    private static synchronized Path gpt2() {
+        Path p = dir.resolve("gpt2_like");
+        if (Files.isDirectory(p)) {
+            return p;
+        }
+        int h = 16;
+        Map<String, long[]> t = new LinkedHashMap<>();
+        t.put("transformer.wte.weight", new long[]{50, h});
+        t.put("transformer.wpe.weight", new long[]{32, h});
+        for (int l = 0; l < 12; l++) {
+            String q = "transformer.h." + l + ".";
+            t.put(q + "ln_1.weight", new long[]{h});
+            t.put(q + "ln_1.bias", new long[]{h});
+            t.put(q + "attn.c_attn.weight", new long[]{h, 3 * h});
+            t.put(q + "attn.c_attn.bias", new long[]{3 * h});
+            t.put(q + "attn.c_proj.weight", new long[]{h, h});
+            t.put(q + "attn.c_proj.bias", new long[]{h});
+            t.put(q + "ln_2.weight", new long[]{h});
+            t.put(q + "ln_2.bias", new long[]{h});
+            t.put(q + "mlp.c_fc.weight", new long[]{h, 4 * h});
+            t.put(q + "mlp.c_fc.bias", new long[]{4 * h});
+            t.put(q + "mlp.c_proj.weight", new long[]{4 * h, h});
+            t.put(q + "mlp.c_proj.bias", new long[]{h});
+        }
+        t.put("transformer.ln_f.weight", new long[]{h});
+        t.put("transformer.ln_f.bias", new long[]{h});
+        return dev.amalgam.merge.TinyCheckpoint.write(p, Map.of("architectures", List.of("GPT2LMHeadModel"),
+                "model_type", "gpt2", "n_layer", 12, "n_embd", h, "n_head", 2, "n_positions", 32, "vocab_size", 50,
+                "tie_word_embeddings", true), t, 50, 31, 0);
+    }
+
+    @Test
+    void testGpt2Copy() {
+        gpt2();
+        check("""
+                merge_method: passthrough
+                models: [{model: gpt2_like}]
+                dtype: bfloat16
+                """, "gpt2_copy", List.of("gpt2_like"), DType.BF16, (n, x, s) -> x[0]);
+    }
+
+    /** test_gpt2_stack: the 12 layers twice; n_layer 24, output layer i is input layer i mod 12. */
+    @Test
+    void testGpt2Stack() {
+        Path in = gpt2();
+        MergeResult r = run("""
+                merge_method: passthrough
+                slices:
+                  - sources: [{model: gpt2_like, layer_range: [0, 12]}]
+                  - sources: [{model: gpt2_like, layer_range: [0, 12]}]
+                dtype: bfloat16
+                """, "gpt2_stack");
+        assertThat(JSON.readTree(r.outDir().resolve("config.json").toFile()).get("n_layer").intValue()).isEqualTo(24);
+        Map<String, float[]> got = tensors(r.outDir());
+        Map<String, float[]> x = tensors(in);
+        assertThat(got).hasSize(2 + 24 * 12 + 2);
+        for (Map.Entry<String, float[]> e : got.entrySet()) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\.h\\.(\\d+)\\.").matcher(e.getKey());
+            String src = m.find() ? e.getKey().replace(".h." + m.group(1) + ".", ".h." + Integer.parseInt(m.group(1)) % 12
+                    + ".") : e.getKey();
+            assertClose(e.getValue(), x.get(src), DType.BF16, e.getKey());
+        }
+    }
+
+    /**
+     * make_picoLlaVa's layout (language_model.* Llama of vocabulary 64, hidden 32, 2 layers; a vision tower and a
+     * projector). The vision tensors here stand for the CLIP tower.
+     */
+    private static synchronized void vlms() {
+        for (String name : List.of("vlm_a", "vlm_b", "vlm_c")) {
+            Path p = dir.resolve(name);
+            if (Files.isDirectory(p)) {
+                continue;
+            }
+            Map<String, long[]> t = new LinkedHashMap<>();
+            for (Map.Entry<String, float[]> e : tensors(dir.resolve("model_a")).entrySet()) {
+                t.put("language_model." + e.getKey(), shape(dir.resolve("model_a"), e.getKey()));
+            }
+            t.put("vision_tower.vision_model.encoder.layers.0.mlp.fc1.weight", new long[]{128, 64});
+            t.put("vision_tower.vision_model.post_layernorm.weight", new long[]{64});
+            t.put("multi_modal_projector.linear_1.weight", new long[]{32, 64});
+            dev.amalgam.merge.TinyCheckpoint.write(p, Map.of("architectures", List.of("LlavaForConditionalGeneration"),
+                    "model_type", "llava", "text_config", Map.of("num_hidden_layers", 2, "vocab_size", 64,
+                            "hidden_size", 32, "model_type", "llama"), "vision_config", Map.of("hidden_size", 64)),
+                    t, 64, name.hashCode(), 0);
+        }
+    }
+
+    /**
+     * A Llava merge: the language model's tensors by the reference; the vision tower and the projector are the
+     * base's (else the first model's), where mergekit's inferred multi-module layout merges them too (README).
+     */
+    private static void checkVlm(String yaml, String out, List<String> inputs, int baseIndex, Reference ref) {
+        vlms();
+        check(yaml, out, inputs, DType.BF16, (n, x, s) -> n.startsWith("language_model.") ? ref.expected(n, x, s)
+                : x[Math.max(baseIndex, 0)]);
+    }
+
+    @Test
+    void testLinearVlmMerge() {
+        checkVlm(twoModelConfig("vlm_a", "vlm_b", "linear", null, null), "vlm_linear", List.of("vlm_a", "vlm_b"), -1,
+                (n, x, s) -> NaiveMerges.linear(x, new double[]{0.6, 0.4}, true));
+    }
+
+    @Test
+    void testSlerpVlmMerge() {
+        checkVlm(twoModelConfig("vlm_a", "vlm_b", "slerp", "vlm_a", "{t: 0.35}"), "vlm_slerp", List.of("vlm_a", "vlm_b"),
+                0, (n, x, s) -> slerp(0.35, x[0], x[1]));
+    }
+
+    @ParameterizedTest(name = "base={0} row_wise={1} flatten={2}")
+    @MethodSource("nuslerpCases")
+    void testNuslerpVlmMerges(String base, boolean rowWise, boolean flatten) {
+        String b = base == null ? null : "vlm_c";
+        List<String> inputs = b == null ? List.of("vlm_a", "vlm_b") : List.of("vlm_a", "vlm_b", "vlm_c");
+        checkVlm(twoModelConfig("vlm_a", "vlm_b", "nuslerp", b, "{nuslerp_row_wise: " + rowWise + ", nuslerp_flatten: "
+                        + flatten + "}"), "vlm_nuslerp" + b + rowWise + flatten, inputs, b == null ? -1 : 2,
+                (n, x, s) -> nuslerpTensor(0.4, x, b != null, rowWise, flatten, s));
+    }
+
+    @Test
+    void testNuslerpVlmWeightsThatSumToZero() {
+        String yaml = twoModelConfig("vlm_a", "vlm_b", "nuslerp", "vlm_c",
+                "{nuslerp_row_wise: false, nuslerp_flatten: false}").replace("0.6}", "-0.5}").replace("0.4}", "0.5}");
+        checkVlm(yaml, "vlm_nuslerp_zero", List.of("vlm_a", "vlm_b", "vlm_c"), 2,
+                (n, x, s) -> nuslerpTensor(0.5, x, true, false, false, s));
+    }
+
+    @Test
+    void testTaskArithmeticVlmMerge() {
+        checkVlm(twoModelConfig("vlm_a", "vlm_b", "task_arithmetic", "vlm_c", null), "vlm_ta",
+                List.of("vlm_a", "vlm_b", "vlm_c"), 2,
+                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 1, 0, 0),
+                        NaiveMerges.Thinning.NONE, false, false, false, 1, tensorSeed(n), columns(s)));
+    }
+
+    @Test
+    void testBreadcrumbsVlmMerge() {
+        checkVlm(twoModelConfig("vlm_a", "vlm_b", "breadcrumbs", "vlm_c", null), "vlm_breadcrumbs",
+                List.of("vlm_a", "vlm_b", "vlm_c"), 2,
+                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 1, 0.01, 0),
+                        NaiveMerges.Thinning.MAGNITUDE_OUTLIERS, false, false, false, 1, tensorSeed(n), columns(s)));
+    }
+
+    @Test
+    void testTiesVlmMerge() {
+        checkVlm(twoModelConfig("vlm_a", "vlm_b", "ties", "vlm_c", "{density: 0.3}"), "vlm_ties",
+                List.of("vlm_a", "vlm_b", "vlm_c"), 2,
+                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 0.3, 0, 0),
+                        NaiveMerges.Thinning.MAGNITUDE, true, true, false, 1, tensorSeed(n), columns(s)));
+    }
+
+    @Test
+    void testDareTiesVlmMerge() {
+        checkVlm(twoModelConfig("vlm_a", "vlm_b", "dare_ties", "vlm_c", "{density: 0.66}"), "vlm_dare_ties",
+                List.of("vlm_a", "vlm_b", "vlm_c"), 2,
+                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 0.66, 0, 0),
+                        NaiveMerges.Thinning.RANDOM, true, false, true, 1, tensorSeed(n), columns(s)));
+    }
+
+    @Test
+    void testModelStockVlmMerge() {
+        checkVlm(twoModelConfig("vlm_b", "vlm_c", "model_stock", "vlm_a", null), "vlm_model_stock",
+                List.of("vlm_b", "vlm_c", "vlm_a"), 2, (n, x, s) -> modelStock(x, 2, false, s));
+    }
+
+    @Test
+    void testModelStockFilterwiseVlmMerge() {
+        checkVlm(twoModelConfig("vlm_b", "vlm_c", "model_stock", "vlm_a", "{filter_wise: true}"), "vlm_model_stock_fw",
+                List.of("vlm_b", "vlm_c", "vlm_a"), 2, (n, x, s) -> modelStock(x, 2, true, s));
+    }
+
     // ---------------------------------------------------------------- tests/test_tokenizer.py
 
     private static String tokenizerConfig(List<String> models, String method, String tokenizer, String extra) {

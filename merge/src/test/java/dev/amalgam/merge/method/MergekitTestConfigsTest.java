@@ -792,6 +792,45 @@ class MergekitTestConfigsTest {
                 DType.F32, "<new>");
     }
 
+    /** What mergekit's pydantic config or its PermutedEmbeddings fails on is a problem naming the token. */
+    @Test
+    void tokenizerTokensProblemsNameTheToken() {
+        MergeConfigException e = org.assertj.core.api.Assertions.catchThrowableOfType(MergeConfigException.class,
+                () -> MergeConfig.parseYaml("""
+                        merge_method: linear
+                        models: [{model: model_base, parameters: {weight: 1}}]
+                        tokenizer:
+                          source: base
+                          tokens:
+                            a: {force: true}
+                            b: {source: {kind: nope}}
+                            c: {source: {kind: model_token, model: model_base, token_id: 3, token: x}}
+                            d: {source: {kind: model_token, model: model_base}}
+                            e: {source: model_base, force: maybe}
+                            f: {source: other}
+                        """));
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p).startsWith("tokenizer.tokens[a].source is required"))
+                .anySatisfy(p -> assertThat(p).startsWith("tokenizer.tokens[b].source.kind must be model_token or zero"))
+                .anySatisfy(p -> assertThat(p).startsWith("tokenizer.tokens[c].source: give exactly one of token_id"))
+                .anySatisfy(p -> assertThat(p).startsWith("tokenizer.tokens[d].source: give exactly one of token_id"))
+                .anySatisfy(p -> assertThat(p).startsWith("tokenizer.tokens[e].force must be true or false"))
+                .anySatisfy(p -> assertThat(p).startsWith(
+                        "tokenizer.tokens[f].source: model 'other' is not one of the merged models"));
+        for (String[] c : new String[][]{
+            {"<new>: {source: model_base}", "tokenizer.tokens[<new>] (model.embed_tokens.weight): token not found in"
+                    + " model 'model_base'"},
+            {"_tok_3: {source: {kind: model_token, model: model_base, token_id: 64}}",
+                "tokenizer.tokens[_tok_3] (model.embed_tokens.weight): token id 64 is out of range for model"
+                        + " 'model_base' (64 rows)"},
+            {"_tok_3: {source: {kind: model_token, model: model_base, token: \"<|im_start|>\"}}",
+                "tokenizer.tokens[_tok_3] (model.embed_tokens.weight): token <|im_start|> not found in model"
+                        + " 'model_base'"}}) {
+            assertThatThrownBy(() -> run(tokenizerConfig(List.of("model_base", "model_chatml"), "linear",
+                    "tokenizer:\n  source: base\n  tokens:\n    " + c[0], null), "tok_bad"))
+                    .isInstanceOf(MergeConfigException.class).hasMessageContaining(c[1]);
+        }
+    }
+
     // ---------------------------------------------------------------- tests/test_chat_template.py
 
     @Test

@@ -433,17 +433,18 @@ public final class MergePlanner {
                     return null;
                 }
                 Map<String, Integer> kept = target.get();
-                if (cfg.tokens().keySet().stream().anyMatch(t -> !kept.containsKey(t))) {
-                    // mergekit's add_tokens: the tokens the source lacks are appended to its tokenizer
-                    if (extendedDonor == null) {
-                        extendedDonor = UnionTokenizer.ofDonor(models.get(tokenizerModel), kept)
-                                .withAddedTokens(cfg.tokens().keySet());
-                        warnings.add("tokenizer.tokens: " + extendedDonor.appendedCount() + " tokens added to the"
-                                + " tokenizer of '" + tokenizerModel + "'");
+                // mergekit's add_tokens on the source's tokenizer: new tokens appended, the others marked as added
+                if (extendedDonor == null) {
+                    extendedDonor = UnionTokenizer.ofDonor(models.get(tokenizerModel), kept)
+                            .withAddedTokens(cfg.tokens().keySet());
+                    long added = cfg.tokens().keySet().stream().filter(t -> !kept.containsKey(t)).count();
+                    if (added > 0) {
+                        warnings.add("tokenizer.tokens: " + added + " tokens added to the tokenizer of '"
+                                + tokenizerModel + "'");
                     }
-                    target = Optional.of(extendedDonor.vocab());
-                    rows = extendedDonor.size();
                 }
+                target = Optional.of(extendedDonor.vocab());
+                rows = extendedDonor.size();
             }
         }
         long realRows = rows;
@@ -609,11 +610,15 @@ public final class MergePlanner {
             rows.put(m, embedRows(m));
         }
         union = UnionTokenizer.build(order, models, rows);
+        int unionSize = union.size();
+        warnings.add("tokenizer_source union: " + union.appendedCount() + " tokens added to the tokenizer of '"
+                + tokenizerModel + "' (" + unionSize + " in all)");
         if (!cfg.tokens().isEmpty()) {
             union = union.withAddedTokens(cfg.tokens().keySet()); // mergekit's add_tokens after the union
+            if (union.size() > unionSize) {
+                warnings.add("tokenizer.tokens: " + (union.size() - unionSize) + " tokens added to the union");
+            }
         }
-        warnings.add("tokenizer_source union: " + union.appendedCount() + " tokens added to the tokenizer of '"
-                + tokenizerModel + "' (" + union.size() + " in all)");
         return union;
     }
 

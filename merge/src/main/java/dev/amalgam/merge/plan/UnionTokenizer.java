@@ -97,24 +97,34 @@ public final class UnionTokenizer {
     }
 
     /**
-     * mergekit's {@code add_tokens} for the tokens {@code tokenizer.tokens} names: each one the vocabulary lacks is
-     * appended as a plain added token (not special, normalized, as transformers adds a string), in config order.
+     * mergekit's {@code add_tokens} for the tokens {@code tokenizer.tokens} names, as the tokenizers library does
+     * it: a token the vocabulary lacks is appended as a plain added token (not special, normalized, as transformers
+     * adds a string), in config order; a token of the vocabulary that is not an added token yet becomes one with
+     * its id ("if a token is already part of the vocabulary, we mark it as added").
      */
     UnionTokenizer withAddedTokens(java.util.Collection<String> tokens) {
         Map<String, Integer> result = new HashMap<>(vocab);
         ObjectNode json = tokenizerJson.deepCopy();
         ArrayNode addedTokens = json.has("added_tokens") && json.get("added_tokens").isArray()
                 ? (ArrayNode) json.get("added_tokens") : json.putArray("added_tokens");
+        java.util.Set<String> added = new java.util.HashSet<>();
+        addedTokens.forEach(t -> added.add(t.path("content").asString()));
         List<ObjectNode> all = new java.util.ArrayList<>(appended);
         int next = size();
         for (String tok : tokens) {
-            if (!result.containsKey(tok)) {
-                ObjectNode t = plainAddedToken(next, tok);
+            if (added.add(tok)) {
+                ObjectNode t = plainAddedToken(result.containsKey(tok) ? result.get(tok) : next++, tok);
                 addedTokens.add(t);
                 all.add(t);
-                result.put(tok, next++);
+                result.put(tok, t.get("id").intValue());
             }
         }
+        // the tokenizers library writes its added tokens by id
+        List<JsonNode> sorted = new java.util.ArrayList<>();
+        addedTokens.forEach(sorted::add);
+        sorted.sort(java.util.Comparator.comparingInt(t -> t.path("id").intValue()));
+        addedTokens.removeAll();
+        sorted.forEach(addedTokens::add);
         return new UnionTokenizer(Map.copyOf(result), json, List.copyOf(all));
     }
 

@@ -604,6 +604,13 @@ class MergekitTestConfigsTest {
         return new Vocab(ids, tok.path("added_tokens").size());
     }
 
+    private static List<Integer> addedIds(Path model) {
+        List<Integer> ids = new ArrayList<>();
+        JSON.readTree(model.resolve("tokenizer.json").toFile()).path("added_tokens")
+                .forEach(t -> ids.add(t.get("id").intValue()));
+        return ids;
+    }
+
     private static float[] row(Path model, String tensor, int row) {
         try (HfModelDir m = HfModelDir.open(model)) {
             int cols = (int) m.info(tensor).shape()[1];
@@ -725,6 +732,8 @@ class MergekitTestConfigsTest {
                     _tok_11: {source: model_base, force: true}""", null), "tok_force");
         Vocab v = vocab(r.outDir());
         assertThat(v.ids()).hasSize(66).containsKeys("<|im_start|>", "<|im_end|>");
+        // mergekit calls add_tokens for each listed token: _tok_10 and _tok_11 become added tokens with their ids
+        assertThat(addedIds(r.outDir())).containsExactly(0, 1, 2, 10, 11, 64, 65);
         for (String t : List.of("model.embed_tokens.weight", "lm_head.weight")) {
             assertClose(row(r.outDir(), t, v.ids().get("_tok_10")), row(dir.resolve("model_chatml"), t, 10), DType.F32,
                     t + " _tok_10 from model_chatml");
@@ -785,8 +794,10 @@ class MergekitTestConfigsTest {
                     <new>: {source: {kind: model_token, model: model_chatml, token: "<|im_end|>"}}""", null),
                 "tok_zero");
         Vocab v = vocab(r.outDir());
-        assertThat(v.ids()).hasSize(65).containsEntry("<new>", 64);
-        assertThat(v.added()).isEqualTo(4);
+        assertThat(v.ids()).hasSize(65).containsEntry("<new>", 64).containsEntry("_tok_5", 5);
+        // the base's 3 special tokens, <new>, and _tok_5 marked as added (tokenizers' add_tokens on a vocab token)
+        assertThat(v.added()).isEqualTo(5);
+        assertThat(addedIds(r.outDir())).containsExactly(0, 1, 2, 5, 64);
         assertThat(row(r.outDir(), "model.embed_tokens.weight", 5)).containsOnly(0f);
         assertClose(row(r.outDir(), "lm_head.weight", 64), row(dir.resolve("model_chatml"), "lm_head.weight", 65),
                 DType.F32, "<new>");

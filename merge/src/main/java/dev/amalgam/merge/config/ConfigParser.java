@@ -153,10 +153,15 @@ final class ConfigParser {
             boolean force = false;
             JsonNode f = cfg.get("force");
             if (f != null && !f.isNull()) {
+                String text = f.isString() ? f.stringValue().strip().toLowerCase(java.util.Locale.ROOT) : null;
                 if (f.isBoolean()) {
                     force = f.booleanValue();
-                } else if (f.isIntegralNumber() && (f.intValue() == 0 || f.intValue() == 1)) {
-                    force = f.intValue() == 1; // pydantic's bool takes 0 and 1
+                } else if (f.isNumber() && (f.doubleValue() == 0 || f.doubleValue() == 1)) {
+                    force = f.doubleValue() == 1; // pydantic's bool takes 0 and 1
+                } else if (text != null && Set.of("true", "yes", "on", "1", "t", "y").contains(text)) {
+                    force = true; // and these strings, as pydantic does
+                } else if (text != null && Set.of("false", "no", "off", "0", "f", "n").contains(text)) {
+                    force = false;
                 } else {
                     problems.add(where + ".force must be true or false, found " + f);
                     continue;

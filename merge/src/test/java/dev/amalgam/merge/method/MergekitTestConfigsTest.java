@@ -790,7 +790,7 @@ class MergekitTestConfigsTest {
                 tokenizer:
                   source: base
                   tokens:
-                    _tok_5: {source: {kind: zero}, force: true}
+                    _tok_5: {source: {kind: zero}, force: "yes"}
                     <new>: {source: {kind: model_token, model: model_chatml, token: "<|im_end|>"}}""", null),
                 "tok_zero");
         Vocab v = vocab(r.outDir());

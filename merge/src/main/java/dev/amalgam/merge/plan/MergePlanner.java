@@ -8,6 +8,7 @@ import dev.amalgam.merge.config.MergeConfigException;
 import dev.amalgam.merge.config.OutputSlice;
 import dev.amalgam.merge.config.ParameterSetting;
 import dev.amalgam.merge.config.SliceSource;
+import dev.amalgam.merge.config.TokenEmbedding;
 import dev.amalgam.merge.method.BasePolicy;
 import dev.amalgam.merge.method.MergeMethod;
 import dev.amalgam.merge.method.MergeMethods;
@@ -518,14 +519,14 @@ public final class MergePlanner {
         Map<Integer, int[][]> overrides = new HashMap<>();
         List<Integer> forced = new ArrayList<>();
         boolean ok = true;
-        for (Map.Entry<String, dev.amalgam.merge.config.TokenEmbedding> e : cfg.tokens().entrySet()) {
+        for (Map.Entry<String, TokenEmbedding> e : cfg.tokens().entrySet()) {
             Integer row = target.get(e.getKey());
             if (row == null || row >= full[0].length) {
                 continue; // not an output token (cannot happen: tokenizer.tokens are added to the tokenizer)
             }
-            dev.amalgam.merge.config.TokenEmbedding t = e.getValue();
+            TokenEmbedding t = e.getValue();
             String where = "tokenizer.tokens[" + e.getKey() + "] (" + outName + ")";
-            if (t.kind() == dev.amalgam.merge.config.TokenEmbedding.Kind.ZERO) {
+            if (t.kind() == TokenEmbedding.Kind.ZERO) {
                 overrides.put(row, new int[0][]);
             } else {
                 int input = -1;
@@ -538,7 +539,7 @@ public final class MergePlanner {
                     continue;
                 }
                 int src;
-                if (t.kind() == dev.amalgam.merge.config.TokenEmbedding.Kind.MODEL) {
+                if (t.kind() == TokenEmbedding.Kind.MODEL) {
                     src = full[input][row];
                     if (src < 0) {
                         problems.add(where + ": token not found in model '" + t.model() + "'");

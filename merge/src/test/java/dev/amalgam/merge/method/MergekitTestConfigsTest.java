@@ -295,6 +295,49 @@ class MergekitTestConfigsTest {
                 List.of("model_a", "model_b", "model_c"), DType.BF16, (n, x, s) -> ram(x, 2, true, 0.05, 1.0, 1e-5));
     }
 
+    /**
+     * Beyond mergekit's tests (whose independent random models change every element in both models, so RAM's
+     * unique branch is almost never taken): fine-tunes of model_c that each change a random 40% of its elements,
+     * so about half of the changed elements are changed by one model only.
+     */
+    @Test
+    void ramAndRamplusOnSparseTaskVectors() throws IOException {
+        Path base = dir.resolve("model_c");
+        sparseVariant(base, dir.resolve("sparse_a"), 41, 0.4);
+        sparseVariant(base, dir.resolve("sparse_b"), 42, 0.4);
+        check(twoModelConfig("sparse_a", "sparse_b", "ram", "model_c", null), "ram_sparse",
+                List.of("sparse_a", "sparse_b", "model_c"), DType.BF16, (n, x, s) -> ram(x, 2, false, 0, 0, 1e-5));
+        check(twoModelConfig("sparse_a", "sparse_b", "ramplus_tl", "model_c", "{r: 0.05, alpha: 1.0}"),
+                "ramplus_sparse", List.of("sparse_a", "sparse_b", "model_c"), DType.BF16,
+                (n, x, s) -> ram(x, 2, true, 0.05, 1.0, 1e-5));
+        check(twoModelConfig("sparse_a", "sparse_b", "ramplus_tl", "model_c", null), "ramplus_sparse_default",
+                List.of("sparse_a", "sparse_b", "model_c"), DType.BF16, (n, x, s) -> ram(x, 2, true, 0.1, 0.2, 1e-5));
+    }
+
+    /** A copy of a model in which a random {@code fraction} of each tensor's elements is moved by up to 0.05. */
+    private static void sparseVariant(Path base, Path out, long seed, double fraction) throws IOException {
+        Files.createDirectories(out);
+        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(base.resolve(f), out.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        Map<String, float[]> t = tensors(base);
+        List<dev.amalgam.modelio.TensorSpec> specs = t.keySet().stream()
+                .map(n -> new dev.amalgam.modelio.TensorSpec(n, DType.F32, shape(base, n))).toList();
+        try (dev.amalgam.modelio.ShardedCheckpointWriter w = dev.amalgam.modelio.ShardedCheckpointWriter.create(out,
+                specs, Long.MAX_VALUE)) {
+            for (Map.Entry<String, float[]> e : t.entrySet()) {
+                SplittableRandom r = new SplittableRandom(seed * 7919 + e.getKey().hashCode());
+                float[] v = e.getValue().clone();
+                for (int i = 0; i < v.length; i++) {
+                    if (r.nextDouble() < fraction) {
+                        v[i] += (float) (r.nextDouble() - 0.5) * 0.1f;
+                    }
+                }
+                w.write(e.getKey(), v);
+            }
+        }
+    }
+
     @Test
     void testMultislerpMerge() {
         check(twoModelConfig("model_a", "model_b", "multislerp", "model_c", null), "multislerp",

@@ -155,7 +155,8 @@ final class OutputFiles {
             Map.entry("della", "DELLA"), Map.entry("della_linear", "Linear DELLA"),
             Map.entry("model_stock", "Model Stock"), Map.entry("sce", "SCE"), Map.entry("nearswap", "NearSwap"),
             Map.entry("arcee_fusion", "Arcee Fusion"), Map.entry("passthrough", "Passthrough"),
-            Map.entry("varm", "VaRM"));
+            Map.entry("varm", "VaRM"), Map.entry("ram", "Reinforced Agent Merging"),
+            Map.entry("ramplus_tl", "Reinforced Agent Merging Plus (Tensor-Local)"));
 
     private static final java.util.regex.Pattern HUB_ID =
             java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*");

@@ -93,9 +93,10 @@ final class TensorExecutor {
                 return;
             }
             PlannedTensor task = tensors.get(order[i]);
-            long held = plan.method().bufferedTensors(task.params(), task.inputs().size());
-            int cost = (int) Math.min(budgetKiB, (held * task.numel() * 4) >> 10);
             try {
+                // a copied tensor (a Llava vision tower) has no method parameters and holds no buffer
+                long held = task.merged() ? plan.method().bufferedTensors(task.params(), task.inputs().size()) : 0;
+                int cost = (int) Math.min(budgetKiB, (held * task.numel() * 4) >> 10);
                 memory.acquire(cost);
                 try {
                     compute(task);

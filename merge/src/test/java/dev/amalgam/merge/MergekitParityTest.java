@@ -123,10 +123,10 @@ class MergekitParityTest {
         MergeConfigException e = catchThrowableOfType(MergeConfigException.class, () -> MergeConfig.parseYaml("""
                 merge_method: linear
                 models: [{model: a, parameters: {weight: 1}}]
-                tokenizer: {source: base, pad_to_multiple_of: 0, tokens: {x: {source: a}}}
+                tokenizer: {source: base, pad_to_multiple_of: 0, tokens: {x: {source: b}}}
                 """));
         assertThat(e.problems()).anyMatch(p -> p.contains("tokenizer.pad_to_multiple_of must be an integer"))
-                .anyMatch(p -> p.contains("tokenizer.tokens is not supported"));
+                .anyMatch(p -> p.contains("tokenizer.tokens[x].source: model 'b' is not one of the merged models"));
         assertThat(MergeConfig.parseYaml("""
                 merge_method: linear
                 models: [{model: a, parameters: {weight: 1}}]

@@ -18,8 +18,6 @@ final class ConfigParser {
 
     private static final Set<String> TOP_KEYS = Set.of("merge_method", "base_model", "models", "slices", "parameters",
             "dtype", "out_dtype", "tokenizer_source", "tokenizer", "chat_template");
-    /** mergekit's tokenizer options besides {@code source}: they change the output, so they are refused. */
-    private static final Set<String> TOKENIZER_FEATURES = Set.of("tokens");
     /** A number as pydantic reads one from a string (no inf or nan: those are refused as non-finite anyway). */
     private static final java.util.regex.Pattern NUMBER =
             java.util.regex.Pattern.compile("\\s*[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?\\s*");
@@ -66,6 +64,7 @@ final class ConfigParser {
         }
         String tokenizerSource = string(root, "tokenizer_source", "tokenizer_source");
         Integer padToMultipleOf = null;
+        Map<String, TokenEmbedding> tokens = Map.of();
         JsonNode tok = root.get("tokenizer");
         if (tok != null && !tok.isNull()) {
             if (tokenizerSource != null) {
@@ -86,13 +85,11 @@ final class ConfigParser {
                     }
                 }
                 for (String key : tok.propertyNames()) {
-                    if (TOKENIZER_FEATURES.contains(key)) {
-                        problems.add("tokenizer." + key
-                                + " is not supported yet (only tokenizer.source and tokenizer.pad_to_multiple_of)");
-                    } else if (!key.equals("source") && !key.equals("pad_to_multiple_of")) {
+                    if (!Set.of("source", "pad_to_multiple_of", "tokens").contains(key)) {
                         warnings.add("unknown key 'tokenizer." + key + "' is ignored (as mergekit does)");
                     }
                 }
+                tokens = tokens(tok.get("tokens"));
             }
         }
         if (tokenizerSource != null && tokenizerSource.startsWith("model:")) {
@@ -129,7 +126,98 @@ final class ConfigParser {
         return new MergeConfig(string(root, "merge_method", "merge_method"), modelRef(root.get("base_model"), "base_model"),
                 models, slices, params(root.get("parameters"), "parameters"), string(root, "dtype", "dtype"),
                 string(root, "out_dtype", "out_dtype"), tokenizerSource, string(root, "chat_template", "chat_template"),
-                text, padToMultipleOf, warnings);
+                text, padToMultipleOf, warnings, tokens);
+    }
+
+    /**
+     * mergekit's {@code tokenizer.tokens}: token to {@code {source, force}}, the source a model reference,
+     * {@code {kind: model_token, model, token_id | token}} or {@code {kind: zero}}.
+     */
+    private Map<String, TokenEmbedding> tokens(JsonNode node) {
+        Map<String, TokenEmbedding> res = new LinkedHashMap<>();
+        if (node == null || node.isNull()) {
+            return res;
+        }
+        if (!node.isObject()) {
+            problems.add("tokenizer.tokens must be a mapping from token to {source, force}");
+            return res;
+        }
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            String where = "tokenizer.tokens[" + e.getKey() + "]";
+            JsonNode cfg = e.getValue();
+            if (!cfg.isObject()) {
+                problems.add(where + " must be a mapping {source, force}");
+                continue;
+            }
+            unknownKeys(cfg, where, Set.of("source", "force"));
+            boolean force = false;
+            JsonNode f = cfg.get("force");
+            if (f != null && !f.isNull()) {
+                String text = f.isString() ? f.stringValue().strip().toLowerCase(java.util.Locale.ROOT) : null;
+                if (f.isBoolean()) {
+                    force = f.booleanValue();
+                } else if (f.isNumber() && (f.doubleValue() == 0 || f.doubleValue() == 1)) {
+                    force = f.doubleValue() == 1; // pydantic's bool takes 0 and 1
+                } else if (text != null && Set.of("true", "yes", "on", "1", "t", "y").contains(text)) {
+                    force = true; // and these strings, as pydantic does
+                } else if (text != null && Set.of("false", "no", "off", "0", "f", "n").contains(text)) {
+                    force = false;
+                } else {
+                    problems.add(where + ".force must be true or false, found " + f);
+                    continue;
+                }
+            }
+            JsonNode src = cfg.get("source");
+            if (src == null || src.isNull()) {
+                // mergekit accepts it and then fails at merge time (no embedding source for the token)
+                problems.add(where + ".source is required: a model, {kind: model_token, model, token_id | token}"
+                        + " or {kind: zero}");
+                continue;
+            }
+            TokenEmbedding t = tokenSource(src, force, where + ".source");
+            if (t != null) {
+                res.put(e.getKey(), t);
+            }
+        }
+        return res;
+    }
+
+    private TokenEmbedding tokenSource(JsonNode src, boolean force, String where) {
+        JsonNode kind = src.isObject() ? src.get("kind") : null;
+        if (kind == null || kind.isNull()) {
+            String model = modelRef(src, where); // a model reference, string or dict form
+            return model == null ? null : new TokenEmbedding(TokenEmbedding.Kind.MODEL, model, null, null, force);
+        }
+        String k = kind.isString() ? kind.stringValue() : kind.toString();
+        if (k.equals("zero")) {
+            unknownKeys(src, where, Set.of("kind"));
+            return new TokenEmbedding(TokenEmbedding.Kind.ZERO, null, null, null, force);
+        }
+        if (!k.equals("model_token")) {
+            problems.add(where + ".kind must be model_token or zero, found " + kind);
+            return null;
+        }
+        unknownKeys(src, where, Set.of("kind", "model", "token_id", "token"));
+        String model = modelRef(src.get("model"), where + ".model");
+        if (model == null && (src.get("model") == null || src.get("model").isNull())) {
+            problems.add(where + ".model is required");
+        }
+        JsonNode idNode = src.get("token_id");
+        Integer tokenId = null;
+        if (idNode != null && !idNode.isNull()) {
+            java.math.BigInteger id = asInteger(idNode);
+            if (id == null || id.bitLength() > 31) {
+                problems.add(where + ".token_id must be an integer, found " + idNode);
+                return null;
+            }
+            tokenId = id.intValue();
+        }
+        String token = string(src, "token", where + ".token");
+        if ((tokenId == null) == (token == null)) {
+            problems.add(where + ": give exactly one of token_id or token (mergekit's rule)");
+            return null;
+        }
+        return model == null ? null : new TokenEmbedding(TokenEmbedding.Kind.MODEL_TOKEN, model, tokenId, token, force);
     }
 
     private InputModel model(JsonNode node, String where) {

@@ -36,11 +36,12 @@ import java.util.Set;
  * @param sourceText      the text the config was parsed from (recorded in the model card), or null
  * @param padToMultipleOf {@code tokenizer.pad_to_multiple_of}: embedding rows rounded up to a multiple of it, or null
  * @param parseWarnings   what the parser accepted and ignored, as mergekit does (unknown keys, residual_weight)
+ * @param tokens          {@code tokenizer.tokens}: per-token embedding sources, in config order (empty when not given)
  */
 public record MergeConfig(String mergeMethod, String baseModel, List<InputModel> models, List<OutputSlice> slices,
                           Map<String, ParameterSetting> parameters, String dtype, String outDtype,
                           String tokenizerSource, String chatTemplate, String sourceText, Integer padToMultipleOf,
-                          List<String> parseWarnings) {
+                          List<String> parseWarnings, Map<String, TokenEmbedding> tokens) {
 
     /**
      * Most layers a merge may output (all slices together) and a model may have: the planner and the merge do work
@@ -56,6 +57,16 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
         slices = slices == null ? List.of() : List.copyOf(slices);
         parameters = parameters == null ? Map.of() : Map.copyOf(parameters);
         parseWarnings = parseWarnings == null ? List.of() : List.copyOf(parseWarnings);
+        tokens = tokens == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tokens));
+    }
+
+    /** A config without {@code tokenizer.tokens}. */
+    public MergeConfig(String mergeMethod, String baseModel, List<InputModel> models, List<OutputSlice> slices,
+                       Map<String, ParameterSetting> parameters, String dtype, String outDtype,
+                       String tokenizerSource, String chatTemplate, String sourceText, Integer padToMultipleOf,
+                       List<String> parseWarnings) {
+        this(mergeMethod, baseModel, models, slices, parameters, dtype, outDtype, tokenizerSource, chatTemplate,
+                sourceText, padToMultipleOf, parseWarnings, Map.of());
     }
 
     /** A config built in code: no {@code tokenizer.pad_to_multiple_of}, nothing ignored by a parser. */
@@ -191,6 +202,7 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
                     + MAX_OUTPUT_LAYERS + " are allowed");
         }
         checkInputs(problems, method);
+        checkTokens(problems);
         checkDtype(problems, "dtype", dtype);
         checkDtype(problems, "out_dtype", outDtype);
         if (chatTemplate != null && !chatTemplate.equals("auto") && !ChatTemplates.isLiteral(chatTemplate)
@@ -198,6 +210,27 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
             problems.add("unknown chat_template '" + chatTemplate + "'; use auto, a Jinja template, or one of "
                     + String.join(", ", CHAT_TEMPLATES));
         }
+    }
+
+    /** A model named by {@code tokenizer.tokens} must be merged (mergekit reads its embedding tensors). */
+    private void checkTokens(List<String> problems) {
+        Set<String> merged = new LinkedHashSet<>();
+        if (baseModel != null) {
+            merged.add(baseModel);
+        }
+        models.forEach(m -> merged.add(m.model()));
+        for (OutputSlice s : slices) {
+            if (s.baseModel() != null) {
+                merged.add(s.baseModel());
+            }
+            s.sources().forEach(src -> merged.add(src.model()));
+        }
+        tokens.forEach((token, e) -> {
+            if (e.model() != null && !merged.contains(e.model())) {
+                problems.add("tokenizer.tokens[" + token + "].source: model '" + e.model()
+                        + "' is not one of the merged models (mergekit fails: referenced but not part of merge)");
+            }
+        });
     }
 
     private void checkInputs(List<String> problems, MergeMethod method) {

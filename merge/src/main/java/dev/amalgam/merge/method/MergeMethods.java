@@ -28,7 +28,7 @@ public final class MergeMethods {
                 gta("della", "https://arxiv.org/abs/2406.11617", true, Sparsification.DELLA_MAGPRUNE, true, true),
                 gta("della_linear", "https://arxiv.org/abs/2406.11617", false, Sparsification.DELLA_MAGPRUNE, false, true),
                 new ModelStockMerge(), new SceMerge(), new NearSwapMerge(), new ArceeFusionMerge(), new PassthroughMerge(),
-                new VarmMerge());
+                new VarmMerge(), new RamMerge(false), new RamMerge(true));
         Map<String, MergeMethod> map = new LinkedHashMap<>();
         for (MergeMethod m : all) {
             map.put(m.name(), m);

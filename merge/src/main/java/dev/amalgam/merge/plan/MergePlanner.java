@@ -8,6 +8,7 @@ import dev.amalgam.merge.config.MergeConfigException;
 import dev.amalgam.merge.config.OutputSlice;
 import dev.amalgam.merge.config.ParameterSetting;
 import dev.amalgam.merge.config.SliceSource;
+import dev.amalgam.merge.config.TokenEmbedding;
 import dev.amalgam.merge.method.BasePolicy;
 import dev.amalgam.merge.method.MergeMethod;
 import dev.amalgam.merge.method.MergeMethods;
@@ -49,6 +50,8 @@ public final class MergePlanner {
     private final Set<String> embeddings = new java.util.HashSet<>();
     private UnionTokenizer union;
     private boolean unionFailed;
+    /** The tokenizer source's tokenizer plus the new tokens of {@code tokenizer.tokens}, built once; or null. */
+    private UnionTokenizer extendedDonor;
 
     private MergePlanner(MergeConfig cfg, Map<String, HfModelDir> models, long seed) {
         this.cfg = cfg;
@@ -185,7 +188,8 @@ public final class MergePlanner {
         }
         long vocab = out.stream().filter(p -> embeddings.contains(p.name())).map(p -> p.shape()[0])
                 .findFirst().orElse(-1L);
-        return new MergePlan(method, arch, refName, tokenizerModel, out, outLayer, vocab, tied, dtype, warnings, union);
+        return new MergePlan(method, arch, refName, tokenizerModel, out, outLayer, vocab, tied, dtype, warnings,
+                union != null ? union : extendedDonor);
     }
 
     /** The family file of the reference model's architecture, else a layout inferred from the tensor names. */
@@ -424,6 +428,25 @@ public final class MergePlanner {
                 return kept;
             });
             rows = target.map(v -> v.values().stream().mapToLong(i -> i + 1L).max().orElse(0)).orElse(embedRows);
+            if (!cfg.tokens().isEmpty()) {
+                if (target.isEmpty()) {
+                    problems.add(outName + ": tokenizer.tokens needs a tokenizer.json in '" + tokenizerModel + "'");
+                    return null;
+                }
+                Map<String, Integer> kept = target.get();
+                // mergekit's add_tokens on the source's tokenizer: new tokens appended, the others marked as added
+                if (extendedDonor == null) {
+                    extendedDonor = UnionTokenizer.ofDonor(models.get(tokenizerModel), kept)
+                            .withAddedTokens(cfg.tokens().keySet());
+                    long added = cfg.tokens().keySet().stream().filter(t -> !kept.containsKey(t)).count();
+                    if (added > 0) {
+                        warnings.add("tokenizer.tokens: " + added + " tokens added to the tokenizer of '"
+                                + tokenizerModel + "'");
+                    }
+                }
+                target = Optional.of(extendedDonor.vocab());
+                rows = extendedDonor.size();
+            }
         }
         long realRows = rows;
         Integer multiple = cfg.padToMultipleOf();
@@ -437,7 +460,7 @@ public final class MergePlanner {
             TensorInput in = inputs.get(i);
             long inRows = infos.get(i).shape()[0];
             Optional<Map<String, Integer>> v = vocab(in.model());
-            if (!isUnion && !padded && (v.equals(target) || v.isPresent() && target.isPresent()
+            if (!isUnion && !padded && cfg.tokens().isEmpty() && (v.equals(target) || v.isPresent() && target.isPresent()
                     && sameIds(target.get(), v.get())) && inRows >= rows) {
                 continue; // same vocabulary: the first rows line up
             }
@@ -472,7 +495,11 @@ public final class MergePlanner {
             for (int i = 0; i < maps.length; i++) {
                 full[i] = maps[i] != null ? maps[i] : java.util.stream.IntStream.range(0, (int) rows).toArray();
             }
-            defaults = RowDefaults.of(full, baseIndex);
+            Map<Integer, int[][]> overrides = tokenOverrides(outName, inputs, infos, target.get(), full);
+            if (overrides == null) {
+                return null;
+            }
+            defaults = RowDefaults.of(full, baseIndex, overrides);
         }
         for (int i = 0; i < inputs.size(); i++) {
             TensorInput in = inputs.get(i);
@@ -480,6 +507,76 @@ public final class MergePlanner {
                     padded ? (int) realRows : -1));
         }
         return new long[]{rows, cols};
+    }
+
+    /**
+     * The rows {@code tokenizer.tokens} sets, as mergekit's {@code PermutedEmbeddings}: per output row, the (input,
+     * source row) entries its default row averages (one entry, or none for a zero row). A forced token's row is
+     * removed from every input's map, so every model takes the configured row. Null after a problem.
+     */
+    private Map<Integer, int[][]> tokenOverrides(String outName, List<TensorInput> inputs, List<TensorInfo> infos,
+                                                 Map<String, Integer> target, int[][] full) {
+        Map<Integer, int[][]> overrides = new HashMap<>();
+        List<Integer> forced = new ArrayList<>();
+        boolean ok = true;
+        for (Map.Entry<String, TokenEmbedding> e : cfg.tokens().entrySet()) {
+            Integer row = target.get(e.getKey());
+            if (row == null || row >= full[0].length) {
+                continue; // not an output token (cannot happen: tokenizer.tokens are added to the tokenizer)
+            }
+            TokenEmbedding t = e.getValue();
+            String where = "tokenizer.tokens[" + e.getKey() + "] (" + outName + ")";
+            if (t.kind() == TokenEmbedding.Kind.ZERO) {
+                overrides.put(row, new int[0][]);
+            } else {
+                int input = -1;
+                for (int i = 0; i < inputs.size() && input < 0; i++) {
+                    input = inputs.get(i).model().equals(t.model()) ? i : -1;
+                }
+                if (input < 0) {
+                    problems.add(where + ": model '" + t.model() + "' is not an input of this tensor");
+                    ok = false;
+                    continue;
+                }
+                int src;
+                if (t.kind() == TokenEmbedding.Kind.MODEL) {
+                    src = full[input][row];
+                    if (src < 0) {
+                        problems.add(where + ": token not found in model '" + t.model() + "'");
+                        ok = false;
+                        continue;
+                    }
+                } else {
+                    Integer id = t.tokenId();
+                    if (id == null) {
+                        id = vocab(t.model()).map(v -> v.get(t.token())).orElse(null);
+                        if (id == null) {
+                            problems.add(where + ": token " + t.token() + " not found in model '" + t.model() + "'");
+                            ok = false;
+                            continue;
+                        }
+                    }
+                    long inRows = infos.get(input).shape()[0];
+                    if (id < 0 || id >= inRows) {
+                        problems.add(where + ": token id " + id + " is out of range for model '" + t.model()
+                                + "' (" + inRows + " rows)");
+                        ok = false;
+                        continue;
+                    }
+                    src = id;
+                }
+                overrides.put(row, new int[][]{{input, src}});
+            }
+            if (t.force()) {
+                forced.add(row);
+            }
+        }
+        for (int row : forced) {
+            for (int[] map : full) {
+                map[row] = -1;
+            }
+        }
+        return ok ? overrides : null;
     }
 
     /** Whether every token of the target has the same id in the model (the model may have more tokens). */
@@ -514,8 +611,15 @@ public final class MergePlanner {
             rows.put(m, embedRows(m));
         }
         union = UnionTokenizer.build(order, models, rows);
+        int unionSize = union.size();
         warnings.add("tokenizer_source union: " + union.appendedCount() + " tokens added to the tokenizer of '"
-                + tokenizerModel + "' (" + union.size() + " in all)");
+                + tokenizerModel + "' (" + unionSize + " in all)");
+        if (!cfg.tokens().isEmpty()) {
+            union = union.withAddedTokens(cfg.tokens().keySet()); // mergekit's add_tokens after the union
+            if (union.size() > unionSize) {
+                warnings.add("tokenizer.tokens: " + (union.size() - unionSize) + " tokens added to the union");
+            }
+        }
         return union;
     }
 

@@ -16,13 +16,19 @@ public record RowDefaults(int[] offsets, int[] inputs, int[] rows) {
      *
      * @param rowMaps   per input: its row for each output row, -1 if it lacks the token
      * @param baseIndex index of the base model among the inputs, or -1
+     * @param overrides per output row, the (input, source row) entries {@code tokenizer.tokens} sets instead of
+     *                  the rule above (none: a zero row)
      */
-    static RowDefaults of(int[][] rowMaps, int baseIndex) {
+    static RowDefaults of(int[][] rowMaps, int baseIndex, java.util.Map<Integer, int[][]> overrides) {
         int outRows = rowMaps[0].length;
         int[] offsets = new int[outRows + 1];
         java.util.List<int[]> entries = new java.util.ArrayList<>();
         for (int r = 0; r < outRows; r++) {
             offsets[r] = entries.size();
+            if (overrides.containsKey(r)) {
+                entries.addAll(java.util.List.of(overrides.get(r)));
+                continue;
+            }
             int present = 0;
             int donor = -1;
             for (int i = 0; i < rowMaps.length; i++) {

@@ -69,14 +69,7 @@ public final class UnionTokenizer {
         List<ObjectNode> appended = new java.util.ArrayList<>();
         for (String tok : outVocab.keySet()) {
             if (!outAdded.containsKey(tok) && !result.containsKey(tok)) {
-                ObjectNode t = JSON.createObjectNode();
-                t.put("id", next);
-                t.put("content", tok);
-                t.put("single_word", false);
-                t.put("lstrip", false);
-                t.put("rstrip", false);
-                t.put("normalized", true);
-                t.put("special", false);
+                ObjectNode t = plainAddedToken(next, tok);
                 appended.add(t);
                 result.put(tok, next++);
             }
@@ -95,6 +88,58 @@ public final class UnionTokenizer {
         return new UnionTokenizer(Map.copyOf(result), base, List.copyOf(appended));
     }
 
+    /**
+     * The tokenizer source's own tokenizer (its token ids below its embedding rows), as the starting point for
+     * {@link #withAddedTokens}.
+     */
+    static UnionTokenizer ofDonor(HfModelDir donor, Map<String, Integer> vocab) {
+        return new UnionTokenizer(Map.copyOf(vocab), (ObjectNode) read(donor), List.of());
+    }
+
+    /**
+     * mergekit's {@code add_tokens} for the tokens {@code tokenizer.tokens} names, as the tokenizers library does
+     * it: a token the vocabulary lacks is appended as a plain added token (not special, normalized, as transformers
+     * adds a string), in config order; a token of the vocabulary that is not an added token yet becomes one with
+     * its id ("if a token is already part of the vocabulary, we mark it as added").
+     */
+    UnionTokenizer withAddedTokens(java.util.Collection<String> tokens) {
+        Map<String, Integer> result = new HashMap<>(vocab);
+        ObjectNode json = tokenizerJson.deepCopy();
+        ArrayNode addedTokens = json.has("added_tokens") && json.get("added_tokens").isArray()
+                ? (ArrayNode) json.get("added_tokens") : json.putArray("added_tokens");
+        java.util.Set<String> added = new java.util.HashSet<>();
+        addedTokens.forEach(t -> added.add(t.path("content").asString()));
+        List<ObjectNode> all = new java.util.ArrayList<>(appended);
+        int next = size();
+        for (String tok : tokens) {
+            if (added.add(tok)) {
+                ObjectNode t = plainAddedToken(result.containsKey(tok) ? result.get(tok) : next++, tok);
+                addedTokens.add(t);
+                all.add(t);
+                result.put(tok, t.get("id").intValue());
+            }
+        }
+        // the tokenizers library writes its added tokens by id
+        List<JsonNode> sorted = new java.util.ArrayList<>();
+        addedTokens.forEach(sorted::add);
+        sorted.sort(java.util.Comparator.comparingInt(t -> t.path("id").intValue()));
+        addedTokens.removeAll();
+        sorted.forEach(addedTokens::add);
+        return new UnionTokenizer(Map.copyOf(result), json, List.copyOf(all));
+    }
+
+    private static ObjectNode plainAddedToken(int id, String content) {
+        ObjectNode t = JSON.createObjectNode();
+        t.put("id", id);
+        t.put("content", content);
+        t.put("single_word", false);
+        t.put("lstrip", false);
+        t.put("rstrip", false);
+        t.put("normalized", true);
+        t.put("special", false);
+        return t;
+    }
+
     /** Token to id over the whole union. */
     Map<String, Integer> vocab() {
         return vocab;
@@ -105,7 +150,7 @@ public final class UnionTokenizer {
         return vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
     }
 
-    /** Tokens appended to the base tokenizer. */
+    /** Tokens appended to the base tokenizer (the union's and those of {@code tokenizer.tokens}). */
     public int appendedCount() {
         return appended.size();
     }

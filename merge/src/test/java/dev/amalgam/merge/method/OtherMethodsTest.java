@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** model_stock, sce, nearswap, arcee_fusion, passthrough, varm and the registry. */
+/** model_stock, sce, nearswap, arcee_fusion, passthrough, varm, ram, ramplus_tl and the registry. */
 class OtherMethodsTest {
 
     @Test
@@ -157,11 +157,41 @@ class OtherMethodsTest {
         assertThat(same).containsExactly(3f, 4f);
     }
 
+    /** Base 1; deltas a = (1, 2, 0, 1e-6, 5, 0), b = (3, 0, 0, -2, 1, 4); 1e-6 is below epsilon (1e-5). */
+    private static float[] ram(String method, Map<String, Object> params) {
+        MergeMethod m = MergeMethods.get(method);
+        float[] base = {1, 1, 1, 1, 1, 1};
+        float[] a = {2, 3, 1, 1.000001f, 6, 1};
+        float[] b = {4, 1, 1, -1, 2, 5};
+        return TestInputs.merge(m, flat(m, 0, params, List.of(Map.of(), Map.of(), Map.of()), base, a, b));
+    }
+
+    @Test
+    void ramKeepsUniqueDeltasAndAveragesOverlappingOnesByHand() {
+        // contributors per element: 2, 1 (a), 0, 1 (b: a's 1e-6 does not count), 2, 1 (b)
+        assertThat(ram("ram", Map.of())).containsExactly(1 + 2f, 1 + 2f, 1f, 1 - 2f, 1 + 3f, 1 + 4f);
+    }
+
+    @Test
+    void ramplusScalesEachModelsUniqueDeltasByItsSharedToUniqueRatio() {
+        // a: shared 2 (elements 0, 4), unique 1 -> rho 2; b: shared 2, unique 2 (elements 3, 5) -> rho 1;
+        // r 0.5, alpha 5: lambda_a = 1 + 0.5 * 2 = 2, lambda_b = 1.5; overlapping elements are plain means
+        assertThat(ram("ramplus_tl", Map.of("r", 0.5, "alpha", 5.0)))
+                .containsExactly(1 + 2f, 1 + 4f, 1f, 1 - 3f, 1 + 3f, 1 + 6f);
+        // defaults r 0.1, alpha 0.2: both rhos clamp to 0.2, lambda 1.02
+        float[] d = ram("ramplus_tl", Map.of());
+        assertThat(d[1]).isCloseTo(1 + 2 * 1.02f, within(1e-6f));
+        assertThat(d[3]).isCloseTo(1 - 2 * 1.02f, within(1e-6f));
+        assertThat(d[0]).isEqualTo(3f);
+        // epsilon 2.5: only the deltas 3 (b, element 0), 5 (a, element 4) and 4 (b, element 5) count, each alone
+        assertThat(ram("ram", Map.of("epsilon", 2.5))).containsExactly(4f, 1f, 1f, 1f, 6f, 5f);
+    }
+
     @Test
     void registryKnowsEveryMethodAndListsThemOnUnknownName() {
         assertThat(MergeMethods.names()).containsExactlyInAnyOrder("linear", "slerp", "nuslerp", "multislerp",
                 "karcher", "task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs", "breadcrumbs_ties",
-                "della", "della_linear", "model_stock", "sce", "nearswap", "arcee_fusion", "passthrough", "varm");
+                "della", "della_linear", "model_stock", "sce", "nearswap", "arcee_fusion", "passthrough", "varm", "ram", "ramplus_tl");
         assertThatThrownBy(() -> MergeMethods.get("frankenmerge")).hasMessageContaining("frankenmerge")
                 .hasMessageContaining("ties, varm");
     }

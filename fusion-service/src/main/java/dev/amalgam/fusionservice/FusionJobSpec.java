@@ -1,6 +1,5 @@
 package dev.amalgam.fusionservice;
 
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.amalgam.fusion.FusionSpec;
 import dev.amalgam.fusion.fusechat.train.FuseChatSpec;
@@ -65,7 +64,7 @@ public record FusionJobSpec(
         @Schema(description = "with method fusechat: the target's representation DATASET") String pivotRepresentations,
         @Schema(description = "with method fusechat: the source's representation DATASET of the same corpus")
         String sourceRepresentations,
-        @JsonIgnore FuseChatSpec fusechat) {
+        @JsonUnwrapped FuseChatSpec fusechat) {
 
     static final String WRPO = "wrpo";
     static final String FUSECHAT = "fusechat";

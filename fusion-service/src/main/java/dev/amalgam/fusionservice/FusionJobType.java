@@ -90,6 +90,19 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
         return "Queue a fusion job: target SFT then WRPO (or DPO/IPO/SimPO) on preference data";
     }
 
+    /** The spellings the spec reads for FuseChat's enumerated fields (the schema would show the Java names). */
+    @Override
+    public Map<String, List<String>> allowedValues() {
+        Map<String, List<String>> m = new LinkedHashMap<>();
+        m.put("method", List.of(FusionJobSpec.WRPO, FusionJobSpec.FUSECHAT));
+        m.put("fusionFunction", List.of("min_ce", "avg_ce"));
+        m.put("metricLevel", List.of("sequence", "token"));
+        m.put("distillLoss", List.of("ce", "kl"));
+        m.put("lambdaSchedule", List.of("fixed", "rising"));
+        m.put("vocabMapping", List.of("ms", "mined"));
+        return m;
+    }
+
     @Override
     public Class<FusionJobSpec> specClass() {
         return FusionJobSpec.class;

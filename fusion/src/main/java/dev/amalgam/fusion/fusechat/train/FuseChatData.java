@@ -17,6 +17,8 @@ import dev.amalgam.fusion.fusechat.align.Vocabulary;
 import dev.amalgam.fusion.fusechat.repr.RepresentationReader;
 import dev.amalgam.fusion.fusechat.repr.SampleRepresentation;
 import dev.amalgam.fusion.fusechat.repr.TokenizerVocabulary;
+import dev.amalgam.job.CancelledException;
+import dev.amalgam.job.Progress;
 import dev.amalgam.modelengine.text.TextTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -106,6 +108,15 @@ public final class FuseChatData {
      */
     public static Built build(Path pivotModelDir, Path pivotRepr, Path sourceModelDir, Path sourceRepr,
                               Settings settings) {
+        return build(pivotModelDir, pivotRepr, sourceModelDir, sourceRepr, settings, Progress.NONE);
+    }
+
+    /**
+     * As {@link #build(Path, Path, Path, Path, Settings)}, reporting the alignment's progress as a fraction of the
+     * samples aligned (0..1) and stopping with {@link CancelledException} between samples when cancelled.
+     */
+    public static Built build(Path pivotModelDir, Path pivotRepr, Path sourceModelDir, Path sourceRepr,
+                              Settings settings, Progress progress) {
         List<SampleRepresentation> pivotSamples;
         List<SampleRepresentation> sourceSamples;
         TokenizerVocabulary pv = TokenizerVocabulary.read(pivotModelDir);
@@ -160,6 +171,13 @@ public final class FuseChatData {
             List<TokenizedText[]> texts = new ArrayList<>();
             CoOccurrenceCounts counts = new CoOccurrenceCounts();
             for (SampleRepresentation[] pair : kept) {
+                if (progress.isCancelled()) {
+                    throw new CancelledException("cancelled while aligning the source's representations");
+                }
+                if (alignments.size() % 256 == 0) {
+                    progress.progress((double) alignments.size() / kept.size(), "aligning sample "
+                            + alignments.size() + "/" + kept.size());
+                }
                 if (sameVocabulary && Arrays.equals(pair[0].inputIds(), pair[1].inputIds())) {
                     alignments.add(null);
                     texts.add(null);

@@ -102,7 +102,17 @@ public final class FuseChatRunner {
         DjlRuntime.disableGradientsOnThisThread();
         listener.progress(0.0, "aligning the source's representations to the pivot");
         FuseChatData.Built data = FuseChatData.build(targetModelDir, pivotRepr, sourceModelDir, sourceRepr,
-                FuseChatData.Settings.of(spec));
+                FuseChatData.Settings.of(spec), new Progress() {
+                    @Override
+                    public void progress(double fraction, String message) {
+                        listener.progress(0.0, message); // training steps make the job's fraction
+                    }
+
+                    @Override
+                    public boolean isCancelled() {
+                        return listener.isCancelled();
+                    }
+                });
         if (data.examples().isEmpty()) {
             throw new IllegalArgumentException("no sample to train on: of " + data.samples() + ", "
                     + data.droppedNoMetric() + " have no metric_ce and " + data.droppedNoLearnedToken()
@@ -195,8 +205,9 @@ public final class FuseChatRunner {
     static void pinSpec(FuseChatSpec spec, Path workDir) {
         Path file = workDir.resolve("spec.json");
         if (Files.isRegularFile(file)) {
-            FuseChatSpec earlier = FuseChatSpec.fromJson(Json.read(file).path("fusechat"));
-            if (!earlier.equals(spec)) {
+            tools.jackson.databind.JsonNode pinned = Json.read(file);
+            if (!"fusechat".equals(pinned.path("method").asString(""))
+                    || !FuseChatSpec.fromJson(pinned.path("fusechat")).equals(spec)) {
                 throw new IllegalStateException(workDir + " holds checkpoints of a job with another spec (" + file
                         + "); use a fresh work directory");
             }

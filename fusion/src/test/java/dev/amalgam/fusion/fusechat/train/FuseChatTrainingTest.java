@@ -196,6 +196,24 @@ class FuseChatTrainingTest {
     }
 
     @Test
+    void aCancelledJobStopsWhileAligningAndLeavesNoCheckpoint() {
+        Progress cancelled = new Progress() {
+            @Override
+            public void progress(double fraction, String message) {
+            }
+
+            @Override
+            public boolean isCancelled() {
+                return true;
+            }
+        };
+        assertThatThrownBy(() -> FuseChatRunner.run(spec(", \"epochs\": 1"), tiny.pivot, tiny.source,
+                tiny.pivotTrain, tiny.sourceTrain, dir.resolve("cancel/work"), dir.resolve("cancel/out"), cancelled))
+                .isInstanceOf(CancelledException.class).hasMessageContaining("aligning");
+        assertThat(dir.resolve("cancel/work/checkpoints")).doesNotExist();
+    }
+
+    @Test
     void aWorkDirectoryRefusesAnotherSpec() {
         FuseChatSpec spec = spec(", \"epochs\": 1, \"lr\": 0.001");
         Path work = dir.resolve("pinned/work");

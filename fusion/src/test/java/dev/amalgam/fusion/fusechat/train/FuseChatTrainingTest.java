@@ -196,6 +196,47 @@ class FuseChatTrainingTest {
     }
 
     @Test
+    void withLoraOnlyTheAdaptedProjectionsChangeAndAResumeEndsWithTheSameBytes() throws Exception {
+        FuseChatSpec spec = spec(", \"epochs\": 1, \"gradAccum\": 2, \"lr\": 0.01, \"checkpointEvery\": 1,"
+                + " \"lora\": {\"rank\": 4, \"alpha\": 8, \"targetModules\": [\"q_proj\", \"v_proj\"]}");
+        FusionResult whole = FuseChatRunner.run(spec, tiny.pivot, tiny.source, tiny.pivotTrain, tiny.sourceTrain,
+                dir.resolve("lora-whole/work"), dir.resolve("lora-whole/out"), Progress.NONE);
+        try (var trained = dev.amalgam.modelio.HfModelDir.open(whole.modelDir());
+                var original = dev.amalgam.modelio.HfModelDir.open(tiny.pivot)) {
+            for (String name : List.of("model.layers.0.self_attn.q_proj.weight", "model.layers.1.self_attn.v_proj.weight")) {
+                assertThat(trained.tensor(name).toFloatArray()).as(name).isNotEqualTo(original.tensor(name).toFloatArray());
+            }
+            for (String name : List.of("model.layers.0.self_attn.k_proj.weight", "model.layers.0.mlp.down_proj.weight")) {
+                assertThat(trained.tensor(name).toFloatArray()).as(name).isEqualTo(original.tensor(name).toFloatArray());
+            }
+        }
+        Path work = dir.resolve("lora-stop/work");
+        Progress cancelAfterOne = new Progress() {
+            int steps;
+
+            @Override
+            public void progress(double fraction, String message) {
+            }
+
+            @Override
+            public void metrics(String stage, long step, Map<String, ? extends Number> values) {
+                steps++;
+            }
+
+            @Override
+            public boolean isCancelled() {
+                return steps >= 1;
+            }
+        };
+        assertThatThrownBy(() -> FuseChatRunner.run(spec, tiny.pivot, tiny.source, tiny.pivotTrain, tiny.sourceTrain,
+                work, dir.resolve("lora-stop/unused"), cancelAfterOne)).isInstanceOf(CancelledException.class);
+        FusionResult resumed = FuseChatRunner.run(spec, tiny.pivot, tiny.source, tiny.pivotTrain, tiny.sourceTrain,
+                work, dir.resolve("lora-stop/out"), Progress.NONE);
+        assertThat(resumed.resumedFrom()).isNotNull();
+        assertThat(weights(resumed)).isEqualTo(weights(whole));
+    }
+
+    @Test
     void aCancelledJobStopsWhileAligningAndLeavesNoCheckpoint() {
         Progress cancelled = new Progress() {
             @Override

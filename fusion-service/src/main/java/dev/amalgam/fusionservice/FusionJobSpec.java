@@ -44,7 +44,8 @@ import io.swagger.v3.oas.annotations.media.Schema;
  * @param sourceRepresentations with fusechat: the source's representation DATASET of the same corpus
  * @param fusechat    with fusechat: its training spec, whose fields sit at the top level of the JSON
  */
-@Schema(description = "A fusion job: target SFT then WRPO (or DPO/IPO/SimPO) on preference data",
+@Schema(description = "A fusion job: target SFT then WRPO (or DPO/IPO/SimPO) on preference data; with method "
+        + "fusechat, FuseChat stage 1 (the target, the pivot, trained towards one source's aligned distributions)",
         example = """
                 {"target": "tiny", "data": "prefs", "name": "tiny-wrpo", "stages": ["sft", "wrpo"], "loss": "wrpo",
                  "epochs": 1, "batchSize": 2, "gradAccum": 1, "maxLength": 64}""")

@@ -87,7 +87,8 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
 
     @Override
     public String summary() {
-        return "Queue a fusion job: target SFT then WRPO (or DPO/IPO/SimPO) on preference data";
+        return "Queue a fusion job: target SFT then WRPO (or DPO/IPO/SimPO) on preference data, or with method "
+                + "fusechat FuseChat's pairwise knowledge fusion from representation datasets";
     }
 
     /** The spellings the spec reads for FuseChat's enumerated fields (the schema would show the Java names). */

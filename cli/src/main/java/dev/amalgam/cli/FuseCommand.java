@@ -14,13 +14,32 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code amalgam fuse}: the fusion job of the fusion service (target SFT and WRPO, or DPO/IPO/SimPO), run locally
  * on files, with the spec built from the options or read from --spec. Writes OUT/model, OUT/report (and, from
  * candidates, OUT/preferences). Ctrl-C stops at the next checkpoint; re-running with the same --work-dir resumes.
+ * {@code --method fusechat} runs FuseChat stage 1 instead (--source and the two representation datasets).
  */
 @Command(name = "fuse", mixinStandardHelpOptions = true,
-        description = "Fuse source LLMs' strengths into a target by preference optimisation (WRPO) on a preference JSONL.")
+        description = "Fuse source LLMs' strengths into a target by preference optimisation (WRPO) on a preference JSONL, "
+                + "or by FuseChat's pairwise knowledge fusion (--method fusechat) on representation datasets.")
 class FuseCommand implements Callable<Integer> {
 
     @Option(names = "--target", required = true, description = "the target model directory (with a chat template)")
     Path target;
+
+    @Option(names = "--method", description = "wrpo (default) or fusechat: FuseChat stage 1, the target (the pivot) "
+            + "trained towards --source's distributions from the two models' representation datasets")
+    String method;
+
+    @Option(names = "--source", description = "with --method fusechat: the source model directory (its tokenizer is read)")
+    Path source;
+
+    @Option(names = "--pivot-representations", description = "with --method fusechat: the target's representation dataset directory")
+    Path pivotRepresentations;
+
+    @Option(names = "--source-representations", description = "with --method fusechat: the source's representation "
+            + "dataset directory of the same corpus")
+    Path sourceRepresentations;
+
+    @Option(names = "--lambda", description = "with --method fusechat: weight of the language-modelling term (default 0.9)")
+    Double lambda;
 
     @Option(names = "--data", description = "preference JSONL: prompt (string, message or messages), chosen "
             + "[source-best, target-best], rejected [target-worst]")
@@ -96,13 +115,19 @@ class FuseCommand implements Callable<Integer> {
         if (Files.exists(out)) {
             throw new IllegalArgumentException("--out " + out + " already exists");
         }
-        if ((data == null) == (candidates == null)) {
+        boolean fuseChat = "fusechat".equals(method);
+        if (!fuseChat && (data == null) == (candidates == null)) {
             throw new IllegalArgumentException("give exactly one of --data (preference records) or --candidates");
         }
         if (rewardModel != null && candidates == null) {
             throw new IllegalArgumentException("--reward-model is only used with --candidates");
         }
         ObjectNode json = specFile == null ? Json.object() : (ObjectNode) Json.read(specFile);
+        put(json, "method", method);
+        put(json, "source", source == null ? null : source.toString());
+        put(json, "pivotRepresentations", pivotRepresentations == null ? null : pivotRepresentations.toString());
+        put(json, "sourceRepresentations", sourceRepresentations == null ? null : sourceRepresentations.toString());
+        put(json, "lambda", lambda);
         put(json, "target", target == null ? null : target.toString());
         put(json, "data", data == null ? null : data.toString());
         put(json, "candidates", candidates == null ? null : candidates.toString());

@@ -2,6 +2,7 @@ package dev.amalgam.fusionservice;
 
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.amalgam.fusion.FusionSpec;
+import dev.amalgam.fusion.fusechat.train.FuseChatSpec;
 import dev.amalgam.fusion.build.BuildSettings;
 import io.swagger.v3.oas.annotations.media.Schema;
 
@@ -21,6 +22,13 @@ import io.swagger.v3.oas.annotations.media.Schema;
  * {@code stepAccounting} choose between the WRPO authors' tokenisation and step accounting (the defaults) and the
  * platform's earlier ones.
  *
+ * <p>With {@code method: "fusechat"} the job is FuseChat stage 1 instead (pairwise knowledge fusion): the target is
+ * the pivot, {@code source} the source MODEL (its tokenizer is read), {@code pivotRepresentations} and
+ * {@code sourceRepresentations} the two models' representation DATASETs of one corpus; the training fields are
+ * then FuseChat's ({@link FuseChatSpec}: epochs, lr, batchSize, gradAccum, maxLength, lambda, lambdaSchedule,
+ * fusionFunction, metricLevel, distillLoss, temperature, includePivot, vocabMapping, ...), with the FuseChat
+ * authors' recipe as defaults, and WRPO's fields ({@code data}, {@code stages}, {@code beta}, ...) are refused.
+ *
  * @param target      the MODEL to train (id or name)
  * @param data        preference records, one JSONL file (give this or {@code candidates})
  * @param candidates  prompts with source responses, one JSONL file
@@ -28,9 +36,16 @@ import io.swagger.v3.oas.annotations.media.Schema;
  * @param build       with {@code candidates}: how the preference data is built; the reference's settings by default
  * @param evalData    held-out preference records for eval_ metrics
  * @param name        the trained MODEL artifact to publish
- * @param training    the fusion library's training spec, whose fields sit at the top level of the JSON
+ * @param training    the fusion library's training spec, whose fields sit at the top level of the JSON (WRPO;
+ *                    null with fusechat)
+ * @param method      {@code wrpo} (default) or {@code fusechat}
+ * @param source      with fusechat: the source MODEL
+ * @param pivotRepresentations  with fusechat: the target's (pivot's) representation DATASET
+ * @param sourceRepresentations with fusechat: the source's representation DATASET of the same corpus
+ * @param fusechat    with fusechat: its training spec, whose fields sit at the top level of the JSON
  */
-@Schema(description = "A fusion job: target SFT then WRPO (or DPO/IPO/SimPO) on preference data",
+@Schema(description = "A fusion job: target SFT then WRPO (or DPO/IPO/SimPO) on preference data; with method "
+        + "fusechat, FuseChat stage 1 (the target, the pivot, trained towards one source's aligned distributions)",
         example = """
                 {"target": "tiny", "data": "prefs", "name": "tiny-wrpo", "stages": ["sft", "wrpo"], "loss": "wrpo",
                  "epochs": 1, "batchSize": 2, "gradAccum": 1, "maxLength": 64}""")
@@ -42,7 +57,22 @@ public record FusionJobSpec(
         @Schema(description = "with candidates: data construction settings") BuildSettings build,
         @Schema(description = "held-out preference records: DATASET") String evalData,
         @Schema(description = "name of the trained MODEL artifact", requiredMode = Schema.RequiredMode.REQUIRED) String name,
-        @JsonUnwrapped FusionSpec training) {
+        @JsonUnwrapped FusionSpec training,
+        @Schema(description = "wrpo (default) or fusechat (FuseChat stage 1: pairwise knowledge fusion of source into "
+                + "the target, the pivot, from representation datasets)", allowableValues = {"wrpo", "fusechat"})
+        String method,
+        @Schema(description = "with method fusechat: the source MODEL") String source,
+        @Schema(description = "with method fusechat: the target's representation DATASET") String pivotRepresentations,
+        @Schema(description = "with method fusechat: the source's representation DATASET of the same corpus")
+        String sourceRepresentations,
+        @JsonUnwrapped FuseChatSpec fusechat) {
+
+    static final String WRPO = "wrpo";
+    static final String FUSECHAT = "fusechat";
+
+    boolean isFuseChat() {
+        return FUSECHAT.equals(method);
+    }
 
     static String reportName(String modelName) {
         return modelName + "-report";

@@ -6,6 +6,10 @@ import dev.amalgam.fusion.FusionSpec;
 import dev.amalgam.fusion.WrpoPipeline;
 import dev.amalgam.fusion.build.BuildSettings;
 import dev.amalgam.fusion.build.PairRule;
+import dev.amalgam.fusion.fusechat.repr.RepresentationReader;
+import dev.amalgam.fusion.fusechat.repr.TokenizerVocabulary;
+import dev.amalgam.fusion.fusechat.train.FuseChatRunner;
+import dev.amalgam.fusion.fusechat.train.FuseChatSpec;
 import dev.amalgam.job.SpecReader;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.jobtype.JobInput;
@@ -29,15 +33,23 @@ import org.springframework.stereotype.Component;
  * in the job's work directory, which survives the worker, so a later attempt resumes from the last checkpoint; every
  * optimizer step's metrics become job events; the trained target and its report (and, from candidates, the built
  * preference records) are published together, with lineage.
+ *
+ * <p>{@code method: "fusechat"} runs FuseChat stage 1 instead ({@link FuseChatRunner}): the target (the pivot) trained
+ * towards one source's distributions, aligned and fused from the two models' representation datasets; it publishes the
+ * trained model and its report the same way.
  */
 @Component
 public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType.ValidFusion, FusionJobResult> {
 
     /** A validated fusion job; {@code build} is null when it trains on preference records. */
     public record ValidFusion(FusionSpec training, JobInput target, JobInput data, JobInput rewardModel, BuildSettings build,
-                              JobInput evalData, String name) implements JobType.Validated {
+                              JobInput evalData, String name, FuseChatJob fusechat) implements JobType.Validated {
         @Override
         public List<JobInput> inputs() {
+            if (fusechat != null) {
+                return List.of(target, fusechat.source(), fusechat.pivotRepresentations(),
+                        fusechat.sourceRepresentations());
+            }
             List<JobInput> inputs = new ArrayList<>(List.of(target, data));
             if (rewardModel != null) {
                 inputs.add(rewardModel);
@@ -51,6 +63,11 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
         boolean fromCandidates() {
             return build != null;
         }
+    }
+
+    /** The inputs and training spec of a validated {@code method: "fusechat"} job. */
+    public record FuseChatJob(FuseChatSpec spec, JobInput source, JobInput pivotRepresentations,
+                              JobInput sourceRepresentations) {
     }
 
     @Override
@@ -70,7 +87,21 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
 
     @Override
     public String summary() {
-        return "Queue a fusion job: target SFT then WRPO (or DPO/IPO/SimPO) on preference data";
+        return "Queue a fusion job: target SFT then WRPO (or DPO/IPO/SimPO) on preference data, or with method "
+                + "fusechat FuseChat's pairwise knowledge fusion from representation datasets";
+    }
+
+    /** The spellings the spec reads for FuseChat's enumerated fields (the schema would show the Java names). */
+    @Override
+    public Map<String, List<String>> allowedValues() {
+        Map<String, List<String>> m = new LinkedHashMap<>();
+        m.put("method", List.of(FusionJobSpec.WRPO, FusionJobSpec.FUSECHAT));
+        m.put("fusionFunction", List.of("min_ce", "avg_ce"));
+        m.put("metricLevel", List.of("sequence", "token"));
+        m.put("distillLoss", List.of("ce", "kl"));
+        m.put("lambdaSchedule", List.of("fixed", "rising"));
+        m.put("vocabMapping", List.of("ms", "mined"));
+        return m;
     }
 
     @Override
@@ -85,6 +116,24 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
 
     @Override
     public FusionJobSpec read(SpecReader json) {
+        String method = json.oneOf("method", List.of(FusionJobSpec.WRPO, FusionJobSpec.FUSECHAT), FusionJobSpec.WRPO);
+        String source = json.string("source");
+        String pivotRepresentations = json.string("pivotRepresentations");
+        String sourceRepresentations = json.string("sourceRepresentations");
+        if (FusionJobSpec.FUSECHAT.equals(method)) {
+            // FuseChat's own training fields; WRPO's inputs are read so that they can be refused by name
+            String target = json.string("target");
+            String data = json.string("data");
+            String candidates = json.string("candidates");
+            String rewardModel = json.string("rewardModel");
+            String evalData = json.string("evalData");
+            BuildSettings build = json.has("build") ? BuildSettings.reference() : null;
+            json.allow("build");
+            String name = json.requiredString("name", "the name of the trained MODEL artifact");
+            FuseChatSpec fusechat = FuseChatSpec.read(json);
+            return new FusionJobSpec(target, data, candidates, rewardModel, build, evalData, name, null, method, source,
+                    pivotRepresentations, sourceRepresentations, fusechat);
+        }
         String target = json.string("target");
         String data = json.string("data");
         String candidates = json.string("candidates");
@@ -97,7 +146,8 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
         String evalData = json.string("evalData");
         String name = json.requiredString("name", "the name of the trained MODEL artifact");
         FusionSpec spec = FusionSpec.read(json);
-        return new FusionJobSpec(target, data, candidates, rewardModel, build, evalData, name, spec);
+        return new FusionJobSpec(target, data, candidates, rewardModel, build, evalData, name, spec,
+                method == null ? FusionJobSpec.WRPO : method, source, pivotRepresentations, sourceRepresentations, null);
     }
 
     /** The data-construction settings: the reference's, overridden by the fields given. */
@@ -135,6 +185,15 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
 
     @Override
     public ValidFusion validate(FusionJobSpec spec, JobInputs inputs, List<String> problems) {
+        if (spec.isFuseChat()) {
+            return validateFuseChat(spec, inputs, problems);
+        }
+        for (String[] f : new String[][] {{"source", spec.source()}, {"pivotRepresentations", spec.pivotRepresentations()},
+                {"sourceRepresentations", spec.sourceRepresentations()}}) {
+            if (f[1] != null) {
+                problems.add(f[0] + ": only used with method fusechat");
+            }
+        }
         JobInput target = inputs.model("target", spec.target(), problems);
         boolean fromCandidates = spec.candidates() != null;
         if (fromCandidates == (spec.data() != null)) {
@@ -174,13 +233,67 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
             }
         }
         return problems.isEmpty()
-                ? new ValidFusion(spec.training(), target, data, rewardModel, fromCandidates ? build : null, eval, spec.name())
+                ? new ValidFusion(spec.training(), target, data, rewardModel, fromCandidates ? build : null, eval, spec.name(),
+                        null)
                 : null;
+    }
+
+    /** {@code method: "fusechat"}: the pivot, the source, their representation datasets, the spec, the names. */
+    private static ValidFusion validateFuseChat(FusionJobSpec spec, JobInputs inputs, List<String> problems) {
+        for (String[] f : new String[][] {{"data", spec.data()}, {"candidates", spec.candidates()},
+                {"rewardModel", spec.rewardModel()}, {"evalData", spec.evalData()}}) {
+            if (f[1] != null) {
+                problems.add(f[0] + ": not used with method fusechat (it trains on pivotRepresentations and "
+                        + "sourceRepresentations)");
+            }
+        }
+        if (spec.build() != null) {
+            problems.add("build: not used with method fusechat");
+        }
+        JobInput target = inputs.model("target", spec.target(), problems);
+        JobInput source = inputs.model("source", spec.source(), problems);
+        JobInput pivotRepr = inputs.datasetDirectory("pivotRepresentations", spec.pivotRepresentations(), problems);
+        JobInput sourceRepr = inputs.datasetDirectory("sourceRepresentations", spec.sourceRepresentations(), problems);
+        checkRepresentations("pivotRepresentations", pivotRepr, target, "target", problems);
+        checkRepresentations("sourceRepresentations", sourceRepr, source, "source", problems);
+        if (target != null && spec.fusechat() != null) {
+            problems.addAll(FuseChatRunner.validate(spec.fusechat(), target.location()));
+        }
+        if (spec.name() != null) {
+            Map<String, String> names = new LinkedHashMap<>();
+            names.put("the trained model", spec.name());
+            names.put("the report", FusionJobSpec.reportName(spec.name()));
+            inputs.checkOutputNames("name", names, problems);
+        }
+        return problems.isEmpty() ? new ValidFusion(null, target, null, null, null, null, spec.name(),
+                new FuseChatJob(spec.fusechat(), source, pivotRepr, sourceRepr)) : null;
+    }
+
+    /** A representation dataset, computed with a model of {@code model}'s tokenizer length. */
+    private static void checkRepresentations(String field, JobInput repr, JobInput model, String modelField,
+            List<String> problems) {
+        if (repr == null) {
+            return;
+        }
+        try (RepresentationReader r = RepresentationReader.open(repr.location())) {
+            if (model != null) {
+                int size = TokenizerVocabulary.read(model.location()).size();
+                if (r.vocabSize() != size) {
+                    problems.add(field + ": its vocab_size " + r.vocabSize() + " is not the " + modelField
+                            + " tokenizer's length " + size + " (computed with another model?)");
+                }
+            }
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            problems.add(field + ": " + e.getMessage());
+        }
     }
 
     @Override
     public FusionJobResult run(ValidFusion job, JobRun run) {
         Path out = run.newStagingDir();
+        if (job.fusechat() != null) {
+            return runFuseChat(job, run, out);
+        }
         Path evalFile = job.evalData() == null ? null : job.evalData().location();
         // the job's own progress and cancellation reach the trainer as they are
         FusionResult result = job.fromCandidates()
@@ -213,5 +326,26 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
         return new FusionJobResult(published.get(0).reference(), published.get(1).reference(),
                 job.fromCandidates() ? published.get(2).reference() : null, result.stepsByStage(), result.finalMetrics(),
                 result.resumedFrom() != null);
+    }
+
+    private static FusionJobResult runFuseChat(ValidFusion job, JobRun run, Path out) {
+        FuseChatJob f = job.fusechat();
+        FusionResult result = FuseChatRunner.run(f.spec(), job.target().location(), f.source().location(),
+                f.pivotRepresentations().location(), f.sourceRepresentations().location(), run.workDir(), out, run);
+        if (result.resumedFrom() != null) {
+            run.log("Resumed from checkpoint " + result.resumedFrom().getFileName());
+        }
+        List<JobOutput> outputs = new ArrayList<>();
+        try {
+            Path reportDir = run.newStagingDir();
+            Files.move(result.report(), reportDir.resolve(result.report().getFileName()));
+            outputs.add(new JobOutput(ArtifactKind.MODEL, "model", job.name(), result.modelDir()));
+            outputs.add(new JobOutput(ArtifactKind.REPORT, "report", FusionJobSpec.reportName(job.name()), reportDir));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<Published> published = run.publishAll(outputs, job.inputs());
+        return new FusionJobResult(published.get(0).reference(), published.get(1).reference(), null,
+                result.stepsByStage(), result.finalMetrics(), result.resumedFrom() != null);
     }
 }

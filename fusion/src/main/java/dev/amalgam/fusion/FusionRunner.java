@@ -137,7 +137,7 @@ public final class FusionRunner {
     }
 
     /** {@code auto}: FP16 on GPU 0 when PyTorch sees one, else FP32 on the CPU. */
-    static EngineOptions engineOptions(String device) {
+    public static EngineOptions engineOptions(String device) {
         if (device.equals("auto")) {
             return DjlRuntime.gpuCount() > 0 ? EngineOptions.gpuFp16(0) : EngineOptions.cpu();
         }
@@ -268,7 +268,7 @@ public final class FusionRunner {
      * resumes it: on the CPU, PyTorch's intra-op thread count (how reductions and MKL split their work) and MKL's
      * reproducibility mode (its code path); on a GPU only the device (no bit-identity is promised there).
      */
-    static String numerics(EngineOptions options) {
+    public static String numerics(EngineOptions options) {
         if (options.device().isGpu()) {
             return "gpu";
         }

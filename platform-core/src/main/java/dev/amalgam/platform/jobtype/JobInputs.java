@@ -21,6 +21,12 @@ public interface JobInputs {
     /** A DATASET that is one JSONL file. */
     JobInput jsonlDataset(String field, String reference, List<String> problems);
 
+    /**
+     * A DATASET as its whole directory, for datasets of several files (a FuseChat representation dataset: meta.json,
+     * representations.jsonl, topk.bin).
+     */
+    JobInput datasetDirectory(String field, String reference, List<String> problems);
+
     /** Adds a problem for each name that is already taken. */
     void requireNamesFree(String field, List<String> names, List<String> problems);
 

@@ -43,6 +43,11 @@ public final class StoredInputs implements JobInputs {
     }
 
     @Override
+    public JobInput datasetDirectory(String field, String reference, List<String> problems) {
+        return input(field, reference, ArtifactKind.DATASET, problems, false);
+    }
+
+    @Override
     public void requireNamesFree(String field, List<String> names, List<String> problems) {
         for (String name : names) {
             Optional<Artifact> taken = artifacts.findReadyByName(job.tenantId(), name);
@@ -53,6 +58,11 @@ public final class StoredInputs implements JobInputs {
     }
 
     private JobInput input(String field, String reference, ArtifactKind kind, List<String> problems) {
+        return input(field, reference, kind, problems, kind == ArtifactKind.DATASET);
+    }
+
+    private JobInput input(String field, String reference, ArtifactKind kind, List<String> problems,
+            boolean singleFile) {
         JsonNode id = job.spec().path(ARTIFACTS_FIELD).get(reference == null ? "" : reference);
         if (id == null || !id.isString()) {
             problems.add(field + ": '" + reference + "' was not resolved when the job was submitted");
@@ -65,6 +75,6 @@ public final class StoredInputs implements JobInputs {
             return null;
         }
         Artifact a = found.get();
-        return new JobInput(reference, a.id(), a.name(), a.kind(), kind == ArtifactKind.DATASET ? a.singleFile() : a.dir());
+        return new JobInput(reference, a.id(), a.name(), a.kind(), singleFile ? a.singleFile() : a.dir());
     }
 }

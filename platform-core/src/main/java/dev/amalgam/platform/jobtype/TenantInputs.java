@@ -40,6 +40,11 @@ public final class TenantInputs implements JobInputs {
     }
 
     @Override
+    public JobInput datasetDirectory(String field, String reference, List<String> problems) {
+        return input(artifacts.resolve(tenant, reference, ArtifactKind.DATASET, field, problems), reference, false);
+    }
+
+    @Override
     public void requireNamesFree(String field, List<String> names, List<String> problems) {
         artifacts.requireNamesFree(tenant, field, names, problems);
     }

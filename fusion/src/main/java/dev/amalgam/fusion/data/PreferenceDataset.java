@@ -1,5 +1,6 @@
 package dev.amalgam.fusion.data;
 
+import dev.amalgam.fusion.data.parquet.ParquetFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -16,17 +17,23 @@ import java.util.stream.Stream;
 /**
  * Preference data as a file or as a dataset directory, read into its train and test splits.
  *
- * <p>A file is one JSONL file ({@link PreferenceJsonl}): all of it is the train split. A directory is read the way
- * a Hugging Face dataset lays out its splits: every {@code .jsonl} file under it (three levels deep at most) belongs
- * to the split its name says, {@code <split>.jsonl} or {@code <split>-00000-of-00002.jsonl} (a hub snapshot's
- * {@code data/train-00000-of-00001...}), or, for a file named {@code data-...} ({@code datasets.save_to_disk}), the
- * split its folder says ({@code train/data-00000-of-00001...}). Shards are read in name order. The train split is
- * {@code train}, else {@code train_prefs}; the test split {@code test}, else {@code test_prefs}; other splits are
- * listed in {@link #otherSplits} and not read. Parquet and Arrow files are recognised but not readable yet: a split
- * that holds one fails with its file name, so nothing is skipped unseen.
+ * <p>A file is one JSONL file ({@link PreferenceJsonl}) or one Parquet file ({@link ParquetFile}; each row is read
+ * as the JSON object it would be in JSONL): all of it is the train split. A directory is read the way a Hugging
+ * Face dataset lays out its splits: every {@code .jsonl} or {@code .parquet} file under it (three levels deep at
+ * most) belongs to the split its name says, {@code <split>.jsonl} or {@code <split>-00000-of-00002.parquet} (a hub
+ * snapshot's {@code data/train-00000-of-00001...}), or, for a file named {@code data-...}, the split its folder
+ * says ({@code train/data-00000-of-00001...}, the {@code datasets.save_to_disk} layout). Shards are read in name
+ * order. The train split is the one asked for, else {@code train}, else {@code train_prefs}; the test split
+ * {@code test}, else {@code test_prefs} (none when it is the split trained on); other splits are listed in
+ * {@link #otherSplits} and not read. {@code .arrow} files (the Arrow IPC streams {@code save_to_disk} writes) are
+ * recognised but not readable: a split that holds one fails with its file name, so nothing is skipped unseen.
+ *
+ * <p>A bad record fails with its file, its line (JSONL) or row index (Parquet, 0-based as {@code dataset[i]}) and
+ * the field. Blank JSONL lines are skipped and counted in {@link #blankLines}.
  *
  * <pre>{@code
  * PreferenceDataset d = PreferenceDataset.read(Path.of("ultrafeedback_wrpo"));
+ * PreferenceDataset t = PreferenceDataset.read(Path.of("ultrafeedback_wrpo"), "test");
  * d.train(); d.test(); d.blankLines();
  * }</pre>
  *
@@ -44,9 +51,21 @@ public record PreferenceDataset(List<PreferenceRecord> train, List<PreferenceRec
     private static final List<String> TRAIN = List.of("train", "train_prefs");
     private static final List<String> TEST = List.of("test", "test_prefs");
 
-    /** Reads a JSONL file or a dataset directory. */
+    /** Reads a JSONL or Parquet file, or a dataset directory (train split: {@code train}, else {@code train_prefs}). */
     public static PreferenceDataset read(Path path) {
+        return read(path, null);
+    }
+
+    /**
+     * Reads a JSONL or Parquet file, or a dataset directory whose split {@code split} is trained on (null: {@code
+     * train}, else {@code train_prefs}). A file has no splits: {@code split} must be null or {@code train} there.
+     */
+    public static PreferenceDataset read(Path path, String split) {
         if (Files.isRegularFile(path)) {
+            if (split != null && !split.equals("train")) {
+                throw new IllegalArgumentException("split '" + split + "': " + path.getFileName()
+                        + " is one file, not a dataset directory with splits");
+            }
             List<PreferenceRecord> records = new ArrayList<>();
             long blank = readFile(path, records);
             return new PreferenceDataset(records, List.of(), "file", null, List.of(), blank);
@@ -55,10 +74,19 @@ public record PreferenceDataset(List<PreferenceRecord> train, List<PreferenceRec
             throw new IllegalArgumentException(path + " is neither a file nor a directory");
         }
         Map<String, List<Path>> splits = splits(path);
-        String train = TRAIN.stream().filter(splits::containsKey).findFirst().orElseThrow(
-                () -> new IllegalArgumentException(path + " has no train split (a train or train_prefs file); found "
-                        + (splits.isEmpty() ? "no .jsonl, .parquet or .arrow file" : "splits " + splits.keySet())));
-        String test = TEST.stream().filter(splits::containsKey).findFirst().orElse(null);
+        String found = splits.isEmpty() ? "no .jsonl, .parquet or .arrow file" : "splits " + splits.keySet();
+        String train;
+        if (split != null) {
+            if (!splits.containsKey(split)) {
+                throw new IllegalArgumentException(path + " has no split '" + split + "'; found " + found);
+            }
+            train = split;
+        } else {
+            train = TRAIN.stream().filter(splits::containsKey).findFirst().orElseThrow(() -> new IllegalArgumentException(
+                    path + " has no train split (a train or train_prefs file); found " + found));
+        }
+        // held out: the test split, never the one trained on
+        String test = TEST.stream().filter(splits::containsKey).filter(s -> !s.equals(train)).findFirst().orElse(null);
         List<String> other = splits.keySet().stream().filter(s -> !s.equals(train) && !s.equals(test)).toList();
         List<PreferenceRecord> trainRecords = new ArrayList<>();
         List<PreferenceRecord> testRecords = new ArrayList<>();
@@ -111,9 +139,19 @@ public record PreferenceDataset(List<PreferenceRecord> train, List<PreferenceRec
 
     private static long readFile(Path f, List<PreferenceRecord> into) {
         String ext = extension(f);
-        if (ext != null && !ext.equals(".jsonl")) {
-            throw new IllegalArgumentException(f + ": " + (ext.equals(".parquet") ? "Parquet" : "Arrow")
-                    + " files are not supported yet; convert the split to JSONL (one record a line)");
+        if (".arrow".equals(ext)) {
+            throw new IllegalArgumentException(f + ": Arrow IPC stream files (datasets.save_to_disk) are not supported;"
+                    + " write the split with to_parquet or to_json(lines=True) instead");
+        }
+        if (".parquet".equals(ext)) {
+            ParquetFile.read(f, (index, row) -> {
+                try {
+                    into.add(PreferenceJsonl.parse(row));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(f + " row index " + index + ": " + e.getMessage(), e);
+                }
+            });
+            return 0;
         }
         return JsonLines.read(f, json -> into.add(PreferenceJsonl.parse(json)));
     }

@@ -54,9 +54,10 @@ public final class ParquetFile {
      */
     public static long read(Path file, RowSink sink) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ThriftCompact.Struct footer = footer(ch);
+            ThriftCompact.Struct footer;
             ParquetSchema schema;
             try {
+                footer = footer(ch);
                 schema = ParquetSchema.of(footer.list(2));
             } catch (RuntimeException e) {
                 throw wrap(file, e);

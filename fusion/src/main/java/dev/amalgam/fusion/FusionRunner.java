@@ -166,9 +166,8 @@ public final class FusionRunner {
         }
         // held-out records: the eval file (a dataset directory's test split, else its train split), or without one
         // the data directory's own test split, as the reference evaluates on its dataset's test split
-        PreferenceDataset evalData = evalFile == null ? null : PreferenceDataset.read(evalFile);
-        List<PreferenceRecord> evalAll = evalData == null ? data.test()
-                : evalData.testSplit() != null ? evalData.test() : evalData.train();
+        PreferenceDataset evalData = evalFile == null ? null : PreferenceDataset.readHeldOut(evalFile);
+        List<PreferenceRecord> evalAll = evalData == null ? data.test() : evalData.train();
         List<PreferenceRecord> eval = evalAll.stream().filter(r -> r.split() == Split.PREFERENCE).toList();
         if (spec.runs(FusionSpec.WRPO) && preference.isEmpty()) {
             throw new IllegalArgumentException(dataFile + " has no preference records");

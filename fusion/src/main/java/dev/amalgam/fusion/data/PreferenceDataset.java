@@ -62,10 +62,7 @@ public record PreferenceDataset(List<PreferenceRecord> train, List<PreferenceRec
      */
     public static PreferenceDataset read(Path path, String split) {
         if (Files.isRegularFile(path)) {
-            if (split != null && !split.equals("train")) {
-                throw new IllegalArgumentException("split '" + split + "': " + path.getFileName()
-                        + " is one file, not a dataset directory with splits");
-            }
+            checkFileSplit(path, split);
             List<PreferenceRecord> records = new ArrayList<>();
             long blank = readFile(path, records);
             return new PreferenceDataset(records, List.of(), "file", null, List.of(), blank);
@@ -74,17 +71,7 @@ public record PreferenceDataset(List<PreferenceRecord> train, List<PreferenceRec
             throw new IllegalArgumentException(path + " is neither a file nor a directory");
         }
         Map<String, List<Path>> splits = splits(path);
-        String found = splits.isEmpty() ? "no .jsonl, .parquet or .arrow file" : "splits " + splits.keySet();
-        String train;
-        if (split != null) {
-            if (!splits.containsKey(split)) {
-                throw new IllegalArgumentException(path + " has no split '" + split + "'; found " + found);
-            }
-            train = split;
-        } else {
-            train = TRAIN.stream().filter(splits::containsKey).findFirst().orElseThrow(() -> new IllegalArgumentException(
-                    path + " has no train split (a train or train_prefs file); found " + found));
-        }
+        String train = trainSplit(path.toString(), splits, split);
         // held out: the test split, never the one trained on
         String test = TEST.stream().filter(splits::containsKey).filter(s -> !s.equals(train)).findFirst().orElse(null);
         List<String> other = splits.keySet().stream().filter(s -> !s.equals(train) && !s.equals(test)).toList();
@@ -100,6 +87,60 @@ public record PreferenceDataset(List<PreferenceRecord> train, List<PreferenceRec
             }
         }
         return new PreferenceDataset(trainRecords, testRecords, train, test, other, blank);
+    }
+
+    /**
+     * Held-out data, read as the {@link #train} of the result: all of a file, or a directory's test split ({@code
+     * test}, else {@code test_prefs}), else its train split.
+     */
+    public static PreferenceDataset readHeldOut(Path path) {
+        if (Files.isDirectory(path)) {
+            Map<String, List<Path>> splits = splits(path);
+            String test = TEST.stream().filter(splits::containsKey).findFirst().orElse(null);
+            if (test != null) {
+                return read(path, test);
+            }
+        }
+        return read(path);
+    }
+
+    /**
+     * What {@link #read(Path, String)} would refuse before reading any record: a split asked of a file, a directory
+     * without that split or without a train split; from file names alone, for a 422 before a job is queued. Each
+     * problem names the data as {@code name}, never the path.
+     */
+    public static List<String> layoutProblems(Path path, String split, String name) {
+        try {
+            if (Files.isRegularFile(path)) {
+                checkFileSplit(path, split);
+            } else if (Files.isDirectory(path)) {
+                trainSplit(name, splits(path), split);
+            } else {
+                return List.of(name + " is neither a file nor a directory");
+            }
+            return List.of();
+        } catch (IllegalArgumentException e) {
+            return List.of(e.getMessage().replace(path.toString(), name));
+        }
+    }
+
+    private static void checkFileSplit(Path file, String split) {
+        if (split != null && !split.equals("train")) {
+            throw new IllegalArgumentException("split '" + split + "': " + file.getFileName()
+                    + " is one file, not a dataset directory with splits");
+        }
+    }
+
+    private static String trainSplit(String where, Map<String, List<Path>> splits, String split) {
+        String found = splits.isEmpty() ? "no .jsonl, .parquet or .arrow file" : "splits " + splits.keySet();
+        if (split != null) {
+            if (!splits.containsKey(split)) {
+                throw new IllegalArgumentException(where + " has no split '" + split + "'; found " + found);
+            }
+            return split;
+        }
+        return TRAIN.stream().filter(splits::containsKey).findFirst().orElseThrow(() -> new IllegalArgumentException(
+                where + " has no train split (a train or train_prefs file); found " + found));
     }
 
     /** The data files under {@code dir} by split name, each split's files in name order. */

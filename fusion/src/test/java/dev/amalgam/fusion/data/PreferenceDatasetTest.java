@@ -155,6 +155,33 @@ class PreferenceDatasetTest {
     }
 
     @Test
+    void heldOutDataIsTheTestSplitOfADirectoryEvenWithoutATrainSplit() throws Exception {
+        Path only = Files.createDirectories(dir.resolve("eval/data"));
+        Files.writeString(only.resolve("test_prefs-00000-of-00001.jsonl"), PUBLISHED.replace("3ebac28", "t"));
+        PreferenceDataset held = PreferenceDataset.readHeldOut(dir.resolve("eval"));
+        assertThat(held.trainSplit()).isEqualTo("test_prefs");
+        assertThat(held.train()).extracting(PreferenceRecord::promptId).containsExactly("t");
+        Files.writeString(only.resolve("train-00000-of-00001.jsonl"), PUBLISHED.replace("3ebac28", "tr") + "\n");
+        assertThat(PreferenceDataset.readHeldOut(dir.resolve("eval")).train()).extracting(PreferenceRecord::promptId)
+                .containsExactly("t");
+        Files.delete(only.resolve("test_prefs-00000-of-00001.jsonl"));
+        PreferenceDataset trainOnly = PreferenceDataset.readHeldOut(dir.resolve("eval"));
+        assertThat(trainOnly.train()).extracting(PreferenceRecord::promptId).containsExactly("tr");
+        assertThat(trainOnly.blankLines()).isEqualTo(1);
+    }
+
+    @Test
+    void layoutProblemsNameTheDataNotItsPath() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("ds/data"));
+        Files.writeString(data.resolve("test-00000-of-00001.jsonl"), PUBLISHED);
+        assertThat(PreferenceDataset.layoutProblems(dir.resolve("ds"), null, "data 'ds'"))
+                .containsExactly("data 'ds' has no train split (a train or train_prefs file); found splits [test]");
+        assertThat(PreferenceDataset.layoutProblems(dir.resolve("ds"), "test", "data 'ds'")).isEmpty();
+        assertThat(PreferenceDataset.layoutProblems(dir.resolve("nothing"), null, "data 'x'"))
+                .containsExactly("data 'x' is neither a file nor a directory");
+    }
+
+    @Test
     void rowErrorsNameTheFileLineAndField() throws Exception {
         Path file = dir.resolve("bad.jsonl");
         Files.writeString(file, PUBLISHED + PUBLISHED.replace("{\"content\": \"Thanks!\", \"role\": \"assistant\"}",

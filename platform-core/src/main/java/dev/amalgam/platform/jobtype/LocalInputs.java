@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * Resolves references as local paths, relative to a base directory: what the CLI runs jobs on. A model is a
- * directory, a dataset a file. Output names are not taken by anything (outputs go to the output directory).
+ * directory, a dataset a file (or, where the job type takes one, a directory). Output names are not taken by anything (outputs go to the output directory).
  */
 public final class LocalInputs implements JobInputs {
 
@@ -51,6 +51,19 @@ public final class LocalInputs implements JobInputs {
         }
         if (!Files.isRegularFile(p)) {
             problems.add(field + ": " + reference + " is not a file");
+            return null;
+        }
+        return new JobInput(reference, null, p.getFileName().toString(), ArtifactKind.DATASET, p);
+    }
+
+    @Override
+    public JobInput dataset(String field, String reference, List<String> problems) {
+        Path p = path(field, reference, problems);
+        if (p == null) {
+            return null;
+        }
+        if (!Files.isRegularFile(p) && !Files.isDirectory(p)) {
+            problems.add(field + ": " + reference + " is neither a file nor a directory");
             return null;
         }
         return new JobInput(reference, null, p.getFileName().toString(), ArtifactKind.DATASET, p);

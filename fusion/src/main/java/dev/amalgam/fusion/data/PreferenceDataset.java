@@ -1,5 +1,6 @@
 package dev.amalgam.fusion.data;
 
+import dev.amalgam.fusion.data.arrow.ArrowStreamFile;
 import dev.amalgam.fusion.data.parquet.ParquetFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,18 +18,18 @@ import java.util.stream.Stream;
 /**
  * Preference data as a file or as a dataset directory, read into its train and test splits.
  *
- * <p>A file is one JSONL file ({@link PreferenceJsonl}) or one Parquet file ({@link ParquetFile}; each row is read
- * as the JSON object it would be in JSONL): all of it is the train split. A directory is read the way a Hugging
- * Face dataset lays out its splits: every {@code .jsonl} or {@code .parquet} file under it (three levels deep at
- * most) belongs to the split its name says, {@code <split>.jsonl} or {@code <split>-00000-of-00002.parquet} (a hub
- * snapshot's {@code data/train-00000-of-00001...}), or, for a file named {@code data-...}, the split its folder
- * says ({@code train/data-00000-of-00001...}, the {@code datasets.save_to_disk} layout). Shards are read in name
- * order. The train split is the one asked for, else {@code train}, else {@code train_prefs}; the test split
- * {@code test}, else {@code test_prefs} (none when it is the split trained on); other splits are listed in
- * {@link #otherSplits} and not read. {@code .arrow} files (the Arrow IPC streams {@code save_to_disk} writes) are
- * recognised but not readable: a split that holds one fails with its file name, so nothing is skipped unseen.
+ * <p>A file is one JSONL file ({@link PreferenceJsonl}), one Parquet file ({@link ParquetFile}) or one Arrow IPC
+ * stream ({@link ArrowStreamFile}); each Parquet/Arrow row is read as the JSON object it would be in JSONL. All of
+ * a file is the train split. A directory is read the way a Hugging Face dataset lays out its splits: every {@code
+ * .jsonl}, {@code .parquet} or {@code .arrow} file under it (three levels deep at most) belongs to the split its
+ * name says, {@code <split>.jsonl} or {@code <split>-00000-of-00002.parquet} (a hub snapshot's {@code
+ * data/train-00000-of-00001...}), or, for a file named {@code data-...}, the split its folder says ({@code
+ * train/data-00000-of-00001.arrow}, the {@code datasets.save_to_disk} layout). Shards are read in name order. The
+ * train split is the one asked for, else {@code train}, else {@code train_prefs}; the test split {@code test}, else
+ * {@code test_prefs} (none when it is the split trained on); other splits are listed in {@link #otherSplits} and
+ * not read.
  *
- * <p>A bad record fails with its file, its line (JSONL) or row index (Parquet, 0-based as {@code dataset[i]}) and
+ * <p>A bad record fails with its file, its line (JSONL) or row index (Parquet, Arrow; 0-based as {@code dataset[i]}) and
  * the field. Blank JSONL lines are skipped and counted in {@link #blankLines}.
  *
  * <pre>{@code
@@ -180,18 +181,19 @@ public record PreferenceDataset(List<PreferenceRecord> train, List<PreferenceRec
 
     private static long readFile(Path f, List<PreferenceRecord> into) {
         String ext = extension(f);
-        if (".arrow".equals(ext)) {
-            throw new IllegalArgumentException(f + ": Arrow IPC stream files (datasets.save_to_disk) are not supported;"
-                    + " write the split with to_parquet or to_json(lines=True) instead");
-        }
+        ParquetFile.RowSink rows = (index, row) -> {
+            try {
+                into.add(PreferenceJsonl.parse(row));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(f + " row index " + index + ": " + e.getMessage(), e);
+            }
+        };
         if (".parquet".equals(ext)) {
-            ParquetFile.read(f, (index, row) -> {
-                try {
-                    into.add(PreferenceJsonl.parse(row));
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException(f + " row index " + index + ": " + e.getMessage(), e);
-                }
-            });
+            ParquetFile.read(f, rows);
+            return 0;
+        }
+        if (".arrow".equals(ext)) {
+            ArrowStreamFile.read(f, rows::accept);
             return 0;
         }
         return JsonLines.read(f, json -> into.add(PreferenceJsonl.parse(json)));

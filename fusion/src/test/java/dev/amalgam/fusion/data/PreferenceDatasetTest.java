@@ -3,6 +3,7 @@ package dev.amalgam.fusion.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.amalgam.fusion.data.arrow.WrpoArrowFixture;
 import dev.amalgam.fusion.data.parquet.ParquetTestWriter;
 import dev.amalgam.fusion.data.parquet.WrpoParquetFixture;
 import dev.amalgam.modelengine.text.ChatMessage;
@@ -77,7 +78,7 @@ class PreferenceDatasetTest {
     }
 
     @Test
-    void arrowFilesAndBrokenParquetFilesFailWithTheirNameInsteadOfBeingSkipped() throws Exception {
+    void brokenParquetAndArrowFilesFailWithTheirNameInsteadOfBeingSkipped() throws Exception {
         Path data = Files.createDirectories(dir.resolve("hub/data"));
         Files.write(data.resolve("train-00000-of-00001.parquet"), new byte[] {'P', 'A', 'R', '1'});
         assertThatThrownBy(() -> PreferenceDataset.read(dir.resolve("hub")))
@@ -85,10 +86,39 @@ class PreferenceDatasetTest {
         Files.createDirectories(dir.resolve("arrow/train"));
         Files.write(dir.resolve("arrow/train/data-00000-of-00001.arrow"), new byte[8]);
         assertThatThrownBy(() -> PreferenceDataset.read(dir.resolve("arrow")))
-                .hasMessageContaining("data-00000-of-00001.arrow")
-                .hasMessageContaining("Arrow IPC stream files (datasets.save_to_disk) are not supported");
+                .hasMessageContaining("data-00000-of-00001.arrow").hasMessageContaining("no schema message");
         Files.createDirectories(dir.resolve("empty"));
         assertThatThrownBy(() -> PreferenceDataset.read(dir.resolve("empty"))).hasMessageContaining("no train split");
+    }
+
+    @Test
+    void aSaveToDiskDirectoryOfArrowStreamsIsReadFieldByField() throws Exception {
+        // what save_to_disk writes for a DatasetDict: dataset_dict.json, and per split the Arrow stream shards with
+        // dataset_info.json and state.json
+        Path ds = Files.createDirectories(dir.resolve("saved"));
+        Files.writeString(ds.resolve("dataset_dict.json"), "{\"splits\": [\"train\", \"test\"]}");
+        for (String split : List.of("train", "test")) {
+            Path d = Files.createDirectories(ds.resolve(split));
+            Files.writeString(d.resolve("dataset_info.json"), "{}");
+            Files.writeString(d.resolve("state.json"), "{\"_data_files\": [{\"filename\": \"data-00000-of-00001.arrow\"}]}");
+            WrpoArrowFixture.write(d.resolve("data-00000-of-00001.arrow"), true, 2, -1);
+        }
+        PreferenceDataset d = PreferenceDataset.read(ds);
+        assertThat(d.trainSplit()).isEqualTo("train");
+        assertThat(d.testSplit()).isEqualTo("test");
+        assertThat(d.train()).extracting(PreferenceRecord::promptId).containsExactly("a", null, "c");
+        PreferenceRecord r0 = d.train().get(0);
+        assertThat(r0.prompt()).containsExactly(ChatMessage.user("Hi there"));
+        assertThat(r0.chosen()).containsExactly("Hello!", "Hey.");
+        assertThat(r0.rejected()).containsExactly("Go away.");
+        assertThat(d.train().get(1).chosen()).containsExactly("Yes");
+        assertThat(d.train().get(1).rejected()).containsExactly("No");
+        assertThat(d.train().get(2).chosen()).containsExactly("A1", "A2");
+        assertThat(d.test()).isEqualTo(d.train());
+        Path bad = dir.resolve("bad.arrow");
+        WrpoArrowFixture.write(bad, true, 2, 2);
+        assertThatThrownBy(() -> PreferenceDataset.read(bad)).hasMessageStartingWith(bad.toString())
+                .hasMessageContaining("row index 2: \"chosen\"[1]: a message needs a string \"content\"");
     }
 
     @Test

@@ -29,8 +29,8 @@ import java.util.stream.Stream;
  * {@code test_prefs} (none when it is the split trained on); other splits are listed in {@link #otherSplits} and
  * not read.
  *
- * <p>A bad record fails with its file, its line (JSONL) or row index (Parquet, Arrow; 0-based as {@code dataset[i]}) and
- * the field. Blank JSONL lines are skipped and counted in {@link #blankLines}.
+ * <p>A bad record fails with its file, its line (JSONL) or row index (Parquet, Arrow; 0-based as {@code
+ * dataset[i]}) and the field. Blank JSONL lines are skipped and counted in {@link #blankLines}.
  *
  * <pre>{@code
  * PreferenceDataset d = PreferenceDataset.read(Path.of("ultrafeedback_wrpo"));

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * Resolves references as local paths, relative to a base directory: what the CLI runs jobs on. A model is a
- * directory, a dataset a file (or, where the job type takes one, a directory). Output names are not taken by anything (outputs go to the output directory).
+ * directory, a dataset a file (or, where the job type takes one, a directory). Output names are not taken by
+ * anything (outputs go to the output directory).
  */
 public final class LocalInputs implements JobInputs {
 

@@ -24,8 +24,8 @@ import tools.jackson.databind.node.ObjectNode;
  * of the file closes it.
  *
  * <p>Supported types: Null, Bool, Int (8 to 64 bits, signed or not), FloatingPoint (single, double), Utf8 and
- * LargeUtf8 (text), Binary, LargeBinary and FixedSizeBinary, List, LargeList, FixedSizeList, Struct; a struct is an object, a list an
- * array, a null a JSON null. Not supported, each failing with an {@link ArrowFormatException} naming it: other types
+ * LargeUtf8 (text), Binary, LargeBinary and FixedSizeBinary, List, LargeList, FixedSizeList, Struct; a struct is an
+ * object, a list an array, a null a JSON null. Not supported, each failing with an {@link ArrowFormatException} naming it: other types
  * (half floats, decimals, dates and times, maps, unions, views, run-end encoded), dictionary-encoded fields,
  * compressed bodies, big-endian data, and the Arrow <em>file</em> format (magic {@code ARROW1}). One record batch
  * is decoded at a time from the memory-mapped file.
@@ -339,7 +339,8 @@ public final class ArrowStreamFile {
             boolean signed = type.bool(1, false);
             return switch (width) {
                 case 8 -> i -> JSON.numberNode(signed ? data.get(i) : Byte.toUnsignedInt(data.get(i)));
-                case 16 -> i -> JSON.numberNode(signed ? data.getShort(2 * i) : Short.toUnsignedInt(data.getShort(2 * i)));
+                case 16 -> i -> JSON.numberNode(signed ? data.getShort(2 * i)
+                        : Short.toUnsignedInt(data.getShort(2 * i)));
                 case 32 -> i -> signed ? JSON.numberNode(data.getInt(4 * i))
                         : JSON.numberNode(Integer.toUnsignedLong(data.getInt(4 * i)));
                 case 64 -> i -> signed ? JSON.numberNode(data.getLong(8 * i))

@@ -53,9 +53,10 @@ final class ColumnChunkReader {
     /** Decodes the chunk {@code bytes} (from its first page to its end) holding {@code numValues} entries. */
     static Column read(ParquetSchema.Node leaf, ThriftCompact.Struct meta, ByteBuffer bytes) {
         int codec = meta.i32(4);
-        if (codec < 0 || codec >= CODECS.length || (codec != 0 && codec != 1 && codec != 2 && codec != 6)) {
-            throw new ParquetFormatException("compression codec " + (codec >= 0 && codec < CODECS.length
-                    ? CODECS[codec] : String.valueOf(codec)) + " is not supported (UNCOMPRESSED, SNAPPY, GZIP, ZSTD are)");
+        if (codec != 0 && codec != 1 && codec != 2 && codec != 6) {
+            String name = codec >= 0 && codec < CODECS.length ? CODECS[codec] : String.valueOf(codec);
+            throw new ParquetFormatException("compression codec " + name
+                    + " is not supported (UNCOMPRESSED, SNAPPY, GZIP, ZSTD are)");
         }
         long numValues = meta.i64(5);
         if (numValues < 0 || numValues > Integer.MAX_VALUE - 8) {

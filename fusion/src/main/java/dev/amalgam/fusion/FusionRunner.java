@@ -180,6 +180,7 @@ public final class FusionRunner {
         dataReport.put("trainSplit", data.trainSplit());
         dataReport.put("testSplit", data.testSplit());
         dataReport.put("otherSplitsNotRead", String.join(",", data.otherSplits()));
+        dataReport.put("filesNotRead", String.join(",", data.filesNotRead()));
         dataReport.put("preferenceRecords", preference.size());
         dataReport.put("sftRecords", sftFromPreference ? 0 : sft.size());
         dataReport.put("sftFromPreferenceRecords", sftFromPreference);

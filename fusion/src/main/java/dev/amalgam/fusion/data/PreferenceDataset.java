@@ -44,9 +44,11 @@ import java.util.stream.Stream;
  * @param testSplit the split read as test, or null
  * @param otherSplits splits present but not read
  * @param blankLines blank lines skipped in the files read
+ * @param filesNotRead files of the directory that are no data files (a dataset card, {@code dataset_info.json},
+ *     {@code state.json}, a CSV), relative to it: listed so that nothing is passed over unseen
  */
 public record PreferenceDataset(List<PreferenceRecord> train, List<PreferenceRecord> test, String trainSplit,
-        String testSplit, List<String> otherSplits, long blankLines) {
+        String testSplit, List<String> otherSplits, long blankLines, List<String> filesNotRead) {
 
     private static final Pattern SHARD = Pattern.compile("(.+?)-\\d{5}-of-\\d{5}(-[0-9a-zA-Z]+)?");
     private static final List<String> TRAIN = List.of("train", "train_prefs");
@@ -66,7 +68,7 @@ public record PreferenceDataset(List<PreferenceRecord> train, List<PreferenceRec
             checkFileSplit(path, split);
             List<PreferenceRecord> records = new ArrayList<>();
             long blank = readFile(path, records);
-            return new PreferenceDataset(records, List.of(), "file", null, List.of(), blank);
+            return new PreferenceDataset(records, List.of(), "file", null, List.of(), blank, List.of());
         }
         if (!Files.isDirectory(path)) {
             throw new IllegalArgumentException(path + " is neither a file nor a directory");
@@ -87,7 +89,7 @@ public record PreferenceDataset(List<PreferenceRecord> train, List<PreferenceRec
                 blank += readFile(f, testRecords);
             }
         }
-        return new PreferenceDataset(trainRecords, testRecords, train, test, other, blank);
+        return new PreferenceDataset(trainRecords, testRecords, train, test, other, blank, filesNotRead(path));
     }
 
     /**
@@ -142,6 +144,17 @@ public record PreferenceDataset(List<PreferenceRecord> train, List<PreferenceRec
         }
         return TRAIN.stream().filter(splits::containsKey).findFirst().orElseThrow(() -> new IllegalArgumentException(
                 where + " has no train split (a train or train_prefs file); found " + found));
+    }
+
+    /** The regular files under {@code dir} (three levels, hidden ones aside) that are no data files. */
+    static List<String> filesNotRead(Path dir) {
+        try (Stream<Path> files = Files.walk(dir, 3)) {
+            return files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith("."))
+                    .filter(f -> extension(f) == null).sorted()
+                    .map(f -> dir.relativize(f).toString().replace('\\', '/')).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
     }
 
     /** The data files under {@code dir} by split name, each split's files in name order. */

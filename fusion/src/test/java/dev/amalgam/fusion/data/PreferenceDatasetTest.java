@@ -62,6 +62,7 @@ class PreferenceDatasetTest {
         assertThat(d.testSplit()).isEqualTo("test_prefs");
         assertThat(d.test()).extracting(PreferenceRecord::promptId).containsExactly("t");
         assertThat(d.otherSplits()).containsExactly("train_sft");
+        assertThat(d.filesNotRead()).containsExactly("README.md");
     }
 
     @Test
@@ -115,6 +116,8 @@ class PreferenceDatasetTest {
         assertThat(d.train().get(1).rejected()).containsExactly("No");
         assertThat(d.train().get(2).chosen()).containsExactly("A1", "A2");
         assertThat(d.test()).isEqualTo(d.train());
+        assertThat(d.filesNotRead()).containsExactly("dataset_dict.json", "test/dataset_info.json", "test/state.json",
+                "train/dataset_info.json", "train/state.json");
         Path bad = dir.resolve("bad.arrow");
         WrpoArrowFixture.write(bad, true, 2, 2);
         assertThatThrownBy(() -> PreferenceDataset.read(bad)).hasMessageStartingWith(bad.toString())

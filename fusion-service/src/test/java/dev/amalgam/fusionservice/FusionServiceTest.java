@@ -234,6 +234,7 @@ class FusionServiceTest {
         JsonNode data = TestHttp.JSON.readTree(Files.readString(report.dir().resolve("fusion_report.json"))).get("data");
         assertThat(data.get("trainSplit").asString()).isEqualTo("test");
         assertThat(data.get("otherSplitsNotRead").asString()).isEqualTo("train");
+        assertThat(data.get("filesNotRead").asString()).isEmpty();
         assertThat(data.get("evalRecords").asLong()).as("the split trained on is never also held out").isZero();
 
         assertThat(problems("{\"target\": \"target\", \"data\": \"hub\", \"split\": \"validation\", \"name\": "

@@ -102,6 +102,12 @@ class ParquetFileTest {
         assertThatThrownBy(() -> rows(lz4)).isInstanceOf(ParquetFormatException.class)
                 .hasMessageStartingWith(lz4.toString())
                 .hasMessageContaining("column prompt_id: compression codec LZ4_RAW is not supported");
+        Path int96 = dir.resolve("int96.parquet");
+        ParquetTestWriter.write(int96, List.of(new ParquetTestWriter.Field("ts", ParquetTestWriter.OPTIONAL,
+                ParquetSchema.INT96, null, List.of())), List.of(ParquetTestWriter.column(new int[] {0},
+                new int[] {0}, false)), 1, ParquetTestWriter.Codec.UNCOMPRESSED, false, 1);
+        assertThatThrownBy(() -> rows(int96)).hasMessage(int96 + ": ts: physical type INT96 (legacy timestamps) is not "
+                + "supported");
         Path text = dir.resolve("text.parquet");
         Files.writeString(text, "{\"prompt\": \"not parquet at all\"}\n");
         assertThatThrownBy(() -> rows(text)).hasMessageStartingWith(text + ": not a Parquet file");

@@ -40,9 +40,10 @@ public final class ParquetTestWriter {
 
     /**
      * A leaf column: levels for every entry, values only for the entries at the maximum definition level;
-     * {@code dictionary} writes a dictionary page and RLE_DICTIONARY indices, else PLAIN values.
+     * {@code dictionary} writes a dictionary page and RLE_DICTIONARY indices, else PLAIN values; {@code fallback}
+     * (with a dictionary) writes the pages after the first PLAIN, as pyarrow does once a dictionary grows too big.
      */
-    public record Column(int[] rep, int[] def, List<Object> values, boolean dictionary) {
+    public record Column(int[] rep, int[] def, List<Object> values, boolean dictionary, boolean fallback) {
     }
 
     public static final int REQUIRED = 0;
@@ -74,7 +75,12 @@ public final class ParquetTestWriter {
     }
 
     public static Column column(int[] rep, int[] def, boolean dictionary, Object... values) {
-        return new Column(rep, def, List.of(values), dictionary);
+        return new Column(rep, def, List.of(values), dictionary, false);
+    }
+
+    /** A dictionary column whose pages after the first are PLAIN. */
+    public static Column fallback(int[] rep, int[] def, Object... values) {
+        return new Column(rep, def, List.of(values), true, true);
     }
 
     /**
@@ -122,6 +128,7 @@ public final class ParquetTestWriter {
             long dataOffset = out.size();
             int valueIndex = 0;
             int entry = 0;
+            int pageIndex = 0;
             int n = col.rep().length;
             while (entry < n) {
                 // a page: rowsPerPage rows, cut where a row starts
@@ -135,6 +142,8 @@ public final class ParquetTestWriter {
                     rowsInPage++;
                 } while (end < n && rowsInPage < rowsPerPage);
                 int count = end - entry;
+                boolean dictionaryPage = col.dictionary() && !(col.fallback() && pageIndex > 0);
+                pageIndex++;
                 byte[] repLevels = maxRep > 0 ? rle(slice(col.rep(), entry, end), bitWidth(maxRep)) : new byte[0];
                 byte[] defLevels = maxDef > 0 ? rle(slice(col.def(), entry, end), bitWidth(maxDef)) : new byte[0];
                 ByteArrayOutputStream values = new ByteArrayOutputStream();
@@ -146,18 +155,18 @@ public final class ParquetTestWriter {
                         continue;
                     }
                     Object v = col.values().get(valueIndex++);
-                    if (col.dictionary()) {
+                    if (dictionaryPage) {
                         indices.add(dictionary.get(key(v)));
                     } else {
                         plain(values, leaf.type(), v instanceof String s ? s.getBytes(StandardCharsets.UTF_8) : v);
                     }
                 }
-                if (col.dictionary()) {
+                if (dictionaryPage) {
                     int width = Math.max(1, bitWidth(dictionary.size() - 1));
                     values.write(width);
                     values.writeBytes(bitPacked(indices, width));
                 }
-                int encoding = col.dictionary() ? 8 : 0;
+                int encoding = dictionaryPage ? 8 : 0;
                 if (pageV2) {
                     byte[] raw = values.toByteArray();
                     byte[] body = compress(codec, raw);

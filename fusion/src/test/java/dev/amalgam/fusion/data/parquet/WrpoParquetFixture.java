@@ -63,8 +63,10 @@ public final class WrpoParquetFixture {
         }
         List<ParquetTestWriter.Column> columns = List.of(
                 column(one, new int[] {1, 1, 0, 1}, false, "p0", "p1", "p3"),
-                // prompt.content dictionary-encoded (3 distinct of 4: a bit width of 2), roles too
-                column(one, new int[] {2, 2, 2, 2}, true, "Translate: kiitos", "Say hi", "Count to 2", "Say hi"),
+                // prompt.content dictionary-encoded (3 distinct of 4: a bit width of 2), PLAIN after its first
+                // page (pyarrow's fallback); roles dictionary-encoded throughout
+                ParquetTestWriter.fallback(one, new int[] {2, 2, 2, 2}, "Translate: kiitos", "Say hi", "Count to 2",
+                        "Say hi"),
                 column(one, new int[] {2, 2, 2, 2}, true, "user", "user", "user", "user"),
                 column(chosenRep, chosenDef, false, chosenContent),
                 column(chosenRep, new int[] {4, 4, 4, 4, 4, 4}, true, "assistant", "assistant", "assistant",

@@ -17,13 +17,13 @@ import tools.jackson.databind.node.ObjectNode;
  */
 @Command(name = "fuse", mixinStandardHelpOptions = true,
         description = "Fuse source LLMs' strengths into a target by preference optimisation (WRPO) on preference data "
-                + "(JSONL, Parquet or a dataset directory).")
+                + "(JSONL, Parquet, Arrow or a dataset directory).")
 class FuseCommand implements Callable<Integer> {
 
     @Option(names = "--target", required = true, description = "the target model directory (with a chat template)")
     Path target;
 
-    @Option(names = "--data", description = "preference records: a JSONL or Parquet file, or a dataset directory "
+    @Option(names = "--data", description = "preference records: a JSONL, Parquet or Arrow IPC stream file, or a dataset directory "
             + "(a hub snapshot's data/train-*.parquet, train/*.jsonl, ...); prompt (string, message or messages), "
             + "chosen [source-best, target-best], rejected [target-worst]")
     Path data;

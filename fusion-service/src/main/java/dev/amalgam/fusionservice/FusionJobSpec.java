@@ -22,7 +22,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
  * platform's earlier ones.
  *
  * @param target      the MODEL to train (id or name)
- * @param data        preference records (give this or {@code candidates}): a DATASET that is one JSONL or Parquet
+ * @param data        preference records (give this or {@code candidates}): a DATASET that is one JSONL, Parquet or Arrow
  *                    file, or a directory with split files as a hub snapshot or {@code save_to_disk} lays them out
  * @param split       with {@code data} as a directory: the split to train on (default {@code train}, else
  *                    {@code train_prefs}); its {@code test} split, when it has one and it is not this one, is the
@@ -40,7 +40,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
                  "epochs": 1, "batchSize": 2, "gradAccum": 1, "maxLength": 64}""")
 public record FusionJobSpec(
         @Schema(description = "MODEL artifact to train", requiredMode = Schema.RequiredMode.REQUIRED) String target,
-        @Schema(description = "preference records: DATASET (a JSONL or Parquet file, or a directory of split files)") String data,
+        @Schema(description = "preference records: DATASET (a JSONL, Parquet or Arrow IPC stream file, or a directory of split files)") String data,
         @Schema(description = "with data as a directory: the split to train on (default train)") String split,
         @Schema(description = "prompts with source responses: DATASET (one JSONL file)") String candidates,
         @Schema(description = "with candidates: the reward MODEL") String rewardModel,

@@ -17,8 +17,9 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code --method fusechat} runs FuseChat stage 1 instead (--source and the two representation datasets).
  */
 @Command(name = "fuse", mixinStandardHelpOptions = true,
-        description = "Fuse source LLMs' strengths into a target by preference optimisation (WRPO) on a preference JSONL, "
-                + "or by FuseChat's pairwise knowledge fusion (--method fusechat) on representation datasets.")
+        description = "Fuse source LLMs' strengths into a target by preference optimisation (WRPO) on preference data "
+                + "(JSONL, Parquet, Arrow or a dataset directory), or by FuseChat's pairwise knowledge fusion "
+                + "(--method fusechat) on representation datasets.")
 class FuseCommand implements Callable<Integer> {
 
     @Option(names = "--target", required = true, description = "the target model directory (with a chat template)")
@@ -41,9 +42,14 @@ class FuseCommand implements Callable<Integer> {
     @Option(names = "--lambda", description = "with --method fusechat: weight of the language-modelling term (default 0.9)")
     Double lambda;
 
-    @Option(names = "--data", description = "preference JSONL: prompt (string, message or messages), chosen "
-            + "[source-best, target-best], rejected [target-worst]")
+    @Option(names = "--data", description = "preference records: a JSONL, Parquet or Arrow IPC stream file, or a dataset directory "
+            + "(a hub snapshot's data/train-*.parquet, train/*.jsonl, ...); prompt (string, message or messages), "
+            + "chosen [source-best, target-best], rejected [target-worst]")
     Path data;
+
+    @Option(names = "--split", description = "with --data a directory: the split to train on (default train, else "
+            + "train_prefs); its test split is the held-out data unless --eval-data is given")
+    String split;
 
     @Option(names = "--candidates", description = "instead of --data: prompts with source responses, from which the "
             + "preference data is built as the reference does (SFT split, on-policy samples ranked by --reward-model)")
@@ -52,7 +58,8 @@ class FuseCommand implements Callable<Integer> {
     @Option(names = "--reward-model", description = "with --candidates: scores responses that carry no score")
     Path rewardModel;
 
-    @Option(names = "--eval-data", description = "held-out preference JSONL for eval_ metrics")
+    @Option(names = "--eval-data", description = "held-out preference records for eval_ metrics: a file, or a "
+            + "directory's test split")
     Path evalData;
 
     @Option(names = "--out", required = true, description = "output directory (model/, report/ and, from candidates, preferences/); must not exist")
@@ -130,6 +137,7 @@ class FuseCommand implements Callable<Integer> {
         put(json, "lambda", lambda);
         put(json, "target", target == null ? null : target.toString());
         put(json, "data", data == null ? null : data.toString());
+        put(json, "split", split);
         put(json, "candidates", candidates == null ? null : candidates.toString());
         put(json, "rewardModel", rewardModel == null ? null : rewardModel.toString());
         put(json, "evalData", evalData == null ? null : evalData.toString());

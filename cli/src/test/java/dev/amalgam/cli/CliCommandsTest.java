@@ -224,6 +224,21 @@ class CliCommandsTest {
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).contains("kto");
         assertThat(run("fuse", "--help").out()).as("the help lists every loss").contains("dpo_multi", "simpo", "ipo");
+
+        // a dataset directory as a hub snapshot lays it out: --split picks the split trained on
+        Path hub = Files.createDirectories(dir.resolve("hub/data"));
+        Files.writeString(hub.resolve("train-00000-of-00001.jsonl"), lines);
+        Files.writeString(hub.resolve("test-00000-of-00001.jsonl"), lines.substring(0, lines.indexOf("\n", lines.indexOf("\n") + 1) + 1));
+        Run split = run("fuse", "--target", m.toString(), "--data", dir.resolve("hub").toString(), "--split", "test",
+                "--out", dir.resolve("fused-test").toString(), "--spec", spec.toString(), "--stages", "wrpo", "--lr", "0.001",
+                "--batch-size", "2", "--device", "cpu");
+        assertThat(split.code()).as(split.err()).isZero();
+        assertThat(JsonMapper.builder().build().readTree(split.out()).get("stepsByStage").get("wrpo").asLong())
+                .as("the test split's 2 records, one batch").isEqualTo(1);
+        Run missing = run("fuse", "--target", m.toString(), "--data", dir.resolve("hub").toString(), "--split", "validation",
+                "--out", dir.resolve("z").toString(), "--spec", spec.toString(), "--device", "cpu");
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).contains("no split 'validation'").contains("[test, train]");
     }
 
     @Test

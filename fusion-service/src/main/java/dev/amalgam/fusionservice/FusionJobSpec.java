@@ -30,11 +30,15 @@ import io.swagger.v3.oas.annotations.media.Schema;
  * authors' recipe as defaults, and WRPO's fields ({@code data}, {@code stages}, {@code beta}, ...) are refused.
  *
  * @param target      the MODEL to train (id or name)
- * @param data        preference records, one JSONL file (give this or {@code candidates})
+ * @param data        preference records (give this or {@code candidates}): a DATASET that is one JSONL, Parquet or Arrow
+ *                    file, or a directory with split files as a hub snapshot or {@code save_to_disk} lays them out
+ * @param split       with {@code data} as a directory: the split to train on (default {@code train}, else
+ *                    {@code train_prefs}); its {@code test} split, when it has one and it is not this one, is the
+ *                    held-out data unless {@code evalData} is given
  * @param candidates  prompts with source responses, one JSONL file
  * @param rewardModel with {@code candidates}: the MODEL that scores unscored responses
  * @param build       with {@code candidates}: how the preference data is built; the reference's settings by default
- * @param evalData    held-out preference records for eval_ metrics
+ * @param evalData    held-out preference records for eval_ metrics (a file, or a directory's test split)
  * @param name        the trained MODEL artifact to publish
  * @param training    the fusion library's training spec, whose fields sit at the top level of the JSON (WRPO;
  *                    null with fusechat)
@@ -51,7 +55,8 @@ import io.swagger.v3.oas.annotations.media.Schema;
                  "epochs": 1, "batchSize": 2, "gradAccum": 1, "maxLength": 64}""")
 public record FusionJobSpec(
         @Schema(description = "MODEL artifact to train", requiredMode = Schema.RequiredMode.REQUIRED) String target,
-        @Schema(description = "preference records: DATASET (one JSONL file)") String data,
+        @Schema(description = "preference records: DATASET (a JSONL, Parquet or Arrow IPC stream file, or a directory of split files)") String data,
+        @Schema(description = "with data as a directory: the split to train on (default train)") String split,
         @Schema(description = "prompts with source responses: DATASET (one JSONL file)") String candidates,
         @Schema(description = "with candidates: the reward MODEL") String rewardModel,
         @Schema(description = "with candidates: data construction settings") BuildSettings build,

@@ -10,6 +10,7 @@ import dev.amalgam.fusion.fusechat.repr.RepresentationReader;
 import dev.amalgam.fusion.fusechat.repr.TokenizerVocabulary;
 import dev.amalgam.fusion.fusechat.train.FuseChatRunner;
 import dev.amalgam.fusion.fusechat.train.FuseChatSpec;
+import dev.amalgam.fusion.data.PreferenceDataset;
 import dev.amalgam.job.SpecReader;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.jobtype.JobInput;
@@ -42,8 +43,9 @@ import org.springframework.stereotype.Component;
 public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType.ValidFusion, FusionJobResult> {
 
     /** A validated fusion job; {@code build} is null when it trains on preference records. */
-    public record ValidFusion(FusionSpec training, JobInput target, JobInput data, JobInput rewardModel, BuildSettings build,
-                              JobInput evalData, String name, FuseChatJob fusechat) implements JobType.Validated {
+    public record ValidFusion(FusionSpec training, JobInput target, JobInput data, String split, JobInput rewardModel,
+                              BuildSettings build, JobInput evalData, String name, FuseChatJob fusechat)
+            implements JobType.Validated {
         @Override
         public List<JobInput> inputs() {
             if (fusechat != null) {
@@ -131,11 +133,13 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
             json.allow("build");
             String name = json.requiredString("name", "the name of the trained MODEL artifact");
             FuseChatSpec fusechat = FuseChatSpec.read(json);
-            return new FusionJobSpec(target, data, candidates, rewardModel, build, evalData, name, null, method, source,
+            String split = json.string("split");
+            return new FusionJobSpec(target, data, split, candidates, rewardModel, build, evalData, name, null, method, source,
                     pivotRepresentations, sourceRepresentations, fusechat);
         }
         String target = json.string("target");
         String data = json.string("data");
+        String split = json.string("split");
         String candidates = json.string("candidates");
         String rewardModel = json.string("rewardModel");
         BuildSettings build = null;
@@ -146,7 +150,7 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
         String evalData = json.string("evalData");
         String name = json.requiredString("name", "the name of the trained MODEL artifact");
         FusionSpec spec = FusionSpec.read(json);
-        return new FusionJobSpec(target, data, candidates, rewardModel, build, evalData, name, spec,
+        return new FusionJobSpec(target, data, split, candidates, rewardModel, build, evalData, name, spec,
                 method == null ? FusionJobSpec.WRPO : method, source, pivotRepresentations, sourceRepresentations, null);
     }
 
@@ -200,7 +204,14 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
             problems.add("data: give exactly one of 'data' (preference records) or 'candidates' (prompts with source responses)");
         }
         JobInput data = fromCandidates ? inputs.jsonlDataset("candidates", spec.candidates(), problems)
-                : inputs.jsonlDataset("data", spec.data(), problems);
+                : inputs.dataset("data", spec.data(), problems);
+        if (spec.split() != null && fromCandidates) {
+            problems.add("split: only used with 'data'");
+        } else if (data != null && !fromCandidates) {
+            // a JSONL/Parquet file or a directory with the split asked for (names only; records are read by the run)
+            problems.addAll(PreferenceDataset.layoutProblems(data.location(), spec.split(), "data '" + spec.data() + "'")
+                    .stream().map(p -> "data: " + p).toList());
+        }
         JobInput rewardModel = spec.rewardModel() == null ? null : inputs.model("rewardModel", spec.rewardModel(), problems);
         if (spec.rewardModel() != null && !fromCandidates) {
             problems.add("rewardModel: only used with 'candidates'");
@@ -217,7 +228,7 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
             problems.addAll(fromCandidates ? WrpoPipeline.validate(spec.training(), build, target.location())
                     : FusionRunner.validate(spec.training(), target.location()));
         }
-        JobInput eval = spec.evalData() == null ? null : inputs.jsonlDataset("evalData", spec.evalData(), problems);
+        JobInput eval = spec.evalData() == null ? null : inputs.dataset("evalData", spec.evalData(), problems);
         if (spec.name() != null) {
             Map<String, String> names = new LinkedHashMap<>();
             names.put("the trained model", spec.name());
@@ -233,8 +244,8 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
             }
         }
         return problems.isEmpty()
-                ? new ValidFusion(spec.training(), target, data, rewardModel, fromCandidates ? build : null, eval, spec.name(),
-                        null)
+                ? new ValidFusion(spec.training(), target, data, spec.split(), rewardModel, fromCandidates ? build : null, eval,
+                        spec.name(), null)
                 : null;
     }
 
@@ -265,7 +276,7 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
             names.put("the report", FusionJobSpec.reportName(spec.name()));
             inputs.checkOutputNames("name", names, problems);
         }
-        return problems.isEmpty() ? new ValidFusion(null, target, null, null, null, null, spec.name(),
+        return problems.isEmpty() ? new ValidFusion(null, target, null, null, null, null, null, spec.name(),
                 new FuseChatJob(spec.fusechat(), source, pivotRepr, sourceRepr)) : null;
     }
 
@@ -300,8 +311,8 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
                 ? WrpoPipeline.run(job.training(), job.data().location(),
                         job.rewardModel() == null ? null : job.rewardModel().location(), job.target().location(), evalFile,
                         job.build(), run.workDir(), out, run)
-                : FusionRunner.run(job.training(), job.target().location(), job.data().location(), evalFile, run.workDir(),
-                        out, run);
+                : FusionRunner.run(job.training(), job.target().location(), job.data().location(), job.split(), evalFile,
+                        run.workDir(), out, run);
         if (result.resumedFrom() != null) {
             run.log("Resumed from checkpoint " + result.resumedFrom().getFileName());
         }

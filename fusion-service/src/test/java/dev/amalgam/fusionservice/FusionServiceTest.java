@@ -32,6 +32,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
+import tools.jackson.databind.JsonNode;
 
 /** POST /api/v1/fusions end to end on the service: validation, a short SFT + WRPO job, the published model, resume. */
 class FusionServiceTest {
@@ -53,6 +54,14 @@ class FusionServiceTest {
             records.add(PreferenceRecord.preference("count to " + i, "1 2 3 " + i, "1 2 " + i, "no"));
         }
         PreferenceJsonl.write(dataDir.resolve("import/prefs.jsonl"), records);
+        // a hub snapshot's layout: the train split with the 8 records, the test split with 4 others
+        try {
+            Files.createDirectories(dataDir.resolve("import/hub/data"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        PreferenceJsonl.write(dataDir.resolve("import/hub/data/train-00000-of-00001.jsonl"), records);
+        PreferenceJsonl.write(dataDir.resolve("import/hub/data/test-00000-of-00001.jsonl"), records.subList(0, 4));
         TinyModels.writeRewardModel(Architecture.LLAMA, dataDir.resolve("import/reward"), TinySizes.defaults(), 5);
         StringBuilder candidates = new StringBuilder();
         for (int i = 0; i < 6; i++) {
@@ -70,6 +79,7 @@ class FusionServiceTest {
         artifacts.importFromRoot(tenant, ArtifactKind.MODEL, "reward", "reward");
         artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "candidates", "candidates.jsonl");
         artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "prefs", "prefs.jsonl");
+        artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "hub", "hub");
     }
 
     @AfterAll
@@ -206,6 +216,34 @@ class FusionServiceTest {
                 {"target": "target", "data": "prefs", "candidates": "candidates", "name": "z", "build": {"targetSamples": 1}}""");
         assertThat(TestHttp.assertProblem(both, 422, "validation-error").get("errors").toString())
                 .contains("exactly one of 'data'").contains("targetSamples");
+    }
+
+    @Test
+    void aDatasetDirectoryWithSplitsTrainsOnTheSplitAskedFor() throws Exception {
+        var r = api.call("POST", "/api/v1/fusions", ADMIN_KEY, """
+                {"target": "target", "data": "hub", "split": "test", "name": "fused-test-split", "stages": ["wrpo"],
+                 "epochs": 1, "lr": 0.001, "beta": 0.1, "batchSize": 2, "gradAccum": 1, "maxLength": 48,
+                 "maxPromptLength": 24, "device": "cpu"}""");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        Job job = awaitFinal(UUID.fromString(TestHttp.JSON.readTree(r.body()).get("id").asString()));
+        assertThat(job.status()).as(String.valueOf(job.error())).isEqualTo(JobStatus.SUCCEEDED);
+        // the test split's 4 records in batches of 2 (the train split's 8 would make 4 steps)
+        assertThat(job.result().get("stepsByStage").get("wrpo").asLong()).isEqualTo(2);
+        Artifact report = service.getBean(ArtifactService.class).get(target.tenantId(),
+                UUID.fromString(job.result().get("report").asString()));
+        JsonNode data = TestHttp.JSON.readTree(Files.readString(report.dir().resolve("fusion_report.json"))).get("data");
+        assertThat(data.get("trainSplit").asString()).isEqualTo("test");
+        assertThat(data.get("otherSplitsNotRead").asString()).isEqualTo("train");
+        assertThat(data.get("filesNotRead").asString()).isEmpty();
+        assertThat(data.get("evalRecords").asLong()).as("the split trained on is never also held out").isZero();
+
+        assertThat(problems("{\"target\": \"target\", \"data\": \"hub\", \"split\": \"validation\", \"name\": "
+                + "\"refused\", " + SMALL + "}")).contains("data: data 'hub' has no split 'validation'; found splits "
+                + "[test, train]");
+        assertThat(problems("{\"target\": \"target\", \"data\": \"prefs\", \"split\": \"test\", \"name\": "
+                + "\"refused\", " + SMALL + "}")).contains("split 'test'").contains("is one file");
+        assertThat(problems("{\"target\": \"target\", \"candidates\": \"candidates\", \"split\": \"test\", "
+                + "\"name\": \"refused\", " + SMALL + "}")).contains("split: only used with 'data'");
     }
 
     /** The errors of a 422 answer to the fusion spec {@code body}. */

@@ -80,9 +80,9 @@ public final class FusionRunner {
      * @param spec the job (validated here, also against the target's config.json; an invalid one throws
      *     {@link InvalidFusionSpecException})
      * @param targetModelDir the target LLM (Hugging Face directory with a chat template)
-     * @param preferenceJsonl records, a JSONL file or a dataset directory ({@link PreferenceDataset}: its train split;
-     *     {@code split: "sft"} lines feed the SFT stage; without any, SFT uses the source-best responses of the
-     *     preference records)
+     * @param preferenceJsonl records, a JSONL or Parquet file or a dataset directory ({@link PreferenceDataset}: its
+     *     train split; {@code split: "sft"} records feed the SFT stage; without any, SFT uses the source-best
+     *     responses of the preference records)
      * @param evalJsonlOrNull held-out preference records for {@code eval_} metrics (a file, or a directory's test
      *     split), or null: then a data directory's test split, if it has one
      * @param workDir persistent across attempts: checkpoints, reference log-probs, metrics log
@@ -90,6 +90,16 @@ public final class FusionRunner {
      */
     public static FusionResult run(FusionSpec spec, Path targetModelDir, Path preferenceJsonl, Path evalJsonlOrNull,
             Path workDir, Path outDir, Progress listener) {
+        return run(spec, targetModelDir, preferenceJsonl, null, evalJsonlOrNull, workDir, outDir, listener);
+    }
+
+    /**
+     * As {@link #run(FusionSpec, Path, Path, Path, Path, Path, Progress)}, training on the split {@code splitOrNull}
+     * of a dataset directory (null: {@code train}, else {@code train_prefs}; see {@link PreferenceDataset#read(Path,
+     * String)}).
+     */
+    public static FusionResult run(FusionSpec spec, Path targetModelDir, Path preferenceData, String splitOrNull,
+            Path evalJsonlOrNull, Path workDir, Path outDir, Progress listener) {
         List<String> problems = validate(spec, targetModelDir);
         if (!problems.isEmpty()) {
             throw new InvalidFusionSpecException(problems);
@@ -102,8 +112,8 @@ public final class FusionRunner {
         pinSpec(spec, workDir);
         // optimizer updates write parameters in place: autograd must be off outside the gradient collector
         dev.amalgam.modelengine.DjlRuntime.disableGradientsOnThisThread();
-        return new FusionRunner(spec, listener, workDir).execute(targetModelDir, preferenceJsonl, evalJsonlOrNull,
-                outDir);
+        return new FusionRunner(spec, listener, workDir).execute(targetModelDir, preferenceData, splitOrNull,
+                evalJsonlOrNull, outDir);
     }
 
     /**
@@ -144,9 +154,9 @@ public final class FusionRunner {
         return EngineOptions.parse(device);
     }
 
-    private FusionResult execute(Path targetDir, Path dataFile, Path evalFile, Path outDir) {
+    private FusionResult execute(Path targetDir, Path dataFile, String split, Path evalFile, Path outDir) {
         long started = System.nanoTime();
-        PreferenceDataset data = PreferenceDataset.read(dataFile);
+        PreferenceDataset data = PreferenceDataset.read(dataFile, split);
         List<PreferenceRecord> all = data.train();
         List<PreferenceRecord> preference = all.stream().filter(r -> r.split() == Split.PREFERENCE).toList();
         List<PreferenceRecord> sft = all.stream().filter(r -> r.split() == Split.SFT).toList();
@@ -156,9 +166,8 @@ public final class FusionRunner {
         }
         // held-out records: the eval file (a dataset directory's test split, else its train split), or without one
         // the data directory's own test split, as the reference evaluates on its dataset's test split
-        PreferenceDataset evalData = evalFile == null ? null : PreferenceDataset.read(evalFile);
-        List<PreferenceRecord> evalAll = evalData == null ? data.test()
-                : evalData.testSplit() != null ? evalData.test() : evalData.train();
+        PreferenceDataset evalData = evalFile == null ? null : PreferenceDataset.readHeldOut(evalFile);
+        List<PreferenceRecord> evalAll = evalData == null ? data.test() : evalData.train();
         List<PreferenceRecord> eval = evalAll.stream().filter(r -> r.split() == Split.PREFERENCE).toList();
         if (spec.runs(FusionSpec.WRPO) && preference.isEmpty()) {
             throw new IllegalArgumentException(dataFile + " has no preference records");
@@ -171,6 +180,7 @@ public final class FusionRunner {
         dataReport.put("trainSplit", data.trainSplit());
         dataReport.put("testSplit", data.testSplit());
         dataReport.put("otherSplitsNotRead", String.join(",", data.otherSplits()));
+        dataReport.put("filesNotRead", String.join(",", data.filesNotRead()));
         dataReport.put("preferenceRecords", preference.size());
         dataReport.put("sftRecords", sftFromPreference ? 0 : sft.size());
         dataReport.put("sftFromPreferenceRecords", sftFromPreference);

@@ -3,6 +3,10 @@ package dev.amalgam.fusion.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.amalgam.fusion.data.arrow.WrpoArrowFixture;
+import dev.amalgam.fusion.data.parquet.ParquetTestWriter;
+import dev.amalgam.fusion.data.parquet.WrpoParquetFixture;
+import dev.amalgam.modelengine.text.ChatMessage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -58,6 +62,7 @@ class PreferenceDatasetTest {
         assertThat(d.testSplit()).isEqualTo("test_prefs");
         assertThat(d.test()).extracting(PreferenceRecord::promptId).containsExactly("t");
         assertThat(d.otherSplits()).containsExactly("train_sft");
+        assertThat(d.filesNotRead()).containsExactly("README.md");
     }
 
     @Test
@@ -74,17 +79,139 @@ class PreferenceDatasetTest {
     }
 
     @Test
-    void parquetAndArrowFilesFailWithTheirNameInsteadOfBeingSkipped() throws Exception {
+    void brokenParquetAndArrowFilesFailWithTheirNameInsteadOfBeingSkipped() throws Exception {
         Path data = Files.createDirectories(dir.resolve("hub/data"));
         Files.write(data.resolve("train-00000-of-00001.parquet"), new byte[] {'P', 'A', 'R', '1'});
         assertThatThrownBy(() -> PreferenceDataset.read(dir.resolve("hub")))
-                .hasMessageContaining("train-00000-of-00001.parquet").hasMessageContaining("Parquet files are not "
-                        + "supported yet");
+                .hasMessageContaining("train-00000-of-00001.parquet").hasMessageContaining("not a Parquet file");
         Files.createDirectories(dir.resolve("arrow/train"));
         Files.write(dir.resolve("arrow/train/data-00000-of-00001.arrow"), new byte[8]);
-        assertThatThrownBy(() -> PreferenceDataset.read(dir.resolve("arrow"))).hasMessageContaining("Arrow files");
+        assertThatThrownBy(() -> PreferenceDataset.read(dir.resolve("arrow")))
+                .hasMessageContaining("data-00000-of-00001.arrow").hasMessageContaining("no schema message");
         Files.createDirectories(dir.resolve("empty"));
         assertThatThrownBy(() -> PreferenceDataset.read(dir.resolve("empty"))).hasMessageContaining("no train split");
+    }
+
+    @Test
+    void aSaveToDiskDirectoryOfArrowStreamsIsReadFieldByField() throws Exception {
+        // what save_to_disk writes for a DatasetDict: dataset_dict.json, and per split the Arrow stream shards with
+        // dataset_info.json and state.json
+        Path ds = Files.createDirectories(dir.resolve("saved"));
+        Files.writeString(ds.resolve("dataset_dict.json"), "{\"splits\": [\"train\", \"test\"]}");
+        for (String split : List.of("train", "test")) {
+            Path d = Files.createDirectories(ds.resolve(split));
+            Files.writeString(d.resolve("dataset_info.json"), "{}");
+            Files.writeString(d.resolve("state.json"), "{\"_data_files\": [{\"filename\": \"data-00000-of-00001.arrow\"}]}");
+            WrpoArrowFixture.write(d.resolve("data-00000-of-00001.arrow"), true, 2, -1);
+        }
+        PreferenceDataset d = PreferenceDataset.read(ds);
+        assertThat(d.trainSplit()).isEqualTo("train");
+        assertThat(d.testSplit()).isEqualTo("test");
+        assertThat(d.train()).extracting(PreferenceRecord::promptId).containsExactly("a", null, "c");
+        PreferenceRecord r0 = d.train().get(0);
+        assertThat(r0.prompt()).containsExactly(ChatMessage.user("Hi there"));
+        assertThat(r0.chosen()).containsExactly("Hello!", "Hey.");
+        assertThat(r0.rejected()).containsExactly("Go away.");
+        assertThat(d.train().get(1).chosen()).containsExactly("Yes");
+        assertThat(d.train().get(1).rejected()).containsExactly("No");
+        assertThat(d.train().get(2).chosen()).containsExactly("A1", "A2");
+        assertThat(d.test()).isEqualTo(d.train());
+        assertThat(d.filesNotRead()).containsExactly("dataset_dict.json", "test/dataset_info.json", "test/state.json",
+                "train/dataset_info.json", "train/state.json");
+        Path bad = dir.resolve("bad.arrow");
+        WrpoArrowFixture.write(bad, true, 2, 2);
+        assertThatThrownBy(() -> PreferenceDataset.read(bad)).hasMessageStartingWith(bad.toString())
+                .hasMessageContaining("row index 2: \"chosen\"[1]: a message needs a string \"content\"");
+    }
+
+    @Test
+    void aHubSnapshotOfParquetSplitsIsReadFieldByField() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("wrpo/data"));
+        WrpoParquetFixture.write(data.resolve("train-00000-of-00001.parquet"), ParquetTestWriter.Codec.SNAPPY, false,
+                2, -1);
+        WrpoParquetFixture.write(data.resolve("test-00000-of-00001.parquet"), ParquetTestWriter.Codec.ZSTD, true, 4,
+                -1);
+        PreferenceDataset d = PreferenceDataset.read(dir.resolve("wrpo"));
+        assertThat(d.trainSplit()).isEqualTo("train");
+        assertThat(d.testSplit()).isEqualTo("test");
+        assertThat(d.train()).hasSize(4);
+        assertThat(d.test()).isEqualTo(d.train());
+        assertThat(d.train()).extracting(PreferenceRecord::promptId).containsExactly("p0", "p1", null, "p3");
+        PreferenceRecord r0 = d.train().get(0);
+        assertThat(r0.prompt()).containsExactly(ChatMessage.user("Translate: kiitos"));
+        assertThat(r0.sourceChosen()).isEqualTo("Thank you.");
+        assertThat(r0.targetChosen()).isEqualTo("Thanks!");
+        assertThat(r0.rejectedResponse()).isEqualTo("Hello.");
+        assertThat(r0.split()).isEqualTo(Split.PREFERENCE);
+        PreferenceRecord r1 = d.train().get(1);
+        assertThat(r1.chosen()).containsExactly("Hi"); // one chosen: y_ws = y_wt
+        assertThat(r1.rejected()).containsExactly("Bye");
+        PreferenceRecord r2 = d.train().get(2);
+        assertThat(r2.prompt()).containsExactly(new ChatMessage("user", "Count to 2"));
+        assertThat(r2.chosen()).containsExactly("1 2", "1, 2");
+        assertThat(r2.rejected()).containsExactly("3");
+        assertThat(d.train().get(3).chosen()).containsExactly("Hello!");
+        assertThat(d.train().get(3).rejected()).containsExactly("No.");
+        assertThat(d.blankLines()).isZero();
+        // one Parquet file alone is the train split
+        PreferenceDataset file = PreferenceDataset.read(data.resolve("test-00000-of-00001.parquet"));
+        assertThat(file.trainSplit()).isEqualTo("file");
+        assertThat(file.train()).isEqualTo(d.train());
+    }
+
+    @Test
+    void aParquetRowErrorNamesTheFileTheRowIndexAndTheField() throws Exception {
+        Path file = dir.resolve("train.parquet");
+        WrpoParquetFixture.write(file, ParquetTestWriter.Codec.UNCOMPRESSED, false, 4, 2);
+        assertThatThrownBy(() -> PreferenceDataset.read(file)).hasMessageStartingWith(file.toString())
+                .hasMessageContaining("row index 2: \"chosen\"[0]: a message needs a string \"content\"");
+    }
+
+    @Test
+    void theSplitAskedForIsTrainedOnAndNeverAlsoHeldOut() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("ds/data"));
+        Files.writeString(data.resolve("train-00000-of-00001.jsonl"), PUBLISHED.replace("3ebac28", "tr"));
+        Files.writeString(data.resolve("test-00000-of-00001.jsonl"), PUBLISHED.replace("3ebac28", "te"));
+        PreferenceDataset test = PreferenceDataset.read(dir.resolve("ds"), "test");
+        assertThat(test.trainSplit()).isEqualTo("test");
+        assertThat(test.train()).extracting(PreferenceRecord::promptId).containsExactly("te");
+        assertThat(test.testSplit()).isNull();
+        assertThat(test.test()).isEmpty();
+        assertThat(test.otherSplits()).containsExactly("train");
+        PreferenceDataset train = PreferenceDataset.read(dir.resolve("ds"), "train");
+        assertThat(train.train()).extracting(PreferenceRecord::promptId).containsExactly("tr");
+        assertThat(train.test()).extracting(PreferenceRecord::promptId).containsExactly("te");
+        assertThatThrownBy(() -> PreferenceDataset.read(dir.resolve("ds"), "validation"))
+                .hasMessageContaining("no split 'validation'").hasMessageContaining("[test, train]");
+        assertThatThrownBy(() -> PreferenceDataset.read(data.resolve("test-00000-of-00001.jsonl"), "test"))
+                .hasMessageContaining("split 'test'").hasMessageContaining("is one file");
+    }
+
+    @Test
+    void heldOutDataIsTheTestSplitOfADirectoryEvenWithoutATrainSplit() throws Exception {
+        Path only = Files.createDirectories(dir.resolve("eval/data"));
+        Files.writeString(only.resolve("test_prefs-00000-of-00001.jsonl"), PUBLISHED.replace("3ebac28", "t"));
+        PreferenceDataset held = PreferenceDataset.readHeldOut(dir.resolve("eval"));
+        assertThat(held.trainSplit()).isEqualTo("test_prefs");
+        assertThat(held.train()).extracting(PreferenceRecord::promptId).containsExactly("t");
+        Files.writeString(only.resolve("train-00000-of-00001.jsonl"), PUBLISHED.replace("3ebac28", "tr") + "\n");
+        assertThat(PreferenceDataset.readHeldOut(dir.resolve("eval")).train()).extracting(PreferenceRecord::promptId)
+                .containsExactly("t");
+        Files.delete(only.resolve("test_prefs-00000-of-00001.jsonl"));
+        PreferenceDataset trainOnly = PreferenceDataset.readHeldOut(dir.resolve("eval"));
+        assertThat(trainOnly.train()).extracting(PreferenceRecord::promptId).containsExactly("tr");
+        assertThat(trainOnly.blankLines()).isEqualTo(1);
+    }
+
+    @Test
+    void layoutProblemsNameTheDataNotItsPath() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("ds/data"));
+        Files.writeString(data.resolve("test-00000-of-00001.jsonl"), PUBLISHED);
+        assertThat(PreferenceDataset.layoutProblems(dir.resolve("ds"), null, "data 'ds'"))
+                .containsExactly("data 'ds' has no train split (a train or train_prefs file); found splits [test]");
+        assertThat(PreferenceDataset.layoutProblems(dir.resolve("ds"), "test", "data 'ds'")).isEmpty();
+        assertThat(PreferenceDataset.layoutProblems(dir.resolve("nothing"), null, "data 'x'"))
+                .containsExactly("data 'x' is neither a file nor a directory");
     }
 
     @Test

@@ -22,6 +22,19 @@ public record Artifact(UUID id, UUID tenantId, ArtifactKind kind, String name, S
         return java.nio.file.Path.of(storagePath);
     }
 
+    /**
+     * Where a dataset's records are: its one file, or its directory when it holds several files (a dataset uploaded
+     * as a tar or imported as a directory, e.g. a hub snapshot with split files).
+     */
+    public java.nio.file.Path datasetLocation() {
+        try (var files = java.nio.file.Files.walk(dir())) {
+            var all = files.filter(java.nio.file.Files::isRegularFile).limit(2).toList();
+            return all.size() == 1 ? all.get(0) : dir();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** The file of a one-file artifact (a dataset, a report); fails when there are several or none. */
     public java.nio.file.Path singleFile() {
         try (var files = java.nio.file.Files.walk(dir())) {

@@ -27,6 +27,12 @@ public interface JobInputs {
      */
     JobInput datasetDirectory(String field, String reference, List<String> problems);
 
+    /**
+     * A DATASET of any layout: its location is the artifact's one file, or its directory when it holds several (a
+     * dataset with split files); in the CLI a file or a directory. The job type reads and checks its content.
+     */
+    JobInput dataset(String field, String reference, List<String> problems);
+
     /** Adds a problem for each name that is already taken. */
     void requireNamesFree(String field, List<String> names, List<String> problems);
 

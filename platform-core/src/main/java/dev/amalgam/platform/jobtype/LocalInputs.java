@@ -70,6 +70,19 @@ public final class LocalInputs implements JobInputs {
     }
 
     @Override
+    public JobInput dataset(String field, String reference, List<String> problems) {
+        Path p = path(field, reference, problems);
+        if (p == null) {
+            return null;
+        }
+        if (!Files.isRegularFile(p) && !Files.isDirectory(p)) {
+            problems.add(field + ": " + reference + " is neither a file nor a directory");
+            return null;
+        }
+        return new JobInput(reference, null, p.getFileName().toString(), ArtifactKind.DATASET, p);
+    }
+
+    @Override
     public void requireNamesFree(String field, List<String> names, List<String> problems) {
     }
 

@@ -44,7 +44,14 @@ public final class StoredInputs implements JobInputs {
 
     @Override
     public JobInput datasetDirectory(String field, String reference, List<String> problems) {
-        return input(field, reference, ArtifactKind.DATASET, problems, false);
+        Artifact a = artifact(field, reference, ArtifactKind.DATASET, problems);
+        return a == null ? null : new JobInput(reference, a.id(), a.name(), a.kind(), a.dir());
+    }
+
+    @Override
+    public JobInput dataset(String field, String reference, List<String> problems) {
+        Artifact a = artifact(field, reference, ArtifactKind.DATASET, problems);
+        return a == null ? null : new JobInput(reference, a.id(), a.name(), a.kind(), a.datasetLocation());
     }
 
     @Override
@@ -58,11 +65,15 @@ public final class StoredInputs implements JobInputs {
     }
 
     private JobInput input(String field, String reference, ArtifactKind kind, List<String> problems) {
-        return input(field, reference, kind, problems, kind == ArtifactKind.DATASET);
+        Artifact a = artifact(field, reference, kind, problems);
+        if (a == null) {
+            return null;
+        }
+        return new JobInput(reference, a.id(), a.name(), a.kind(), kind == ArtifactKind.DATASET ? a.singleFile() : a.dir());
     }
 
-    private JobInput input(String field, String reference, ArtifactKind kind, List<String> problems,
-            boolean singleFile) {
+    /** The artifact {@code reference} resolved to at submission, if it is still the tenant's and READY. */
+    private Artifact artifact(String field, String reference, ArtifactKind kind, List<String> problems) {
         JsonNode id = job.spec().path(ARTIFACTS_FIELD).get(reference == null ? "" : reference);
         if (id == null || !id.isString()) {
             problems.add(field + ": '" + reference + "' was not resolved when the job was submitted");
@@ -74,7 +85,6 @@ public final class StoredInputs implements JobInputs {
             problems.add(field + ": artifact '" + reference + "' (" + id.stringValue() + ") is gone");
             return null;
         }
-        Artifact a = found.get();
-        return new JobInput(reference, a.id(), a.name(), a.kind(), singleFile ? a.singleFile() : a.dir());
+        return found.get();
     }
 }

@@ -45,6 +45,16 @@ public final class TenantInputs implements JobInputs {
     }
 
     @Override
+    public JobInput dataset(String field, String reference, List<String> problems) {
+        Artifact a = artifacts.resolve(tenant, reference, ArtifactKind.DATASET, field, problems);
+        if (a == null) {
+            return null;
+        }
+        resolved.put(reference, a.id());
+        return new JobInput(reference, a.id(), a.name(), a.kind(), a.datasetLocation());
+    }
+
+    @Override
     public void requireNamesFree(String field, List<String> names, List<String> problems) {
         artifacts.requireNamesFree(tenant, field, names, problems);
     }

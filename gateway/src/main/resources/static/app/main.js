@@ -65,5 +65,7 @@ document.getElementById('sign-out').addEventListener('click', () => {
   banner('info', 'Signed out. The key was removed from this browser.', 4000);
   location.hash = '#/signin';
 });
+// work of a screen the user left is aborted on purpose: that is not an error
+window.addEventListener('unhandledrejection', e => { if (e.reason && e.reason.name === 'AbortError') e.preventDefault(); });
 window.addEventListener('hashchange', route);
 route();

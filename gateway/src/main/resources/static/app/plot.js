@@ -3,13 +3,14 @@
 import { h, s, num } from './ui.js';
 
 const COLORS = ['#3451c6', '#e8590c', '#2b8a3e', '#ae3ec9', '#c92a2a', '#1098ad', '#5c940d', '#862e9c'];
-const W = 480, H = 220, L = 52, R = 12, T = 12, B = 30;
+const W = 480, H = 220, L = 52, R = 16, T = 20, B = 30;
 
-function ticks(min, max, n) {
+function ticks(min, max, n, integer) {
   if (min === max) { min -= Math.abs(min) * 0.1 || 1; max += Math.abs(max) * 0.1 || 1; }
   const step = Math.pow(10, Math.floor(Math.log10((max - min) / n)));
   const err = (max - min) / n / step;
-  const inc = step * (err >= 7.5 ? 10 : err >= 3.5 ? 5 : err >= 1.5 ? 2 : 1);
+  let inc = step * (err >= 7.5 ? 10 : err >= 3.5 ? 5 : err >= 1.5 ? 2 : 1);
+  if (integer) inc = Math.max(1, Math.round(inc)); // steps and block counts are whole numbers
   const lo = Math.floor(min / inc) * inc, hi = Math.ceil(max / inc) * inc;
   const out = [];
   for (let v = lo; v <= hi + inc / 2; v += inc) out.push(+v.toPrecision(12));
@@ -27,7 +28,7 @@ export function lineChart({ title, series, xLabel = 'step', labels = [], id }) {
     box.appendChild(h('p.muted.small', 'no values yet'));
     return box;
   }
-  const xs = ticks(Math.min(...all.map(p => p[0])), Math.max(...all.map(p => p[0])), 5);
+  const xs = ticks(Math.min(...all.map(p => p[0])), Math.max(...all.map(p => p[0])), 5, true);
   const ys = ticks(Math.min(...all.map(p => p[1])), Math.max(...all.map(p => p[1])), 4);
   const X = x => L + (x - xs.lo) / (xs.hi - xs.lo || 1) * (W - L - R);
   const Y = y => T + (1 - (y - ys.lo) / (ys.hi - ys.lo || 1)) * (H - T - B);
@@ -56,7 +57,9 @@ export function lineChart({ title, series, xLabel = 'step', labels = [], id }) {
     }
   });
   for (const [x, y, text] of labels) {
-    svg.appendChild(s('text', { x: X(x), y: Y(y) - 7, 'text-anchor': 'middle', 'font-size': 10, fill: '#1d232b', 'class': 'point-label' }, text));
+    const px = X(x);
+    const anchor = px > W - R - 30 ? 'end' : px < L + 30 ? 'start' : 'middle';
+    svg.appendChild(s('text', { x: px, y: Math.max(10, Y(y) - 7), 'text-anchor': anchor, 'font-size': 10, fill: '#1d232b', 'class': 'point-label' }, text));
   }
   box.appendChild(svg);
   box.appendChild(h('div.legend', series.map((ser, i) => {

@@ -130,7 +130,10 @@ function value(v, k, linkFor) {
   if (v === null) return h('span.muted', 'null');
   if (typeof v === 'number') return h('span.mono', num(v));
   if (typeof v !== 'object') return String(v);
-  if (Array.isArray(v) && v.every(x => typeof x !== 'object')) return v.map(x => typeof x === 'number' ? num(x) : x).join(', ');
+  if (Array.isArray(v) && v.every(x => typeof x !== 'object' || x === null)) {
+    return v.map((x, i) => [i ? ', ' : '', (linkFor && linkFor(k, x)) || (typeof x === 'number' ? num(x) : String(x))]);
+  }
+  if (!Array.isArray(v) && Object.keys(v).length <= 40) return kvTable(v, linkFor);
   return h('pre.wrap', JSON.stringify(v, null, 2));
 }
 

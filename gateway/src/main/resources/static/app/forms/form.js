@@ -89,12 +89,14 @@ function artifactNames(signal) {
   };
 }
 
-/** The field a server problem's path names: its first segment ("tasks[0].dataset" -> tasks), through aliases. */
+/**
+ * The field a server problem names: "field: message" or "field must ..." (both forms are in use), its path's
+ * first segment ("tasks[0].dataset" -> tasks, "$.blocks" -> blocks), through aliases; null for none of the fields.
+ */
 export function fieldOfProblem(problem, names, aliases = {}) {
-  const colon = problem.indexOf(': ');
-  if (colon < 0) return null;
-  const path = problem.slice(0, colon).replace(/^\$\.?/, '');
-  const first = path.split(/[.[ ]/)[0];
+  const m = /^\$?\.?([A-Za-z_][\w]*)(?:[.[][^:\s]*)?(?::\s|\s)/.exec(problem);
+  if (!m) return null;
+  const first = m[1];
   if (names.includes(first)) return first;
   if (aliases[first]) return aliases[first];
   return null;

@@ -25,7 +25,7 @@ export async function render(view, { query, signal }) {
   filters.addEventListener('submit', e => { e.preventDefault(); go({ q: search.value.trim(), page: 0 }); });
   kind.addEventListener('change', () => go({ kind: kind.value, page: 0 }));
   let typing;
-  search.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(() => { state.q = search.value.trim(); state.page = 0; load(); }, 300); });
+  search.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(() => { state.q = search.value.trim(); state.page = 0; load().catch(e => { if (e.name !== 'AbortError') console.warn(e); }); }, 300); });
 
   async function load() {
     const p = await page('/api/v1/artifacts', { kind: state.kind, name: state.q, page: state.page, size: SIZE }, signal);

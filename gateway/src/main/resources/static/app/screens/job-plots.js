@@ -31,7 +31,7 @@ function removedIn(message) {
   return m ? m[1].split(',').map(x => x.trim()).filter(Boolean) : null;
 }
 
-function pruning(metrics, events) {
+function pruning(metrics, events, result) {
   // the block chosen at step n: the one the removal set gained from step n-1 to step n
   const chosen = new Map();
   let before = [];
@@ -46,8 +46,10 @@ function pruning(metrics, events) {
   }
   const points = metrics.filter(m => typeof m.perplexity === 'number').map(m => [m.step, m.perplexity]);
   const labels = points.filter(p => chosen.has(p[0])).map(p => [p[0], p[1], chosen.get(p[0])]);
+  // the dense model's perplexity, from the result once the job is done
+  if (result && typeof result.calibrationPerplexityBefore === 'number') points.unshift([0, result.calibrationPerplexityBefore]);
   const table = points.length ? h('div.table-wrap', h('table#pruning-steps',
-    h('thead', h('tr', h('th.num', 'removed blocks'), h('th', 'block chosen'), h('th.num', 'perplexity'), h('th.num', 'parameters left'))),
+    h('thead', h('tr', h('th.num', 'removed blocks'), h('th', 'block chosen'), h('th.num', 'perplexity'), h('th.num', 'parameters removed'))),
     h('tbody', metrics.filter(m => typeof m.perplexity === 'number').map(m => h('tr',
       h('td.num', String(m.step)), h('td.mono', chosen.get(m.step) || ''), h('td.num', m.perplexity.toFixed(4)),
       h('td.num', typeof m.parameterRatio === 'number' ? (m.parameterRatio * 100).toFixed(1) + ' %' : '')))))) : null;
@@ -79,7 +81,7 @@ export function plotsFor(job, events) {
   const metrics = events.filter(e => e.kind === 'METRIC').map(e => e.payload);
   switch (job.type) {
     case 'fuse': return fusion(metrics);
-    case 'prune': return pruning(metrics, events);
+    case 'prune': return pruning(metrics, events, job.result);
     case 'evaluate': return evaluation(metrics, job.result);
     default: return null;
   }

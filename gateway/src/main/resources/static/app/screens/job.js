@@ -19,7 +19,7 @@ export async function render(view, { params, signal }) {
   const logSearch = h('input', { id: 'log-search', type: 'search', placeholder: 'filter the log', autocomplete: 'off' });
   const follow = h('input', { id: 'log-follow', type: 'checkbox', checked: true });
   const logCount = h('span.muted.small', { id: 'log-count' });
-  const params_ = h('section.card', h('h2', 'Parameters'), kvTable(job.spec));
+  const params_ = h('section.card', h('h2', 'Parameters'));
   const result = h('section.card', { id: 'job-result' });
   fill(view, head, summary, h('h2', 'Metrics'), plots, result,
     h('section.card', h('h2', 'Events'),
@@ -47,7 +47,7 @@ export async function render(view, { params, signal }) {
     } } }, job.cancelRequested && !final ? 'Cancelling…' : 'Cancel');
     fill(head,
       h('div.row', h('h1', { id: 'job-title' }, jobName(job)), statusBadge(job.status), h('span.spacer'),
-        cancel,
+        final ? null : cancel,
         h('a.button.secondary#clone', { href: '#/new/' + job.type + '?from=' + job.id },
           job.status === 'FAILED' || job.status === 'CANCELLED' ? 'Retry…' : 'Clone…')),
       job.status === 'FAILED' ? h('div.alert#job-error', { role: 'alert' }, h('strong', 'This job failed. '),
@@ -71,8 +71,10 @@ export async function render(view, { params, signal }) {
         h('tr', h('th', 'outputs'), h('td#job-outputs', job.outputs.length ? job.outputs.map((id, i) => [i ? ', ' : '', artifactLink(id)])
           : h('span.muted', FINAL.includes(job.status) ? 'none' : 'when it succeeds'))))),
       ));
+    const links = (k, v) => typeof v === 'string' && UUID.test(v) && artifacts.has(v) ? artifactLink(v) : null;
+    fill(params_, h('h2', 'Parameters'), kvTable(job.spec, links));
     fill(result, h('h2', 'Final metrics and result'), job.result
-      ? kvTable(job.result, (k, v) => typeof v === 'string' && UUID.test(v) && artifacts.has(v) ? artifactLink(v) : null)
+      ? kvTable(job.result, links)
       : h('p.muted', FINAL.includes(job.status) ? 'No result.' : 'Shown when the job ends.'));
   }
 
@@ -152,5 +154,5 @@ export async function render(view, { params, signal }) {
   }, signal, async () => {
     job = await api('/api/v1/jobs/' + job.id, { signal });
     return FINAL.includes(job.status);
-  }).then(() => { if (!signal.aborted) refreshJob(); });
+  }).then(() => { if (!signal.aborted) refreshJob(); }, e => { if (e.name !== 'AbortError') console.warn(e); });
 }

@@ -39,7 +39,7 @@ export async function render(view, { query, signal }) {
       state.page = 0;
       history.replaceState(null, '', '#/jobs?' + new URLSearchParams(Object.fromEntries(
         Object.entries({ type: state.type, status: state.status, q: state.q }).filter(([, v]) => v))));
-      load();
+      load().catch(e => { if (e.name !== 'AbortError') console.warn(e); });
     }, 300);
   });
 

@@ -175,6 +175,21 @@ public final class Page {
         }
     }
 
+    /** Saves a PNG of what the viewport shows now, scaled (small pictures for the README); returns its path. */
+    public Path viewportShot(String name, double scale) {
+        try {
+            JsonNode vp = browser.command("Page.getLayoutMetrics", Map.of()).path("cssVisualViewport");
+            Map<String, Object> clip = Map.of("x", vp.path("pageX").asDouble(), "y", vp.path("pageY").asDouble(),
+                    "width", vp.path("clientWidth").asDouble(), "height", vp.path("clientHeight").asDouble(), "scale", scale);
+            JsonNode shot = browser.command("Page.captureScreenshot", Map.of("format", "png", "clip", clip));
+            Path file = Files.createDirectories(screenshots.resolve("readme")).resolve(name + ".png");
+            Files.write(file, Base64.getDecoder().decode(shot.get("data").asString()));
+            return file;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** A JavaScript string literal. */
     public static String js(String s) {
         return JSON.valueToTree(s).toString();

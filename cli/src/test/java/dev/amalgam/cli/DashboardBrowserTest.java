@@ -60,7 +60,7 @@ class DashboardBrowserTest {
             base = "http://127.0.0.1:" + platform.port();
             key = Files.readString(dir.resolve("data").resolve("api-key")).trim();
             for (String[] a : List.of(new String[] {"MODEL", "base", "base"}, new String[] {"MODEL", "a", "a"},
-                    new String[] {"MODEL", "b", "b"}, new String[] {"MODEL", "small", "small"})) {
+                    new String[] {"MODEL", "b", "b"}, new String[] {"MODEL", "small", "small"}, new String[] {"DATASET", "mc", "mc.jsonl"})) {
                 assertThat(post("/api/v1/artifacts/import", "{\"kind\":\"%s\",\"name\":\"%s\",\"path\":\"%s\"}".formatted((Object[]) a)).statusCode())
                         .isEqualTo(201);
             }
@@ -73,7 +73,9 @@ class DashboardBrowserTest {
             serverProblemNextToItsField(page);
             String prune = pruningFromTheForm(page);
             String fuse = fusionFromTheForm(page);
+            evaluationFromTheForm(page);
             artifactAndLineage(page, merge);
+            deleteAnUnusedArtifact(page);
             cancelAJob(page);
             jobList(page);
             keyboard(page);
@@ -112,6 +114,27 @@ class DashboardBrowserTest {
         page.click("#upload-file button[type=submit]");
         page.waitFor("document.querySelector('#upload-file .alert.ok')", "the upload succeeds");
         page.screenshot("02-upload");
+
+        // a model directory as the directory form sends it: the browser's tar of the files (here the files of an
+        // imported model, fetched back), which the server unpacks into an equal model
+        JsonNode copy = page.eval("""
+                (async () => {
+                  const { tarBlob } = await import('/app/tar.js');
+                  const auth = { Authorization: 'Bearer ' + localStorage.getItem('amalgam.apiKey') };
+                  const small = (await (await fetch('/api/v1/artifacts?kind=MODEL&name=small', { headers: auth })).json()).items[0];
+                  const files = await (await fetch('/api/v1/artifacts/' + small.id + '/files', { headers: auth })).json();
+                  const entries = [];
+                  for (const f of files) {
+                    const blob = await (await fetch('/api/v1/artifacts/' + small.id + '/files/' + f.path, { headers: auth })).blob();
+                    entries.push({ path: f.path, file: new File([blob], f.path.split('/').pop()) });
+                  }
+                  const r = await fetch('/api/v1/artifacts?kind=MODEL&name=small-copy', { method: 'POST',
+                    headers: Object.assign({ 'Content-Type': 'application/x-tar' }, auth), body: tarBlob(entries) });
+                  return { status: r.status, body: await r.json(), original: files };
+                })()""");
+        assertThat(copy.get("status").asInt()).as(copy.toString()).isEqualTo(201);
+        assertThat(copy.get("body").get("files").toString()).as("the same files, byte for byte")
+                .isEqualTo(copy.get("original").toString());
     }
 
     private String mergeFromTheForm(Page page) {
@@ -202,6 +225,33 @@ class DashboardBrowserTest {
         return id;
     }
 
+    private void evaluationFromTheForm(Page page) {
+        page.navigate(base + "/#/new/evaluate");
+        page.fill("#f-model", "small");
+        page.fill("#f-dataset", "calib");
+        page.fill("#f-seqLen", "64");
+        page.fill("#f-tasks", "[{\"name\": \"count\", \"dataset\": \"mc\", \"format\": \"generic\"}]");
+        page.click("#submit");
+        jobIdAfterSubmit(page);
+        waitUntilFinished(page, "SUCCEEDED");
+        // from the result once final: with the standard error of the task's acc_norm as an error bar
+        page.waitFor("document.querySelectorAll('#plot-tasks rect').length === 2 && document.querySelector('#plot-tasks line')",
+                "a bar for the task (with its standard error) and one for the average");
+        assertThat(page.text("#plot-tasks")).contains("count acc_norm").contains("average");
+        assertThat(page.text("#plot-eval-perplexity")).containsPattern("Perplexity: \\d+\\.\\d{4}");
+        page.screenshot("07b-evaluation-job");
+    }
+
+    private void deleteAnUnusedArtifact(Page page) throws Exception {
+        String id = getJson("/api/v1/artifacts?name=ui-fused-report").get("items").get(0).get("id").asString();
+        page.navigate(base + "/#/artifacts/" + id);
+        page.waitFor("document.querySelector('#delete') && !document.querySelector('#delete').disabled", "delete offered for an unused artifact");
+        page.eval("window.confirm = () => true");
+        page.click("#delete");
+        page.waitFor("location.hash === '#/artifacts'", "back at the list after the delete");
+        assertThat(getJson("/api/v1/artifacts/" + id).get("status").asString()).isEqualTo("DELETED");
+    }
+
     private void artifactAndLineage(Page page, String mergeJob) throws Exception {
         page.navigate(base + "/#/jobs/" + mergeJob);
         page.click("#job-outputs a");
@@ -210,7 +260,17 @@ class DashboardBrowserTest {
         page.waitFor("document.querySelectorAll('#artifact-files tbody tr').length > 3", "its files");
         assertThat(page.eval("[...document.querySelectorAll('#artifact-files td.mono')].every(t => /^[0-9a-f]{64}$/.test(t.textContent))").asBoolean())
                 .as("a sha256 per file").isTrue();
-        page.waitFor("document.querySelector('#model-card .markdown')", "the model card rendered");
+        page.waitFor("document.querySelector('#model-card .markdown h2')", "the model card rendered");
+        Path downloads = Files.createDirectories(dir.resolve("downloads"));
+        page.browser().browserCommand("Browser.setDownloadBehavior", Map.of("behavior", "allow", "downloadPath", downloads.toString()));
+        page.click("#artifact-files a[data-file='config.json']");
+        page.waitFor("true", "a moment");
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!Files.exists(downloads.resolve("config.json")) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(downloads.resolve("config.json")).as("the file downloads with the key").exists();
+        assertThat(Files.readString(downloads.resolve("config.json"))).contains("LlamaForCausalLM");
         page.waitFor("document.querySelectorAll('#lineage [data-node]').length === 5", "lineage: the merge job and its three inputs");
         assertThat(page.eval("document.querySelectorAll('#lineage [data-node=job]').length").asInt()).isEqualTo(1);
         page.screenshot("08-artifact-lineage");
@@ -218,7 +278,7 @@ class DashboardBrowserTest {
         page.waitFor("document.querySelectorAll('#artifact-list tbody tr').length >= 8", "the artifact list");
         page.eval("document.querySelector('#artifact-kind').value = 'DATASET'; document.querySelector('#artifact-kind').dispatchEvent(new Event('change'))");
         page.waitFor("[...document.querySelectorAll('#artifact-list tbody tr td:nth-child(2)')].every(t => t.textContent === 'DATASET')"
-                + " && document.querySelectorAll('#artifact-list tbody tr').length === 2", "the kind filter");
+                + " && document.querySelectorAll('#artifact-list tbody tr').length === 3", "the kind filter");
         page.screenshot("09-artifacts");
     }
 
@@ -242,7 +302,7 @@ class DashboardBrowserTest {
 
     private void jobList(Page page) {
         page.navigate(base + "/#/jobs");
-        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 4", "four jobs");
+        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 5", "five jobs");
         page.eval("document.querySelector('#job-type').value = 'prune'; document.querySelector('#job-type').dispatchEvent(new Event('change'))");
         page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 1 && document.querySelector('#job-list .name').textContent === 'ui-pruned'",
                 "the type filter");
@@ -254,7 +314,7 @@ class DashboardBrowserTest {
         page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 1 && document.querySelector('#job-list .name').textContent === 'ui-long'",
                 "the status filter");
         page.navigate(base + "/#/jobs");
-        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 4", "all jobs again");
+        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 5", "all jobs again");
         page.screenshot("10-jobs");
     }
 
@@ -403,5 +463,10 @@ class DashboardBrowserTest {
         TinyModels.write(Architecture.LLAMA, imports.resolve("small"), tiny, 4);
         CrashRecoveryTest.writeCalibration(imports.resolve("calib.jsonl"), 16);
         CrashRecoveryTest.writePreferences(imports.resolve("prefs.jsonl"), 16);
+        StringBuilder mc = new StringBuilder();
+        for (int i = 0; i < 6; i++) {
+            mc.append("{\"context\": \"the model merges\", \"choices\": [\" layers\", \" tokens %d\"], \"gold\": %d}\n".formatted(i, i % 2));
+        }
+        Files.writeString(imports.resolve("mc.jsonl"), mc.toString());
     }
 }

@@ -65,7 +65,8 @@ function evaluation(metrics, result) {
     if (typeof result.average === 'number') bars.push({ name: 'average', value: result.average });
   } else {
     for (const m of metrics) {
-      for (const [k, v] of Object.entries(m)) if (k !== 'step' && k !== 'stage' && k !== 'perplexity' && typeof v === 'number') bars.push({ name: k, value: v });
+      // live, before the result: the METRIC event's "<task>.acc_norm" (or ".acc") and "average"
+      for (const [k, v] of Object.entries(m)) if (k !== 'step' && k !== 'stage' && k !== 'perplexity' && typeof v === 'number') bars.push({ name: k.replace(/\.(acc(_norm)?)$/, ' $1'), value: v });
     }
   }
   const ppl = (result && typeof result.perplexity === 'number') ? result.perplexity

@@ -17,7 +17,8 @@ export async function render(view, { params, query, signal }) {
   if (from) {
     const job = await api('/api/v1/jobs/' + from, { signal });
     if (job.type === def.type) {
-      initial = job.spec;
+      // the stored spec carries the server's own map of resolved input ids; a new job resolves its names afresh
+      initial = Object.fromEntries(Object.entries(job.spec || {}).filter(([k]) => k !== 'artifacts'));
       note = h('div.alert.ok', { role: 'status' }, 'Prefilled from the job ', h('a', { href: '#/jobs/' + job.id }, jobName(job)),
         ' (' + job.status.toLowerCase() + '). Change what you need and submit: it starts a new job.');
     }

@@ -134,6 +134,13 @@ function value(v, k, linkFor) {
     return v.map((x, i) => [i ? ', ' : '', (linkFor && linkFor(k, x)) || (typeof x === 'number' ? num(x) : String(x))]);
   }
   if (!Array.isArray(v) && Object.keys(v).length <= 40) return kvTable(v, linkFor);
+  const flat = x => x && typeof x === 'object' && !Array.isArray(x) && Object.values(x).every(y => y === null || typeof y !== 'object');
+  if (v.length && v.length <= 200 && v.every(flat)) {
+    // a list of records (evaluation tasks, ...): one row each
+    const cols = [...new Set(v.flatMap(Object.keys))];
+    return h('div.table-wrap', h('table', h('thead', h('tr', cols.map(c => h('th', c)))),
+      h('tbody', v.map(r => h('tr', cols.map(c => h('td', r[c] === undefined ? '' : value(r[c], c, linkFor))))))));
+  }
   return h('pre.wrap', JSON.stringify(v, null, 2));
 }
 

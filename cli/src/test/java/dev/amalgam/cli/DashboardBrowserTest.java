@@ -74,6 +74,7 @@ class DashboardBrowserTest {
             String prune = pruningFromTheForm(page);
             String fuse = fusionFromTheForm(page);
             evaluationFromTheForm(page);
+            failedJobBanner(page);
             artifactAndLineage(page, merge);
             deleteAnUnusedArtifact(page);
             cancelAJob(page);
@@ -242,6 +243,20 @@ class DashboardBrowserTest {
         page.screenshot("07b-evaluation-job");
     }
 
+    private void failedJobBanner(Page page) {
+        // a perplexity dataset without "text" rows passes submission (the rows are read by the worker) and fails there
+        page.navigate(base + "/#/new/evaluate");
+        page.fill("#f-model", "small");
+        page.fill("#f-dataset", "mc");
+        page.fill("#f-seqLen", "64");
+        page.click("#submit");
+        jobIdAfterSubmit(page);
+        waitUntilFinished(page, "FAILED");
+        assertThat(page.text("#job-error")).startsWith("This job failed.").contains("\"text\"");
+        assertThat(page.text("#clone")).isEqualTo("Retry…");
+        page.screenshot("07c-failed-job");
+    }
+
     private void deleteAnUnusedArtifact(Page page) throws Exception {
         String id = getJson("/api/v1/artifacts?name=ui-fused-report").get("items").get(0).get("id").asString();
         page.navigate(base + "/#/artifacts/" + id);
@@ -302,7 +317,7 @@ class DashboardBrowserTest {
 
     private void jobList(Page page) {
         page.navigate(base + "/#/jobs");
-        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 5", "five jobs");
+        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 6", "six jobs");
         page.eval("document.querySelector('#job-type').value = 'prune'; document.querySelector('#job-type').dispatchEvent(new Event('change'))");
         page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 1 && document.querySelector('#job-list .name').textContent === 'ui-pruned'",
                 "the type filter");
@@ -314,7 +329,7 @@ class DashboardBrowserTest {
         page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 1 && document.querySelector('#job-list .name').textContent === 'ui-long'",
                 "the status filter");
         page.navigate(base + "/#/jobs");
-        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 5", "all jobs again");
+        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 6", "all jobs again");
         page.screenshot("10-jobs");
     }
 

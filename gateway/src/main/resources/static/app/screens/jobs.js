@@ -47,7 +47,7 @@ export async function render(view, { query, signal }) {
     const p = await page('/api/v1/jobs', { type: state.type, status: state.status, name: state.q, page: state.page, size: SIZE }, signal);
     if (signal.aborted) return;
     fill(count, p.total + (p.total === 1 ? ' job' : ' jobs'));
-    fill(list, p.items.length ? p.items.map(row) : h('li.muted', { style: { padding: '8px 4px' } },
+    fill(list, p.items.length ? [head(), ...p.items.map(row)] : h('li.muted', { style: { padding: '8px 4px' } },
       state.type || state.status || state.q ? 'No job matches these filters.' : 'No jobs yet: start one with "New job".'));
     const pages = Math.max(1, Math.ceil(p.total / SIZE));
     fill(pager,
@@ -55,6 +55,11 @@ export async function render(view, { query, signal }) {
       h('span.muted', 'page ' + (state.page + 1) + ' of ' + pages),
       h('button.secondary', { type: 'button', disabled: state.page + 1 >= pages, on: { click: () => go({ page: state.page + 1 }) } }, 'Older'));
     return p.items.some(j => !FINAL.includes(j.status));
+  }
+
+  // column names for the wide layout (the narrow one stacks each job and needs none)
+  function head() {
+    return h('li.head', { 'aria-hidden': 'true' }, h('div', ['name', 'status', 'progress', 'created', 'duration'].map(t => h('span', t))));
   }
 
   function row(j) {

@@ -44,12 +44,12 @@ class JobsController {
     }
 
     @GetMapping
-    @Operation(summary = "List the caller's jobs, newest first")
+    @Operation(summary = "List the caller's jobs, newest first; name: a part of the job's name, any case")
     Page<JobView> list(Caller caller, @RequestParam(required = false) String type,
-                       @RequestParam(required = false) String status,
+                       @RequestParam(required = false) String status, @RequestParam(required = false) String name,
                        @RequestParam(defaultValue = "0") int page, @RequestParam(defaultValue = "50") int size) {
         Page.check(page, size);
-        JobFilter filter = new JobFilter(parseType(type), parseStatus(status));
+        JobFilter filter = new JobFilter(parseType(type), parseStatus(status), name);
         List<JobView> items = jobs.list(caller.tenantId(), filter, page, size).stream()
                 .map(j -> JobView.of(j, artifacts.lineageOfJob(j.id()))).toList();
         return new Page<>(items, page, size, jobs.count(caller.tenantId(), filter));

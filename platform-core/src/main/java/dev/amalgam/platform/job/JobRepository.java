@@ -77,27 +77,37 @@ public class JobRepository {
         return jdbc.sql("select request_sha256 from jobs where id = :id").param("id", id).query(String.class).optional();
     }
 
+    /** A job's name is its spec's "name" (pruning, fusion), else its "output" (merge); strpos needs no escaping. */
+    private static final String NAME_FILTER = " and (cast(:name as text) is null"
+            + " or strpos(lower(coalesce(spec->>'name', spec->>'output', '')), lower(:name)) > 0)";
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s.strip();
+    }
+
     public List<Job> list(UUID tenant, JobFilter filter, int page, int size) {
-        if (holdsNul(filter.type())) {
+        if (holdsNul(filter.type()) || holdsNul(filter.name())) {
             return List.of();
         }
         return jdbc.sql("select " + COLUMNS + " from jobs where tenant_id = :t"
                         + " and (cast(:type as text) is null or type = :type) and (cast(:status as text) is null or status = :status)"
+                        + NAME_FILTER
                         + " order by created_at desc, id limit :limit offset :offset")
                 .param("t", tenant).param("type", filter.type())
-                .param("status", filter.status() == null ? null : filter.status().name())
+                .param("status", filter.status() == null ? null : filter.status().name()).param("name", blankToNull(filter.name()))
                 .param("limit", size).param("offset", (long) page * size)
                 .query(this::map).list();
     }
 
     public long count(UUID tenant, JobFilter filter) {
-        if (holdsNul(filter.type())) {
+        if (holdsNul(filter.type()) || holdsNul(filter.name())) {
             return 0;
         }
         return jdbc.sql("select count(*) from jobs where tenant_id = :t"
-                        + " and (cast(:type as text) is null or type = :type) and (cast(:status as text) is null or status = :status)")
+                        + " and (cast(:type as text) is null or type = :type) and (cast(:status as text) is null or status = :status)"
+                        + NAME_FILTER)
                 .param("t", tenant).param("type", filter.type())
-                .param("status", filter.status() == null ? null : filter.status().name())
+                .param("status", filter.status() == null ? null : filter.status().name()).param("name", blankToNull(filter.name()))
                 .query(Long.class).single();
     }
 

@@ -195,6 +195,32 @@ class JobQueueTest {
     }
 
     @Test
+    void theNameFilterMatchesAPartOfTheSpecsNameOrOutputInAnyCase() {
+        UUID tenant = registry.newTenant("names");
+        UUID pruned = registry.jobService.submit(new NewJob(tenant, "prune", 1,
+                registry.json.valueToTree(Map.of("model", "m", "name", "Llama-Pruned")), 0, 1, null, List.of())).job().id();
+        UUID merged = registry.jobService.submit(new NewJob(tenant, "merge", 1,
+                registry.json.valueToTree(Map.of("configYaml", "x", "output", "llama-merged")), 0, 1, null, List.of())).job().id();
+        registry.jobService.submit(new NewJob(tenant, "evaluate", 1,
+                registry.json.valueToTree(Map.of("model", "llama-pruned")), 0, 1, null, List.of()));
+        // LIKE wildcards are plain characters here: "%" and "_" match only themselves
+        UUID odd = registry.jobService.submit(new NewJob(tenant, "prune", 1,
+                registry.json.valueToTree(Map.of("name", "odd_100%")), 0, 1, null, List.of())).job().id();
+
+        assertThat(registry.jobService.list(tenant, new JobFilter(null, null, "LLAMA"), 0, 50)).extracting(Job::id)
+                .as("name, else output; never another field such as the evaluation's model").containsExactlyInAnyOrder(pruned, merged);
+        assertThat(registry.jobService.count(tenant, new JobFilter(null, null, "pruned"))).isEqualTo(1);
+        assertThat(registry.jobService.list(tenant, new JobFilter("merge", null, "llama"), 0, 50)).extracting(Job::id).containsExactly(merged);
+        assertThat(registry.jobService.list(tenant, new JobFilter(null, null, "_1"), 0, 50)).extracting(Job::id).containsExactly(odd);
+        assertThat(registry.jobService.list(tenant, new JobFilter(null, null, "%"), 0, 50)).extracting(Job::id).containsExactly(odd);
+        assertThat(registry.jobService.count(tenant, new JobFilter(null, null, "  "))).as("blank: no filter").isEqualTo(4);
+        assertThat(registry.jobService.count(tenant, new JobFilter(null, null, "x\0"))).isZero();
+
+        assertThat(dev.amalgam.platform.web.JobView.of(registry.jobService.get(tenant, pruned), List.of()).name()).isEqualTo("Llama-Pruned");
+        assertThat(dev.amalgam.platform.web.JobView.of(registry.jobService.get(tenant, merged), List.of()).name()).isEqualTo("llama-merged");
+    }
+
+    @Test
     void jobsOfAnotherTenantAreNotFound() {
         UUID mine = registry.newTenant("mine");
         UUID theirs = registry.newTenant("theirs");

@@ -33,7 +33,7 @@ import tools.jackson.databind.JsonNode;
 class ApiSchemasTest {
 
     static final List<JobType<?, ?, ?>> TYPES = List.of(new MergeJobType(), new PruningJobType("cpu"),
-            new EvaluationJobType("cpu"), new FusionJobType());
+            new EvaluationJobType("cpu"), new FusionJobType(), new dev.amalgam.pruningservice.JudgeJobType());
 
     static Stream<Arguments> readmeExamples() throws Exception {
         String readme = Files.readString(Path.of("..", "README.md"));

@@ -257,7 +257,8 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
         } catch (RuntimeException e) {
             String message = e.getMessage() == null ? e.toString() : e.getMessage();
             // the library's cross-file messages name their file already ("answers: ...", "baseline: ...")
-            problems.add(message.startsWith("answers:") || message.startsWith("baseline:") ? message : field + ": " + message);
+            boolean named = List.of("answers:", "baseline:", "questions:", "references:").stream().anyMatch(message::startsWith);
+            problems.add(named ? message : field + ": " + message);
             return null;
         }
     }

@@ -126,7 +126,7 @@ public final class MtBench {
             if (NEED_REF_CATS.contains(q.category())) {
                 ref = references.containsKey(q.id()) ? references.get(q.id()).turns() : q.reference();
                 if (ref == null || ref.size() < turns) {
-                    throw new IllegalArgumentException("question_id " + q.id() + " (category " + q.category()
+                    throw new IllegalArgumentException("questions: question_id " + q.id() + " (category " + q.category()
                             + ") is graded against a reference answer of " + turns
                             + " turn(s): give it in the question's reference or in a references file");
                 }

@@ -106,6 +106,19 @@ class JudgingTest {
     }
 
     @Test
+    void mtBenchTakesTheReferencesFileOverTheQuestionsOwnReference() throws Exception {
+        Path q = write("q.jsonl", "{\"question_id\": 7, \"category\": \"reasoning\", \"turns\": [\"Why?\"], \"reference\": [\"own\"]}\n");
+        Path a = write("a.jsonl", "{\"question_id\": 7, \"model_id\": \"m\", \"choices\": [{\"index\": 0, \"turns\": [\"score 5\"]}]}\n");
+        Path ref = write("ref.jsonl", "{\"question_id\": 7, \"model_id\": \"gpt-4\", \"choices\": [{\"index\": 0, \"turns\": [\"from-file\"]}]}\n");
+        String withFile = MtBench.tasks(MtBench.readQuestions(q), MtBench.readAnswers(a), MtBench.readAnswers(ref)).get(0)
+                .request().messages().get(1).content();
+        assertThat(withFile).contains("[The Start of Reference Answer]\nfrom-file\n[The End of Reference Answer]");
+        String own = MtBench.tasks(MtBench.readQuestions(q), MtBench.readAnswers(a), Map.of()).get(0)
+                .request().messages().get(1).content();
+        assertThat(own).contains("[The Start of Reference Answer]\nown\n[The End of Reference Answer]");
+    }
+
+    @Test
     void mtBenchNeedsAReferenceForMathAndAnAnswerForEveryQuestion() throws Exception {
         Path q = write("q.jsonl", "{\"question_id\": 1, \"category\": \"math\", \"turns\": [\"1+1?\"]}\n");
         Path a = write("a.jsonl", "{\"question_id\": 1, \"model_id\": \"m\", \"choices\": [{\"index\": 0, \"turns\": [\"2\"]}]}\n");

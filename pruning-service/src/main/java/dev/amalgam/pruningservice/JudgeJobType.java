@@ -281,7 +281,7 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
         List<JsonNode> records;
         try {
             records = Judging.run(job.tasks(), client, file, run);
-        } catch (JudgeEndpointException e) {
+        } catch (JudgeEndpointException | IllegalArgumentException e) {
             throw failed(e, job, run, file);
         }
         Path staged = run.newStagingDir();
@@ -293,8 +293,11 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
         return result;
     }
 
-    /** The endpoint failed for good: publish what was judged, then fail with the endpoint's status and message. */
-    private static IllegalStateException failed(JudgeEndpointException e, ValidJudge job, JobRun run, Path file)
+    /**
+     * The endpoint failed for good (or answered what cannot be judged): publish what was judged, then fail with the
+     * endpoint's status and message.
+     */
+    private static IllegalStateException failed(RuntimeException e, ValidJudge job, JobRun run, Path file)
             throws java.io.IOException {
         long kept;
         try (var lines = Files.lines(file)) {

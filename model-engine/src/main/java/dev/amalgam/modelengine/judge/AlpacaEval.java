@@ -139,6 +139,11 @@ public final class AlpacaEval {
 
             @Override
             public ObjectNode record(ChatClient.Response response) {
+                if (mode == Mode.WEIGHTED && response.firstTokenTopLogprobs().isEmpty()) {
+                    // every preference would be missing: say so rather than report nothing
+                    throw new IllegalArgumentException("the judge endpoint returned no top_logprobs for the first token;"
+                            + " alpaca_eval_weighted needs them (alpaca_eval reads the judge's text instead)");
+                }
                 Double shown = mode == Mode.WEIGHTED ? weightedPreference(response.firstTokenTopLogprobs())
                         : textPreference(response.content());
                 ObjectNode r = JsonFiles.JSON.createObjectNode();

@@ -79,6 +79,8 @@ public final class Judging {
      * records in task order. A torn last line (a crash while it was written) is dropped first.
      *
      * @throws JudgeEndpointException when the endpoint fails for good; the file then holds every judgment made
+     * @throws IllegalArgumentException when an answer cannot be judged at all (the weighted AlpacaEval annotator
+     *                                  without log-probabilities); the file holds every judgment made
      */
     public static List<JsonNode> run(List<JudgeTask> tasks, ChatClient client, Path judgments, Progress progress)
             throws InterruptedException {

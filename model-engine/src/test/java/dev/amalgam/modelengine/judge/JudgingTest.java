@@ -236,6 +236,17 @@ class JudgingTest {
     }
 
     @Test
+    void theWeightedAnnotatorRefusesAnEndpointWithoutLogprobs() throws Exception {
+        Path m = write("m.json", "[{\"instruction\": \"a\", \"output\": \"x\", \"generator\": \"g\"}]");
+        Path b = write("b.json", "[{\"instruction\": \"a\", \"output\": \"y\", \"generator\": \"h\"}]");
+        List<JudgeTask> tasks = AlpacaEval.tasks(AlpacaEval.readOutputs(m), AlpacaEval.readOutputs(b), AlpacaEval.Mode.WEIGHTED);
+        try (FakeJudgeServer server = new FakeJudgeServer(s -> FakeJudgeServer.Reply.ok("m"))) {
+            assertThatThrownBy(() -> Judging.run(tasks, client(server, 0), dir.resolve("j.jsonl"), Progress.NONE))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no top_logprobs");
+        }
+    }
+
+    @Test
     void alpacaEvalPairsByInstructionAndNamesTheMissingOne() throws Exception {
         Path m = write("m.json", "[{\"instruction\": \"a\", \"output\": \"x\", \"generator\": \"g\"}]");
         Path b = write("b.jsonl", "{\"instruction\": \"b\", \"output\": \"y\", \"generator\": \"h\"}\n");

@@ -57,6 +57,9 @@ class JudgeCommand implements Callable<Integer> {
     @Option(names = "--timeout", description = "seconds one request may take (default: 300)")
     Integer timeoutSeconds;
 
+    @Option(names = "--parallel", description = "judge requests in flight at once (default: 1)")
+    Integer parallel;
+
     @Option(names = "--out", required = true, description = "output directory (judgments.jsonl); must not exist")
     Path out;
 
@@ -92,6 +95,9 @@ class JudgeCommand implements Callable<Integer> {
         }
         if (timeoutSeconds != null) {
             job.put("timeoutSeconds", timeoutSeconds);
+        }
+        if (parallel != null) {
+            job.put("parallel", parallel);
         }
         job.put("name", "judgments");
         Path work = workDir != null ? workDir : LocalJobCommand.workDirOf(out);

@@ -331,7 +331,7 @@ class HttpFuzzTest {
         specs.put("/api/v1/judgments", spec("benchmark", quote("alpaca_eval"), "answers", quote("calib"), "baseline", quote("calib"),
                 "questions", null, "references", null,
                 "judge", "{\"url\":\"http://127.0.0.1:9/v1\",\"model\":\"m\",\"apiKeyEnv\":\"OPENAI_API_KEY\"}",
-                "requestsPerMinute", "60", "maxRetries", "1", "timeoutSeconds", "5", "name", quote("tiny"), "priority", "0",
+                "requestsPerMinute", "60", "maxRetries", "1", "timeoutSeconds", "5", "parallel", "2", "name", quote("tiny"), "priority", "0",
                 "maxAttempts", "1"));
         specs.put("/api/v1/artifacts/import", spec("kind", quote("DATASET"), "name", quote("calib"), "path", quote("d.jsonl")));
         specs.put("/api/v1/admin/tenants", spec("name", quote("fuzz-other")));

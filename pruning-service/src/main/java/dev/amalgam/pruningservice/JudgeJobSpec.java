@@ -16,13 +16,15 @@ import io.swagger.v3.oas.annotations.media.Schema;
  * @param requestsPerMinute request starts per minute, retries included
  * @param maxRetries retries of a 429, 5xx, refused connection or timeout
  * @param timeoutSeconds the longest one request may take
+ * @param parallel requests in flight at once
  * @param name the judgments DATASET; the judgments kept when the endpoint fails go to {@code name-partial}
  */
 @Schema(description = "Judging benchmark answers with an OpenAI-compatible chat endpoint (MT-Bench, AlpacaEval, Arena-Hard)",
         example = """
                 {"benchmark": "mt_bench", "answers": "mt-bench-tiny", "questions": "mt-bench-questions",
                  "judge": {"url": "https://api.openai.com/v1", "model": "gpt-4", "apiKeyEnv": "OPENAI_API_KEY"},
-                 "requestsPerMinute": 60, "maxRetries": 5, "timeoutSeconds": 300, "name": "mt-bench-tiny-judged"}""")
+                 "requestsPerMinute": 60, "maxRetries": 5, "timeoutSeconds": 300, "parallel": 4,
+                 "name": "mt-bench-tiny-judged"}""")
 public record JudgeJobSpec(
         @Schema(description = "the benchmark and how it is judged", requiredMode = Schema.RequiredMode.REQUIRED,
                 allowableValues = {"mt_bench", "alpaca_eval", "alpaca_eval_weighted", "arena_hard"}) String benchmark,
@@ -41,12 +43,16 @@ public record JudgeJobSpec(
                 defaultValue = "5") Integer maxRetries,
         @Schema(description = "the longest one request may take, in seconds", minimum = "1", maximum = "3600",
                 defaultValue = "300") Integer timeoutSeconds,
+        @Schema(description = "judge requests in flight at once (their starts still spaced by requestsPerMinute)",
+                minimum = "1", maximum = "64", defaultValue = "1") Integer parallel,
         @Schema(description = "name of the judgments DATASET (one JSONL file); name-partial holds what was judged when "
                 + "the endpoint fails", requiredMode = Schema.RequiredMode.REQUIRED) String name) {
 
     static final double DEFAULT_RPM = 60;
     static final int DEFAULT_MAX_RETRIES = 5;
     static final int DEFAULT_TIMEOUT_SECONDS = 300;
+    static final int DEFAULT_PARALLEL = 1;
+    static final int MAX_PARALLEL = 64;
 
     /** The DATASET that keeps the judgments made before an endpoint failure. */
     static String partialName(String name) {

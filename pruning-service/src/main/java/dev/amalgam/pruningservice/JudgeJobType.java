@@ -67,7 +67,7 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
     /** A validated judge job: its inputs and every judge request, built (and so checked) at validation. */
     public record ValidJudge(Judging.Benchmark benchmark, List<JobInput> inputs, List<JudgeTask> tasks, String url,
                              String model, String apiKeyEnv, double requestsPerMinute, int maxRetries, int timeoutSeconds,
-                             String name) implements JobType.Validated {
+                             int parallel, String name) implements JobType.Validated {
         public ValidJudge {
             inputs = List.copyOf(inputs);
             tasks = List.copyOf(tasks);
@@ -142,11 +142,13 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
         Double rpm = json.number("requestsPerMinute", 0.001, 100_000);
         Long retries = json.integer("maxRetries", 0, 20);
         Long timeout = json.integer("timeoutSeconds", 1, 3600);
+        Long parallel = json.integer("parallel", 1, JudgeJobSpec.MAX_PARALLEL);
         String name = json.requiredString("name", "the name of the judgments DATASET");
         return new JudgeJobSpec(benchmark, answers, baseline, questions, references, endpoint,
                 rpm == null ? JudgeJobSpec.DEFAULT_RPM : rpm,
                 retries == null ? JudgeJobSpec.DEFAULT_MAX_RETRIES : retries.intValue(),
-                timeout == null ? JudgeJobSpec.DEFAULT_TIMEOUT_SECONDS : timeout.intValue(), name);
+                timeout == null ? JudgeJobSpec.DEFAULT_TIMEOUT_SECONDS : timeout.intValue(),
+                parallel == null ? JudgeJobSpec.DEFAULT_PARALLEL : parallel.intValue(), name);
     }
 
     private static boolean isHttpUrl(String url) {
@@ -208,7 +210,7 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
             return null;
         }
         return new ValidJudge(benchmark, all, tasks, spec.judge().url(), spec.judge().model(), spec.judge().apiKeyEnv(),
-                spec.requestsPerMinute(), spec.maxRetries(), spec.timeoutSeconds(), spec.name());
+                spec.requestsPerMinute(), spec.maxRetries(), spec.timeoutSeconds(), spec.parallel(), spec.name());
     }
 
     private static JobInput add(List<JobInput> all, JobInput input) {
@@ -280,7 +282,7 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
                 + client.url());
         List<JsonNode> records;
         try {
-            records = Judging.run(job.tasks(), client, file, run);
+            records = Judging.run(job.tasks(), client, file, run, job.parallel());
         } catch (JudgeEndpointException | IllegalArgumentException e) {
             throw failed(e, job, run, file);
         }

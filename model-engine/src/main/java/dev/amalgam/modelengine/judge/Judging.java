@@ -84,7 +84,20 @@ public final class Judging {
      */
     public static List<JsonNode> run(List<JudgeTask> tasks, ChatClient client, Path judgments, Progress progress)
             throws InterruptedException {
-        Map<String, JsonNode> done = readExisting(judgments);
+        return run(tasks, client, judgments, progress, 1);
+    }
+
+    /**
+     * As {@link #run(List, ChatClient, Path, Progress)} with up to {@code parallel} requests in flight at once (the
+     * client's rate limit still spaces their starts). After the first failure no new request starts; the requests in
+     * flight finish and are written, then the failure is thrown.
+     */
+    public static List<JsonNode> run(List<JudgeTask> tasks, ChatClient client, Path judgments, Progress progress,
+                                     int parallel) throws InterruptedException {
+        if (parallel < 1) {
+            throw new IllegalArgumentException("parallel must be >= 1, got " + parallel);
+        }
+        Map<String, JsonNode> done = java.util.Collections.synchronizedMap(readExisting(judgments));
         Set<String> keys = new HashSet<>();
         for (JudgeTask t : tasks) {
             if (!keys.add(t.key())) {
@@ -98,27 +111,76 @@ public final class Judging {
             }
         }
         int total = tasks.size();
-        int count = done.size();
-        if (count > 0) {
-            progress.log("Resuming: " + count + " of " + total + " judgments were made by an earlier attempt");
+        if (!done.isEmpty()) {
+            progress.log("Resuming: " + done.size() + " of " + total + " judgments were made by an earlier attempt");
         }
+        java.util.Iterator<JudgeTask> pending = tasks.stream().filter(t -> !done.containsKey(t.key())).toList().iterator();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
         try (BufferedWriter out = Files.newBufferedWriter(judgments, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND)) {
-            for (JudgeTask t : tasks) {
-                if (done.containsKey(t.key())) {
-                    continue;
+            Runnable worker = () -> {
+                while (failure.get() == null) {
+                    JudgeTask t;
+                    synchronized (pending) {
+                        if (!pending.hasNext()) {
+                            return;
+                        }
+                        t = pending.next();
+                    }
+                    try {
+                        progress.throwIfCancelled();
+                        JsonNode record = t.record(client.complete(t.request()));
+                        // one writer at a time: every line whole, flushed before the next request is counted
+                        synchronized (out) {
+                            out.write(JsonFiles.JSON.writeValueAsString(record));
+                            out.write('\n');
+                            out.flush();
+                            done.put(t.key(), record);
+                            progress.progress(done.size() / (double) total, "judged " + done.size() + " of " + total);
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                        return;
+                    }
                 }
-                progress.throwIfCancelled();
-                JsonNode record = t.record(client.complete(t.request()));
-                out.write(JsonFiles.JSON.writeValueAsString(record));
-                out.write('\n');
-                out.flush();
-                done.put(t.key(), record);
-                count++;
-                progress.progress(count / (double) total, "judged " + count + " of " + total);
+            };
+            if (parallel == 1) {
+                worker.run();
+            } else {
+                List<Thread> threads = new ArrayList<>();
+                for (int i = 0; i < parallel; i++) {
+                    Thread th = new Thread(worker, "judge-" + i);
+                    th.setDaemon(true);
+                    threads.add(th);
+                    th.start();
+                }
+                try {
+                    for (Thread th : threads) {
+                        th.join();
+                    }
+                } catch (InterruptedException e) {
+                    threads.forEach(Thread::interrupt);
+                    throw e;
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + judgments.getFileName(), e);
+        }
+        Throwable f = failure.get();
+        if (f instanceof RuntimeException r) {
+            throw r;
+        }
+        if (f instanceof InterruptedException ie) {
+            throw ie;
+        }
+        if (f instanceof IOException io) {
+            throw new UncheckedIOException("cannot write " + judgments.getFileName(), io);
+        }
+        if (f instanceof Error err) {
+            throw err;
+        }
+        if (f != null) {
+            throw new IllegalStateException(f);
         }
         List<JsonNode> ordered = new ArrayList<>();
         tasks.forEach(t -> ordered.add(done.get(t.key())));

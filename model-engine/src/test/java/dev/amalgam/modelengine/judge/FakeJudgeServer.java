@@ -86,6 +86,8 @@ final class FakeJudgeServer implements AutoCloseable {
                 out.write(bytes);
             }
         });
+        // one thread per exchange, so that parallel clients are answered in parallel
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         server.start();
     }
 

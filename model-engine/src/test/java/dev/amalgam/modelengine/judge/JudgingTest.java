@@ -257,6 +257,33 @@ class JudgingTest {
     }
 
     @Test
+    void parallelRequestsOverlapAndGiveTheSameRecordsInTaskOrder() throws Exception {
+        List<JudgeTask> tasks = MtBench.tasks(MtBench.readQuestions(mtQuestions()), MtBench.readAnswers(mtAnswers()), Map.of());
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        try (FakeJudgeServer server = new FakeJudgeServer(s -> {
+            most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            inFlight.decrementAndGet();
+            return rateByAnswer(s);
+        })) {
+            Path file = dir.resolve("p.jsonl");
+            List<JsonNode> records = Judging.run(tasks, client(server, 0), file, Progress.NONE, 4);
+            assertThat(most.get()).isGreaterThan(1);
+            assertThat(records).extracting(r -> r.get("key").stringValue())
+                    .containsExactly("mt_bench/81/turn1", "mt_bench/81/turn2", "mt_bench/111/turn1", "mt_bench/111/turn2");
+            assertThat(records).extracting(r -> r.get("score").doubleValue()).containsExactly(6.0, 8.0, 3.0, 10.0);
+            // every line whole, whatever order the answers came back in
+            assertThat(Files.readAllLines(file)).hasSize(4)
+                    .allSatisfy(l -> assertThat(FakeJudgeServer.JSON.readTree(l).get("key").isString()).isTrue());
+        }
+    }
+
+    @Test
     void aFailingEndpointKeepsTheJudgmentsMadeAndALaterRunJudgesOnlyTheRest() throws Exception {
         List<JudgeTask> tasks = MtBench.tasks(MtBench.readQuestions(mtQuestions()), MtBench.readAnswers(mtAnswers()), Map.of());
         Path file = dir.resolve("judgments.jsonl");

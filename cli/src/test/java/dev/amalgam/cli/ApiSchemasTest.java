@@ -35,7 +35,8 @@ import tools.jackson.databind.JsonNode;
 class ApiSchemasTest {
 
     static final List<JobType<?, ?, ?>> TYPES = List.of(new MergeJobType(), new PruningJobType("cpu"),
-            new EvaluationJobType("cpu"), new ComparisonJobType("cpu"), new FusionJobType(), new RepresentationJobType());
+            new EvaluationJobType("cpu"), new ComparisonJobType("cpu"), new FusionJobType(), new RepresentationJobType(),
+            new dev.amalgam.pruningservice.JudgeJobType());
 
     static Stream<Arguments> readmeExamples() throws Exception {
         String readme = Files.readString(Path.of("..", "README.md"));

@@ -331,12 +331,18 @@ class HttpFuzzTest {
         specs.put("/api/v1/representations", spec("model", quote("tiny"), "corpus", quote("calib"), "import", null,
                 "chatTemplateFrom", quote("tiny"), "topK", "10", "maxLength", "16", "batchSize", "1", "device", quote("cpu"),
                 "name", quote("tiny"), "priority", "0", "maxAttempts", "1"));
+        specs.put("/api/v1/judgments", spec("benchmark", quote("alpaca_eval"), "answers", quote("calib"), "baseline", quote("calib"),
+                "questions", null, "references", null,
+                "judge", "{\"url\":\"http://127.0.0.1:9/v1\",\"model\":\"m\",\"apiKeyEnv\":\"OPENAI_API_KEY\"}",
+                "requestsPerMinute", "60", "maxRetries", "1", "timeoutSeconds", "5", "parallel", "2", "name", quote("tiny"), "priority", "0",
+                "maxAttempts", "1"));
         specs.put("/api/v1/artifacts/import", spec("kind", quote("DATASET"), "name", quote("calib"), "path", quote("d.jsonl")));
         specs.put("/api/v1/admin/tenants", spec("name", quote("fuzz-other")));
         specs.put("/api/v1/admin/tenants/" + tenantId + "/keys", spec("name", quote(""), "admin", "false"));
 
         // the fuzz reaches every field's check only if the rest of the spec is valid
-        for (String job : List.of("/api/v1/merges", "/api/v1/prunings", "/api/v1/evaluations", "/api/v1/fusions", "/api/v1/representations")) {
+        for (String job : List.of("/api/v1/merges", "/api/v1/prunings", "/api/v1/evaluations", "/api/v1/fusions",
+                "/api/v1/representations", "/api/v1/judgments")) {
             Answer base = send(request("POST", job).auth().json(render(specs.get(job))));
             assertThat(base.status()).as(job + ": " + base.text()).isEqualTo(422);
             assertThat(JSON.readTree(base.text()).path("errors")).as(job + ": " + base.text()).hasSize(1);

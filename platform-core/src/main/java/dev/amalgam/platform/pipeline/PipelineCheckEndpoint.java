@@ -58,13 +58,14 @@ public final class PipelineCheckEndpoint implements SmartInitializingSingleton {
     }
 
     /** Checks the steps served here. */
-    public Answer check(Caller caller, @RequestBody JsonNode body) {
+    public org.springframework.http.ResponseEntity<Answer> check(Caller caller, @RequestBody JsonNode body) {
         List<String> problems = new ArrayList<>();
         PipelineSpec spec = PipelineSpecReader.read(body, problems);
         if (spec == null) {
             throw ApiException.invalid(problems);
         }
         StepChecks.Result r = checks.check(spec, new TenantInputs(artifacts, caller.tenantId()));
-        return new Answer(checks.types(), r.problems(), r.outputNames());
+        // a ResponseEntity: a handler registered by hand has no @ResponseBody, and a plain value would name a view
+        return org.springframework.http.ResponseEntity.ok(new Answer(checks.types(), r.problems(), r.outputNames()));
     }
 }

@@ -125,8 +125,7 @@ class PipelineHttpTest {
                 .isAfterOrEqualTo(java.time.OffsetDateTime.parse(merge.path("finishedAt").asString()));
 
         // lineage through every step: the merged model is the merge's output and the later steps' input
-        String merged = merge.path("result").path("model").asString();
-        assertThat(merge.path("outputs").findValuesAsString("")).isEmpty();
+        String merged = merge.path("result").path("artifact").asString();
         assertThat(strings(merge.path("outputs"))).containsExactly(merged);
         assertThat(strings(evaluate.path("inputs"))).contains(merged);
         assertThat(strings(prune.path("inputs"))).contains(merged);
@@ -138,7 +137,7 @@ class PipelineHttpTest {
         // the same jobs by hand give the same outputs
         UUID byHand = submit("/api/v1/merges", mergeSpec("h1-merged"));
         JsonNode handMerge = awaitFinal(byHand);
-        assertThat(files(handMerge.path("result").path("model").asString())).isEqualTo(files(merged));
+        assertThat(files(handMerge.path("result").path("artifact").asString())).isEqualTo(files(merged));
         JsonNode handEval = awaitFinal(submit("/api/v1/evaluations", evaluateSpec("h1-merged")));
         assertThat(handEval.path("result")).isEqualTo(evaluate.path("result"));
         JsonNode handPrune = awaitFinal(submit("/api/v1/prunings", pruneSpec("h1-merged", "h1-pruned")));

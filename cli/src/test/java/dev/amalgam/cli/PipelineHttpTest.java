@@ -221,6 +221,48 @@ class PipelineHttpTest {
         assertThat(view.path("steps").get(1).path("job").isNull()).as("the prune step never starts").isTrue();
     }
 
+    @Test
+    void mergekitsMultiStageYamlRunsAsAMergePipelineWithTheModelsOfItsMergesByHand() throws Exception {
+        String yaml = "merge_method: linear\nmodels:\n  - model: stage1\n    parameters: {weight: 0.5}\n  - model: a\n"
+                + "    parameters: {weight: 0.5}\ndtype: bfloat16\n---\nname: stage1\n"
+                + "merge_method: linear\nmodels:\n  - model: a\n    parameters: {weight: 0.3}\n  - model: b\n    parameters: {weight: 0.7}\ndtype: bfloat16\n";
+        String body = JSON.writeValueAsString(Map.of("configYaml", yaml, "output", "m5"));
+        HttpResponse<String> r = post("/api/v1/merges/multi", body);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        UUID id = UUID.fromString(JSON.readTree(r.body()).path("id").asString());
+        assertThat(r.headers().firstValue("Location")).hasValue("/api/v1/pipelines/" + id);
+        JsonNode end = awaitFinal(id);
+        assertThat(end.path("status").asString()).as(end.toString()).isEqualTo("SUCCEEDED");
+        JsonNode steps = JSON.readTree(get("/api/v1/pipelines/" + id).body()).path("steps");
+        assertThat(steps.findValuesAsString("name")).containsExactly("final", "stage1");
+
+        // by hand: the stage, then the final merge naming the stage's model
+        awaitFinal(submit("/api/v1/merges", JSON.writeValueAsString(Map.of("output", "h5-stage1", "configYaml",
+                yaml.substring(yaml.indexOf("name: stage1\n") + "name: stage1\n".length())))));
+        awaitFinal(submit("/api/v1/merges", JSON.writeValueAsString(Map.of("output", "h5", "configYaml",
+                yaml.substring(0, yaml.indexOf("---")).replace("model: stage1", "model: h5-stage1")))));
+        assertThat(files("m5-stage1")).isEqualTo(files("h5-stage1"));
+        assertThat(files("m5")).isEqualTo(files("h5"));
+
+        HttpResponse<String> bad = post("/api/v1/merges/multi", JSON.writeValueAsString(Map.of("output", "m6",
+                "configYaml", "name: x\nmerge_method: linear\nmodels:\n  - model: y\n---\nname: y\nmerge_method: linear\nmodels:\n  - model: x\n")));
+        assertThat(bad.statusCode()).isEqualTo(422);
+        assertThat(bad.body()).contains("configYaml: circular dependency between the stages");
+    }
+
+    @Test
+    void malformedPipelineRequestsAnswer422Or404NeverAServerError() throws Exception {
+        for (String body : List.of("[]", "\"x\"", "null", "{\"steps\": \"x\"}", "{\"steps\": [1]}", "{\"steps\": [{}]}")) {
+            HttpResponse<String> r = post("/api/v1/pipelines", body);
+            assertThat(r.statusCode()).as(body + ": " + r.body()).isIn(400, 422);
+        }
+        assertThat(get("/api/v1/pipelines/" + UUID.randomUUID()).statusCode()).isEqualTo(404);
+        UUID merge = submit("/api/v1/merges", mergeSpec("p7-merged"));
+        assertThat(get("/api/v1/pipelines/" + merge).statusCode()).as("a job that is not a pipeline").isEqualTo(404);
+        assertThat(post("/api/v1/pipelines/" + merge + "/cancel", "").statusCode()).isEqualTo(404);
+        awaitFinal(merge);
+    }
+
     // ---- HTTP ----
 
     static List<String> strings(JsonNode array) {

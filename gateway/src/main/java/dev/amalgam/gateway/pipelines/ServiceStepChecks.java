@@ -47,11 +47,13 @@ final class ServiceStepChecks implements PipelineSubmissions.Checker {
         Set<String> types = new LinkedHashSet<>();
         List<String> problems = new ArrayList<>();
         Map<String, List<String>> names = new LinkedHashMap<>();
+        Set<java.util.UUID> inputs = new LinkedHashSet<>();
         String body = json.writeValueAsString(spec.toJson());
         for (String service : services) {
             JsonNode answer = ask(service, body);
             answer.path("types").forEach(t -> types.add(t.stringValue()));
             answer.path("problems").forEach(p -> problems.add(p.stringValue()));
+            answer.path("inputs").forEach(a -> inputs.add(java.util.UUID.fromString(a.stringValue())));
             answer.path("outputNames").properties().forEach(e -> {
                 List<String> list = names.computeIfAbsent(e.getKey(), k -> new ArrayList<>());
                 e.getValue().forEach(n -> list.add(n.stringValue()));
@@ -59,7 +61,7 @@ final class ServiceStepChecks implements PipelineSubmissions.Checker {
         }
         // the services answer in their own order: the problems in the order of the steps
         problems.sort(java.util.Comparator.comparingInt(ServiceStepChecks::stepIndex));
-        return new PipelineSubmissions.Checked(types, problems, names);
+        return new PipelineSubmissions.Checked(types, problems, names, List.copyOf(inputs));
     }
 
     private JsonNode ask(String service, String body) {

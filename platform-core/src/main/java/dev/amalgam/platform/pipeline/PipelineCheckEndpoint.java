@@ -18,7 +18,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * {@code POST /api/v1/pipeline-checks} of a service: checks the steps of a pipeline whose types the service serves,
- * for the caller, and answers {@code {"types": [...], "problems": [...], "outputNames": {step: [names]}}} (200 even
+ * for the caller, and answers {@code {"types": [...], "problems": [...], "outputNames": {step: [names]}, "inputs": [artifact ids]}} (200 even
  * when there are problems). The gateway asks every service before it accepts a pipeline; the gateway does not route
  * this path, so clients cannot reach it.
  */
@@ -38,7 +38,8 @@ public final class PipelineCheckEndpoint implements SmartInitializingSingleton {
     }
 
     /** The answer. */
-    public record Answer(List<String> types, List<String> problems, Map<String, List<String>> outputNames) {
+    public record Answer(List<String> types, List<String> problems, Map<String, List<String>> outputNames,
+                         List<java.util.UUID> inputs) {
     }
 
     @Override
@@ -66,6 +67,6 @@ public final class PipelineCheckEndpoint implements SmartInitializingSingleton {
         }
         StepChecks.Result r = checks.check(spec, new TenantInputs(artifacts, caller.tenantId()));
         // a ResponseEntity: a handler registered by hand has no @ResponseBody, and a plain value would name a view
-        return org.springframework.http.ResponseEntity.ok(new Answer(checks.types(), r.problems(), r.outputNames()));
+        return org.springframework.http.ResponseEntity.ok(new Answer(checks.types(), r.problems(), r.outputNames(), r.inputs()));
     }
 }

@@ -34,8 +34,13 @@ public class PipelineSubmissions {
         Checked check(PipelineSpec spec);
     }
 
-    /** What a {@link Checker} found. */
-    public record Checked(Set<String> types, List<String> problems, Map<String, List<String>> outputNames) {
+    /**
+     * What a {@link Checker} found.
+     *
+     * @param inputs the artifacts the steps' literal references resolved to
+     */
+    public record Checked(Set<String> types, List<String> problems, Map<String, List<String>> outputNames,
+                          List<java.util.UUID> inputs) {
     }
 
     private final JobService jobs;
@@ -67,17 +72,23 @@ public class PipelineSubmissions {
         if (spec == null) {
             throw ApiException.invalid(problems);
         }
-        problems.addAll(check(spec, checker));
+        Checked checked = checker.check(spec);
+        problems.addAll(problems(spec, checked));
         if (!problems.isEmpty()) {
             throw ApiException.invalid(problems);
         }
+        // the artifacts the steps read from outside the pipeline are its inputs from the start: lineage, and no
+        // deletion while it lives (a later step would find them gone)
         return jobs.submit(new NewJob(caller.tenantId(), PipelineRepository.TYPE, 1, spec.toJson(), 0, 1, idempotencyKey,
-                List.of(), fingerprint));
+                checked.inputs(), fingerprint));
     }
 
     /** The problems of the steps' types and specs, and of names published by two steps. */
     public static List<String> check(PipelineSpec spec, Checker checker) {
-        Checked checked = checker.check(spec);
+        return problems(spec, checker.check(spec));
+    }
+
+    private static List<String> problems(PipelineSpec spec, Checked checked) {
         List<String> problems = new ArrayList<>();
         for (int i = 0; i < spec.steps().size(); i++) {
             String type = spec.steps().get(i).type();
@@ -105,7 +116,7 @@ public class PipelineSubmissions {
     public static Checker local(StepChecks checks, dev.amalgam.platform.jobtype.JobInputs inputs) {
         return spec -> {
             StepChecks.Result r = checks.check(spec, inputs);
-            return new Checked(Set.copyOf(checks.types()), r.problems(), r.outputNames());
+            return new Checked(Set.copyOf(checks.types()), r.problems(), r.outputNames(), r.inputs());
         };
     }
 

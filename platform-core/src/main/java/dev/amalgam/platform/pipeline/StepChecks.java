@@ -23,8 +23,12 @@ import java.util.function.Function;
  */
 public final class StepChecks {
 
-    /** Every problem found, and the artifact names each checked step will publish (for clashes between steps). */
-    public record Result(List<String> problems, Map<String, List<String>> outputNames) {
+    /**
+     * Every problem found, the artifact names each checked step will publish (for clashes between steps), and the
+     * artifacts the steps' literal references resolved to (the pipeline's inputs, protected from deletion while it
+     * lives).
+     */
+    public record Result(List<String> problems, Map<String, List<String>> outputNames, List<java.util.UUID> inputs) {
     }
 
     private final Map<String, JobType<?, ?, ?>> types = new LinkedHashMap<>();
@@ -50,6 +54,7 @@ public final class StepChecks {
     public Result check(PipelineSpec spec, JobInputs inputs) {
         List<String> problems = new ArrayList<>();
         Map<String, List<String>> names = new LinkedHashMap<>();
+        java.util.Set<java.util.UUID> resolved = new java.util.LinkedHashSet<>();
         for (int i = 0; i < spec.steps().size(); i++) {
             PipelineSpec.Step step = spec.steps().get(i);
             JobType<?, ?, ?> type = types.get(step.type());
@@ -57,12 +62,12 @@ public final class StepChecks {
                 continue;
             }
             List<String> stepNames = new ArrayList<>();
-            List<String> found = checkStep(type, step, spec, inputs, stepNames);
+            List<String> found = checkStep(type, step, inputs, stepNames, resolved);
             String prefix = "steps[" + i + "].spec";
             found.forEach(p -> problems.add(prefixed(prefix, p)));
             names.put(step.name(), stepNames);
         }
-        return new Result(problems, names);
+        return new Result(problems, names, List.copyOf(resolved));
     }
 
     /** {@code body: x} becomes {@code steps[i].spec: x}; {@code model: x} becomes {@code steps[i].spec.model: x}. */
@@ -74,14 +79,14 @@ public final class StepChecks {
     }
 
     private static <S, V extends JobType.Validated, R> List<String> checkStep(JobType<S, V, R> type, PipelineSpec.Step step,
-                                                                            PipelineSpec spec, JobInputs inputs,
-                                                                            List<String> outputNames) {
+                                                                            JobInputs inputs, List<String> outputNames,
+                                                                            java.util.Set<java.util.UUID> resolved) {
         SpecReader reader = SpecReader.of(step.spec());
         JobOptions.read(reader);
         S read = type.read(reader);
         reader.finish();
         List<String> problems = reader.problems();
-        PendingInputs pending = new PendingInputs(inputs, outputNames);
+        PendingInputs pending = new PendingInputs(inputs, outputNames, resolved);
         type.validate(read, pending, problems);
         problems.removeIf(p -> p.startsWith(PendingInputs.MARKER));
         return problems;
@@ -98,10 +103,12 @@ public final class StepChecks {
 
         private final JobInputs inputs;
         private final List<String> outputNames;
+        private final java.util.Set<java.util.UUID> resolved;
 
-        PendingInputs(JobInputs inputs, List<String> outputNames) {
+        PendingInputs(JobInputs inputs, List<String> outputNames, java.util.Set<java.util.UUID> resolved) {
             this.inputs = inputs;
             this.outputNames = outputNames;
+            this.resolved = resolved;
         }
 
         @Override
@@ -125,11 +132,15 @@ public final class StepChecks {
             inputs.requireNamesFree(field, names, problems);
         }
 
-        private static JobInput resolve(String field, String reference, ArtifactKind kind, List<String> problems,
-                                        Function<String, JobInput> literal) {
+        private JobInput resolve(String field, String reference, ArtifactKind kind, List<String> problems,
+                                 Function<String, JobInput> literal) {
             List<StepReferences.Reference> refs = reference == null ? List.of() : StepReferences.in(reference);
             if (refs.isEmpty()) {
-                return literal.apply(reference);
+                JobInput input = literal.apply(reference);
+                if (input != null && input.artifactId() != null) {
+                    resolved.add(input.artifactId());
+                }
+                return input;
             }
             for (StepReferences.Reference r : refs) {
                 if (r.kind() != kind) {

@@ -56,6 +56,7 @@ class PipelineSchedulerTest {
         UUID tenant = service.getBean(ApiKeyService.class).authenticate(ADMIN_KEY).orElseThrow().tenantId();
         caller = new Caller(tenant, "t", UUID.randomUUID(), true);
         service.getBean(ArtifactService.class).importFromRoot(tenant, ArtifactKind.DATASET, "texts", "texts.jsonl");
+        service.getBean(ArtifactService.class).importFromRoot(tenant, ArtifactKind.DATASET, "texts2", "texts.jsonl");
     }
 
     static ConfigurableApplicationContext startService() {
@@ -174,10 +175,14 @@ class PipelineSchedulerTest {
     @Test
     void aCancelledPipelineCancelsItsRunningStep() throws Exception {
         UUID id = submit(stepWith("slow", "s", "s3-slow", ", \"pauseMs\": 300", "texts", "texts", "texts", "texts", "texts"),
-                step("next", "n", "s3-next", "${steps.slow.outputs.dataset}"));
+                step("next", "n", "s3-next", "${steps.slow.outputs.dataset}", "texts2"));
         while (stepJob(id, "slow") == null || stepJob(id, "slow").status() != JobStatus.RUNNING) {
             Thread.sleep(20);
         }
+        // what a later step reads is the pipeline's input from the start: it cannot be deleted while the pipeline lives
+        UUID texts = service.getBean(ArtifactRepository.class).findReadyByName(caller.tenantId(), "texts2").orElseThrow().id();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> service.getBean(ArtifactService.class).delete(caller.tenantId(), texts))
+                .isInstanceOf(ApiException.class).hasMessageContaining(id.toString());
         service.getBean(JobService.class).cancel(caller.tenantId(), id);
         assertThat(awaitFinal(id).status()).isEqualTo(JobStatus.CANCELLED);
         assertThat(awaitFinal(stepJob(id, "slow").id()).status()).isEqualTo(JobStatus.CANCELLED);

@@ -37,7 +37,9 @@ class JobsController {
     JobsController(JobService jobs, ArtifactRepository artifacts, JobEventStreams streams,
                    @org.springframework.beans.factory.annotation.Value("${amalgam.gateway.job-types:merge,prune,evaluate,compare,judge,fuse,represent}")
                    List<String> jobTypes) {
-        this.jobTypes = List.copyOf(jobTypes);
+        // pipelines are the platform's own job type, whatever services run
+        this.jobTypes = java.util.stream.Stream.concat(jobTypes.stream(),
+                java.util.stream.Stream.of(dev.amalgam.platform.pipeline.PipelineRepository.TYPE)).distinct().toList();
         this.jobs = jobs;
         this.artifacts = artifacts;
         this.streams = streams;

@@ -114,6 +114,36 @@ public class PlatformAutoConfiguration {
     }
 
     @Bean
+    dev.amalgam.platform.pipeline.PipelineRepository pipelineRepository(JdbcClient jdbc, JsonMapper json) {
+        return new dev.amalgam.platform.pipeline.PipelineRepository(jdbc, json);
+    }
+
+    @Bean
+    dev.amalgam.platform.pipeline.PipelineSubmissions pipelineSubmissions(JobService jobs) {
+        return new dev.amalgam.platform.pipeline.PipelineSubmissions(jobs);
+    }
+
+    /** The check the gateway asks of each service for the pipeline steps of its job types. */
+    @Bean
+    dev.amalgam.platform.pipeline.PipelineCheckEndpoint pipelineCheckEndpoint(
+            org.springframework.beans.factory.ObjectProvider<JobType<?, ?, ?>> types, ArtifactService artifacts,
+            org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping requestMappingHandlerMapping) {
+        return new dev.amalgam.platform.pipeline.PipelineCheckEndpoint(types.orderedStream().toList(), artifacts,
+                requestMappingHandlerMapping);
+    }
+
+    /** Submits the pipeline steps of this service's job types as their turn comes. */
+    @Bean
+    @ConditionalOnExpression("'${amalgam.role:both}' != 'api'")
+    dev.amalgam.platform.pipeline.PipelineScheduler pipelineScheduler(dev.amalgam.platform.pipeline.PipelineRepository pipelines,
+            JobRepository jobs, ArtifactService artifacts, TransactionTemplate tx, JsonMapper json,
+            org.springframework.beans.factory.ObjectProvider<JobType<?, ?, ?>> types,
+            @org.springframework.beans.factory.annotation.Value("${amalgam.pipelines.interval:1s}") Duration interval) {
+        return new dev.amalgam.platform.pipeline.PipelineScheduler(pipelines, jobs, artifacts, tx, json,
+                types.orderedStream().toList(), interval);
+    }
+
+    @Bean
     ApiKeyService apiKeyService(JdbcClient jdbc) {
         return new ApiKeyService(jdbc);
     }

@@ -27,6 +27,7 @@ public final class LocalJobRun implements JobRun {
     private final Path workDir;
     private final Progress terminal;
     private final List<Path> staged = new ArrayList<>();
+    private final List<Published> published = new ArrayList<>();
     private volatile boolean cancelled;
 
     /**
@@ -40,6 +41,11 @@ public final class LocalJobRun implements JobRun {
     }
 
     /** Asks the job to stop at its next safe point (Ctrl-C). */
+    /** What the job published, once it did (a pipeline's later steps read it). */
+    public List<Published> published() {
+        return List.copyOf(published);
+    }
+
     public void cancel() {
         cancelled = true;
     }
@@ -130,6 +136,7 @@ public final class LocalJobRun implements JobRun {
             }
             outputs.forEach(o -> staged.remove(o.stagedDir()));
             staged.removeIf(p -> !Files.exists(p));
+            this.published.addAll(published);
             return published;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

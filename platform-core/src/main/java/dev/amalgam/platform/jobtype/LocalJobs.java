@@ -45,6 +45,16 @@ public final class LocalJobs {
      */
     public static <S, V extends JobType.Validated, R> JsonNode run(JobType<S, V, R> type, JsonNode spec, Path base, Path out,
                                                                Path workDir, Progress terminal) throws Exception {
+        return runForOutputs(type, spec, base, out, workDir, terminal).result();
+    }
+
+    /** A local run's result summary and what it published. */
+    public record Outcome(JsonNode result, List<Published> outputs) {
+    }
+
+    /** Like {@link #run}, also returning the outputs the job published (where they are now). */
+    public static <S, V extends JobType.Validated, R> Outcome runForOutputs(JobType<S, V, R> type, JsonNode spec, Path base, Path out,
+                                                                        Path workDir, Progress terminal) throws Exception {
         V job = validate(type, spec, base);
         LocalJobRun run = new LocalJobRun(out, workDir, terminal);
         CountDownLatch done = new CountDownLatch(1);
@@ -61,7 +71,7 @@ public final class LocalJobs {
         try {
             JsonNode result = Json.MAPPER.valueToTree(type.run(job, run));
             succeeded = true;
-            return result;
+            return new Outcome(result, run.published());
         } catch (CancelledException e) {
             // said before the shutdown hook lets the JVM end
             terminal.log("stopped; run the same command again to resume from " + workDir.toAbsolutePath());

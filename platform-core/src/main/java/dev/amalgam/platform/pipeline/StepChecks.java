@@ -127,6 +127,16 @@ public final class StepChecks {
         }
 
         @Override
+        public JobInput datasetDirectory(String field, String reference, List<String> problems) {
+            return resolve(field, reference, ArtifactKind.DATASET, problems, r -> inputs.datasetDirectory(field, r, problems));
+        }
+
+        @Override
+        public JobInput dataset(String field, String reference, List<String> problems) {
+            return resolve(field, reference, ArtifactKind.DATASET, problems, r -> inputs.dataset(field, r, problems));
+        }
+
+        @Override
         public void requireNamesFree(String field, List<String> names, List<String> problems) {
             outputNames.addAll(names);
             inputs.requireNamesFree(field, names, problems);

@@ -3,7 +3,8 @@
 #   Amalgam's linear, ties and sce (MergeBench once, one JVM per merge) on JDK 17 and on JDK 25,
 #   the I/O floor (MergeBench once io: read every input, write one output) on each JDK,
 #   mergekit's tensor arithmetic in PyTorch (mergekit_peer.py, one Python process per merge).
-# Each process is timed from start to exit; the 1-minute load average at its start is printed beside it.
+# Each process is timed from start to exit (wall and CPU seconds); the 1-minute load average at its start is
+# printed beside it. Needs GNU time (/usr/bin/time).
 # Usage: bench/merge/compare.sh [workdir (default /tmp)] [layers (default 2: 3 x 0.47 GB)] [methods (default
 #        linear,ties,sce)] [rounds (default 2)] [threads (default: all cores)]
 # JAVA17, JAVA25: java binaries (default: java on the PATH; the first /usr/lib/jvm/*25*/bin/java; JAVA25=none skips)
@@ -54,19 +55,19 @@ results="$work/results.txt"
 timed() {
     local label="$1"; shift
     rm -rf "$work/out"
-    local load start end
+    local load secs cpu
     load="$(cut -d' ' -f1 /proc/loadavg)"
-    start="$(date +%s.%N)"
-    if ! "$@" > "$work/log.txt" 2>&1; then
+    # wall seconds, and the CPU seconds (user + system) of the process and its threads: on a shared machine the
+    # CPU time moves less with the other tenants than the wall time does
+    if ! /usr/bin/time -f '%e %U %S' -o "$work/time.txt" "$@" > "$work/log.txt" 2>&1; then
         cat "$work/log.txt" >&2
         echo "$label failed" >&2
         exit 1
     fi
-    end="$(date +%s.%N)"
-    local secs
-    secs="$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }')"
-    echo "$label $secs $load" >> "$results"
-    printf '%-14s %7s s  (load average %s)  %s\n' "$label" "$secs" "$load" "$(grep '^peer' "$work/log.txt" || true)"
+    read -r secs cpu < <(awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' "$work/time.txt")
+    echo "$label $secs $load $cpu" >> "$results"
+    printf '%-14s %7s s  CPU %7s s  (load average %s)  %s\n' "$label" "$secs" "$cpu" "$load" \
+        "$(grep '^peer' "$work/log.txt" || true)"
 }
 
 for ((r = 1; r <= rounds; r++)); do
@@ -84,7 +85,8 @@ for ((r = 1; r <= rounds; r++)); do
     done
     if [ -n "$python" ]; then
         for m in "${methods[@]}"; do
-            timed "$m-peer" "$python" bench/merge/mergekit_peer.py "$m" "$work" "$work/out" "$threads"
+            # OpenMP threads that spin while they wait would count as CPU time here; ./amalgam sets the same
+            timed "$m-peer" env OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}" "$python" bench/merge/mergekit_peer.py "$m" "$work" "$work/out" "$threads"
             if [ "$r" = "$rounds" ]; then
                 echo "  $m, Amalgam against the peer: $("$python" bench/merge/mergekit_peer.py compare "$work/amalgam-$m" "$work/out")"
             fi
@@ -95,7 +97,7 @@ done
 echo
 echo "best of $rounds (every run, with the load average at its start, is in the lines above)"
 awk -v methods="${methods[*]}" -v jdks="${jdks[*]}" '
-    { if (!($1 in best) || $2 < best[$1]) best[$1] = $2 }
+    { if (!($1 in best) || $2 < best[$1]) best[$1] = $2; if (!($1 in cpu) || $4 < cpu[$1]) cpu[$1] = $4 }
     END {
         nm = split(methods, m, " "); nj = split(jdks, j, " ")
         printf "| method | JDK | Amalgam s | peer s | peer / Amalgam | I/O floor s | Amalgam / floor |"
@@ -110,5 +112,19 @@ awk -v methods="${methods[*]}" -v jdks="${jdks[*]}" '
             printf "\n"
         }
         if (nj > 1) printf "| io | 17 / 25 | %.2f / %.2f | | | | | %.2fx |\n", best["io-jdk17"], best["io-jdk25"], best["io-jdk17"] / best["io-jdk25"]
+        printf "\nthe same from CPU seconds (user + system, least of the runs)\n"
+        printf "| method | JDK | Amalgam CPU s | peer CPU s | peer / Amalgam | I/O floor CPU s | Amalgam / floor |"
+        if (nj > 1) printf " JDK 17 / JDK 25 |"
+        printf "\n|---|---|---|---|---|---|---|"; if (nj > 1) printf "---|"; printf "\n"
+        for (a = 1; a <= nm; a++) for (b = 1; b <= nj; b++) {
+            k = m[a] "-jdk" j[b]; p = m[a] "-peer"; io = "io-jdk" j[b]
+            printf "| %s | %s | %.2f | %s | %s | %.2f | %.2fx |", m[a], j[b], cpu[k],
+                (p in cpu) ? sprintf("%.2f", cpu[p]) : "-", (p in cpu) ? sprintf("%.1fx", cpu[p] / cpu[k]) : "-",
+                cpu[io], cpu[k] / cpu[io]
+            if (nj > 1) printf " %.2fx |", cpu[m[a] "-jdk17"] / cpu[k]
+            printf "\n"
+        }
+        if (nj > 1) printf "| io | 17 / 25 | %.2f / %.2f | | | | | %.2fx |\n", cpu["io-jdk17"], cpu["io-jdk25"], cpu["io-jdk17"] / cpu["io-jdk25"]
     }' "$results"
+cp "$results" "$parent/merge-compare-results.txt"
 rm -rf "$work"

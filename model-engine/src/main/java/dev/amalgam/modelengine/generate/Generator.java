@@ -41,6 +41,31 @@ public final class Generator {
      * {@code config.seed()}, row by row, so the same inputs give the same outputs.
      */
     public List<GeneratedSequence> generate(List<int[]> prompts, GenerationConfig config, Set<Integer> eosTokenIds) {
+        Sampler shared = new Sampler(config, config.seed());
+        Sampler[] samplers = new Sampler[prompts.size()];
+        Arrays.fill(samplers, shared);
+        return generate(prompts, config, eosTokenIds, samplers, () -> { });
+    }
+
+    /**
+     * Continues every prompt, row {@code i} sampling from its own random stream seeded by {@code rowSeeds[i]}
+     * ({@code config.seed()} is not used), so that a row's tokens do not depend on which rows share its batch.
+     * {@code onStep} runs after every decoding step (e.g. a cancellation check that throws).
+     */
+    public List<GeneratedSequence> generate(List<int[]> prompts, GenerationConfig config, Set<Integer> eosTokenIds,
+            long[] rowSeeds, Runnable onStep) {
+        if (rowSeeds.length != prompts.size()) {
+            throw new IllegalArgumentException(rowSeeds.length + " seeds for " + prompts.size() + " prompts");
+        }
+        Sampler[] samplers = new Sampler[prompts.size()];
+        for (int i = 0; i < samplers.length; i++) {
+            samplers[i] = new Sampler(config, rowSeeds[i]);
+        }
+        return generate(prompts, config, eosTokenIds, samplers, onStep);
+    }
+
+    private List<GeneratedSequence> generate(List<int[]> prompts, GenerationConfig config, Set<Integer> eosTokenIds,
+            Sampler[] samplers, Runnable onStep) {
         int batch = prompts.size();
         int width = 0;
         for (int[] p : prompts) {
@@ -68,7 +93,6 @@ public final class Generator {
                 mask[i][width - p.length + t] = 1;
             }
         }
-        Sampler sampler = new Sampler(config);
         boolean[] done = new boolean[batch];
         int vocab = model.config().vocabSize();
         try (KvCache cache = model.newCache(batch, blocks, width + config.maxNewTokens())) {
@@ -80,7 +104,7 @@ public final class Generator {
                     if (done[i]) {
                         continue; // a finished row keeps decoding its last token; the result is ignored
                     }
-                    int token = sampler.next(last, i * vocab, vocab);
+                    int token = samplers[i].next(last, i * vocab, vocab);
                     out.get(i).add(token);
                     if (config.stopAtEos() && eosTokenIds.contains(token)) {
                         done[i] = true;
@@ -88,6 +112,7 @@ public final class Generator {
                     }
                     allDone &= done[i];
                 }
+                onStep.run();
                 if (allDone || step == config.maxNewTokens() - 1) {
                     break;
                 }

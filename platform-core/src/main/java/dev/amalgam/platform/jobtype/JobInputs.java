@@ -21,6 +21,9 @@ public interface JobInputs {
     /** A DATASET that is one JSONL file. */
     JobInput jsonlDataset(String field, String reference, List<String> problems);
 
+    /** A DATASET that is exactly one file of any format (e.g. a JSON array); a file in the CLI. */
+    JobInput datasetFile(String field, String reference, List<String> problems);
+
     /** Adds a problem for each name that is already taken. */
     void requireNamesFree(String field, List<String> names, List<String> problems);
 

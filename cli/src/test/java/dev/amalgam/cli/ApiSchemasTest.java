@@ -8,6 +8,7 @@ import dev.amalgam.modelio.Json;
 import dev.amalgam.platform.jobtype.JobType;
 import dev.amalgam.platform.web.JobTypeOpenApi;
 import dev.amalgam.pruningservice.EvaluationJobType;
+import dev.amalgam.pruningservice.GenerateJobType;
 import dev.amalgam.pruningservice.PruningJobType;
 import io.swagger.v3.oas.models.media.Schema;
 import java.math.BigDecimal;
@@ -33,7 +34,7 @@ import tools.jackson.databind.JsonNode;
 class ApiSchemasTest {
 
     static final List<JobType<?, ?, ?>> TYPES = List.of(new MergeJobType(), new PruningJobType("cpu"),
-            new EvaluationJobType("cpu"), new FusionJobType());
+            new EvaluationJobType("cpu"), new GenerateJobType("cpu"), new FusionJobType());
 
     static Stream<Arguments> readmeExamples() throws Exception {
         String readme = Files.readString(Path.of("..", "README.md"));

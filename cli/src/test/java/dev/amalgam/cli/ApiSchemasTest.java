@@ -111,6 +111,20 @@ class ApiSchemasTest {
     }
 
     @Test
+    void theGatewayRoutesEveryJobTypesPath() throws Exception {
+        String routes = Files.readString(Path.of("..", "gateway", "src", "main", "resources", "gateway.yml"));
+        for (JobType<?, ?, ?> t : TYPES) {
+            Matcher m = Pattern.compile("- Path=(.*)").matcher(routes);
+            boolean routed = false;
+            while (m.find()) {
+                List<String> paths = List.of(m.group(1).trim().split(","));
+                routed |= paths.contains(t.path()) && paths.contains(t.path() + "/**");
+            }
+            assertThat(routed).as(t.name() + " at " + t.path()).isTrue();
+        }
+    }
+
+    @Test
     void theReadmeShowsAnExampleOfEveryJobType() throws Exception {
         assertThat(readmeExamples().map(a -> (String) a.get()[0]).distinct())
                 .containsExactlyInAnyOrderElementsOf(TYPES.stream().map(JobType::name).toList());

@@ -31,6 +31,16 @@ public final class Generator {
     private final LlamaModel model;
     private final BlockMask blocks;
 
+    /** Told of every token as it is chosen, with the logits it was drawn from; may end its row. */
+    public interface TokenListener {
+        /**
+         * @param row the prompt's index
+         * @param logits the model's raw next-token logits of every row: {@code logits[offset, offset + vocab)} is this row's
+         * @return true to end the row here (its finish reason is STOP; the token is kept)
+         */
+        boolean onToken(int row, int token, float[] logits, int offset, int vocab);
+    }
+
     public Generator(LlamaModel model, BlockMask blocks) {
         this.model = model;
         this.blocks = blocks;
@@ -44,7 +54,7 @@ public final class Generator {
         Sampler shared = new Sampler(config, config.seed());
         Sampler[] samplers = new Sampler[prompts.size()];
         Arrays.fill(samplers, shared);
-        return generate(prompts, config, eosTokenIds, samplers, () -> { });
+        return generate(prompts, config, eosTokenIds, samplers, () -> { }, null);
     }
 
     /**
@@ -54,6 +64,12 @@ public final class Generator {
      */
     public List<GeneratedSequence> generate(List<int[]> prompts, GenerationConfig config, Set<Integer> eosTokenIds,
             long[] rowSeeds, Runnable onStep) {
+        return generate(prompts, config, eosTokenIds, rowSeeds, onStep, null);
+    }
+
+    /** As {@link #generate(List, GenerationConfig, Set, long[], Runnable)}, telling {@code listener} of every token. */
+    public List<GeneratedSequence> generate(List<int[]> prompts, GenerationConfig config, Set<Integer> eosTokenIds,
+            long[] rowSeeds, Runnable onStep, TokenListener listener) {
         if (rowSeeds.length != prompts.size()) {
             throw new IllegalArgumentException(rowSeeds.length + " seeds for " + prompts.size() + " prompts");
         }
@@ -61,11 +77,11 @@ public final class Generator {
         for (int i = 0; i < samplers.length; i++) {
             samplers[i] = new Sampler(config, rowSeeds[i]);
         }
-        return generate(prompts, config, eosTokenIds, samplers, onStep);
+        return generate(prompts, config, eosTokenIds, samplers, onStep, listener);
     }
 
     private List<GeneratedSequence> generate(List<int[]> prompts, GenerationConfig config, Set<Integer> eosTokenIds,
-            Sampler[] samplers, Runnable onStep) {
+            Sampler[] samplers, Runnable onStep, TokenListener listener) {
         int batch = prompts.size();
         int width = 0;
         for (int[] p : prompts) {
@@ -109,6 +125,10 @@ public final class Generator {
                     if (config.stopAtEos() && eosTokenIds.contains(token)) {
                         done[i] = true;
                         reasons[i] = FinishReason.EOS;
+                    }
+                    if (listener != null && listener.onToken(i, token, last, i * vocab, vocab) && !done[i]) {
+                        done[i] = true;
+                        reasons[i] = FinishReason.STOP;
                     }
                     allDone &= done[i];
                 }

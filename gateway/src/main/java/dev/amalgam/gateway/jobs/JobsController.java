@@ -35,7 +35,7 @@ class JobsController {
     private final List<String> jobTypes;
 
     JobsController(JobService jobs, ArtifactRepository artifacts, JobEventStreams streams,
-                   @org.springframework.beans.factory.annotation.Value("${amalgam.gateway.job-types:merge,prune,evaluate,generate,fuse}")
+                   @org.springframework.beans.factory.annotation.Value("${amalgam.gateway.job-types:merge,prune,evaluate,generate,serve,fuse}")
                    List<String> jobTypes) {
         this.jobTypes = List.copyOf(jobTypes);
         this.jobs = jobs;

@@ -103,6 +103,7 @@ public final class OpenAiCompletions {
         if (body == null || !body.isObject()) {
             throw new BadRequest(null, "the body must be a JSON object");
         }
+        refuseUnsupported(body);
         int[] prompt;
         if (chat) {
             JsonNode messages = body.get("messages");
@@ -205,6 +206,34 @@ public final class OpenAiCompletions {
         }
         return new Request(chat, prompt, maxTokens, temperature, topP, n, seed, List.copyOf(stop), stream, includeUsage,
                 logprobs);
+    }
+
+    /** Fields this server cannot honour are refused unless they hold their neutral value (never silently ignored). */
+    private static void refuseUnsupported(JsonNode body) {
+        for (String f : List.of("tools", "functions", "function_call", "logit_bias", "audio", "prediction", "suffix")) {
+            JsonNode v = body.get(f);
+            if (v != null && !v.isNull() && !(v.isContainerNode() && v.isEmpty()) && !(v.isString() && v.asString().isEmpty())) {
+                throw new BadRequest(f, f + " is not supported");
+            }
+        }
+        for (String f : List.of("presence_penalty", "frequency_penalty")) {
+            JsonNode v = body.get(f);
+            if (v != null && !v.isNull() && !(v.isNumber() && v.doubleValue() == 0)) {
+                throw new BadRequest(f, f + " is not supported (only 0)");
+            }
+        }
+        JsonNode toolChoice = body.get("tool_choice");
+        if (toolChoice != null && !toolChoice.isNull() && !toolChoice.asString("").equals("none")) {
+            throw new BadRequest("tool_choice", "tool_choice is not supported");
+        }
+        JsonNode format = body.get("response_format");
+        if (format != null && !format.isNull() && !format.path("type").asString("").equals("text")) {
+            throw new BadRequest("response_format", "response_format: only {\"type\": \"text\"} is supported");
+        }
+        JsonNode bestOf = body.get("best_of");
+        if (bestOf != null && !bestOf.isNull() && !(bestOf.isIntegralNumber() && bestOf.intValue() == 1)) {
+            throw new BadRequest("best_of", "best_of is not supported (only 1)");
+        }
     }
 
     private static String content(JsonNode c, int i) {

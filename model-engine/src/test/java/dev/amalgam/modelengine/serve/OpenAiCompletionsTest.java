@@ -245,5 +245,12 @@ class OpenAiCompletionsTest {
         assertThatThrownBy(() -> api.parse(false, body("{\"prompt\": \"x\", \"logprobs\": 9}"))).hasMessageContaining("logprobs");
         assertThatThrownBy(() -> api.parse(true, body("{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"top_logprobs\": 2}")))
                 .hasMessageContaining("top_logprobs needs logprobs");
+        assertThatThrownBy(() -> api.parse(true, body("{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"frequency_penalty\": 0.5}")))
+                .hasMessageContaining("frequency_penalty is not supported");
+        assertThatThrownBy(() -> api.parse(true, body("{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"tools\": [{\"type\": \"function\"}]}")))
+                .hasMessageContaining("tools is not supported");
+        // neutral values are accepted: what clients send by default
+        assertThat(api.parse(true, body("{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"presence_penalty\": 0, \"logit_bias\": {}, \"response_format\": {\"type\": \"text\"}}")).n())
+                .isEqualTo(1);
     }
 }

@@ -212,7 +212,7 @@ public final class OpenAiCompletions {
     private static void refuseUnsupported(JsonNode body) {
         for (String f : List.of("tools", "functions", "function_call", "logit_bias", "audio", "prediction", "suffix")) {
             JsonNode v = body.get(f);
-            if (v != null && !v.isNull() && !(v.isContainerNode() && v.isEmpty()) && !(v.isString() && v.asString().isEmpty())) {
+            if (v != null && !v.isNull() && !(v.isContainer() && v.isEmpty()) && !(v.isString() && v.asString().isEmpty())) {
                 throw new BadRequest(f, f + " is not supported");
             }
         }

@@ -10,7 +10,9 @@ import dev.amalgam.platform.jobtype.JobType;
 import dev.amalgam.platform.web.JobTypeOpenApi;
 import dev.amalgam.pruningservice.ComparisonJobType;
 import dev.amalgam.pruningservice.EvaluationJobType;
+import dev.amalgam.pruningservice.GenerateJobType;
 import dev.amalgam.pruningservice.PruningJobType;
+import dev.amalgam.pruningservice.ServeJobType;
 import io.swagger.v3.oas.models.media.Schema;
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -35,7 +37,8 @@ import tools.jackson.databind.JsonNode;
 class ApiSchemasTest {
 
     static final List<JobType<?, ?, ?>> TYPES = List.of(new MergeJobType(), new PruningJobType("cpu"),
-            new EvaluationJobType("cpu"), new ComparisonJobType("cpu"), new FusionJobType(), new RepresentationJobType(),
+            new EvaluationJobType("cpu"), new ComparisonJobType("cpu"), new GenerateJobType("cpu"),
+            new ServeJobType("cpu", "127.0.0.1", "127.0.0.1"), new FusionJobType(), new RepresentationJobType(),
             new dev.amalgam.pruningservice.JudgeJobType());
 
     static Stream<Arguments> readmeExamples() throws Exception {
@@ -129,6 +132,20 @@ class ApiSchemasTest {
 
     static Stream<Arguments> types() {
         return TYPES.stream().map(t -> Arguments.of(t.name(), t));
+    }
+
+    @Test
+    void theGatewayRoutesEveryJobTypesPath() throws Exception {
+        String routes = Files.readString(Path.of("..", "gateway", "src", "main", "resources", "gateway.yml"));
+        for (JobType<?, ?, ?> t : TYPES) {
+            Matcher m = Pattern.compile("- Path=(.*)").matcher(routes);
+            boolean routed = false;
+            while (m.find()) {
+                List<String> paths = List.of(m.group(1).trim().split(","));
+                routed |= paths.contains(t.path()); // job types only take POST at their path
+            }
+            assertThat(routed).as(t.name() + " at " + t.path()).isTrue();
+        }
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -132,6 +133,47 @@ class CliCommandsTest {
         Run g = run("generate", "--model", m.toString(), "--prompt", "hi", "--max-new-tokens", "5");
         assertThat(g.code()).as(g.err()).isZero();
         assertThat(g.err()).contains("tokens");
+    }
+
+    @Test
+    void generateWritesAnArenaHardAnswerFileAndPrintsAResultMatchingItsSchema() throws Exception {
+        Path m = dir.resolve("tiny-chat");
+        run("tiny-model", "--arch", "llama", "--out", m.toString(), "--seed", "4");
+        Path q = dir.resolve("question.jsonl");
+        Files.writeString(q, """
+                {"uid": "b2", "category": "hard_prompt", "prompt": "Explain sorting."}
+                {"uid": "a1", "category": "hard_prompt", "prompt": "Write a haiku."}
+                {"uid": "c3", "category": "hard_prompt", "prompt": "Never answered (limit 2)."}
+                """);
+        Path out = dir.resolve("answers");
+        Run r = run("generate", "--model", m.toString(), "--questions", q.toString(), "--format", "arena_hard",
+                "--out", out.toString(), "--max-new-tokens", "4", "--limit", "2", "--batch-size", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).as("progress on stderr").contains("answers: 2 of 2");
+        JsonNode json = JsonMapper.builder().build().readTree(r.out());
+        ApiSchemasTest.assertMatchesResultSchema(new dev.amalgam.pruningservice.GenerateJobType("cpu"), json);
+        assertThat(json.get("modelId").asString()).as("the directory's name").isEqualTo("tiny-chat");
+        assertThat(json.get("settings").get("temperature").isNull()).isTrue();
+        assertThat(json.get("settings").get("temperatures").get("hard_prompt").asDouble()).isEqualTo(0.0);
+        assertThat(json.get("settings").get("topK").asInt()).isZero();
+        List<String> lines = Files.readAllLines(out.resolve("tiny-chat.jsonl"));
+        assertThat(lines).hasSize(2);
+        JsonNode first = JsonMapper.builder().build().readTree(lines.get(0));
+        assertThat(first.get("uid").asString()).isEqualTo("a1");
+        assertThat(first.get("model").asString()).isEqualTo("tiny-chat");
+        assertThat(first.get("messages").get(0).get("content").asString()).isEqualTo("Write a haiku.");
+        assertThat(first.get("messages").get(1).get("content").has("answer")).isTrue();
+
+        Run both = run("generate", "--model", m.toString(), "--prompt", "x", "--questions", q.toString());
+        assertThat(both.code()).isEqualTo(2);
+        assertThat(both.err()).contains("either --prompt");
+        Run noFormat = run("generate", "--model", m.toString(), "--questions", q.toString(), "--out", dir.resolve("o2").toString());
+        assertThat(noFormat.code()).isEqualTo(2);
+        assertThat(noFormat.err()).contains("--questions needs --format and --out");
+        Run badFormat = run("generate", "--model", m.toString(), "--questions", q.toString(), "--format", "mt_bench",
+                "--out", dir.resolve("o3").toString());
+        assertThat(badFormat.code()).isEqualTo(2);
+        assertThat(badFormat.err()).contains("questions: question.jsonl line 1 (mt_bench): question_id");
     }
 
     @Test

@@ -35,7 +35,7 @@ class JobsController {
     private final List<String> jobTypes;
 
     JobsController(JobService jobs, ArtifactRepository artifacts, JobEventStreams streams,
-                   @org.springframework.beans.factory.annotation.Value("${amalgam.gateway.job-types:merge,prune,evaluate,compare,judge,fuse,represent}")
+                   @org.springframework.beans.factory.annotation.Value("${amalgam.gateway.job-types:merge,prune,evaluate,compare,judge,generate,serve,fuse,represent}")
                    List<String> jobTypes) {
         // pipelines are the platform's own job type, whatever services run
         this.jobTypes = java.util.stream.Stream.concat(jobTypes.stream(),

@@ -7,7 +7,7 @@ import java.util.Locale;
  * Python's whitespace set (which includes U+00A0 and U+0085, unlike {@link String#strip()}), {@code len} in code
  * points (not UTF-16 units), and {@code capitalize} (first character title-cased, the rest lower-cased).
  */
-final class PythonStrings {
+public final class PythonStrings {
 
     private PythonStrings() {
     }
@@ -18,7 +18,7 @@ final class PythonStrings {
     }
 
     /** Python's {@code s.strip()}. */
-    static String strip(String s) {
+    public static String strip(String s) {
         return rstrip(lstrip(s));
     }
 

@@ -5,5 +5,7 @@ public enum FinishReason {
     /** An end-of-sequence token was produced. */
     EOS,
     /** maxNewTokens was reached. */
-    LENGTH
+    LENGTH,
+    /** The caller ended it (a {@link Generator.TokenListener} saw a stop sequence). */
+    STOP
 }

@@ -5,7 +5,7 @@ package dev.amalgam.modelengine.generate;
  *
  * @param text the completion without special tokens
  * @param tokens generated ids (prompt excluded, final EOS included)
- * @param finishReason EOS or LENGTH
+ * @param finishReason EOS, LENGTH, or STOP (ended by a token listener)
  */
 public record Generation(String text, int[] tokens, FinishReason finishReason) {
 }

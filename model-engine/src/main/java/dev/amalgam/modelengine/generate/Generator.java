@@ -31,6 +31,16 @@ public final class Generator {
     private final LlamaModel model;
     private final BlockMask blocks;
 
+    /** Told of every token as it is chosen, with the logits it was drawn from; may end its row. */
+    public interface TokenListener {
+        /**
+         * @param row the prompt's index
+         * @param logits the model's raw next-token logits of every row: {@code logits[offset, offset + vocab)} is this row's
+         * @return true to end the row here (its finish reason is STOP; the token is kept)
+         */
+        boolean onToken(int row, int token, float[] logits, int offset, int vocab);
+    }
+
     public Generator(LlamaModel model, BlockMask blocks) {
         this.model = model;
         this.blocks = blocks;
@@ -41,6 +51,37 @@ public final class Generator {
      * {@code config.seed()}, row by row, so the same inputs give the same outputs.
      */
     public List<GeneratedSequence> generate(List<int[]> prompts, GenerationConfig config, Set<Integer> eosTokenIds) {
+        Sampler shared = new Sampler(config, config.seed());
+        Sampler[] samplers = new Sampler[prompts.size()];
+        Arrays.fill(samplers, shared);
+        return generate(prompts, config, eosTokenIds, samplers, () -> { }, null);
+    }
+
+    /**
+     * Continues every prompt, row {@code i} sampling from its own random stream seeded by {@code rowSeeds[i]}
+     * ({@code config.seed()} is not used), so that a row's tokens do not depend on which rows share its batch.
+     * {@code onStep} runs after every decoding step (e.g. a cancellation check that throws).
+     */
+    public List<GeneratedSequence> generate(List<int[]> prompts, GenerationConfig config, Set<Integer> eosTokenIds,
+            long[] rowSeeds, Runnable onStep) {
+        return generate(prompts, config, eosTokenIds, rowSeeds, onStep, null);
+    }
+
+    /** As {@link #generate(List, GenerationConfig, Set, long[], Runnable)}, telling {@code listener} of every token. */
+    public List<GeneratedSequence> generate(List<int[]> prompts, GenerationConfig config, Set<Integer> eosTokenIds,
+            long[] rowSeeds, Runnable onStep, TokenListener listener) {
+        if (rowSeeds.length != prompts.size()) {
+            throw new IllegalArgumentException(rowSeeds.length + " seeds for " + prompts.size() + " prompts");
+        }
+        Sampler[] samplers = new Sampler[prompts.size()];
+        for (int i = 0; i < samplers.length; i++) {
+            samplers[i] = new Sampler(config, rowSeeds[i]);
+        }
+        return generate(prompts, config, eosTokenIds, samplers, onStep, listener);
+    }
+
+    private List<GeneratedSequence> generate(List<int[]> prompts, GenerationConfig config, Set<Integer> eosTokenIds,
+            Sampler[] samplers, Runnable onStep, TokenListener listener) {
         int batch = prompts.size();
         int width = 0;
         for (int[] p : prompts) {
@@ -68,7 +109,6 @@ public final class Generator {
                 mask[i][width - p.length + t] = 1;
             }
         }
-        Sampler sampler = new Sampler(config);
         boolean[] done = new boolean[batch];
         int vocab = model.config().vocabSize();
         try (KvCache cache = model.newCache(batch, blocks, width + config.maxNewTokens())) {
@@ -80,14 +120,19 @@ public final class Generator {
                     if (done[i]) {
                         continue; // a finished row keeps decoding its last token; the result is ignored
                     }
-                    int token = sampler.next(last, i * vocab, vocab);
+                    int token = samplers[i].next(last, i * vocab, vocab);
                     out.get(i).add(token);
                     if (config.stopAtEos() && eosTokenIds.contains(token)) {
                         done[i] = true;
                         reasons[i] = FinishReason.EOS;
                     }
+                    if (listener != null && listener.onToken(i, token, last, i * vocab, vocab) && !done[i]) {
+                        done[i] = true;
+                        reasons[i] = FinishReason.STOP;
+                    }
                     allDone &= done[i];
                 }
+                onStep.run();
                 if (allDone || step == config.maxNewTokens() - 1) {
                     break;
                 }

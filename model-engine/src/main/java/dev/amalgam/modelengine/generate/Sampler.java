@@ -10,8 +10,12 @@ final class Sampler {
     private final Random random;
 
     Sampler(GenerationConfig config) {
+        this(config, config.seed());
+    }
+
+    Sampler(GenerationConfig config, long seed) {
         this.config = config;
-        this.random = new Random(config.seed());
+        this.random = new Random(seed);
     }
 
     /** Next token from {@code logits[offset, offset + vocab)}. */

@@ -115,6 +115,29 @@ class GeneratorTest {
     }
 
     @Test
+    void rowSeedsMakeEachSampledRowIndependentOfItsBatch() {
+        try (LlamaModel model = tiny("llama")) {
+            Generator g = new Generator(model, BlockMask.none());
+            List<int[]> prompts = List.of(new int[] {256, 1, 2}, new int[] {256, 9, 8, 7, 6, 5}, new int[] {256, 40});
+            long[] seeds = {11, 22, 33};
+            GenerationConfig c = new GenerationConfig(8, 1.3, 0.9, 20, 999, false);
+            List<int[]> steps = new ArrayList<>();
+            List<GeneratedSequence> batched = g.generate(prompts, c, Set.of(), seeds, () -> steps.add(null));
+            assertThat(steps).hasSize(8); // told after every step
+            for (int i = 0; i < 3; i++) {
+                GeneratedSequence alone = g.generate(List.of(prompts.get(i)), c, Set.of(), new long[] {seeds[i]},
+                        () -> { }).get(0);
+                assertThat(batched.get(i).tokens()).containsExactly(alone.tokens());
+            }
+            // a row's stream is its own seed's: another seed for row 0 changes row 0 only
+            List<GeneratedSequence> other = g.generate(prompts, c, Set.of(), new long[] {12, 22, 33}, () -> { });
+            assertThat(other.get(1).tokens()).containsExactly(batched.get(1).tokens());
+            assertThat(other.get(2).tokens()).containsExactly(batched.get(2).tokens());
+            assertThat(java.util.Arrays.equals(other.get(0).tokens(), batched.get(0).tokens())).isFalse();
+        }
+    }
+
+    @Test
     void chatGenerationRendersTheTemplateAndDecodesText() {
         try (LlamaModel model = tiny("mistral"); TextTokenizer tok = TextTokenizer.load(dir)) {
             Generation g = Generator.generateChat(model, tok, List.of(ChatMessage.user("Hello")),

@@ -99,6 +99,17 @@ public class ArtifactService {
         return a;
     }
 
+    /** Like {@link #resolve} for a DATASET that holds exactly one file (of any format); null, with a problem, otherwise. */
+    public Artifact resolveSingleFile(UUID tenant, String ref, String field, List<String> errors) {
+        Artifact a = resolve(tenant, ref, ArtifactKind.DATASET, field, errors);
+        if (a != null && a.metadata().path("files").asInt(0) != 1) {
+            errors.add(field + ": '" + a.name() + "' holds " + a.metadata().path("files").asInt(0)
+                    + " files, expected exactly one");
+            return null;
+        }
+        return a;
+    }
+
     /** Adds a problem under {@code field} for each of {@code names} the tenant already uses for a live artifact. */
     public void requireNamesFree(UUID tenant, String field, List<String> names, List<String> errors) {
         for (String name : names) {

@@ -33,6 +33,9 @@ public interface JobInputs {
      */
     JobInput dataset(String field, String reference, List<String> problems);
 
+    /** A DATASET that is exactly one file of any format (e.g. a JSON array); a file in the CLI. */
+    JobInput datasetFile(String field, String reference, List<String> problems);
+
     /** Adds a problem for each name that is already taken. */
     void requireNamesFree(String field, List<String> names, List<String> problems);
 

@@ -83,6 +83,11 @@ public final class LocalInputs implements JobInputs {
     }
 
     @Override
+    public JobInput datasetFile(String field, String reference, List<String> problems) {
+        return jsonlDataset(field, reference, problems); // a local file either way
+    }
+
+    @Override
     public void requireNamesFree(String field, List<String> names, List<String> problems) {
     }
 

@@ -55,6 +55,11 @@ public final class StoredInputs implements JobInputs {
     }
 
     @Override
+    public JobInput datasetFile(String field, String reference, List<String> problems) {
+        return input(field, reference, ArtifactKind.DATASET, problems);
+    }
+
+    @Override
     public void requireNamesFree(String field, List<String> names, List<String> problems) {
         for (String name : names) {
             Optional<Artifact> taken = artifacts.findReadyByName(job.tenantId(), name);

@@ -55,6 +55,11 @@ public final class TenantInputs implements JobInputs {
     }
 
     @Override
+    public JobInput datasetFile(String field, String reference, List<String> problems) {
+        return input(artifacts.resolveSingleFile(tenant, reference, field, problems), reference, true);
+    }
+
+    @Override
     public void requireNamesFree(String field, List<String> names, List<String> problems) {
         artifacts.requireNamesFree(tenant, field, names, problems);
     }

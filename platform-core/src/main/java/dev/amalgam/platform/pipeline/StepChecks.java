@@ -132,6 +132,11 @@ public final class StepChecks {
         }
 
         @Override
+        public JobInput datasetFile(String field, String reference, List<String> problems) {
+            return resolve(field, reference, ArtifactKind.DATASET, problems, r -> inputs.datasetFile(field, r, problems));
+        }
+
+        @Override
         public JobInput dataset(String field, String reference, List<String> problems) {
             return resolve(field, reference, ArtifactKind.DATASET, problems, r -> inputs.dataset(field, r, problems));
         }

@@ -273,7 +273,14 @@ class PipelineHttpTest {
 
     static Map<String, String> files(String artifact) throws Exception {
         Map<String, String> out = new TreeMap<>();
-        JSON.readTree(get("/api/v1/artifacts/" + artifact + "/files").body())
+        String id = null;
+        for (JsonNode a : JSON.readTree(get("/api/v1/artifacts?name=" + artifact + "&size=200").body()).path("items")) {
+            if (a.path("name").asString().equals(artifact)) {
+                id = a.path("id").asString();
+            }
+        }
+        assertThat(id).as("artifact " + artifact).isNotNull();
+        JSON.readTree(get("/api/v1/artifacts/" + id + "/files").body())
                 .forEach(f -> out.put(f.get("path").asString(), f.get("sha256").asString()));
         assertThat(out).isNotEmpty();
         return out;

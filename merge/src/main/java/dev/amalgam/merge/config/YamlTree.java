@@ -133,7 +133,7 @@ final class YamlTree {
 
     private ArrayNode sequence(SequenceNode s) {
         if (!s.getTag().equals(Tag.SEQ)) {
-            throw problem(s, "unsupported YAML tag " + s.getTag().getValue());
+            throw problem(s, "unsupported YAML tag " + tagName(s.getTag().getValue()));
         }
         ArrayNode a = f.arrayNode();
         for (Node e : s.getValue()) {
@@ -144,7 +144,7 @@ final class YamlTree {
 
     private ObjectNode mapping(MappingNode m) {
         if (!m.getTag().equals(Tag.MAP)) {
-            throw problem(m, "unsupported YAML tag " + m.getTag().getValue());
+            throw problem(m, "unsupported YAML tag " + tagName(m.getTag().getValue()));
         }
         ObjectNode o = f.objectNode();
         // merge keys were flattened by the composer (snakeyaml-engine's MergeUtils, PyYAML's rules: the mapping's
@@ -188,7 +188,7 @@ final class YamlTree {
             // beyond the double range (1e400) it reads as an infinity, which the parameter checks refuse
             return f.numberNode(Double.parseDouble(v));
         }
-        throw problem(s, "unsupported YAML tag " + tag.getValue());
+        throw problem(s, "unsupported YAML tag " + tagName(tag.getValue()));
     }
 
     /** Core schema ints: decimal with an optional sign, {@code 0o} octal, {@code 0x} hexadecimal. */
@@ -205,5 +205,10 @@ final class YamlTree {
     private static MergeConfigException problem(Node node, String message) {
         String line = node.getStartMark().map(Mark::getLine).map(l -> "line " + (l + 1) + ": ").orElse("");
         return new MergeConfigException(List.of("config is not valid YAML: " + line + message));
+    }
+
+    /** A tag as the problem names it: a language type tag (tag:yaml.org,2002:java...) only by its kind, never echoed. */
+    private static String tagName(String tag) {
+        return tag.contains("java") || tag.contains("python") ? "(a language-specific type tag)" : tag;
     }
 }

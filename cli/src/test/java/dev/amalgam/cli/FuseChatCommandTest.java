@@ -47,6 +47,6 @@ class FuseChatCommandTest {
         CliCommandsTest.Run bad = CliCommandsTest.run("fuse", "--method", "fusechat", "--target", pivot.toString(),
                 "--out", dir.resolve("bad").toString(), "--lambda", "2");
         assertThat(bad.code()).isEqualTo(2);
-        assertThat(bad.err()).contains("source").contains("lambda must be in [0, 1]");
+        assertThat(bad.err()).contains("source").contains("lambda: must be in [0, 1]");
     }
 }

@@ -223,8 +223,10 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
         if (!fromCandidates && (spec.build() != null || problems.stream().anyMatch(p -> p.startsWith("build")))) {
             problems.add("build: only used with 'candidates'");
         }
-        if (target != null && spec.training() != null && (!fromCandidates || build != null)) {
-            // lengths are checked against the target's context, from its config.json alone
+        if (target != null && spec.training() != null && spec.training().validate().isEmpty()
+                && (!fromCandidates || build != null)) {
+            // lengths are checked against the target's context, from its config.json alone (the values' own
+            // problems were listed when the spec was read, so they are not listed twice)
             problems.addAll(fromCandidates ? WrpoPipeline.validate(spec.training(), build, target.location())
                     : FusionRunner.validate(spec.training(), target.location()));
         }
@@ -267,7 +269,7 @@ public final class FusionJobType implements JobType<FusionJobSpec, FusionJobType
         JobInput sourceRepr = inputs.datasetDirectory("sourceRepresentations", spec.sourceRepresentations(), problems);
         checkRepresentations("pivotRepresentations", pivotRepr, target, "target", problems);
         checkRepresentations("sourceRepresentations", sourceRepr, source, "source", problems);
-        if (target != null && spec.fusechat() != null) {
+        if (target != null && spec.fusechat() != null && spec.fusechat().validate().isEmpty()) {
             problems.addAll(FuseChatRunner.validate(spec.fusechat(), target.location()));
         }
         if (spec.name() != null) {

@@ -119,7 +119,7 @@ class FuseChatFusionServiceTest {
                 .contains("pivotRepresentations: ").contains("is not a representation dataset")
                 .contains("sourceRepresentations: artifact 'pivot' is a MODEL, expected a DATASET")
                 .contains("data: not used with method fusechat")
-                .contains("lr must be a finite number > 0").contains("lambda must be in [0, 1]")
+                .contains("lr: must be a finite number > 0").contains("lambda: must be in [0, 1]")
                 .contains("fusionFunction").contains("beta: unknown field");
         assertThat(TestHttp.assertProblem(api.call("POST", "/api/v1/fusions", ADMIN_KEY, "{" + INPUTS
                 + ", \"name\": \"refused\", \"device\": \"cpu\"}"), 422, "validation-error").get("errors").toString())

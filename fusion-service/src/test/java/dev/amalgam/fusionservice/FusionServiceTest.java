@@ -269,9 +269,10 @@ class FusionServiceTest {
             assertThat(problems("{\"target\": \"target\", \"candidates\": \"candidates\", \"name\": \"refused\", "
                     + SMALL + ", \"build\": {" + field + "}}")).as(field).contains("build." + name + ": must be");
         }
-        assertThat(problems("{\"target\": \"target\", \"data\": \"prefs\", \"name\": \"refused\", " + SMALL
-                + ", \"epochs\": 101, \"gradAccum\": 1025}"))
-                .contains("epochs must be at most 100").contains("gradAccum must be at most 1024");
+        String bounds = problems("{\"target\": \"target\", \"data\": \"prefs\", \"name\": \"refused\", " + SMALL
+                + ", \"epochs\": 101, \"gradAccum\": 1025}");
+        assertThat(bounds).contains("epochs: must be at most 100, got 101").contains("gradAccum: must be at most 1024");
+        assertThat(bounds.split("epochs: must be at most", -1)).as("each problem listed once: " + bounds).hasSize(2);
     }
 
     @Test

@@ -5,13 +5,13 @@ import dev.amalgam.fusion.data.Tokenization;
 import dev.amalgam.fusion.loss.LossType;
 import dev.amalgam.fusion.loss.PreferenceLosses.BaselineChosen;
 import dev.amalgam.fusion.train.LoraSettings;
+import dev.amalgam.fusion.train.TrainerFields;
 import dev.amalgam.fusion.train.StepAccounting;
 import dev.amalgam.modelengine.LlamaConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
@@ -85,11 +85,11 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
                 Tokenization.AUTO, StepAccounting.REFERENCE);
     }
 
-    /** Every problem with the values (empty when the spec can run). */
+    /** Every problem with the values (empty when the spec can run), each as {@code field: must ..., got value}. */
     public List<String> validate() {
         List<String> p = new ArrayList<>();
         if (stages.isEmpty()) {
-            p.add("stages must name at least one of sft, wrpo");
+            p.add("stages: must name at least one of sft, wrpo");
         }
         for (String s : stages) {
             if (!s.equals(SFT) && !s.equals(WRPO)) {
@@ -97,96 +97,48 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
             }
         }
         if (stages.size() != stages.stream().distinct().count()) {
-            p.add("stages must not repeat a stage");
+            p.add("stages: must not repeat a stage");
         }
         if (stages.contains(SFT) && stages.contains(WRPO) && stages.indexOf(SFT) > stages.indexOf(WRPO)) {
             p.add("stages: sft must come before wrpo");
         }
         if (loss == null) {
-            p.add("loss is required (" + LossType.known() + ")");
+            p.add("loss: is required (" + LossType.known() + ")");
         }
-        positive(p, "epochs", epochs);
-        atMost(p, "epochs", epochs, MAX_EPOCHS);
-        positive(p, "sftEpochs", sftEpochs);
-        atMost(p, "sftEpochs", sftEpochs, MAX_EPOCHS);
-        if (!(lr > 0) || Double.isInfinite(lr)) {
-            p.add("lr must be a finite number > 0, got " + lr);
-        }
-        if (!(sftLr > 0) || Double.isInfinite(sftLr)) {
-            p.add("sftLr must be a finite number > 0, got " + sftLr);
-        }
-        if (!(beta > 0) || Double.isInfinite(beta)) {
-            p.add("beta must be a finite number > 0, got " + beta);
-        }
+        TrainerFields.between(p, "epochs", epochs, 1, MAX_EPOCHS);
+        TrainerFields.between(p, "sftEpochs", sftEpochs, 1, MAX_EPOCHS);
+        TrainerFields.positiveFinite(p, "sftLr", sftLr);
+        TrainerFields.positiveFinite(p, "beta", beta);
         if (!(alphaEnd >= 0 && alphaEnd <= 1)) {
-            p.add("alphaEnd must be in [0, 1], got " + alphaEnd);
+            p.add("alphaEnd: must be in [0, 1], got " + alphaEnd);
         }
         if (!"linear".equals(alphaSchedule) && !"fixed".equals(alphaSchedule)) {
-            p.add("alphaSchedule must be linear or fixed, got " + alphaSchedule);
+            p.add("alphaSchedule: must be linear or fixed, got " + alphaSchedule);
         }
-        if (!(simpoGamma >= 0) || Double.isInfinite(simpoGamma)) {
-            p.add("simpoGamma must be a finite number >= 0, got " + simpoGamma);
-        }
+        TrainerFields.nonNegativeFinite(p, "simpoGamma", simpoGamma, "");
         if (!(labelSmoothing >= 0 && labelSmoothing < 0.5)) { // at 0.5 neither response is preferred
-            p.add("labelSmoothing must be in [0, 0.5), got " + labelSmoothing);
+            p.add("labelSmoothing: must be in [0, 0.5), got " + labelSmoothing);
         } else if (labelSmoothing > 0 && loss == LossType.IPO) { // a squared loss: TRL ignores the smoothing
-            p.add("labelSmoothing must be 0 with loss " + loss.id() + " (it has no label smoothing), got "
+            p.add("labelSmoothing: must be 0 with loss " + loss.id() + " (it has no label smoothing), got "
                     + labelSmoothing);
         }
         if (baselineChosen == null) {
-            p.add("baselineChosen must be target or source");
+            p.add("baselineChosen: must be target or source");
         }
-        positive(p, "batchSize", batchSize);
-        atMost(p, "batchSize", batchSize, MAX_BATCH_SIZE);
-        positive(p, "gradAccum", gradAccum);
-        atMost(p, "gradAccum", gradAccum, MAX_GRAD_ACCUM);
-        positive(p, "maxLength", maxLength);
-        atMost(p, "maxLength", maxLength, MAX_LENGTH);
-        positive(p, "maxPromptLength", maxPromptLength);
+        TrainerFields.between(p, "maxLength", maxLength, 1, MAX_LENGTH);
+        TrainerFields.between(p, "maxPromptLength", maxPromptLength, 1, Long.MAX_VALUE);
         if (maxPromptLength >= maxLength) {
-            p.add("maxPromptLength (" + maxPromptLength + ") must be below maxLength (" + maxLength + ")");
+            p.add("maxPromptLength: must be below maxLength (" + maxLength + "), got " + maxPromptLength);
         }
-        if (!(warmupRatio >= 0 && warmupRatio < 1)) {
-            p.add("warmupRatio must be in [0, 1), got " + warmupRatio);
-        }
-        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
-            p.add("weightDecay must be a finite number >= 0, got " + weightDecay);
-        }
-        if (!(maxGradNorm >= 0) || Double.isInfinite(maxGradNorm)) {
-            p.add("maxGradNorm must be a finite number >= 0 (0 disables clipping), got " + maxGradNorm);
-        }
-        positive(p, "checkpointEvery", checkpointEvery);
         if (evalEvery < 0) {
-            p.add("evalEvery must be >= 0, got " + evalEvery);
-        }
-        if (lora != null) {
-            p.addAll(lora.validate());
-        }
-        if (!Set.of("bf16", "fp16", "fp32").contains(outputDtype)) {
-            p.add("outputDtype must be bf16, fp16 or fp32, got " + outputDtype);
-        }
-        if (device == null || !device.matches("auto|cpu|gpu(:\\d+)?|cuda(:\\d+)?")) {
-            p.add("device must be auto, cpu, gpu or gpu:N, got " + device);
+            p.add("evalEvery: must be >= 0, got " + evalEvery);
         }
         if (tokenization == null) {
-            p.add("tokenization must be auto, reference or amalgam");
+            p.add("tokenization: must be auto, reference or amalgam");
         }
-        if (stepAccounting == null) {
-            p.add("stepAccounting must be reference or all-batches");
-        }
+        TrainerFields.check(p, lr, batchSize, MAX_BATCH_SIZE, gradAccum, MAX_GRAD_ACCUM, warmupRatio, weightDecay,
+                maxGradNorm, checkpointEvery, lora, outputDtype, device, stepAccounting);
         return p;
-    }
-
-    private static void positive(List<String> p, String name, long v) {
-        if (v <= 0) {
-            p.add(name + " must be > 0, got " + v);
-        }
-    }
-
-    private static void atMost(List<String> p, String name, long v, long max) {
-        if (v > max) {
-            p.add(name + " must be at most " + max + ", got " + v);
-        }
     }
 
     /**
@@ -257,22 +209,8 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
                 r.problem("tokenization", e.getMessage());
             }
         }
-        StepAccounting accounting = d.stepAccounting();
-        String accountingId = r.string("stepAccounting");
-        if (accountingId != null) {
-            try {
-                accounting = StepAccounting.fromId(accountingId);
-            } catch (IllegalArgumentException e) {
-                r.problem("stepAccounting", e.getMessage());
-            }
-        }
-        LoraSettings lora = null;
-        SpecReader l = r.object("lora");
-        if (l != null) {
-            LoraSettings ld = LoraSettings.defaults();
-            lora = new LoraSettings(integer(l, "rank", ld.rank()), number(l, "alpha", ld.alpha()),
-                    stringList(l, "targetModules", ld.targetModules()));
-        }
+        StepAccounting accounting = TrainerFields.stepAccounting(r, d.stepAccounting());
+        LoraSettings lora = TrainerFields.lora(r);
         FusionSpec spec = new FusionSpec(stages, loss, integer(r, "epochs", d.epochs()), number(r, "lr", d.lr()),
                 integer(r, "sftEpochs", d.sftEpochs()), number(r, "sftLr", d.sftLr()), number(r, "beta", d.beta()),
                 number(r, "alphaEnd", d.alphaEnd()), r.string("alphaSchedule", d.alphaSchedule()),

@@ -111,7 +111,7 @@ class FusionSpecTest {
                 "{\"loss\": \"ipo\", \"labelSmoothing\": 0.1}")))
                 .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems())
                         .containsExactly(
-                                "labelSmoothing must be 0 with loss ipo (it has no label smoothing), got 0.1"));
+                                "labelSmoothing: must be 0 with loss ipo (it has no label smoothing), got 0.1"));
     }
 
     @Test
@@ -148,20 +148,20 @@ class FusionSpecTest {
                         .anyMatch(p -> p.contains("sft must come before wrpo"))
                         .anyMatch(p -> p.contains("unknown loss 'kto'"))
                         .anyMatch(p -> p.contains("epochs: must be an integer"))
-                        .anyMatch(p -> p.contains("lr must be"))
-                        .anyMatch(p -> p.contains("beta must be"))
-                        .anyMatch(p -> p.contains("alphaEnd must be in [0, 1]"))
-                        .anyMatch(p -> p.contains("alphaSchedule must be linear or fixed"))
-                        .anyMatch(p -> p.contains("batchSize must be > 0"))
-                        .anyMatch(p -> p.contains("maxPromptLength (100) must be below maxLength (100)"))
-                        .anyMatch(p -> p.contains("lora.rank must be > 0"))
+                        .anyMatch(p -> p.contains("lr: must be"))
+                        .anyMatch(p -> p.contains("beta: must be"))
+                        .anyMatch(p -> p.contains("alphaEnd: must be in [0, 1]"))
+                        .anyMatch(p -> p.contains("alphaSchedule: must be linear or fixed"))
+                        .anyMatch(p -> p.contains("batchSize: must be > 0"))
+                        .anyMatch(p -> p.contains("maxPromptLength: must be below maxLength (100), got 100"))
+                        .anyMatch(p -> p.contains("lora.rank: must be > 0"))
                         .anyMatch(p -> p.contains("unknown module 'lm_head'"))
                         .anyMatch(p -> p.contains("outputDtype"))
-                        .anyMatch(p -> p.contains("device must be")));
+                        .anyMatch(p -> p.contains("device: must be")));
         assertThat(new FusionSpec(List.of(), LossType.DPO, 1, 1, 1, 1, 1, 0, "linear", 0, 0, BaselineChosen.TARGET, 1, 1,
                 10, 5, 0, 0, 0, 0, 1, 0, null, "bf16", "cpu", dev.amalgam.fusion.data.Tokenization.AUTO,
                 dev.amalgam.fusion.train.StepAccounting.REFERENCE).validate()).containsExactly(
-                        "stages must name at least one of sft, wrpo");
+                        "stages: must name at least one of sft, wrpo");
     }
 
     @Test
@@ -171,9 +171,9 @@ class FusionSpecTest {
                  "lora": {"rank": 1025, "alpha": 1e400}}""")))
                 .isInstanceOfSatisfying(InvalidFusionSpecException.class, e -> assertThat(e.problems()).containsExactly(
                         "lora.alpha: must be a finite number, got Infinity",
-                        "epochs must be at most 100, got 101", "sftEpochs must be at most 100, got 101",
-                        "batchSize must be at most 1024, got 1025", "gradAccum must be at most 1024, got 1025",
-                        "maxLength must be at most 131072, got 131073", "lora.rank must be at most 1024, got 1025"));
+                        "epochs: must be at most 100, got 101", "sftEpochs: must be at most 100, got 101",
+                        "maxLength: must be at most 131072, got 131073", "batchSize: must be at most 1024, got 1025",
+                        "gradAccum: must be at most 1024, got 1025", "lora.rank: must be at most 1024, got 1025"));
         assertThat(FusionSpec.fromJson(Json.MAPPER.readTree("""
                 {"epochs": 100, "sftEpochs": 100, "batchSize": 1024, "gradAccum": 1024, "maxLength": 131072,
                  "lora": {"rank": 1024}}""")).maxLength()).isEqualTo(131072);

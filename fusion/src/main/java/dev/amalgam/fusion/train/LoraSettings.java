@@ -39,15 +39,15 @@ public record LoraSettings(int rank, double alpha, List<String> targetModules) {
     public List<String> validate() {
         List<String> problems = new ArrayList<>();
         if (rank <= 0) {
-            problems.add("lora.rank must be > 0, got " + rank);
+            problems.add("lora.rank: must be > 0, got " + rank);
         } else if (rank > MAX_RANK) {
-            problems.add("lora.rank must be at most " + MAX_RANK + ", got " + rank);
+            problems.add("lora.rank: must be at most " + MAX_RANK + ", got " + rank);
         }
         if (!(alpha > 0) || Double.isInfinite(alpha)) {
-            problems.add("lora.alpha must be a finite number > 0, got " + alpha);
+            problems.add("lora.alpha: must be a finite number > 0, got " + alpha);
         }
         if (targetModules.isEmpty()) {
-            problems.add("lora.targetModules must name at least one projection");
+            problems.add("lora.targetModules: must name at least one projection");
         }
         for (String m : targetModules) {
             if (!KNOWN_MODULES.contains(m)) {

@@ -293,8 +293,17 @@ public final class VarmMerge implements MergeMethod {
         }
     }
 
-    /** Every merged tensor's sums, and the group variations the authors' analysis script computes from them. */
-    private record Statistics(Map<String, TensorStats> tensors) {
+    /**
+     * Every merged tensor's sums, and the group variations the authors' analysis script computes from them. A
+     * group's variations are computed once, on the first of its tensors that asks, and shared by the others.
+     */
+    private static final class Statistics {
+        private final Map<String, TensorStats> tensors;
+        private final Map<Group, double[]> groups = new java.util.concurrent.ConcurrentHashMap<>();
+
+        Statistics(Map<String, TensorStats> tensors) {
+            this.tensors = Map.copyOf(tensors);
+        }
 
         /**
          * The variation of each target of {@code tensorName} over its group: a module's or a layer's is the sum
@@ -303,18 +312,27 @@ public final class VarmMerge implements MergeMethod {
          */
         double[] groupVariations(String tensorName, String granularity, Variation f) {
             TensorStats self = tensors.get(tensorName);
-            double[] v = new double[self.targets().size()];
             String layer = layerOf(tensorName);
             if (granularity.equals("layer") && layer == null) {
+                double[] v = new double[self.targets().size()];
                 Arrays.fill(v, 1);
                 return v;
             }
-            String module = moduleOf(tensorName);
+            String key = switch (granularity) {
+                case "module" -> moduleOf(tensorName);
+                case "layer" -> layer;
+                default -> "";
+            };
+            return groups.computeIfAbsent(new Group(granularity, key, f, self.targets()), this::variations).clone();
+        }
+
+        private double[] variations(Group g) {
+            double[] v = new double[g.targets().size()];
             long numel = 0;
             for (TensorStats t : tensors.values()) {
-                boolean member = switch (granularity) {
-                    case "module" -> moduleOf(t.name()).equals(module);
-                    case "layer" -> layer.equals(layerOf(t.name()));
+                boolean member = switch (g.granularity()) {
+                    case "module" -> moduleOf(t.name()).equals(g.key());
+                    case "layer" -> g.key().equals(layerOf(t.name()));
                     default -> true;
                 };
                 if (!member) {
@@ -322,18 +340,22 @@ public final class VarmMerge implements MergeMethod {
                 }
                 numel += t.numel();
                 for (int j = 0; j < v.length; j++) {
-                    int at = t.targets().indexOf(self.targets().get(j));
+                    int at = t.targets().indexOf(g.targets().get(j));
                     if (at >= 0) {
-                        v[j] += granularity.equals("model") ? t.sums()[f.ordinal()][at] : t.mean(f, at);
+                        v[j] += g.granularity().equals("model") ? t.sums()[g.f().ordinal()][at] : t.mean(g.f(), at);
                     }
                 }
             }
-            if (granularity.equals("model")) {
+            if (g.granularity().equals("model")) {
                 for (int j = 0; j < v.length; j++) {
                     v[j] /= numel;
                 }
             }
             return v;
+        }
+
+        /** A group of tensors sharing one set of weights, for one statistic and one list of targets. */
+        private record Group(String granularity, String key, Variation f, List<String> targets) {
         }
     }
 }

@@ -7,12 +7,12 @@ import dev.amalgam.fusion.fusechat.FusionFunction;
 import dev.amalgam.fusion.fusechat.MetricLevel;
 import dev.amalgam.fusion.train.LoraSettings;
 import dev.amalgam.fusion.train.StepAccounting;
+import dev.amalgam.fusion.train.TrainerFields;
 import dev.amalgam.job.SpecReader;
 import dev.amalgam.modelengine.LlamaConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
@@ -64,61 +64,32 @@ public record FuseChatSpec(int epochs, double lr, int batchSize, int gradAccum, 
                 StepAccounting.REFERENCE);
     }
 
-    /** Every problem with the values (empty when the spec can run). */
+    /** Every problem with the values (empty when the spec can run), each as {@code field: must ..., got value}. */
     public List<String> validate() {
         List<String> p = new ArrayList<>();
-        range(p, "epochs", epochs, 1, FusionSpec.MAX_EPOCHS);
-        if (!(lr > 0) || Double.isInfinite(lr)) {
-            p.add("lr must be a finite number > 0, got " + lr);
-        }
-        range(p, "batchSize", batchSize, 1, FusionSpec.MAX_BATCH_SIZE);
-        range(p, "gradAccum", gradAccum, 1, FusionSpec.MAX_GRAD_ACCUM);
-        range(p, "maxLength", maxLength, 2, FusionSpec.MAX_LENGTH);
-        if (!(warmupRatio >= 0 && warmupRatio < 1)) {
-            p.add("warmupRatio must be in [0, 1), got " + warmupRatio);
-        }
-        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
-            p.add("weightDecay must be a finite number >= 0, got " + weightDecay);
-        }
-        if (!(maxGradNorm >= 0) || Double.isInfinite(maxGradNorm)) {
-            p.add("maxGradNorm must be a finite number >= 0 (0 disables clipping), got " + maxGradNorm);
-        }
+        TrainerFields.between(p, "epochs", epochs, 1, FusionSpec.MAX_EPOCHS);
+        TrainerFields.between(p, "maxLength", maxLength, 2, FusionSpec.MAX_LENGTH);
         if (!(lambda >= 0 && lambda <= 1)) {
-            p.add("lambda must be in [0, 1], got " + lambda);
+            p.add("lambda: must be in [0, 1], got " + lambda);
         }
         if (!"fixed".equals(lambdaSchedule) && !"rising".equals(lambdaSchedule)) {
-            p.add("lambdaSchedule must be fixed or rising, got " + lambdaSchedule);
+            p.add("lambdaSchedule: must be fixed or rising, got " + lambdaSchedule);
         }
         if (fusionFunction == null) {
-            p.add("fusionFunction must be min_ce or avg_ce");
+            p.add("fusionFunction: must be min_ce or avg_ce");
         }
         if (metricLevel == null) {
-            p.add("metricLevel must be sequence or token");
+            p.add("metricLevel: must be sequence or token");
         }
         if (distillLoss == null) {
-            p.add("distillLoss must be ce or kl");
+            p.add("distillLoss: must be ce or kl");
         }
-        if (!(temperature > 0) || Double.isInfinite(temperature)) {
-            p.add("temperature must be a finite number > 0, got " + temperature);
-        }
+        TrainerFields.positiveFinite(p, "temperature", temperature);
         if (!"ms".equals(vocabMapping) && !"mined".equals(vocabMapping)) {
-            p.add("vocabMapping must be ms or mined, got " + vocabMapping);
+            p.add("vocabMapping: must be ms or mined, got " + vocabMapping);
         }
-        if (checkpointEvery < 1) {
-            p.add("checkpointEvery must be > 0, got " + checkpointEvery);
-        }
-        if (lora != null) {
-            p.addAll(lora.validate());
-        }
-        if (!Set.of("bf16", "fp16", "fp32").contains(outputDtype)) {
-            p.add("outputDtype must be bf16, fp16 or fp32, got " + outputDtype);
-        }
-        if (device == null || !device.matches("auto|cpu|gpu(:\\d+)?|cuda(:\\d+)?")) {
-            p.add("device must be auto, cpu, gpu or gpu:N, got " + device);
-        }
-        if (stepAccounting == null) {
-            p.add("stepAccounting must be reference or all-batches");
-        }
+        TrainerFields.check(p, lr, batchSize, FusionSpec.MAX_BATCH_SIZE, gradAccum, FusionSpec.MAX_GRAD_ACCUM,
+                warmupRatio, weightDecay, maxGradNorm, checkpointEvery, lora, outputDtype, device, stepAccounting);
         return p;
     }
 
@@ -130,12 +101,6 @@ public record FuseChatSpec(int epochs, double lr, int batchSize, int gradAccum, 
                     + target.maxPositionEmbeddings());
         }
         return p;
-    }
-
-    private static void range(List<String> p, String name, long v, long min, long max) {
-        if (v < min || v > max) {
-            p.add(name + " must be in [" + min + ", " + max + "], got " + v);
-        }
     }
 
     /** Parses a spec; absent fields take {@link #defaults()}; every problem in one exception. */
@@ -194,25 +159,8 @@ public record FuseChatSpec(int epochs, double lr, int batchSize, int gradAccum, 
                 }
             };
         }
-        StepAccounting accounting = d.stepAccounting();
-        String accountingId = r.string("stepAccounting");
-        if (accountingId != null) {
-            try {
-                accounting = StepAccounting.fromId(accountingId);
-            } catch (IllegalArgumentException e) {
-                r.problem("stepAccounting", e.getMessage());
-            }
-        }
-        LoraSettings lora = null;
-        SpecReader l = r.object("lora");
-        if (l != null) {
-            LoraSettings ld = LoraSettings.defaults();
-            Integer rank = l.anyInt("rank");
-            Double alpha = l.anyNumber("alpha");
-            List<String> modules = l.strings("targetModules");
-            lora = new LoraSettings(rank == null ? ld.rank() : rank, alpha == null ? ld.alpha() : alpha,
-                    modules == null ? ld.targetModules() : modules);
-        }
+        StepAccounting accounting = TrainerFields.stepAccounting(r, d.stepAccounting());
+        LoraSettings lora = TrainerFields.lora(r);
         FuseChatSpec spec = new FuseChatSpec(integer(r, "epochs", d.epochs()), number(r, "lr", d.lr()),
                 integer(r, "batchSize", d.batchSize()), integer(r, "gradAccum", d.gradAccum()),
                 integer(r, "maxLength", d.maxLength()), number(r, "warmupRatio", d.warmupRatio()),

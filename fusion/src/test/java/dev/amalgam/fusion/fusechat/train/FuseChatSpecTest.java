@@ -59,7 +59,7 @@ class FuseChatSpecTest {
                  "includePivot": "yes", "vocabMapping": "exact", "checkpointEvery": 0, "outputDtype": "int8",
                  "device": "tpu", "stepAccounting": "odd", "lora": {"rank": 0, "dropout": 0.1}, "beta": 0.1}""");
         for (String field : List.of("epochs", "lr", "batchSize", "gradAccum", "maxLength", "warmupRatio",
-                "weightDecay", "maxGradNorm", "lambda must", "lambdaSchedule", "fusionFunction", "metricLevel",
+                "weightDecay", "maxGradNorm", "lambda: must", "lambdaSchedule", "fusionFunction", "metricLevel",
                 "distillLoss", "temperature", "includePivot", "vocabMapping", "checkpointEvery", "outputDtype",
                 "device", "stepAccounting", "rank", "dropout", "beta")) {
             assertThat(p).as(field).anyMatch(s -> s.contains(field));

@@ -193,6 +193,16 @@ class MergekitTestConfigsTest {
                 """.formatted(a, b) + (params != null ? "parameters: " + params + "\n" : "");
     }
 
+    /**
+     * The reference of two_model_config's task-arithmetic-family merges: models weighted 0.6 and 0.4, the base the
+     * third input, lambda 1, per-tensor seed and last dimension as the merge sees them.
+     */
+    private static Reference twoModelGta(double density, double gamma, NaiveMerges.Thinning thinning,
+                                         boolean consensus, boolean normalize, boolean rescale) {
+        return (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, density, gamma, 0),
+                thinning, consensus, normalize, rescale, 1, tensorSeed(n), columns(s));
+    }
+
     private static NaiveMerges.ModelParams[] gtaParams(int inputs, double[] weights, double density, double gamma,
                                                        double epsilon) {
         NaiveMerges.ModelParams[] p = new NaiveMerges.ModelParams[inputs];
@@ -256,8 +266,7 @@ class MergekitTestConfigsTest {
     void testTaskArithmeticMerge() {
         check(twoModelConfig("model_a", "model_b", "task_arithmetic", "model_c", null), "task_arithmetic",
                 List.of("model_a", "model_b", "model_c"), DType.BF16,
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 1, 0, 0),
-                        NaiveMerges.Thinning.NONE, false, false, false, 1, tensorSeed(n), columns(s)));
+                twoModelGta(1, 0, NaiveMerges.Thinning.NONE, false, false, false));
     }
 
     @Test
@@ -265,16 +274,14 @@ class MergekitTestConfigsTest {
         // density defaults to 1: mergekit's magnitude_outliers returns the task vector unchanged
         check(twoModelConfig("model_a", "model_b", "breadcrumbs", "model_c", null), "breadcrumbs",
                 List.of("model_a", "model_b", "model_c"), DType.BF16,
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 1, 0.01, 0),
-                        NaiveMerges.Thinning.MAGNITUDE_OUTLIERS, false, false, false, 1, tensorSeed(n), columns(s)));
+                twoModelGta(1, 0.01, NaiveMerges.Thinning.MAGNITUDE_OUTLIERS, false, false, false));
     }
 
     @Test
     void testTiesMerge() {
         check(twoModelConfig("model_a", "model_b", "ties", "model_c", "{density: 0.3}"), "ties",
                 List.of("model_a", "model_b", "model_c"), DType.BF16,
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 0.3, 0, 0),
-                        NaiveMerges.Thinning.MAGNITUDE, true, true, false, 1, tensorSeed(n), columns(s)));
+                twoModelGta(0.3, 0, NaiveMerges.Thinning.MAGNITUDE, true, true, false));
     }
 
     @Test
@@ -349,8 +356,7 @@ class MergekitTestConfigsTest {
     void testDareTiesMerge() {
         check(twoModelConfig("model_a", "model_b", "dare_ties", "model_c", "{density: 0.66}"), "dare_ties",
                 List.of("model_a", "model_b", "model_c"), DType.BF16,
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 0.66, 0, 0),
-                        NaiveMerges.Thinning.RANDOM, true, false, true, 1, tensorSeed(n), columns(s)));
+                twoModelGta(0.66, 0, NaiveMerges.Thinning.RANDOM, true, false, true));
     }
 
     @Test
@@ -580,32 +586,28 @@ class MergekitTestConfigsTest {
     void testTaskArithmeticVlmMerge() {
         checkVlm(twoModelConfig("vlm_a", "vlm_b", "task_arithmetic", "vlm_c", null), "vlm_ta",
                 List.of("vlm_a", "vlm_b", "vlm_c"),
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 1, 0, 0),
-                        NaiveMerges.Thinning.NONE, false, false, false, 1, tensorSeed(n), columns(s)));
+                twoModelGta(1, 0, NaiveMerges.Thinning.NONE, false, false, false));
     }
 
     @Test
     void testBreadcrumbsVlmMerge() {
         checkVlm(twoModelConfig("vlm_a", "vlm_b", "breadcrumbs", "vlm_c", null), "vlm_breadcrumbs",
                 List.of("vlm_a", "vlm_b", "vlm_c"),
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 1, 0.01, 0),
-                        NaiveMerges.Thinning.MAGNITUDE_OUTLIERS, false, false, false, 1, tensorSeed(n), columns(s)));
+                twoModelGta(1, 0.01, NaiveMerges.Thinning.MAGNITUDE_OUTLIERS, false, false, false));
     }
 
     @Test
     void testTiesVlmMerge() {
         checkVlm(twoModelConfig("vlm_a", "vlm_b", "ties", "vlm_c", "{density: 0.3}"), "vlm_ties",
                 List.of("vlm_a", "vlm_b", "vlm_c"),
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 0.3, 0, 0),
-                        NaiveMerges.Thinning.MAGNITUDE, true, true, false, 1, tensorSeed(n), columns(s)));
+                twoModelGta(0.3, 0, NaiveMerges.Thinning.MAGNITUDE, true, true, false));
     }
 
     @Test
     void testDareTiesVlmMerge() {
         checkVlm(twoModelConfig("vlm_a", "vlm_b", "dare_ties", "vlm_c", "{density: 0.66}"), "vlm_dare_ties",
                 List.of("vlm_a", "vlm_b", "vlm_c"),
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 0.66, 0, 0),
-                        NaiveMerges.Thinning.RANDOM, true, false, true, 1, tensorSeed(n), columns(s)));
+                twoModelGta(0.66, 0, NaiveMerges.Thinning.RANDOM, true, false, true));
     }
 
     @Test

@@ -23,7 +23,9 @@ import tools.jackson.databind.json.JsonMapper;
  * one layer as templates over {@code ${layer_index}} (and {@code ${expert_index}} for mixture-of-experts layers),
  * the weights after the layers, and the config keys that size them. Families are data: one JSON file per family
  * under {@code dev/amalgam/merge/arch/families/}, listed in {@code families.txt} there (the format is described in
- * the module README). A decoder without a file is inferred from its tensor names ({@link #infer}).
+ * the module README). A decoder without a file is inferred from its tensor names ({@link #infer}). A family of
+ * several modules (mergekit's {@code kind: modular}, e.g. Llava's language model, vision encoder and the weights
+ * outside both) has no weights of its own: each {@link Module} has its layout, planned one after the other.
  *
  * <p>Names are resolved once per tensor while a merge is planned, never while tensors are merged.
  *

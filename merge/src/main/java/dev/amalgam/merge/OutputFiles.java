@@ -35,9 +35,13 @@ final class OutputFiles {
     static void write(Path dir, String modelName, MergeConfig cfg, MergePlan plan, Map<String, HfModelDir> models)
             throws IOException {
         ObjectNode config = (ObjectNode) models.get(plan.referenceModel()).config().deepCopy();
-        String layersKey = plan.architecture().numLayersKey(config);
-        if (layersKey != null) {
-            setValue(config, layersKey, plan.numLayers());
+        for (dev.amalgam.merge.arch.Architecture.Module m : plan.architecture().modules()) {
+            // each planned module's layer count under its own key (text_config / vision_config for Llava)
+            String layersKey = m.layout().numLayersKey(config);
+            Integer layers = plan.moduleLayers().get(m.name());
+            if (layersKey != null && layers != null) {
+                setValue(config, layersKey, layers);
+            }
         }
         setValue(config, plan.architecture().vocabSizeKey(), plan.vocabSize());
         // tie_word_embeddings stays the base model's, as mergekit leaves it (see MergePlan.tiedEmbeddings)

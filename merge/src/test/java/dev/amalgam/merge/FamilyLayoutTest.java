@@ -174,11 +174,31 @@ class FamilyLayoutTest {
                                 List.of("mlp.shared_experts.gate_proj.weight", "mlp.shared_experts.up_proj.weight",
                                         "mlp.shared_experts.down_proj.weight"))))
                         .withExtra(List.of("model.layers.2.eh_proj.weight", "model.layers.2.enorm.weight"), List.of()),
+                // every module merged, as mergekit does: the language model, the CLIP tower (its layers are listed
+                // here with the weights outside the language model's layers), the projector; position_ids dropped
                 new Family("LlavaForConditionalGeneration", Map.of("text_config", Map.of("num_hidden_layers", LAYERS,
-                        "vocab_size", V)), ll, List.of("language_model.model.embed_tokens.weight"), llama,
+                        "vocab_size", V), "vision_config", Map.of("num_hidden_layers", 3)), ll,
+                        cat(List.of("language_model.model.embed_tokens.weight"), llavaVision(3)), llama,
                         List.of("language_model.model.norm.weight", "language_model.lm_head.weight"))
-                        .withExtra(List.of(), List.of("vision_tower.vision_model.encoder.layers.0.mlp.fc1.weight",
-                                "multi_modal_projector.linear_1.weight")));
+                        .withExtra(List.of("vision_tower.vision_model.embeddings.position_ids"), List.of()));
+    }
+
+    /** A CLIP vision tower of {@code layers} layers and the two-layer projector, by their checkpoint names. */
+    private static List<String> llavaVision(int layers) {
+        String v = "vision_tower.vision_model.";
+        List<String> res = new ArrayList<>(List.of(v + "embeddings.class_embedding", v + "embeddings.patch_embedding.weight",
+                v + "embeddings.position_embedding.weight", v + "pre_layrnorm.weight", v + "pre_layrnorm.bias",
+                v + "post_layernorm.weight", v + "post_layernorm.bias", "multi_modal_projector.linear_1.weight",
+                "multi_modal_projector.linear_1.bias", "multi_modal_projector.linear_2.weight",
+                "multi_modal_projector.linear_2.bias"));
+        for (int l = 0; l < layers; l++) {
+            for (String w : List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj",
+                    "layer_norm1", "mlp.fc1", "mlp.fc2", "layer_norm2")) {
+                res.add(v + "encoder.layers." + l + "." + w + ".weight");
+                res.add(v + "encoder.layers." + l + "." + w + ".bias");
+            }
+        }
+        return res;
     }
 
     private static long[] shape(String name) {

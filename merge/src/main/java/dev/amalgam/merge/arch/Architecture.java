@@ -23,7 +23,9 @@ import tools.jackson.databind.json.JsonMapper;
  * one layer as templates over {@code ${layer_index}} (and {@code ${expert_index}} for mixture-of-experts layers),
  * the weights after the layers, and the config keys that size them. Families are data: one JSON file per family
  * under {@code dev/amalgam/merge/arch/families/}, listed in {@code families.txt} there (the format is described in
- * the module README). A decoder without a file is inferred from its tensor names ({@link #infer}).
+ * the module README). A decoder without a file is inferred from its tensor names ({@link #infer}). A family of
+ * several modules (mergekit's {@code kind: modular}, e.g. Llava's language model, vision encoder and the weights
+ * outside both) has no weights of its own: each {@link Module} has its layout, planned one after the other.
  *
  * <p>Names are resolved once per tensor while a merge is planned, never while tensors are merged.
  *
@@ -38,11 +40,34 @@ import tools.jackson.databind.json.JsonMapper;
  * @param passthroughPrefixes tensors under these prefixes are copied unchanged from the base (else first) model
  * @param source              the file the family came from, or {@code inferred}
  * @param inferredLayers      the layer count of an inferred layout, -1 for a family file
+ * @param overrideLayers      mergekit's {@code override_num_layers}: the layer count whatever the config says, or -1
+ * @param submodules          the modules of a multi-module ({@code kind: modular}) family, in file order; empty for
+ *                            a family of one module (whose weights are the fields above)
  */
 public record Architecture(String modelType, List<String> architectures, List<String> numLayersKeys,
                            String vocabSizeKey, String numExpertsKey, List<WeightInfo> preWeights,
                            List<WeightInfo> layerWeights, List<WeightInfo> postWeights,
-                           List<String> passthroughPrefixes, String source, int inferredLayers) {
+                           List<String> passthroughPrefixes, String source, int inferredLayers, int overrideLayers,
+                           List<Module> submodules) {
+
+    /**
+     * One module of a family, as mergekit's {@code ModuleDefinition}: a layout of its own (weights before, in and
+     * after its layers, its own layer count) under a name that a config's {@code modules:} key uses.
+     *
+     * @param name    the module's name in the family file
+     * @param aliases other names a config may give it
+     * @param layout  its weights (names already carry the module's {@code weight_prefix})
+     */
+    public record Module(String name, List<String> aliases, Architecture layout) {
+        public Module {
+            aliases = List.copyOf(aliases);
+        }
+
+        /** Whether a config's module name means this module. */
+        public boolean answersTo(String configName) {
+            return name.equals(configName) || aliases.contains(configName);
+        }
+    }
 
     static final String INDEX = "families/families.txt";
     private static final Pattern VAR = Pattern.compile("\\$\\{([a-z_]+)([+-]1)?}");
@@ -57,6 +82,15 @@ public record Architecture(String modelType, List<String> architectures, List<St
         layerWeights = List.copyOf(layerWeights);
         postWeights = List.copyOf(postWeights);
         passthroughPrefixes = List.copyOf(passthroughPrefixes);
+        submodules = List.copyOf(submodules);
+    }
+
+    /**
+     * The modules a merge plans one after the other: a multi-module family's, else this layout as mergekit's one
+     * {@code default} module.
+     */
+    public List<Module> modules() {
+        return submodules.isEmpty() ? List.of(new Module("default", List.of(), this)) : submodules;
     }
 
     /** Every family file, in the order of {@code families.txt}. */
@@ -102,6 +136,9 @@ public record Architecture(String modelType, List<String> architectures, List<St
     public JsonNode numLayersValue(JsonNode config) {
         if (isInferred()) {
             return tools.jackson.databind.node.IntNode.valueOf(inferredLayers);
+        }
+        if (overrideLayers >= 0) {
+            return tools.jackson.databind.node.IntNode.valueOf(overrideLayers);
         }
         String key = numLayersKey(config);
         return key == null ? null : configValue(config, key);
@@ -284,7 +321,7 @@ public record Architecture(String modelType, List<String> architectures, List<St
             pre.add(new WeightInfo(n, embed, !everywhere, List.of(), List.of()));
         }
         return new Architecture("", List.of(archName), key == null ? List.of() : List.of(key), "vocab_size", null,
-                pre, layerWeights, List.of(), List.of(), "inferred", layers);
+                pre, layerWeights, List.of(), List.of(), "inferred", layers, -1, List.of());
     }
 
     // ---- family files ----
@@ -317,7 +354,8 @@ public record Architecture(String modelType, List<String> architectures, List<St
     }
 
     /**
-     * Reads one family file.
+     * Reads one family file: one module (mergekit's {@code kind: module}, the default) or several ({@code kind:
+     * modular}, with {@code modules: {name: {weight_prefix, aliases, architecture: {...}}}}).
      *
      * @throws IllegalArgumentException naming the file and the field when the file is not a valid family
      */
@@ -328,35 +366,108 @@ public record Architecture(String modelType, List<String> architectures, List<St
         } catch (JacksonException e) {
             throw new IllegalArgumentException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
         }
-        Set<String> knownKeys = Set.of("model_type", "architectures", "num_layers_config_key", "vocab_size_config_key",
+        if (root == null || !root.isObject()) {
+            throw new IllegalArgumentException(file + ": must be a JSON object");
+        }
+        String kind = root.has("kind") ? text(root, "kind", file) : "module";
+        if (kind.equals("module")) {
+            return layout(root, "", file, file, false);
+        }
+        if (!kind.equals("modular")) {
+            throw new IllegalArgumentException(file + ": kind must be 'module' or 'modular', found '" + kind + "'");
+        }
+        knownKeys(root, Set.of("kind", "model_type", "architectures", "vocab_size_config_key", "modules",
+                "description"), file);
+        JsonNode mods = root.get("modules");
+        if (mods == null || !mods.isObject() || mods.isEmpty()) {
+            throw new IllegalArgumentException(file + ": modules must be a non-empty mapping of name to module");
+        }
+        List<Module> modules = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> e : mods.properties()) {
+            String where = file + ": modules." + e.getKey();
+            JsonNode m = e.getValue();
+            if (!m.isObject()) {
+                throw new IllegalArgumentException(where + " must be a mapping with an architecture");
+            }
+            knownKeys(m, Set.of("weight_prefix", "aliases", "architecture", "subfolder"), where);
+            if (m.has("subfolder")) {
+                throw new IllegalArgumentException(where + ": subfolder (weights in a sub-directory) is not supported");
+            }
+            String prefix = m.has("weight_prefix") ? text(m, "weight_prefix", where) : "";
+            JsonNode a = m.get("architecture");
+            if (a == null || !a.isObject()) {
+                throw new IllegalArgumentException(where + ".architecture must be a mapping");
+            }
+            modules.add(new Module(e.getKey(), m.has("aliases") ? strings(m.get("aliases"), where, "aliases")
+                    : List.of(), layout(a, prefix, file + "#" + e.getKey(), where + ".architecture", true)));
+        }
+        Set<String> names = new java.util.HashSet<>();
+        for (Module m : modules) {
+            for (String n : m.aliases()) {
+                if (!names.add(n) || mods.has(n)) {
+                    throw new IllegalArgumentException(file + ": module name '" + n + "' is used twice");
+                }
+            }
+        }
+        return new Architecture(text(root, "model_type", file), strings(root.get("architectures"), file,
+                "architectures"), List.of(), root.has("vocab_size_config_key")
+                ? text(root, "vocab_size_config_key", file) : "vocab_size", null, List.of(), List.of(), List.of(),
+                List.of(), file, -1, -1, modules);
+    }
+
+    /** One module's layout; {@code inModule}: inside a modular file, where mergekit's fields are optional. */
+    private static Architecture layout(JsonNode root, String modulePrefix, String source, String where,
+                                       boolean inModule) {
+        knownKeys(root, inModule
+                ? Set.of("model_type", "architectures", "num_layers_config_key", "override_num_layers",
+                "num_experts_config_key", "pre_weights", "layer_templates", "post_weights", "description")
+                : Set.of("kind", "model_type", "architectures", "num_layers_config_key", "vocab_size_config_key",
                 "num_experts_config_key", "weight_prefix", "pre_weights", "layer_templates", "post_weights",
-                "passthrough_prefixes", "description");
-        for (Map.Entry<String, JsonNode> e : root.properties()) {
+                "passthrough_prefixes", "description"), where);
+        String prefix = modulePrefix + root.path("weight_prefix").asString("");
+        String experts = root.has("num_experts_config_key") ? text(root, "num_experts_config_key", where) : null;
+        List<String> layerKeys;
+        if (root.path("num_layers_config_key").isArray()) {
+            layerKeys = strings(root.get("num_layers_config_key"), where, "num_layers_config_key");
+        } else if (inModule && (!root.has("num_layers_config_key") || root.get("num_layers_config_key").isNull())) {
+            layerKeys = List.of(); // mergekit: optional; then the layers the tensor names number
+        } else {
+            layerKeys = List.of(text(root, "num_layers_config_key", where));
+        }
+        int override = -1;
+        if (root.has("override_num_layers")) {
+            JsonNode o = root.get("override_num_layers");
+            if (!o.isIntegralNumber() || !o.canConvertToInt() || o.intValue() < 0) {
+                throw new IllegalArgumentException(where + ": override_num_layers must be an integer >= 0");
+            }
+            override = o.intValue();
+        }
+        JsonNode lt = root.path("layer_templates").path("weights");
+        if (!lt.isArray()) {
+            throw new IllegalArgumentException(where + ": layer_templates.weights must be a list");
+        }
+        String type = inModule ? root.path("model_type").asString("") : text(root, "model_type", where);
+        List<String> archs = inModule && !root.has("architectures") ? List.of()
+                : strings(root.get("architectures"), where, "architectures");
+        Architecture a = new Architecture(type, archs, layerKeys,
+                root.has("vocab_size_config_key") ? text(root, "vocab_size_config_key", where) : "vocab_size", experts,
+                weights(root.get("pre_weights"), prefix, where, "pre_weights"),
+                weights(lt, prefix, where, "layer_templates.weights"),
+                weights(root.get("post_weights"), prefix, where, "post_weights"),
+                root.has("passthrough_prefixes")
+                        ? strings(root.get("passthrough_prefixes"), where, "passthrough_prefixes") : List.of(),
+                source, -1, override, List.of());
+        a.checkTemplates();
+        return a;
+    }
+
+    private static void knownKeys(JsonNode node, Set<String> knownKeys, String where) {
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
             if (!knownKeys.contains(e.getKey())) {
-                throw new IllegalArgumentException(file + ": unknown field '" + e.getKey() + "' (known: "
+                throw new IllegalArgumentException(where + ": unknown field '" + e.getKey() + "' (known: "
                         + new TreeSet<>(knownKeys) + ")");
             }
         }
-        String prefix = root.path("weight_prefix").asString("");
-        String experts = root.has("num_experts_config_key") ? text(root, "num_experts_config_key", file) : null;
-        List<String> layerKeys = root.path("num_layers_config_key").isArray()
-                ? strings(root.get("num_layers_config_key"), file, "num_layers_config_key")
-                : List.of(text(root, "num_layers_config_key", file));
-        JsonNode lt = root.path("layer_templates").path("weights");
-        if (!lt.isArray()) {
-            throw new IllegalArgumentException(file + ": layer_templates.weights must be a list");
-        }
-        Architecture a = new Architecture(text(root, "model_type", file),
-                strings(root.get("architectures"), file, "architectures"), layerKeys,
-                root.has("vocab_size_config_key") ? text(root, "vocab_size_config_key", file) : "vocab_size", experts,
-                weights(root.get("pre_weights"), prefix, file, "pre_weights"),
-                weights(lt, prefix, file, "layer_templates.weights"),
-                weights(root.get("post_weights"), prefix, file, "post_weights"),
-                root.has("passthrough_prefixes")
-                        ? strings(root.get("passthrough_prefixes"), file, "passthrough_prefixes") : List.of(),
-                file, -1);
-        a.checkTemplates();
-        return a;
     }
 
     /** Every template must resolve: layer templates hold {@code ${layer_index}}, experts need an expert count key. */

@@ -42,7 +42,10 @@ public final class MergePlanner {
     private final Set<String> problems = new LinkedHashSet<>();
     private final List<String> warnings = new ArrayList<>();
     private final Map<String, Optional<Map<String, Integer>>> vocabs = new HashMap<>();
+    /** The module being planned (the family itself for a family of one module). */
     private Architecture arch;
+    /** The reference model's family, all its modules. */
+    private Architecture family;
     private String refName;
     /** Tensors of the reference model that are written (the others are reported as dropped). */
     private final Set<String> used = new java.util.HashSet<>();
@@ -104,26 +107,88 @@ public final class MergePlanner {
                 }
             }
         }
-        int before = problems.size();
-        int refLayers = numLayers(refName, ref);
-        slices = expandSlices(slices, refLayers);
-        if (problems.size() > before) {
-            // the loops below do work per layer of the slices: a layer count or range that does not fit the models
-            // must not size them (other problems so far, such as a hidden size mismatch, are reported with the rest)
-            return null;
-        }
         DType dtype = Optional.ofNullable(DtypeNames.parse(cfg.outDtype()))
                 .or(() -> Optional.ofNullable(DtypeNames.parse(cfg.dtype()))).orElse(ref.dominantDtype());
         String tokenizerModel = tokenizerModel(slices, refName);
-        int outLayers = slices.stream().mapToInt(s -> s.sources().get(0).length()).sum();
-
-        // mergekit's plan: the family's weights before the layers (from the first slice), each output layer's
-        // weights from its slice's source layers, the weights after the layers (from the last slice). Tensors
-        // outside these lists are not written.
+        family = arch;
+        if (!cfg.usesModels() && family.modules().size() > 1) {
+            // mergekit's normalize_config: top-level slices are only for a family of one module
+            problems.add("'" + refName + "' is " + archName + ", whose family (" + family.source() + ") has "
+                    + family.modules().size() + " modules (" + String.join(", ", family.modules().stream()
+                    .map(Architecture.Module::name).toList()) + "): slices apply to a family of one module"
+                    + " (as in mergekit); use models");
+            return null;
+        }
+        // mergekit's plan, module after module (each with its own layer count and layer index from 0): the
+        // module's weights before its layers (from the first slice), each output layer's weights from its slice's
+        // source layers, the weights after the layers (from the last slice). In the models form every module is
+        // merged from all the models. Tensors outside these lists are not written.
         List<PlannedTensor> out = new ArrayList<>();
+        List<WeightInfo> outer = new ArrayList<>();
+        Map<String, Integer> moduleLayers = new java.util.LinkedHashMap<>();
+        int mainLayers = -1;
+        for (Architecture.Module module : family.modules()) {
+            arch = module.layout();
+            int before = problems.size();
+            int refLayers = numLayers(refName, ref);
+            List<OutputSlice> moduleSlices = expandSlices(slices, refLayers);
+            if (problems.size() > before) {
+                // the loops below do work per layer of the slices: a layer count or range that does not fit the
+                // models must not size them (other problems so far are reported with the rest)
+                arch = family;
+                return null;
+            }
+            int outLayers = planModule(out, outer, moduleSlices, dtype, tokenizerModel, ref);
+            if (outLayers < 0) {
+                arch = family;
+                return null;
+            }
+            moduleLayers.put(module.name(), outLayers);
+            if (mainLayers < 0 && !arch.layerWeights().isEmpty()) {
+                mainLayers = outLayers;
+            }
+        }
+        arch = family;
+        for (String name : new java.util.TreeSet<>(ref.tensorNames())) {
+            if (arch.passthroughPrefixes().stream().anyMatch(name::startsWith)) {
+                TensorInfo info = ref.info(name);
+                used.add(name);
+                out.add(new PlannedTensor(name, info.shape(), info.dtype(), false,
+                        List.of(TensorInput.whole(refName, name)), -1, new TensorParams(Map.of()), List.of(
+                        new TensorParams(Map.of())), 0L));
+            }
+        }
+        List<String> dropped = ref.tensorNames().stream().filter(n -> !used.contains(n)).sorted().toList();
+        if (!dropped.isEmpty()) {
+            warnings.add(dropped.size() + " tensors of '" + refName + "' are not in the " + describe(arch)
+                    + " layout and are not written (as mergekit): " + String.join(", ", dropped.subList(0,
+                    Math.min(5, dropped.size()))) + (dropped.size() > 5 ? ", ..." : ""));
+        }
+        Optional<WeightInfo> head = outer.stream().filter(w -> w.isEmbed() && !w.tiedNames().isEmpty()).findFirst();
+        boolean tied = head.isPresent() && out.stream().noneMatch(p -> p.name().equals(head.get().name()));
+        JsonNode tieKey = ref.config().get("tie_word_embeddings");
+        if (!tied && head.isPresent() && tieKey != null && tieKey.asBoolean(false)) {
+            warnings.add(head.get().name() + " is written (a model has an untied head) while config.json keeps '"
+                    + refName + "'s tie_word_embeddings: true, as mergekit does; loaders that honour it tie the head"
+                    + " to the input embedding");
+        }
+        long vocab = out.stream().filter(p -> embeddings.contains(p.name())).map(p -> p.shape()[0])
+                .findFirst().orElse(-1L);
+        return new MergePlan(method, arch, refName, tokenizerModel, out, Math.max(mainLayers, 0), vocab, tied, dtype,
+                warnings, union != null ? union : extendedDonor, moduleLayers);
+    }
+
+    /**
+     * Plans the current module ({@link #arch}) from its slices; returns its output layer count, or -1 after a
+     * problem that stops planning.
+     */
+    private int planModule(List<PlannedTensor> out, List<WeightInfo> outer, List<OutputSlice> slices, DType dtype,
+                           String tokenizerModel, HfModelDir ref) {
+        int outLayers = slices.stream().mapToInt(s -> s.sources().get(0).length()).sum();
         OutputSlice first = slices.get(0);
         OutputSlice last = slices.get(slices.size() - 1);
         for (WeightInfo w : arch.preWeights(outLayers)) {
+            outer.add(w);
             plan(out, first, w, first.sources().stream().map(s -> w).toList(), 0.0, dtype, tokenizerModel);
         }
         int outLayer = 0;
@@ -141,14 +206,14 @@ public final class MergePlanner {
                     }
                 } catch (IllegalArgumentException e) {
                     problems.add(e.getMessage());
-                    return null;
+                    return -1;
                 }
                 for (int j = 0; j < inWeights.size(); j++) {
                     if (inWeights.get(j).size() != outWeights.size()) {
                         problems.add("model '" + slice.sources().get(j).model() + "' has " + arch.numExperts(
                                 models.get(slice.sources().get(j).model()).config()) + " experts per layer but '"
                                 + refName + "' has " + arch.numExperts(ref.config()));
-                        return null;
+                        return -1;
                     }
                 }
                 for (int k = 0; k < outWeights.size(); k++) {
@@ -160,36 +225,10 @@ public final class MergePlanner {
             }
         }
         for (WeightInfo w : arch.postWeights(outLayers)) {
+            outer.add(w);
             plan(out, last, w, last.sources().stream().map(s -> w).toList(), 0.0, dtype, tokenizerModel);
         }
-        for (String name : new java.util.TreeSet<>(ref.tensorNames())) {
-            if (arch.passthroughPrefixes().stream().anyMatch(name::startsWith)) {
-                TensorInfo info = ref.info(name);
-                used.add(name);
-                out.add(new PlannedTensor(name, info.shape(), info.dtype(), false,
-                        List.of(TensorInput.whole(refName, name)), -1, new TensorParams(Map.of()), List.of(
-                        new TensorParams(Map.of())), 0L));
-            }
-        }
-        List<String> dropped = ref.tensorNames().stream().filter(n -> !used.contains(n)).sorted().toList();
-        if (!dropped.isEmpty()) {
-            warnings.add(dropped.size() + " tensors of '" + refName + "' are not in the " + describe(arch)
-                    + " layout and are not written (as mergekit): " + String.join(", ", dropped.subList(0,
-                    Math.min(5, dropped.size()))) + (dropped.size() > 5 ? ", ..." : ""));
-        }
-        Optional<WeightInfo> head = arch.postWeights(outLayers).stream()
-                .filter(w -> w.isEmbed() && !w.tiedNames().isEmpty()).findFirst();
-        boolean tied = head.isPresent() && out.stream().noneMatch(p -> p.name().equals(head.get().name()));
-        JsonNode tieKey = ref.config().get("tie_word_embeddings");
-        if (!tied && head.isPresent() && tieKey != null && tieKey.asBoolean(false)) {
-            warnings.add(head.get().name() + " is written (a model has an untied head) while config.json keeps '"
-                    + refName + "'s tie_word_embeddings: true, as mergekit does; loaders that honour it tie the head"
-                    + " to the input embedding");
-        }
-        long vocab = out.stream().filter(p -> embeddings.contains(p.name())).map(p -> p.shape()[0])
-                .findFirst().orElse(-1L);
-        return new MergePlan(method, arch, refName, tokenizerModel, out, outLayer, vocab, tied, dtype, warnings,
-                union != null ? union : extendedDonor);
+        return outLayers;
     }
 
     /** The family file of the reference model's architecture, else a layout inferred from the tensor names. */
@@ -680,19 +719,42 @@ public final class MergePlanner {
 
     /** The model's layer count: config.json's, when it is a plausible one; else the layers its tensors number. */
     private int numLayers(String ref, HfModelDir m) {
-        JsonNode n = arch.numLayersValue(m.config());
-        if (arch.isInferred()) {
-            return arch.inferredLayers();
+        return numLayers(arch, ref, m);
+    }
+
+    private int numLayers(Architecture a, String ref, HfModelDir m) {
+        if (a.isInferred()) {
+            return a.inferredLayers();
         }
+        if (a.overrideLayers() >= 0) {
+            return a.overrideLayers();
+        }
+        JsonNode n = a.numLayersValue(m.config());
         if (n != null && n.isIntegralNumber()) {
             if (!n.canConvertToInt() || n.intValue() < 1 || n.intValue() > MergeConfig.MAX_OUTPUT_LAYERS) {
-                problems.add("model '" + ref + "': config.json " + arch.numLayersKey(m.config()) + " " + n
+                problems.add("model '" + ref + "': config.json " + a.numLayersKey(m.config()) + " " + n
                         + " is not between 1 and " + MergeConfig.MAX_OUTPUT_LAYERS);
                 return 0;
             }
             return n.intValue();
         }
-        return arch.countLayers(m.tensorNames());
+        return a.countLayers(m.tensorNames());
+    }
+
+    /**
+     * The embedding weights before the layers of every module of the family (the input embedding first), resolved
+     * for the layer counts of {@code layersOf}.
+     */
+    private List<WeightInfo> embeddingsBeforeLayers(String layersOf) {
+        List<WeightInfo> res = new ArrayList<>();
+        for (Architecture.Module mod : family.modules()) {
+            for (WeightInfo w : mod.layout().preWeights(numLayers(mod.layout(), layersOf, models.get(layersOf)))) {
+                if (w.isEmbed()) {
+                    res.add(w);
+                }
+            }
+        }
+        return res;
     }
 
     /** Rows of the tokenizer donor's {@code outName} tensor or, failing that, its input embedding; -1 when it has neither. */
@@ -702,12 +764,10 @@ public final class MergePlanner {
             return m.info(outName).shape()[0];
         }
         // the reference's layer count: a donor of another architecture need not have a config this layout reads
-        for (WeightInfo w : arch.preWeights(numLayers(refName, models.get(refName)))) {
-            if (w.isEmbed()) {
-                for (String n : w.names()) {
-                    if (m.hasTensor(n)) {
-                        return m.info(n).shape()[0];
-                    }
+        for (WeightInfo w : embeddingsBeforeLayers(refName)) {
+            for (String n : w.names()) {
+                if (m.hasTensor(n)) {
+                    return m.info(n).shape()[0];
                 }
             }
         }
@@ -717,16 +777,15 @@ public final class MergePlanner {
     /** Rows of a model's input embedding (the family's first embedding weight before the layers). */
     private long embedRows(String model) {
         HfModelDir m = models.get(model);
-        for (WeightInfo w : arch.preWeights(numLayers(model, m))) {
-            if (w.isEmbed()) {
-                for (String n : w.names()) {
-                    if (m.hasTensor(n)) {
-                        return m.info(n).shape()[0];
-                    }
+        for (WeightInfo w : embeddingsBeforeLayers(model)) {
+            for (String n : w.names()) {
+                if (m.hasTensor(n)) {
+                    return m.info(n).shape()[0];
                 }
             }
         }
-        throw new IllegalStateException("model '" + model + "' has no input embedding in the " + describe(arch) + " layout");
+        throw new IllegalStateException("model '" + model + "' has no input embedding in the " + describe(family)
+                + " layout");
     }
 
     private String refModel() {

@@ -91,4 +91,65 @@ class ArchitectureTest {
         assertThat(a.postWeights(1).get(0).tiedNames()).containsExactly("lm.e");
         assertThat(a.numLayersValue(config("{\"text_config\": {\"n\": 7}}")).intValue()).isEqualTo(7);
     }
+
+    @Test
+    void aModularFileHasModulesWithTheirOwnPrefixLayersAndNames() {
+        Architecture a = Architecture.parse("""
+                {"kind": "modular", "model_type": "x", "architectures": ["X"], "vocab_size_config_key": "t.v",
+                 "modules": {
+                   "text": {"weight_prefix": "lm.", "aliases": ["model.lm"], "architecture": {
+                     "model_type": "y", "num_layers_config_key": "t.n", "pre_weights": [{"name": "e", "is_embed": true}],
+                     "layer_templates": {"weights": [{"name": "l.${layer_index}.w"}]}, "post_weights": []}},
+                   "proj": {"architecture": {"model_type": "", "pre_weights": [{"name": "p.w"}],
+                     "layer_templates": {"weights": []}, "post_weights": [], "override_num_layers": 0}}}}
+                """, "x.json");
+        assertThat(a.modules()).extracting(Architecture.Module::name).containsExactly("text", "proj");
+        Architecture text = a.modules().get(0).layout();
+        assertThat(text.layerWeights(1, 2, config("{}")).get(0).name()).isEqualTo("lm.l.1.w");
+        assertThat(text.preWeights(2).get(0).name()).isEqualTo("lm.e");
+        assertThat(text.numLayersValue(config("{\"t\": {\"n\": 5}}")).intValue()).isEqualTo(5);
+        assertThat(a.modules().get(0).answersTo("model.lm")).isTrue();
+        assertThat(a.modules().get(1).layout().numLayersValue(config("{}")).intValue()).isZero();
+        assertThat(a.vocabSizeKey()).isEqualTo("t.v");
+        // a family of one module is mergekit's one default module
+        Architecture llama = Architecture.forConfig(config("{\"architectures\": [\"LlamaForCausalLM\"]}")).orElseThrow();
+        assertThat(llama.modules()).singleElement().satisfies(m -> assertThat(m.layout()).isSameAs(llama));
+    }
+
+    @Test
+    void aBadModularFileNamesTheModuleAndTheField() {
+        String ok = """
+                {"kind": "modular", "model_type": "x", "architectures": ["X"],
+                 "modules": {"m": {"architecture": {"pre_weights": [], "layer_templates": {"weights": []},
+                   "post_weights": []}}}}
+                """;
+        assertThat(Architecture.parse(ok, "x.json").modules()).hasSize(1);
+        assertThatThrownBy(() -> Architecture.parse(ok.replace("modular", "modulr"), "x.json"))
+                .hasMessageContaining("x.json: kind must be 'module' or 'modular'");
+        assertThatThrownBy(() -> Architecture.parse(ok.replace("\"architecture\"", "\"subfolder\": \"v\", \"architecture\""),
+                "x.json")).hasMessageContaining("x.json: modules.m: subfolder");
+        assertThatThrownBy(() -> Architecture.parse(ok.replace("\"post_weights\"", "\"post_weight\""), "x.json"))
+                .hasMessageContaining("x.json: modules.m.architecture: unknown field 'post_weight'");
+        assertThatThrownBy(() -> Architecture.parse(ok.replace("\"layer_templates\": {\"weights\": []}",
+                "\"layer_templates\": {\"weights\": []}, \"override_num_layers\": -1"), "x.json"))
+                .hasMessageContaining("override_num_layers must be an integer >= 0");
+        assertThatThrownBy(() -> Architecture.parse("{\"kind\": \"modular\", \"model_type\": \"x\", "
+                + "\"architectures\": [\"X\"], \"modules\": {}}", "x.json"))
+                .hasMessageContaining("x.json: modules must be a non-empty mapping");
+    }
+
+    @Test
+    void llavasModulesAreTheOnesMergekitInfersForIt() {
+        Architecture llava = Architecture.forConfig(config("{\"architectures\": [\"LlavaForConditionalGeneration\"]}"))
+                .orElseThrow();
+        assertThat(llava.modules()).extracting(Architecture.Module::name).containsExactly(
+                "language_model.model.layers", "vision_tower.vision_model.encoder.layers", "default");
+        assertThat(llava.modules().get(1).answersTo("model.vision_tower.vision_model.encoder.layers")).isTrue();
+        assertThat(llava.modules().get(1).layout().layerWeights(4, 5, config("{}")))
+                .extracting(WeightInfo::name).contains("vision_tower.vision_model.encoder.layers.4.mlp.fc1.weight");
+        assertThat(llava.modules().get(2).layout().layerWeights()).isEmpty();
+        assertThat(llava.modules().get(2).layout().preWeights(0)).extracting(WeightInfo::name)
+                .contains("multi_modal_projector.linear_1.weight", "vision_tower.vision_model.embeddings.patch_embedding.weight",
+                        "language_model.model.embed_tokens.weight", "language_model.lm_head.weight");
+    }
 }

@@ -193,6 +193,16 @@ class MergekitTestConfigsTest {
                 """.formatted(a, b) + (params != null ? "parameters: " + params + "\n" : "");
     }
 
+    /**
+     * The reference of two_model_config's task-arithmetic-family merges: models weighted 0.6 and 0.4, the base the
+     * third input, lambda 1, per-tensor seed and last dimension as the merge sees them.
+     */
+    private static Reference twoModelGta(double density, double gamma, NaiveMerges.Thinning thinning,
+                                         boolean consensus, boolean normalize, boolean rescale) {
+        return (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, density, gamma, 0),
+                thinning, consensus, normalize, rescale, 1, tensorSeed(n), columns(s));
+    }
+
     private static NaiveMerges.ModelParams[] gtaParams(int inputs, double[] weights, double density, double gamma,
                                                        double epsilon) {
         NaiveMerges.ModelParams[] p = new NaiveMerges.ModelParams[inputs];
@@ -256,8 +266,7 @@ class MergekitTestConfigsTest {
     void testTaskArithmeticMerge() {
         check(twoModelConfig("model_a", "model_b", "task_arithmetic", "model_c", null), "task_arithmetic",
                 List.of("model_a", "model_b", "model_c"), DType.BF16,
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 1, 0, 0),
-                        NaiveMerges.Thinning.NONE, false, false, false, 1, tensorSeed(n), columns(s)));
+                twoModelGta(1, 0, NaiveMerges.Thinning.NONE, false, false, false));
     }
 
     @Test
@@ -265,16 +274,14 @@ class MergekitTestConfigsTest {
         // density defaults to 1: mergekit's magnitude_outliers returns the task vector unchanged
         check(twoModelConfig("model_a", "model_b", "breadcrumbs", "model_c", null), "breadcrumbs",
                 List.of("model_a", "model_b", "model_c"), DType.BF16,
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 1, 0.01, 0),
-                        NaiveMerges.Thinning.MAGNITUDE_OUTLIERS, false, false, false, 1, tensorSeed(n), columns(s)));
+                twoModelGta(1, 0.01, NaiveMerges.Thinning.MAGNITUDE_OUTLIERS, false, false, false));
     }
 
     @Test
     void testTiesMerge() {
         check(twoModelConfig("model_a", "model_b", "ties", "model_c", "{density: 0.3}"), "ties",
                 List.of("model_a", "model_b", "model_c"), DType.BF16,
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 0.3, 0, 0),
-                        NaiveMerges.Thinning.MAGNITUDE, true, true, false, 1, tensorSeed(n), columns(s)));
+                twoModelGta(0.3, 0, NaiveMerges.Thinning.MAGNITUDE, true, true, false));
     }
 
     @Test
@@ -349,8 +356,7 @@ class MergekitTestConfigsTest {
     void testDareTiesMerge() {
         check(twoModelConfig("model_a", "model_b", "dare_ties", "model_c", "{density: 0.66}"), "dare_ties",
                 List.of("model_a", "model_b", "model_c"), DType.BF16,
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 0.66, 0, 0),
-                        NaiveMerges.Thinning.RANDOM, true, false, true, 1, tensorSeed(n), columns(s)));
+                twoModelGta(0.66, 0, NaiveMerges.Thinning.RANDOM, true, false, true));
     }
 
     @Test
@@ -514,8 +520,8 @@ class MergekitTestConfigsTest {
     }
 
     /**
-     * make_picoLlaVa's layout (language_model.* Llama of vocabulary 64, hidden 32, 2 layers; a vision tower and a
-     * projector). The vision tensors here stand for the CLIP tower.
+     * make_picoLlaVa's layout: a language_model.* Llama of vocabulary 64, hidden 32, 2 layers; a CLIP vision tower
+     * of image size 32, patch 4 (65 positions), 2 layers of width 64 and MLP width 128; the projector to 32.
      */
     private static synchronized void vlms() {
         for (String name : List.of("vlm_a", "vlm_b", "vlm_c")) {
@@ -527,36 +533,35 @@ class MergekitTestConfigsTest {
             for (Map.Entry<String, float[]> e : tensors(dir.resolve("model_a")).entrySet()) {
                 t.put("language_model." + e.getKey(), shape(dir.resolve("model_a"), e.getKey()));
             }
-            t.put("vision_tower.vision_model.encoder.layers.0.mlp.fc1.weight", new long[]{128, 64});
-            t.put("vision_tower.vision_model.post_layernorm.weight", new long[]{64});
-            t.put("multi_modal_projector.linear_1.weight", new long[]{32, 64});
+            t.putAll(dev.amalgam.merge.TinyLlavaCheckpoint.visionAndProjector(64, 128, 2, 4, 65, 32));
             dev.amalgam.merge.TinyCheckpoint.write(p, Map.of("architectures", List.of("LlavaForConditionalGeneration"),
                     "model_type", "llava", "text_config", Map.of("num_hidden_layers", 2, "vocab_size", 64,
-                            "hidden_size", 32, "model_type", "llama"), "vision_config", Map.of("hidden_size", 64)),
+                            "hidden_size", 32, "model_type", "llama"), "vision_config", Map.of("hidden_size", 64,
+                            "num_hidden_layers", 2, "intermediate_size", 128, "patch_size", 4, "image_size", 32,
+                            "model_type", "clip_vision_model")),
                     t, 64, name.hashCode(), 0);
         }
     }
 
     /**
-     * A Llava merge: the language model's tensors by the reference; the vision tower and the projector are the
-     * base's (else the first model's), where mergekit's inferred multi-module layout merges them too (README).
+     * A Llava merge: as mergekit's inferred multi-module layout does, every tensor (language model, vision tower,
+     * projector) is merged with the method, each checked against the reference.
      */
-    private static void checkVlm(String yaml, String out, List<String> inputs, int baseIndex, Reference ref) {
+    private static void checkVlm(String yaml, String out, List<String> inputs, Reference ref) {
         vlms();
-        check(yaml, out, inputs, DType.BF16, (n, x, s) -> n.startsWith("language_model.") ? ref.expected(n, x, s)
-                : x[Math.max(baseIndex, 0)]);
+        check(yaml, out, inputs, DType.BF16, ref);
     }
 
     @Test
     void testLinearVlmMerge() {
-        checkVlm(twoModelConfig("vlm_a", "vlm_b", "linear", null, null), "vlm_linear", List.of("vlm_a", "vlm_b"), -1,
+        checkVlm(twoModelConfig("vlm_a", "vlm_b", "linear", null, null), "vlm_linear", List.of("vlm_a", "vlm_b"),
                 (n, x, s) -> NaiveMerges.linear(x, new double[]{0.6, 0.4}, true));
     }
 
     @Test
     void testSlerpVlmMerge() {
         checkVlm(twoModelConfig("vlm_a", "vlm_b", "slerp", "vlm_a", "{t: 0.35}"), "vlm_slerp", List.of("vlm_a", "vlm_b"),
-                0, (n, x, s) -> slerp(0.35, x[0], x[1]));
+                (n, x, s) -> slerp(0.35, x[0], x[1]));
     }
 
     @ParameterizedTest(name = "base={0} row_wise={1} flatten={2}")
@@ -565,7 +570,7 @@ class MergekitTestConfigsTest {
         String b = base == null ? null : "vlm_c";
         List<String> inputs = b == null ? List.of("vlm_a", "vlm_b") : List.of("vlm_a", "vlm_b", "vlm_c");
         checkVlm(twoModelConfig("vlm_a", "vlm_b", "nuslerp", b, "{nuslerp_row_wise: " + rowWise + ", nuslerp_flatten: "
-                        + flatten + "}"), "vlm_nuslerp" + b + rowWise + flatten, inputs, b == null ? -1 : 2,
+                        + flatten + "}"), "vlm_nuslerp" + b + rowWise + flatten, inputs,
                 (n, x, s) -> nuslerpTensor(0.4, x, b != null, rowWise, flatten, s));
     }
 
@@ -573,52 +578,48 @@ class MergekitTestConfigsTest {
     void testNuslerpVlmWeightsThatSumToZero() {
         String yaml = twoModelConfig("vlm_a", "vlm_b", "nuslerp", "vlm_c",
                 "{nuslerp_row_wise: false, nuslerp_flatten: false}").replace("0.6}", "-0.5}").replace("0.4}", "0.5}");
-        checkVlm(yaml, "vlm_nuslerp_zero", List.of("vlm_a", "vlm_b", "vlm_c"), 2,
+        checkVlm(yaml, "vlm_nuslerp_zero", List.of("vlm_a", "vlm_b", "vlm_c"),
                 (n, x, s) -> nuslerpTensor(0.5, x, true, false, false, s));
     }
 
     @Test
     void testTaskArithmeticVlmMerge() {
         checkVlm(twoModelConfig("vlm_a", "vlm_b", "task_arithmetic", "vlm_c", null), "vlm_ta",
-                List.of("vlm_a", "vlm_b", "vlm_c"), 2,
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 1, 0, 0),
-                        NaiveMerges.Thinning.NONE, false, false, false, 1, tensorSeed(n), columns(s)));
+                List.of("vlm_a", "vlm_b", "vlm_c"),
+                twoModelGta(1, 0, NaiveMerges.Thinning.NONE, false, false, false));
     }
 
     @Test
     void testBreadcrumbsVlmMerge() {
         checkVlm(twoModelConfig("vlm_a", "vlm_b", "breadcrumbs", "vlm_c", null), "vlm_breadcrumbs",
-                List.of("vlm_a", "vlm_b", "vlm_c"), 2,
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 1, 0.01, 0),
-                        NaiveMerges.Thinning.MAGNITUDE_OUTLIERS, false, false, false, 1, tensorSeed(n), columns(s)));
+                List.of("vlm_a", "vlm_b", "vlm_c"),
+                twoModelGta(1, 0.01, NaiveMerges.Thinning.MAGNITUDE_OUTLIERS, false, false, false));
     }
 
     @Test
     void testTiesVlmMerge() {
         checkVlm(twoModelConfig("vlm_a", "vlm_b", "ties", "vlm_c", "{density: 0.3}"), "vlm_ties",
-                List.of("vlm_a", "vlm_b", "vlm_c"), 2,
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 0.3, 0, 0),
-                        NaiveMerges.Thinning.MAGNITUDE, true, true, false, 1, tensorSeed(n), columns(s)));
+                List.of("vlm_a", "vlm_b", "vlm_c"),
+                twoModelGta(0.3, 0, NaiveMerges.Thinning.MAGNITUDE, true, true, false));
     }
 
     @Test
     void testDareTiesVlmMerge() {
         checkVlm(twoModelConfig("vlm_a", "vlm_b", "dare_ties", "vlm_c", "{density: 0.66}"), "vlm_dare_ties",
-                List.of("vlm_a", "vlm_b", "vlm_c"), 2,
-                (n, x, s) -> NaiveMerges.taskArithmetic(x, 2, gtaParams(3, new double[]{0.6, 0.4}, 0.66, 0, 0),
-                        NaiveMerges.Thinning.RANDOM, true, false, true, 1, tensorSeed(n), columns(s)));
+                List.of("vlm_a", "vlm_b", "vlm_c"),
+                twoModelGta(0.66, 0, NaiveMerges.Thinning.RANDOM, true, false, true));
     }
 
     @Test
     void testModelStockVlmMerge() {
         checkVlm(twoModelConfig("vlm_b", "vlm_c", "model_stock", "vlm_a", null), "vlm_model_stock",
-                List.of("vlm_b", "vlm_c", "vlm_a"), 2, (n, x, s) -> modelStock(x, 2, false, s));
+                List.of("vlm_b", "vlm_c", "vlm_a"), (n, x, s) -> modelStock(x, 2, false, s));
     }
 
     @Test
     void testModelStockFilterwiseVlmMerge() {
         checkVlm(twoModelConfig("vlm_b", "vlm_c", "model_stock", "vlm_a", "{filter_wise: true}"), "vlm_model_stock_fw",
-                List.of("vlm_b", "vlm_c", "vlm_a"), 2, (n, x, s) -> modelStock(x, 2, true, s));
+                List.of("vlm_b", "vlm_c", "vlm_a"), (n, x, s) -> modelStock(x, 2, true, s));
     }
 
     // ---------------------------------------------------------------- tests/test_tokenizer.py
@@ -1166,8 +1167,10 @@ class MergekitTestConfigsTest {
                 b[i] = x[1][i] - x[2][i];
             }
         }
-        int rows = shape.length == 2 ? (int) shape[0] : 1;
-        int cols = shape.length == 2 ? (int) shape[1] : n;
+        // mergekit's nuslerp: vectors along the last dimension (dim=-1), or along the first (row_wise: transpose(0, -1));
+        // a tensor of more than 2 dimensions (the vision tower's conv weight) is then rows x the rest
+        int rows = shape.length == 1 ? 1 : rowWise ? (int) shape[0] : n / (int) shape[shape.length - 1];
+        int cols = n / rows;
         float[] out = new float[n];
         if (flatten || shape.length == 1) {
             int[] all = java.util.stream.IntStream.range(0, n).toArray();
@@ -1354,7 +1357,8 @@ class MergekitTestConfigsTest {
     /** mergekit's ModelStockMergeTask: t = N cos / (1 + (N - 1) cos), whole tensor or per row (filter_wise). */
     static float[] modelStock(float[][] x, int baseIndex, boolean filterWise, long[] shape) {
         int n = x[0].length;
-        int cols = filterWise && shape.length == 2 ? (int) shape[1] : n;
+        // mergekit's filter_wise: one t per vector along the last dimension (dim=-1); a 1-D tensor is one vector
+        int cols = filterWise && shape.length >= 2 ? (int) shape[shape.length - 1] : n;
         List<float[]> ws = new ArrayList<>();
         for (int m = 0; m < x.length; m++) {
             if (m != baseIndex) {

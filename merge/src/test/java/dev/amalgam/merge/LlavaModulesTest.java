@@ -1,0 +1,233 @@
+package dev.amalgam.merge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.amalgam.job.Progress;
+import dev.amalgam.merge.config.MergeConfig;
+import dev.amalgam.merge.config.MergeConfigException;
+import dev.amalgam.modelio.HfModelDir;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Llava merged as mergekit merges it: every module (the language model's layers, the vision encoder's layers, and
+ * the weights outside both: embeddings, norms, head, vision embeddings, projector) with the config's method, each
+ * layer stack with its own layer index. The checkpoints are written from names spelled out here (not read from the
+ * family file), and every expected tensor is computed here from mergekit's formulas.
+ */
+class LlavaModulesTest {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final int TEXT_LAYERS = 2;
+    private static final int VISION_LAYERS = 3;
+    private static final Pattern TEXT_LAYER = Pattern.compile("^language_model\\.model\\.layers\\.(\\d+)\\.");
+    private static final Pattern VISION_LAYER = Pattern.compile("^vision_tower\\.vision_model\\.encoder\\.layers\\.(\\d+)\\.");
+    private static final String STALE = "vision_tower.vision_model.embeddings.position_ids";
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void models() {
+        int h = 8;
+        int v = 16;
+        Map<String, long[]> t = new LinkedHashMap<>();
+        t.put("language_model.model.embed_tokens.weight", new long[]{v, h});
+        for (int l = 0; l < TEXT_LAYERS; l++) {
+            String p = "language_model.model.layers." + l + ".";
+            t.put(p + "input_layernorm.weight", new long[]{h});
+            for (String proj : List.of("q_proj", "k_proj", "v_proj", "o_proj")) {
+                t.put(p + "self_attn." + proj + ".weight", new long[]{h, h});
+            }
+            t.put(p + "post_attention_layernorm.weight", new long[]{h});
+            t.put(p + "mlp.gate_proj.weight", new long[]{12, h});
+            t.put(p + "mlp.up_proj.weight", new long[]{12, h});
+            t.put(p + "mlp.down_proj.weight", new long[]{h, 12});
+        }
+        t.put("language_model.model.norm.weight", new long[]{h});
+        t.put("language_model.lm_head.weight", new long[]{v, h});
+        t.putAll(TinyLlavaCheckpoint.visionAndProjector(6, 10, VISION_LAYERS, 2, 5, h));
+        t.put(STALE, new long[]{1, 5}); // a buffer older checkpoints store: not a weight of the layout
+        Map<String, Object> config = Map.of("architectures", List.of("LlavaForConditionalGeneration"),
+                "model_type", "llava",
+                "text_config", Map.of("model_type", "llama", "num_hidden_layers", TEXT_LAYERS, "vocab_size", v,
+                        "hidden_size", h),
+                "vision_config", Map.of("model_type", "clip_vision_model", "num_hidden_layers", VISION_LAYERS,
+                        "hidden_size", 6));
+        TinyCheckpoint.write(dir.resolve("c"), config, t, v, 5, 0);
+        TinyCheckpoint.write(dir.resolve("a"), config, t, v, 5, 1);
+        TinyCheckpoint.write(dir.resolve("b"), config, t, v, 5, 2);
+    }
+
+    private static MergeResult run(String yaml, String out) {
+        return new MergeRunner().run(MergeConfig.parseYaml(yaml), ModelResolver.paths(dir), dir.resolve(out),
+                MergeOptions.defaults().withThreads(2), Progress.NONE);
+    }
+
+    private static Map<String, float[]> tensors(Path model) {
+        Map<String, float[]> res = new TreeMap<>();
+        try (HfModelDir m = HfModelDir.open(model)) {
+            m.tensorNames().forEach(n -> res.put(n, m.tensor(n).toFloatArray()));
+        }
+        return res;
+    }
+
+    /** A layer's gradient position within its own stack (mergekit: idx / (layers - 1) per module); 0 outside layers. */
+    private static double t(String name) {
+        Matcher m = TEXT_LAYER.matcher(name);
+        if (m.find()) {
+            return Integer.parseInt(m.group(1)) / (double) (TEXT_LAYERS - 1);
+        }
+        m = VISION_LAYER.matcher(name);
+        if (m.find()) {
+            return Integer.parseInt(m.group(1)) / (double) (VISION_LAYERS - 1);
+        }
+        return 0;
+    }
+
+    private static void assertClose(float[] got, double[] want, String what) {
+        assertThat(got.length).as(what).isEqualTo(want.length);
+        for (int i = 0; i < got.length; i++) {
+            if (!(Math.abs(got[i] - want[i]) <= 1e-5 * Math.max(1, Math.abs(want[i])))) {
+                throw new AssertionError(what + "[" + i + "]: got " + got[i] + ", expected " + want[i]);
+            }
+        }
+    }
+
+    private static Map<String, float[]> inputsWithout(Path model) {
+        Map<String, float[]> x = tensors(model);
+        x.remove(STALE);
+        return x;
+    }
+
+    @Test
+    void linearMergesTheVisionTowerAndTheProjectorWithLayerGradientsPerModule() {
+        MergeResult r = run("""
+                merge_method: linear
+                models:
+                  - model: a
+                    parameters: {weight: [1, 3]}
+                  - model: b
+                    parameters: {weight: 1}
+                dtype: float32
+                """, "linear");
+        Map<String, float[]> a = inputsWithout(dir.resolve("a"));
+        Map<String, float[]> b = inputsWithout(dir.resolve("b"));
+        Map<String, float[]> got = tensors(r.outDir());
+        assertThat(got.keySet()).isEqualTo(a.keySet());
+        for (String n : got.keySet()) {
+            double wa = 1 + 2 * t(n); // the gradient [1, 3] at the layer's place in its own stack
+            double[] want = new double[a.get(n).length];
+            for (int i = 0; i < want.length; i++) {
+                want[i] = (wa * a.get(n)[i] + b.get(n)[i]) / (wa + 1);
+            }
+            assertClose(got.get(n), want, n);
+        }
+        // the vision layers ran 1, 2, 3: the middle one is not the language model's end point
+        assertThat(t("vision_tower.vision_model.encoder.layers.1.mlp.fc1.weight")).isEqualTo(0.5);
+        assertThat(r.numLayers()).isEqualTo(TEXT_LAYERS);
+        assertThat(r.warnings()).anyMatch(w -> w.startsWith("1 tensors of 'a'") && w.contains(STALE));
+        JsonNode cfg = readConfig(r.outDir());
+        assertThat(cfg.at("/text_config/num_hidden_layers").intValue()).isEqualTo(TEXT_LAYERS);
+        assertThat(cfg.at("/vision_config/num_hidden_layers").intValue()).isEqualTo(VISION_LAYERS);
+        assertThat(cfg.at("/text_config/vocab_size").intValue()).isEqualTo(16);
+    }
+
+    @Test
+    void tiesMergesEveryModuleAgainstTheBase() {
+        MergeResult r = run("""
+                merge_method: ties
+                base_model: c
+                models:
+                  - model: a
+                    parameters: {weight: 0.6, density: 0.5}
+                  - model: b
+                    parameters: {weight: 0.4, density: 0.5}
+                dtype: float32
+                """, "ties");
+        Map<String, float[]> a = inputsWithout(dir.resolve("a"));
+        Map<String, float[]> b = inputsWithout(dir.resolve("b"));
+        Map<String, float[]> c = inputsWithout(dir.resolve("c"));
+        Map<String, float[]> got = tensors(r.outDir());
+        assertThat(got.keySet()).isEqualTo(c.keySet());
+        for (String n : got.keySet()) {
+            assertClose(got.get(n), ties(c.get(n), List.of(a.get(n), b.get(n)), new double[]{0.6, 0.4}, 0.5), n);
+            assertThat(got.get(n)).as(n + " differs from the base").isNotEqualTo(c.get(n));
+        }
+    }
+
+    /**
+     * mergekit's TIES (normalize, lambda 1): each task vector keeps its int(density n) largest magnitudes (the lower
+     * index first among equal ones), the sign of the weighted sum is elected (0 counts as +), and the agreeing
+     * weighted deltas are summed and divided by the sum of their weights (1 where none agrees).
+     */
+    private static double[] ties(float[] base, List<float[]> models, double[] weights, double density) {
+        int n = base.length;
+        double[][] wd = new double[models.size()][n];
+        for (int m = 0; m < models.size(); m++) {
+            double[] d = new double[n];
+            for (int i = 0; i < n; i++) {
+                d[i] = models.get(m)[i] - base[i];
+            }
+            Integer[] order = new Integer[n];
+            for (int i = 0; i < n; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, (x, y) -> Double.compare(Math.abs(d[y]), Math.abs(d[x])));
+            boolean[] keep = new boolean[n];
+            for (int k = 0; k < (int) (density * n); k++) {
+                keep[order[k]] = true;
+            }
+            for (int i = 0; i < n; i++) {
+                wd[m][i] = keep[i] ? weights[m] * d[i] : 0;
+            }
+        }
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            double sum = 0;
+            for (double[] x : wd) {
+                sum += x[i];
+            }
+            boolean positive = sum >= 0;
+            double mixed = 0;
+            double div = 0;
+            for (int m = 0; m < wd.length; m++) {
+                if (wd[m][i] != 0 && (wd[m][i] > 0) == positive) {
+                    mixed += wd[m][i];
+                    div += weights[m];
+                }
+            }
+            out[i] = base[i] + mixed / (div == 0 ? 1 : div);
+        }
+        return out;
+    }
+
+    @Test
+    void topLevelSlicesAreRefusedForAFamilyOfSeveralModules() {
+        assertThatThrownBy(() -> run("""
+                merge_method: passthrough
+                slices:
+                  - sources: [{model: a, layer_range: [0, 2]}]
+                """, "slices"))
+                .isInstanceOf(MergeConfigException.class)
+                .hasMessageContaining("has 3 modules")
+                .hasMessageContaining("language_model.model.layers, vision_tower.vision_model.encoder.layers, default")
+                .hasMessageContaining("use models");
+    }
+
+    private static JsonNode readConfig(Path out) {
+        return JSON.readTree(out.resolve("config.json").toFile());
+    }
+}

@@ -95,6 +95,17 @@ class FuseChatRecipeExampleTest {
         }
     }
 
+    @Test
+    void docsPipelinesShowsTheExampleAsJsonWithArtifactNamesForItsFiles() throws Exception {
+        String doc = Files.readString(Path.of("..", "docs", "pipelines.md"));
+        String section = doc.substring(doc.indexOf("## The FuseChat recipe as a pipeline"));
+        String json = section.substring(section.indexOf("```json\n") + 8, section.indexOf("\n```", section.indexOf("```json")));
+        String yaml = Files.readString(EXAMPLE.resolve("fusechat.yml"))
+                .replace("corpus: chat.jsonl", "corpus: chat").replace("dataset: held-out.jsonl", "dataset: held-out");
+        assertThat(JsonMapper.builder().build().readTree(json))
+                .isEqualTo(tools.jackson.dataformat.yaml.YAMLMapper.builder().build().readTree(yaml));
+    }
+
     /** Half a BF16 unit in the last place at {@code x}: the most that writing a value as BF16 moves it. */
     static float bf16Rounding(float x) {
         return Math.ulp(Math.abs(x)) * (1 << 15); // BF16 keeps 7 of FP32's 23 fraction bits: ulp * 2^16, halved

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.amalgam.modelengine.Architecture;
 import dev.amalgam.modelengine.tiny.TinyModels;
 import dev.amalgam.modelengine.tiny.TinySizes;
+import dev.amalgam.modelengine.tiny.TinyVocabulary;
 import dev.amalgam.modelio.DType;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -258,6 +259,44 @@ class PipelineHttpTest {
                 "configYaml", "name: x\nmerge_method: linear\nmodels:\n  - model: y\n---\nname: y\nmerge_method: linear\nmodels:\n  - model: x\n")));
         assertThat(bad.statusCode()).isEqualTo(422);
         assertThat(bad.body()).contains("configYaml: circular dependency between the stages");
+    }
+
+    @Test
+    void theFuseChatExamplePipelineRunsOnThePlatformWithArtifactNamesForItsFiles() throws Exception {
+        // the committed example, its two files named as dataset artifacts instead of paths (docs/pipelines.md)
+        Path imports = dir.resolve("import");
+        Path example = Path.of("..", "docs", "examples", "fusechat");
+        Files.copy(example.resolve("chat.jsonl"), imports.resolve("chat.jsonl"));
+        Files.copy(example.resolve("held-out.jsonl"), imports.resolve("held-out.jsonl"));
+        TinySizes sizes = TinySizes.defaults();
+        TinyModels.write(Architecture.LLAMA, imports.resolve("pivot"), sizes, 1);
+        TinyModels.write(Architecture.LLAMA, imports.resolve("source-1"), sizes, 2, TinyVocabulary.BPE);
+        TinyModels.write(Architecture.LLAMA, imports.resolve("source-2"), sizes, 3);
+        for (String[] a : new String[][] {{"MODEL", "pivot", "pivot"}, {"MODEL", "source-1", "source-1"},
+                {"MODEL", "source-2", "source-2"}, {"DATASET", "chat", "chat.jsonl"}, {"DATASET", "held-out", "held-out.jsonl"}}) {
+            HttpResponse<String> r = post("/api/v1/artifacts/import",
+                    "{\"kind\":\"" + a[0] + "\",\"name\":\"" + a[1] + "\",\"path\":\"" + a[2] + "\"}");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        }
+        String yaml = Files.readString(example.resolve("fusechat.yml"))
+                .replace("corpus: chat.jsonl", "corpus: chat").replace("dataset: held-out.jsonl", "dataset: held-out");
+        JsonNode spec = YAMLMapper.builder().build().readTree(yaml);
+        UUID id = submit("/api/v1/pipelines", JSON.writeValueAsString(spec));
+        JsonNode end = awaitFinal(id);
+        assertThat(end.path("status").asString()).as(end.toString()).isEqualTo("SUCCEEDED");
+        JsonNode steps = end.path("result").path("steps");
+        assertThat(steps.propertyNames()).hasSize(10);
+        for (String eval : List.of("eval-pivot", "eval-varm", "eval-sce")) {
+            JsonNode job = job(UUID.fromString(steps.path(eval).path("job").asString()));
+            double ppl = job.path("result").path("perplexity").asDouble();
+            assertThat(Double.isFinite(ppl) && ppl > 1).as(eval + " perplexity " + ppl).isTrue();
+        }
+        // the merges read the fusions' targets, which read the representations
+        JsonNode varm = job(UUID.fromString(steps.path("merge-varm").path("job").asString()));
+        assertThat(strings(varm.path("inputs"))).contains(artifactId("target-1"), artifactId("target-2"), artifactId("pivot"));
+        JsonNode fuse = job(UUID.fromString(steps.path("fuse-s1").path("job").asString()));
+        assertThat(strings(fuse.path("inputs"))).contains(artifactId("repr-pivot"), artifactId("repr-s1"), artifactId("source-1"));
+        assertThat(files("fusechat-sce")).containsKey("model.safetensors");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.amalgam.cli;
 
 import dev.amalgam.fusionservice.FusionJobType;
+import dev.amalgam.fusionservice.RepresentationJobType;
 import dev.amalgam.job.CancelledException;
 import dev.amalgam.merge.config.MergeConfigException;
 import dev.amalgam.merge.config.MultiStageConfig;
@@ -33,7 +34,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * artifacts. Step NAME writes OUT/NAME; running the same command again resumes after the last finished step.
  */
 @Command(name = "pipeline", mixinStandardHelpOptions = true,
-        description = "Run a pipeline of jobs (merge, prune, evaluate, fuse), or mergekit's multi-stage YAML, into OUT/STEP.")
+        description = "Run a pipeline of jobs (merge, prune, evaluate, fuse, represent), or mergekit's multi-stage YAML, into OUT/STEP.")
 class PipelineCommand implements Callable<Integer> {
 
     @Parameters(index = "0", description = "pipeline spec (JSON or YAML: steps with name, type, spec), or a mergekit multi-stage YAML")
@@ -72,7 +73,7 @@ class PipelineCommand implements Callable<Integer> {
         }
         EngineOptions engine = EngineOptions.parse(device);
         List<JobType<?, ?, ?>> types = List.of(new MergeJobType(), new PruningJobType(engine), new EvaluationJobType(engine),
-                new FusionJobType());
+                new FusionJobType(), new RepresentationJobType());
         Path work = workDir != null ? workDir : LocalJobCommand.workDirOf(out);
         try {
             JsonNode summary = LocalPipelines.run(pipeline, types, Path.of(""), out, work,

@@ -3,6 +3,7 @@ package dev.amalgam.cli;
 import dev.amalgam.modelengine.Architecture;
 import dev.amalgam.modelengine.tiny.TinyModels;
 import dev.amalgam.modelengine.tiny.TinySizes;
+import dev.amalgam.modelengine.tiny.TinyVocabulary;
 import dev.amalgam.modelio.DType;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -44,6 +45,10 @@ class TinyModelCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "default: ${DEFAULT-VALUE}")
     long seed;
 
+    @Option(names = "--tokenizer", defaultValue = "bytes", description = "bytes (one token a byte) or bpe (byte-level"
+            + " BPE with 13 merges of common English pairs: another vocabulary of the same size; default: ${DEFAULT-VALUE})")
+    String tokenizer;
+
     @Override
     public Integer call() throws java.io.IOException {
         if (java.nio.file.Files.isDirectory(out)) {
@@ -55,9 +60,10 @@ class TinyModelCommand implements Callable<Integer> {
         } else if (java.nio.file.Files.exists(out)) {
             throw new IllegalArgumentException("--out " + out + " is a file; choose a new or empty directory");
         }
+        TinyVocabulary vocabulary = TinyVocabulary.fromName(tokenizer);
         TinySizes sizes = new TinySizes(hiddenSize, intermediateSize, layers, heads, kvHeads, maxPositions,
                 DType.fromSafetensorsName(dtype.toUpperCase()));
-        Path dir = TinyModels.write(Architecture.fromName(arch), out, sizes, seed);
+        Path dir = TinyModels.write(Architecture.fromName(arch), out, sizes, seed, vocabulary);
         System.out.println(dir.toAbsolutePath());
         return 0;
     }

@@ -356,6 +356,29 @@ class CliCommandsTest {
     }
 
     @Test
+    void tinyModelWithTokenizerBpeHasTheSameWeightsAndSizeButAnotherVocabulary() throws Exception {
+        Path bytes = dir.resolve("bytes");
+        Path bpe = dir.resolve("bpe");
+        assertThat(run("tiny-model", "--arch", "llama", "--out", bytes.toString(), "--seed", "7").code()).isZero();
+        Run r = run("tiny-model", "--arch", "llama", "--tokenizer", "bpe", "--out", bpe.toString(), "--seed", "7");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(Files.readAllBytes(bpe.resolve("model.safetensors"))).isEqualTo(Files.readAllBytes(bytes.resolve("model.safetensors")));
+        assertThat(Files.readString(bpe.resolve("config.json"))).isEqualTo(Files.readString(bytes.resolve("config.json")));
+        JsonMapper mapper = JsonMapper.builder().build();
+        JsonNode bpeModel = mapper.readTree(bpe.resolve("tokenizer.json").toFile()).path("model");
+        JsonNode bytesModel = mapper.readTree(bytes.resolve("tokenizer.json").toFile()).path("model");
+        assertThat(bpeModel.path("merges")).hasSize(13);
+        assertThat(bytesModel.path("merges")).isEmpty();
+        assertThat(bpeModel.path("vocab").size()).isEqualTo(bytesModel.path("vocab").size());
+        assertThat(bpeModel.path("vocab").path("\u0120the").asInt()).isEqualTo(0xF5);
+        assertThat(bytesModel.path("vocab").has("\u0120the")).isFalse();
+
+        Run bad = run("tiny-model", "--arch", "llama", "--tokenizer", "wordpiece", "--out", dir.resolve("wp").toString());
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("unknown tokenizer 'wordpiece': bytes or bpe");
+    }
+
+    @Test
     void unknownOptionsAndArchitecturesAreClearErrors() {
         Run gpt2 = run("tiny-model", "--arch", "gpt2", "--out", dir.resolve("x").toString());
         assertThat(gpt2.code()).isEqualTo(2);

@@ -213,6 +213,30 @@ class MergeServiceTest {
     }
 
     @Test
+    void aClientKeyInThePipelineStepFormIsRefusedSoItCannotTakeAStepsPlace() throws Exception {
+        String body = """
+                {"configYaml": "merge_method: linear\\nmodels:\\n  - model: model-a\\n    parameters: {weight: 1.0}\\n",
+                 "output": "pre-empted"}""";
+        String multi = TestHttp.JSON.writeValueAsString(Map.of("output", "pre-empted-multi", "configYaml",
+                "name: s\nmerge_method: linear\nmodels:\n  - model: model-a\n    parameters: {weight: 1.0}\n"));
+        // the key a pipeline's step 'merge' gets, in the exact form and in another letter case
+        for (String key : List.of("pipeline:" + UUID.randomUUID() + ":merge", "Pipeline:x", "pipeline:")) {
+            var job = api.call("POST", "/api/v1/merges", ADMIN_KEY, body, "Idempotency-Key", key);
+            assertThat(TestHttp.assertProblem(job, 422, "validation-error").get("errors").toString())
+                    .as(key).contains("Idempotency-Key: keys starting with 'pipeline:' are reserved for the steps of pipelines");
+            var pipeline = api.call("POST", "/api/v1/merges/multi", ADMIN_KEY, multi, "Idempotency-Key", key);
+            assertThat(TestHttp.assertProblem(pipeline, 422, "validation-error").get("errors").toString())
+                    .as(key).contains("Idempotency-Key: keys starting with 'pipeline:' are reserved");
+        }
+        var queued = service.getBean(JobService.class).list(modelA.tenantId(), new JobFilter(null, null), 0, 100);
+        assertThat(queued).noneMatch(j -> j.idempotencyKey() != null && j.idempotencyKey().toLowerCase().startsWith("pipeline:"));
+        // a key that merely mentions the word is a client's to use
+        var fine = api.call("POST", "/api/v1/merges", ADMIN_KEY, body, "Idempotency-Key", "my-pipeline:1");
+        assertThat(fine.statusCode()).as(fine.body()).isEqualTo(202);
+        awaitFinal(UUID.fromString(TestHttp.JSON.readTree(fine.body()).get("id").asString()));
+    }
+
+    @Test
     void anIdempotentRetryAfterTheJobFinishedGetsTheFirstJobAndAReusedKeyIsRefused() throws Exception {
         String body = """
                 {"configYaml": "merge_method: linear\\nmodels:\\n  - model: model-a\\n    parameters: {weight: 1.0}\\n  - model: model-b\\n    parameters: {weight: 1.0}\\n",

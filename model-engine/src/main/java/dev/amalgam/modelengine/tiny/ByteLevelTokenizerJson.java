@@ -7,7 +7,10 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Builds a real Hugging Face {@code tokenizer.json}: GPT-2 style byte-level BPE whose vocabulary is the 256
- * byte symbols (id = byte value, so any UTF-8 text round-trips) followed by special tokens, with no merges.
+ * byte symbols (id = byte value, so any UTF-8 text round-trips) followed by special tokens, with no merges
+ * ({@link TinyVocabulary#BYTES}), or with {@link #BPE_MERGES} ({@link TinyVocabulary#BPE}): their tokens take the ids
+ * of the 13 bytes that UTF-8 never uses (0xC0, 0xC1, 0xF5..0xFF), so the vocabulary keeps its size, any UTF-8 text
+ * still round-trips, and English text tokenises into other, fewer tokens than with bytes alone.
  * A {@code TemplateProcessing} post-processor prepends the BOS token when special tokens are requested.
  */
 final class ByteLevelTokenizerJson {
@@ -23,6 +26,15 @@ final class ByteLevelTokenizerJson {
      */
     static final List<String> LLAMA3_SPECIALS = List.of("<|begin_of_text|>", "<|eot_id|>",
             "<|finetune_right_pad_id|>", "<|start_header_id|>", "<|end_header_id|>", "<|end_of_text|>");
+
+    /** The merges of the BPE variant, in priority order (left and right symbol; "\u0120" is GPT-2's space). */
+    static final List<String[]> BPE_MERGES = List.of(new String[] {"\u0120", "t"}, new String[] {"h", "e"},
+            new String[] {"\u0120t", "he"}, new String[] {"i", "n"}, new String[] {"e", "r"}, new String[] {"a", "n"},
+            new String[] {"\u0120", "a"}, new String[] {"o", "n"}, new String[] {"r", "e"}, new String[] {"\u0120", "s"},
+            new String[] {"e", "n"}, new String[] {"a", "t"}, new String[] {"o", "r"});
+
+    /** The bytes no UTF-8 text contains, whose ids the BPE variant's merged tokens take (in merge order). */
+    static final int[] FREE_BYTES = {0xC0, 0xC1, 0xF5, 0xF6, 0xF7, 0xF8, 0xF9, 0xFA, 0xFB, 0xFC, 0xFD, 0xFE, 0xFF};
 
     private ByteLevelTokenizerJson() {
     }
@@ -59,11 +71,14 @@ final class ByteLevelTokenizerJson {
     }
 
     static String build(JsonMapper mapper) {
-        return build(mapper, SPECIALS);
+        return build(mapper, SPECIALS, TinyVocabulary.BYTES);
     }
 
-    /** The tokenizer with {@code specials} (six, the first being the BOS token) after the 256 bytes. */
-    static String build(JsonMapper mapper, List<String> specials) {
+    /**
+     * The tokenizer with {@code specials} (six, the first being the BOS token) after the 256 bytes, with the merges
+     * of {@code vocabulary}.
+     */
+    static String build(JsonMapper mapper, List<String> specials, TinyVocabulary vocabulary) {
         if (specials.size() != SPECIALS.size()) {
             throw new IllegalArgumentException("a tiny tokenizer has " + SPECIALS.size() + " special tokens");
         }
@@ -117,14 +132,27 @@ final class ByteLevelTokenizerJson {
         model.put("fuse_unk", false);
         model.put("byte_fallback", false);
         model.put("ignore_merges", false);
-        ObjectNode vocab = model.putObject("vocab");
+        boolean bpe = vocabulary == TinyVocabulary.BPE;
+        String[] tokens = new String[256];
         for (int b = 0; b < 256; b++) {
-            vocab.put(String.valueOf(byteSymbol(b)), b);
+            tokens[b] = String.valueOf(byteSymbol(b));
+        }
+        if (bpe) {
+            for (int i = 0; i < BPE_MERGES.size(); i++) {
+                tokens[FREE_BYTES[i]] = BPE_MERGES.get(i)[0] + BPE_MERGES.get(i)[1];
+            }
+        }
+        ObjectNode vocab = model.putObject("vocab");
+        for (int id = 0; id < 256; id++) {
+            vocab.put(tokens[id], id);
         }
         for (String s : specials) {
             vocab.put(s, idOf(specials, s));
         }
-        model.putArray("merges");
+        ArrayNode merges = model.putArray("merges");
+        if (bpe) {
+            BPE_MERGES.forEach(m -> merges.add(m[0] + " " + m[1]));
+        }
         return mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root);
     }
 }

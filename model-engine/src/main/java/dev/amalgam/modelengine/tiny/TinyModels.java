@@ -58,12 +58,17 @@ public final class TinyModels {
 
     /** Writes a causal LM into {@code outDir} (created if needed) and returns it. */
     public static Path write(Architecture arch, Path outDir, TinySizes sizes, long seed) {
-        return write(arch, ModelHead.CAUSAL_LM, outDir, sizes, seed);
+        return write(arch, ModelHead.CAUSAL_LM, outDir, sizes, seed, TinyVocabulary.BYTES);
+    }
+
+    /** Writes a causal LM whose tokenizer is {@code vocabulary} (same sizes and weights as with the bytes one). */
+    public static Path write(Architecture arch, Path outDir, TinySizes sizes, long seed, TinyVocabulary vocabulary) {
+        return write(arch, ModelHead.CAUSAL_LM, outDir, sizes, seed, vocabulary);
     }
 
     /** Writes a reward model ({@code *ForSequenceClassification}, one label, {@code score.weight}). */
     public static Path writeRewardModel(Architecture arch, Path outDir, TinySizes sizes, long seed) {
-        return write(arch, ModelHead.SEQUENCE_CLASSIFICATION, outDir, sizes, seed);
+        return write(arch, ModelHead.SEQUENCE_CLASSIFICATION, outDir, sizes, seed, TinyVocabulary.BYTES);
     }
 
     /**
@@ -75,10 +80,11 @@ public final class TinyModels {
      * gating marker ({@code <|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n}) occurs in rendered chats.
      */
     public static Path writeGatedRewardModel(Path outDir, TinySizes sizes, long seed) {
-        return write(Architecture.LLAMA, ModelHead.REWARD_MODEL_WITH_GATING, outDir, sizes, seed);
+        return write(Architecture.LLAMA, ModelHead.REWARD_MODEL_WITH_GATING, outDir, sizes, seed, TinyVocabulary.BYTES);
     }
 
-    private static Path write(Architecture arch, ModelHead head, Path outDir, TinySizes s, long seed) {
+    private static Path write(Architecture arch, ModelHead head, Path outDir, TinySizes s, long seed,
+                              TinyVocabulary vocabulary) {
         JsonMapper mapper = JsonMapper.builder().build();
         boolean tied = arch == Architecture.QWEN2 && head == ModelHead.CAUSAL_LM;
         boolean llama3 = head == ModelHead.REWARD_MODEL_WITH_GATING;
@@ -88,7 +94,7 @@ public final class TinyModels {
             Files.writeString(outDir.resolve("config.json"),
                     pretty(mapper, config(mapper, arch, head, s, tied, tokens)));
             writeWeights(outDir.resolve("model.safetensors"), arch, head, s, tied, seed);
-            Files.writeString(outDir.resolve("tokenizer.json"), ByteLevelTokenizerJson.build(mapper, tokens));
+            Files.writeString(outDir.resolve("tokenizer.json"), ByteLevelTokenizerJson.build(mapper, tokens, vocabulary));
             Files.writeString(outDir.resolve("tokenizer_config.json"), pretty(mapper,
                     tokenizerConfig(mapper, s, tokens, llama3 ? LLAMA3_CHAT_TEMPLATE : CHAT_TEMPLATE)));
             ObjectNode specials = mapper.createObjectNode();

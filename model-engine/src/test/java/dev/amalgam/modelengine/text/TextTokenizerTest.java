@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.amalgam.modelengine.Architecture;
 import dev.amalgam.modelengine.tiny.TinyModels;
 import dev.amalgam.modelengine.tiny.TinySizes;
+import dev.amalgam.modelengine.tiny.TinyVocabulary;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -37,6 +38,23 @@ class TextTokenizerTest {
             assertThat(withBos).containsExactly(256, 'a', 'b');
             assertThat(tok.decode(withBos, true)).isEqualTo("ab");
             assertThat(tok.decode(withBos, false)).isEqualTo("<s>ab");
+        }
+    }
+
+    @Test
+    void tinyBpeTokenizerMergesEnglishPairsIntoTheFreeByteIdsAndStillRoundTripsAnyText() {
+        TinyModels.write(Architecture.LLAMA, dir.resolve("bpe"), TinySizes.defaults(), 1, TinyVocabulary.BPE);
+        try (TextTokenizer tok = TextTokenizer.load(dir.resolve("bpe"))) {
+            // " the" is one token: the third merge ("Ġt" + "he"), in the slot of byte 0xF5; "in", "er" the fourth, fifth
+            assertThat(tok.encode(" the", false)).containsExactly(0xF5);
+            assertThat(tok.encode("winter", false)).containsExactly('w', 0xF6, 't', 0xF7);
+            // bytes that merge with nothing keep their byte ids; text with any UTF-8 still round-trips
+            String text = "Hé, the winter is over!\nÜ €";
+            int[] ids = tok.encode(text, false);
+            assertThat(ids.length).isLessThan(text.getBytes(StandardCharsets.UTF_8).length);
+            assertThat(tok.decode(ids, true)).isEqualTo(text);
+            assertThat(tok.bosTokenId()).contains(256);
+            assertThat(tok.eosTokenId()).contains(257);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.amalgam.platform.artifact.ArtifactKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Resolves references as local paths, relative to a base directory: what the CLI runs jobs on. A model is a
@@ -19,67 +20,28 @@ public final class LocalInputs implements JobInputs {
 
     @Override
     public JobInput model(String field, String reference, List<String> problems) {
-        Path p = path(field, reference, problems);
-        if (p == null) {
-            return null;
-        }
-        if (!Files.isDirectory(p)) {
-            problems.add(field + ": " + reference + " is not a model directory");
-            return null;
-        }
-        return new JobInput(reference, null, p.getFileName().toString(), ArtifactKind.MODEL, p);
+        return local(field, reference, problems, ArtifactKind.MODEL, Files::isDirectory, "is not a model directory");
     }
 
     @Override
     public JobInput checkpoint(String field, String reference, List<String> problems) {
-        Path p = path(field, reference, problems);
-        if (p == null) {
-            return null;
-        }
-        if (!Files.isDirectory(p)) {
-            problems.add(field + ": " + reference + " is not a directory");
-            return null;
-        }
-        return new JobInput(reference, null, p.getFileName().toString(), ArtifactKind.CHECKPOINT, p);
+        return local(field, reference, problems, ArtifactKind.CHECKPOINT, Files::isDirectory, "is not a directory");
     }
 
     @Override
     public JobInput jsonlDataset(String field, String reference, List<String> problems) {
-        Path p = path(field, reference, problems);
-        if (p == null) {
-            return null;
-        }
-        if (!Files.isRegularFile(p)) {
-            problems.add(field + ": " + reference + " is not a file");
-            return null;
-        }
-        return new JobInput(reference, null, p.getFileName().toString(), ArtifactKind.DATASET, p);
+        return local(field, reference, problems, ArtifactKind.DATASET, Files::isRegularFile, "is not a file");
     }
 
     @Override
     public JobInput datasetDirectory(String field, String reference, List<String> problems) {
-        Path p = path(field, reference, problems);
-        if (p == null) {
-            return null;
-        }
-        if (!Files.isDirectory(p)) {
-            problems.add(field + ": " + reference + " is not a directory");
-            return null;
-        }
-        return new JobInput(reference, null, p.getFileName().toString(), ArtifactKind.DATASET, p);
+        return local(field, reference, problems, ArtifactKind.DATASET, Files::isDirectory, "is not a directory");
     }
 
     @Override
     public JobInput dataset(String field, String reference, List<String> problems) {
-        Path p = path(field, reference, problems);
-        if (p == null) {
-            return null;
-        }
-        if (!Files.isRegularFile(p) && !Files.isDirectory(p)) {
-            problems.add(field + ": " + reference + " is neither a file nor a directory");
-            return null;
-        }
-        return new JobInput(reference, null, p.getFileName().toString(), ArtifactKind.DATASET, p);
+        return local(field, reference, problems, ArtifactKind.DATASET, p -> Files.isRegularFile(p) || Files.isDirectory(p),
+                "is neither a file nor a directory");
     }
 
     @Override
@@ -91,11 +53,21 @@ public final class LocalInputs implements JobInputs {
     public void requireNamesFree(String field, List<String> names, List<String> problems) {
     }
 
-    private Path path(String field, String reference, List<String> problems) {
+    /**
+     * The reference resolved against the base directory, as an input of {@code kind} named by its file name, when
+     * {@code fits} holds for the path; else a problem {@code field: reference <notFit>}.
+     */
+    private JobInput local(String field, String reference, List<String> problems, ArtifactKind kind, Predicate<Path> fits,
+                           String notFit) {
         if (reference == null || reference.isBlank()) {
             problems.add(field + ": a path is required");
             return null;
         }
-        return base.resolve(reference).normalize();
+        Path p = base.resolve(reference).normalize();
+        if (!fits.test(p)) {
+            problems.add(field + ": " + reference + " " + notFit);
+            return null;
+        }
+        return new JobInput(reference, null, p.getFileName().toString(), kind, p);
     }
 }

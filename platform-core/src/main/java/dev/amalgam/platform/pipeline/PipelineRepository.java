@@ -2,6 +2,7 @@ package dev.amalgam.platform.pipeline;
 
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.job.JobStatus;
+import dev.amalgam.platform.web.SpecChecks;
 import java.util.List;
 import java.util.UUID;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -29,7 +30,8 @@ public class PipelineRepository {
 
     /** The idempotency key of a step's job. */
     public static String stepKey(UUID pipeline, String step) {
-        return "pipeline:" + pipeline + ":" + step;
+        // the prefix clients may not use (SpecChecks.checkIdempotencyKey), so no client job takes a step's key
+        return SpecChecks.RESERVED_KEY_PREFIX + pipeline + ":" + step;
     }
 
     /** Pipelines not yet final, oldest first. */

@@ -59,9 +59,7 @@ public class PipelineSubmissions {
             throw ApiException.invalid(List.of("body: a JSON object is required"));
         }
         SpecChecks.requireStorableText(body);
-        if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 255)) {
-            throw ApiException.invalid(List.of("Idempotency-Key: must be 1-255 characters"));
-        }
+        SpecChecks.checkIdempotencyKey(idempotencyKey);
         String fingerprint = fingerprint(body);
         var replayed = jobs.replay(caller.tenantId(), PipelineRepository.TYPE, idempotencyKey, fingerprint);
         if (replayed.isPresent()) {

@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * Checks the steps of a pipeline whose types are served here, each by its own job type, before anything runs: the
@@ -113,32 +112,32 @@ public final class StepChecks {
 
         @Override
         public JobInput model(String field, String reference, List<String> problems) {
-            return resolve(field, reference, ArtifactKind.MODEL, problems, r -> inputs.model(field, r, problems));
+            return resolve(field, reference, ArtifactKind.MODEL, problems, JobInputs::model);
         }
 
         @Override
         public JobInput checkpoint(String field, String reference, List<String> problems) {
-            return resolve(field, reference, ArtifactKind.CHECKPOINT, problems, r -> inputs.checkpoint(field, r, problems));
+            return resolve(field, reference, ArtifactKind.CHECKPOINT, problems, JobInputs::checkpoint);
         }
 
         @Override
         public JobInput jsonlDataset(String field, String reference, List<String> problems) {
-            return resolve(field, reference, ArtifactKind.DATASET, problems, r -> inputs.jsonlDataset(field, r, problems));
+            return resolve(field, reference, ArtifactKind.DATASET, problems, JobInputs::jsonlDataset);
         }
 
         @Override
         public JobInput datasetDirectory(String field, String reference, List<String> problems) {
-            return resolve(field, reference, ArtifactKind.DATASET, problems, r -> inputs.datasetDirectory(field, r, problems));
+            return resolve(field, reference, ArtifactKind.DATASET, problems, JobInputs::datasetDirectory);
         }
 
         @Override
         public JobInput datasetFile(String field, String reference, List<String> problems) {
-            return resolve(field, reference, ArtifactKind.DATASET, problems, r -> inputs.datasetFile(field, r, problems));
+            return resolve(field, reference, ArtifactKind.DATASET, problems, JobInputs::datasetFile);
         }
 
         @Override
         public JobInput dataset(String field, String reference, List<String> problems) {
-            return resolve(field, reference, ArtifactKind.DATASET, problems, r -> inputs.dataset(field, r, problems));
+            return resolve(field, reference, ArtifactKind.DATASET, problems, JobInputs::dataset);
         }
 
         @Override
@@ -147,11 +146,16 @@ public final class StepChecks {
             inputs.requireNamesFree(field, names, problems);
         }
 
-        private JobInput resolve(String field, String reference, ArtifactKind kind, List<String> problems,
-                                 Function<String, JobInput> literal) {
+        /** One of the {@link JobInputs} methods, called on the real inputs for a literal reference. */
+        @FunctionalInterface
+        interface Lookup {
+            JobInput find(JobInputs inputs, String field, String reference, List<String> problems);
+        }
+
+        private JobInput resolve(String field, String reference, ArtifactKind kind, List<String> problems, Lookup literal) {
             List<StepReferences.Reference> refs = reference == null ? List.of() : StepReferences.in(reference);
             if (refs.isEmpty()) {
-                JobInput input = literal.apply(reference);
+                JobInput input = literal.find(inputs, field, reference, problems);
                 if (input != null && input.artifactId() != null) {
                     resolved.add(input.artifactId());
                 }

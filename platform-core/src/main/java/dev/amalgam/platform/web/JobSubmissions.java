@@ -50,7 +50,7 @@ public class JobSubmissions {
             throw ApiException.invalid(List.of("body: a JSON object is required"));
         }
         SpecChecks.requireStorableText(body);
-        checkKey(idempotencyKey);
+        SpecChecks.checkIdempotencyKey(idempotencyKey);
         String fingerprint = fingerprint(body);
         // a retry is answered before validating anew: a finished job's outputs now take the names it asks for
         var replayed = jobs.replay(caller.tenantId(), type.name(), idempotencyKey, fingerprint);
@@ -81,12 +81,6 @@ public class JobSubmissions {
                 .location(URI.create("/api/v1/jobs/" + job.id()))
                 .header("Idempotent-Replayed", Boolean.toString(replayed))
                 .body(JobView.of(job, artifactRepository.lineageOfJob(job.id())));
-    }
-
-    private static void checkKey(String idempotencyKey) {
-        if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 255)) {
-            throw ApiException.invalid(List.of("Idempotency-Key: must be 1-255 characters"));
-        }
     }
 
     /** sha256 of the body's JSON text (property order as sent: a retry sends the same bytes). */

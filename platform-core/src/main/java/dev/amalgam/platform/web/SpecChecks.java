@@ -8,12 +8,36 @@ import java.util.Map;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Checks every job submission makes the same way: text the registry can store (before anything is read), and the
- * names of the artifacts a job will publish.
+ * Checks every job submission makes the same way: its Idempotency-Key, text the registry can store (before anything
+ * is read), and the names of the artifacts a job will publish.
  */
 public final class SpecChecks {
 
+    /**
+     * The prefix of the idempotency keys the pipeline schedulers give their steps' jobs
+     * ({@code pipeline:<pipeline id>:<step name>}). A client's key of that form could take a step's place before the
+     * step is submitted, so clients may not use it.
+     */
+    public static final String RESERVED_KEY_PREFIX = "pipeline:";
+
     private SpecChecks() {
+    }
+
+    /**
+     * Throws a 422 when a client's Idempotency-Key (null: none) is blank, longer than 255 characters, or starts with
+     * {@value #RESERVED_KEY_PREFIX} in any letter case (reserved for the steps of pipelines).
+     */
+    public static void checkIdempotencyKey(String idempotencyKey) {
+        if (idempotencyKey == null) {
+            return;
+        }
+        if (idempotencyKey.isBlank() || idempotencyKey.length() > 255) {
+            throw ApiException.invalid(List.of("Idempotency-Key: must be 1-255 characters"));
+        }
+        if (idempotencyKey.regionMatches(true, 0, RESERVED_KEY_PREFIX, 0, RESERVED_KEY_PREFIX.length())) {
+            throw ApiException.invalid(List.of("Idempotency-Key: keys starting with '" + RESERVED_KEY_PREFIX
+                    + "' are reserved for the steps of pipelines; choose another key"));
+        }
     }
 
     /**

@@ -27,6 +27,9 @@ import org.springframework.context.ConfigurableApplicationContext;
  * {@link EmbeddedDatabase}) with its data under the data directory, the
  * three services (API and workers) on loopback ports, and the gateway. Closing stops everything in
  * reverse order.
+ *
+ * <p>Registered credentials are sealed with the master key of {@code AMALGAM_CREDENTIALS_MASTER_KEY} when it is set,
+ * else with the key in {@code <data-dir>/credentials-key}, generated on the first start (mode 0600).
  */
 final class LocalPlatform implements AutoCloseable {
 
@@ -40,13 +43,22 @@ final class LocalPlatform implements AutoCloseable {
 
     /** Starts everything; on failure stops what already started and rethrows. */
     static LocalPlatform start(int port, Path dataDir, Path importRoot) throws IOException {
+        return start(port, dataDir, importRoot, Map.of());
+    }
+
+    /**
+     * As {@link #start(int, Path, Path)}, with {@code serviceProperties} on top of the services' own (not the
+     * gateway's), e.g. {@code amalgam.worker.concurrency}.
+     */
+    static LocalPlatform start(int port, Path dataDir, Path importRoot, Map<String, String> serviceProperties)
+            throws IOException {
         ImportRoot.requireSeparate(importRoot, dataDir);
         Files.createDirectories(dataDir);
         Files.createDirectories(importRoot);
         EmbeddedDatabase postgres = EmbeddedDatabase.start(dataDir);
         LocalPlatform platform = new LocalPlatform(postgres);
         try {
-            platform.startApplications(port, dataDir, importRoot);
+            platform.startApplications(port, dataDir, importRoot, serviceProperties);
             return platform;
         } catch (RuntimeException | SQLException e) {
             platform.close();
@@ -61,7 +73,11 @@ final class LocalPlatform implements AutoCloseable {
         return gatewayPort;
     }
 
-    private void startApplications(int port, Path dataDir, Path importRoot) throws SQLException {
+    /** The master key file {@code amalgam up} generates once in its data directory. */
+    static final String CREDENTIALS_KEY_FILE = "credentials-key";
+
+    private void startApplications(int port, Path dataDir, Path importRoot, Map<String, String> serviceProperties)
+            throws SQLException {
         releaseJobsOfTheLastRun();
         Map<String, Object> common = new LinkedHashMap<>();
         common.put("spring.datasource.url", postgres.jdbcUrl());
@@ -75,11 +91,19 @@ final class LocalPlatform implements AutoCloseable {
         common.put("logging.level.dev.amalgam", "INFO");
         common.put("amalgam.data-dir", dataDir.toString());
         common.put("amalgam.import-root", importRoot.toString());
+        String configuredKey = System.getenv("AMALGAM_CREDENTIALS_MASTER_KEY");
+        if (configuredKey == null || configuredKey.isBlank()) {
+            // generated once (owner-only) and read by every application of this process
+            Path keyFile = dataDir.resolve(CREDENTIALS_KEY_FILE);
+            dev.amalgam.platform.credential.MasterKey.readOrCreate(keyFile);
+            common.put("amalgam.credentials.master-key-file", keyFile.toString());
+        }
 
         Map<String, Object> service = new LinkedHashMap<>(common);
         service.put("server.port", "0");
         service.put("server.address", "127.0.0.1");
         service.put("amalgam.role", "both");
+        service.putAll(serviceProperties);
         int mergePort = run(MergeServiceApplication.application(), service);
         int pruningPort = run(PruningServiceApplication.application(), service);
         int fusionPort = run(FusionServiceApplication.application(), service);

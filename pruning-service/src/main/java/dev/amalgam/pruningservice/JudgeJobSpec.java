@@ -61,19 +61,28 @@ public record JudgeJobSpec(
 
     /**
      * An OpenAI-compatible chat endpoint. The key is never part of the spec: {@code apiKeyEnv} names the environment
-     * variable of the worker that holds it.
+     * variable of the worker that holds it, or {@code credential} the tenant's registered credential (at most one).
      *
      * @param url the API root, e.g. {@code https://api.openai.com/v1}; requests go to {@code url/chat/completions}
      * @param model the judge model's name at the endpoint
-     * @param apiKeyEnv the environment variable with the Bearer key, ending in {@code API_KEY}; null for no key
+     * @param apiKeyEnv the environment variable with the Bearer key, ending in {@code API_KEY}; null for none
+     * @param credential the name of the tenant's registered credential holding the Bearer key; null for none
      */
-    @Schema(description = "An OpenAI-compatible chat endpoint; the key comes from the worker's environment")
+    @Schema(description = "An OpenAI-compatible chat endpoint; the key comes from the worker's environment (apiKeyEnv) "
+            + "or from a registered credential (credential), at most one of the two")
     public record Endpoint(
             @Schema(description = "API root (http or https); requests go to url/chat/completions",
                     requiredMode = Schema.RequiredMode.REQUIRED) String url,
             @Schema(description = "the judge model's name at the endpoint", requiredMode = Schema.RequiredMode.REQUIRED)
             String model,
             @Schema(description = "name of the worker's environment variable holding the Bearer key (upper case, ending "
-                    + "in API_KEY); omit for an endpoint without a key", nullable = true) String apiKeyEnv) {
+                    + "in API_KEY); omit for an endpoint without a key", nullable = true) String apiKeyEnv,
+            @Schema(description = "name of the tenant's registered credential (POST /api/v1/credentials) holding the "
+                    + "Bearer key, opened on the worker when the job runs; not with apiKeyEnv", nullable = true)
+            String credential) {
+        /** An endpoint whose key, if any, comes from the worker's environment. */
+        public Endpoint(String url, String model, String apiKeyEnv) {
+            this(url, model, apiKeyEnv, null);
+        }
     }
 }

@@ -9,6 +9,8 @@ import dev.amalgam.modelengine.judge.JudgeTask;
 import dev.amalgam.modelengine.judge.Judging;
 import dev.amalgam.modelengine.judge.MtBench;
 import dev.amalgam.platform.artifact.ArtifactKind;
+import dev.amalgam.platform.credential.CredentialService;
+import dev.amalgam.platform.jobtype.JobCredential;
 import dev.amalgam.platform.jobtype.JobInput;
 import dev.amalgam.platform.jobtype.JobInputs;
 import dev.amalgam.platform.jobtype.JobOutput;
@@ -64,10 +66,13 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
         this.environment = environment;
     }
 
-    /** A validated judge job: its inputs and every judge request, built (and so checked) at validation. */
+    /**
+     * A validated judge job: its inputs and every judge request, built (and so checked) at validation. The key comes
+     * from {@code apiKeyEnv} or {@code credential} (opened only when the job runs), or there is none.
+     */
     public record ValidJudge(Judging.Benchmark benchmark, List<JobInput> inputs, List<JudgeTask> tasks, String url,
-                             String model, String apiKeyEnv, double requestsPerMinute, int maxRetries, int timeoutSeconds,
-                             int parallel, String name) implements JobType.Validated {
+                             String model, String apiKeyEnv, JobCredential credential, double requestsPerMinute,
+                             int maxRetries, int timeoutSeconds, int parallel, String name) implements JobType.Validated {
         public ValidJudge {
             inputs = List.copyOf(inputs);
             tasks = List.copyOf(tasks);
@@ -118,7 +123,7 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
         SpecReader judge = json.object("judge");
         if (judge == null) {
             if (!json.has("judge")) {
-                json.problem("judge", "the endpoint {url, model, apiKeyEnv} is required");
+                json.problem("judge", "the endpoint {url, model, and apiKeyEnv or credential} is required");
             }
         } else {
             String url = judge.requiredString("url", "the endpoint's API root");
@@ -130,14 +135,24 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
             if (keyEnv != null && !API_KEY_ENV.matcher(keyEnv).matches()) {
                 judge.problem("apiKeyEnv", "must name an environment variable in upper case ending in API_KEY");
             }
-            for (String secret : List.of("apiKey", "key", "token")) {
+            String credential = judge.string("credential");
+            if (credential != null && !CredentialService.NAME.matcher(credential).matches()) {
+                judge.problem("credential", "must be the name of a registered credential (letters, digits, '.', '_' "
+                        + "and '-', at most 100)");
+            }
+            if (keyEnv != null && credential != null) {
+                judge.problem("credential", "name either the environment variable (apiKeyEnv) or the registered "
+                        + "credential (credential) that holds the key, not both");
+            }
+            for (String secret : List.of("apiKey", "key", "token", "secret")) {
                 if (judge.has(secret)) {
                     // the value is not repeated: the problem list is shown and may be logged
-                    judge.problem(secret, "a key is never part of the spec; name the environment variable that holds it "
-                            + "in judge.apiKeyEnv");
+                    judge.problem(secret, "a key is never part of the spec; register it as a credential and name it in "
+                            + "judge.credential, or name the worker's environment variable that holds it in "
+                            + "judge.apiKeyEnv");
                 }
             }
-            endpoint = new JudgeJobSpec.Endpoint(url, model, keyEnv);
+            endpoint = new JudgeJobSpec.Endpoint(url, model, keyEnv, credential);
         }
         Double rpm = json.number("requestsPerMinute", 0.001, 100_000);
         Long retries = json.integer("maxRetries", 0, 20);
@@ -202,6 +217,11 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
             names.put("the judgments kept if the endpoint fails", JudgeJobSpec.partialName(spec.name()));
             inputs.checkOutputNames("name", names, problems);
         }
+        JobCredential credential = null;
+        if (spec.judge() != null && spec.judge().credential() != null && spec.judge().apiKeyEnv() == null
+                && CredentialService.NAME.matcher(spec.judge().credential()).matches()) {
+            credential = inputs.credential("judge.credential", spec.judge().credential(), problems);
+        }
         List<JudgeTask> tasks = null;
         if (problems.isEmpty() && benchmark != null && answers != null) {
             tasks = tasks(benchmark, answers, baseline, questions, references, problems);
@@ -210,7 +230,7 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
             return null;
         }
         return new ValidJudge(benchmark, all, tasks, spec.judge().url(), spec.judge().model(), spec.judge().apiKeyEnv(),
-                spec.requestsPerMinute(), spec.maxRetries(), spec.timeoutSeconds(), spec.parallel(), spec.name());
+                credential, spec.requestsPerMinute(), spec.maxRetries(), spec.timeoutSeconds(), spec.parallel(), spec.name());
     }
 
     private static JobInput add(List<JobInput> all, JobInput input) {
@@ -273,6 +293,13 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
             if (key == null || key.isBlank()) {
                 throw new IllegalStateException("judge.apiKeyEnv: the environment variable " + job.apiKeyEnv()
                         + " is not set where the job runs");
+            }
+        } else if (job.credential() != null) {
+            try {
+                key = job.credential().secret();
+            } catch (CredentialService.CredentialException e) {
+                // the message names the credential and the master keys, never the secret
+                throw new IllegalStateException("judge.credential: " + e.getMessage());
             }
         }
         ChatClient client = new ChatClient(job.url(), job.model(), key, new ChatClient.Options(job.requestsPerMinute(),

@@ -132,4 +132,37 @@ class JudgeJobTypeTest {
                         .anyMatch(p -> p.startsWith("questions:") && p.contains("nope.jsonl"))
                         .anyMatch(p -> p.startsWith("requestsPerMinute:")));
     }
+
+    @Test
+    void aCredentialAndAKeyVariableTogetherOrAKeyInTheSpecAreRefusedWithoutRepeatingTheKey() throws Exception {
+        writeOutputs();
+        JsonNode spec = Json.MAPPER.readTree("""
+                {"benchmark": "alpaca_eval", "answers": "%s", "baseline": "%s",
+                 "judge": {"url": "http://127.0.0.1:1/v1", "model": "fake", "apiKeyEnv": "FAKE_API_KEY",
+                           "credential": "judge-key", "secret": "sk-in-the-spec"}, "name": "x"}"""
+                .formatted(dir.resolve("model.json"), dir.resolve("base.json")));
+        assertThatThrownBy(() -> LocalJobs.validate(new JudgeJobType(), spec, Path.of("")))
+                .isInstanceOfSatisfying(InvalidJobSpecException.class, e -> {
+                    assertThat(e.problems()).anyMatch(p -> p.startsWith("judge.credential: name either"))
+                            .anyMatch(p -> p.startsWith("judge.secret: a key is never part of the spec"));
+                    assertThat(String.join(" ", e.problems())).doesNotContain("sk-in-the-spec");
+                });
+    }
+
+    @Test
+    void aCredentialCannotBeUsedOutsideThePlatform() throws Exception {
+        writeOutputs();
+        JsonNode spec = Json.MAPPER.readTree("""
+                {"benchmark": "alpaca_eval", "answers": "%s", "baseline": "%s",
+                 "judge": {"url": "http://127.0.0.1:1/v1", "model": "fake", "credential": "judge-key"}, "name": "x"}"""
+                .formatted(dir.resolve("model.json"), dir.resolve("base.json")));
+        assertThatThrownBy(() -> LocalJobs.validate(new JudgeJobType(), spec, Path.of("")))
+                .isInstanceOfSatisfying(InvalidJobSpecException.class, e -> assertThat(e.problems())
+                        .containsExactly("judge.credential: registered credentials exist on the platform only (POST "
+                                + "/api/v1/credentials); here, name an environment variable instead"));
+        JsonNode badName = Json.MAPPER.readTree(spec.toString().replace("judge-key", "no spaces allowed"));
+        assertThatThrownBy(() -> LocalJobs.validate(new JudgeJobType(), badName, Path.of("")))
+                .isInstanceOfSatisfying(InvalidJobSpecException.class, e -> assertThat(e.problems())
+                        .anyMatch(p -> p.startsWith("judge.credential: must be the name of a registered credential")));
+    }
 }

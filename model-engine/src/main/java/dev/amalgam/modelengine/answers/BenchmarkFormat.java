@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -92,17 +91,15 @@ public enum BenchmarkFormat {
         return this == ALPACA_EVAL ? "model_outputs.json" : modelId + ".jsonl";
     }
 
+    /** Every format name, in declaration order. */
     public static List<String> ids() {
-        return Arrays.stream(values()).map(BenchmarkFormat::id).toList();
+        return dev.amalgam.modelengine.NamedValues.ids(values(), BenchmarkFormat::id);
     }
 
+    /** The format named {@code id}. */
     public static BenchmarkFormat of(String id) {
-        for (BenchmarkFormat f : values()) {
-            if (f.id.equals(id)) {
-                return f;
-            }
-        }
-        throw new IllegalArgumentException("unknown benchmark format '" + id + "' (one of " + String.join(", ", ids()) + ")");
+        return dev.amalgam.modelengine.NamedValues.find(values(), BenchmarkFormat::id, id).orElseThrow(() ->
+                new IllegalArgumentException("unknown benchmark format '" + id + "' (one of " + String.join(", ", ids()) + ")"));
     }
 
     /**

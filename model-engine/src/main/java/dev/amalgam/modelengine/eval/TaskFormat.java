@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
@@ -64,17 +63,13 @@ public enum TaskFormat {
 
     /** Every format name, in declaration order. */
     public static List<String> ids() {
-        return Arrays.stream(values()).map(TaskFormat::id).toList();
+        return dev.amalgam.modelengine.NamedValues.ids(values(), TaskFormat::id);
     }
 
     /** The format named {@code id}. */
     public static TaskFormat of(String id) {
-        for (TaskFormat f : values()) {
-            if (f.id.equals(id)) {
-                return f;
-            }
-        }
-        throw new IllegalArgumentException("unknown task format '" + id + "' (known: " + String.join(", ", ids()) + ")");
+        return dev.amalgam.modelengine.NamedValues.find(values(), TaskFormat::id, id).orElseThrow(() ->
+                new IllegalArgumentException("unknown task format '" + id + "' (known: " + String.join(", ", ids()) + ")"));
     }
 
     /**

@@ -63,11 +63,7 @@ public final class ArenaHard {
         String model = null;
         for (JsonFiles.Row row : JsonFiles.jsonLines(file)) {
             String uid = JsonFiles.id(row, "uid");
-            String m = JsonFiles.string(row, "model");
-            if (model != null && !model.equals(m)) {
-                throw new IllegalArgumentException(row.where() + ": model '" + m + "' differs from '" + model
-                        + "' on the lines before (one model per answer file)");
-            }
+            String m = JsonFiles.sameModel(row, "model", model);
             model = m;
             JsonNode messages = row.node().get("messages");
             if (messages == null || !messages.isArray() || messages.isEmpty()) {

@@ -86,6 +86,19 @@ final class JsonFiles {
         return rows;
     }
 
+    /**
+     * The answer file's model as this line names it in {@code field}, which must be the one the lines before named
+     * ({@code before}, null on the first line): MT-Bench's and Arena-Hard's answer files hold one model each.
+     */
+    static String sameModel(Row row, String field, String before) {
+        String model = string(row, field);
+        if (before != null && !before.equals(model)) {
+            throw new IllegalArgumentException(row.where() + ": " + field + " '" + model + "' differs from '" + before
+                    + "' on the lines before (one model per answer file)");
+        }
+        return model;
+    }
+
     static String string(Row row, String field) {
         JsonNode n = row.node().get(field);
         if (n == null || !n.isString()) {

@@ -83,11 +83,7 @@ public final class MtBench {
         String model = null;
         for (JsonFiles.Row row : JsonFiles.jsonLines(file)) {
             String id = JsonFiles.id(row, "question_id");
-            String modelId = JsonFiles.string(row, "model_id");
-            if (model != null && !model.equals(modelId)) {
-                throw new IllegalArgumentException(row.where() + ": model_id '" + modelId + "' differs from '" + model
-                        + "' on the lines before (one model per answer file)");
-            }
+            String modelId = JsonFiles.sameModel(row, "model_id", model);
             model = modelId;
             JsonNode choice = row.node().path("choices").path(0);
             if (!choice.isObject()) {

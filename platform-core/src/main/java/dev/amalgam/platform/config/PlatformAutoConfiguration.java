@@ -8,6 +8,8 @@ import dev.amalgam.platform.auth.ApiKeyBootstrap;
 import dev.amalgam.platform.auth.ApiKeyFilter;
 import dev.amalgam.platform.auth.ApiKeyService;
 import dev.amalgam.platform.auth.CallerArgumentResolver;
+import dev.amalgam.platform.credential.CredentialService;
+import dev.amalgam.platform.credential.MasterKey;
 import dev.amalgam.platform.error.EmptyErrorBodyFilter;
 import dev.amalgam.platform.error.ProblemErrorController;
 import dev.amalgam.platform.error.ProblemHandler;
@@ -95,8 +97,21 @@ public class PlatformAutoConfiguration {
     }
 
     @Bean
-    JobSubmissions jobSubmissions(JobService jobs, ArtifactRepository artifactRepository, ArtifactService artifacts) {
-        return new JobSubmissions(jobs, artifactRepository, artifacts);
+    JobSubmissions jobSubmissions(JobService jobs, ArtifactRepository artifactRepository, ArtifactService artifacts,
+                                  CredentialService credentials) {
+        return new JobSubmissions(jobs, artifactRepository, artifacts, credentials);
+    }
+
+    /**
+     * Registered credentials, sealed with the master key of {@code amalgam.credentials.master-key} (base64) or
+     * {@code amalgam.credentials.master-key-file}; without either, credentials can be listed and deleted but not
+     * created or opened. A bad key stops the process at start.
+     */
+    @Bean
+    CredentialService credentialService(JdbcClient jdbc,
+            @org.springframework.beans.factory.annotation.Value("${amalgam.credentials.master-key:}") String masterKey,
+            @org.springframework.beans.factory.annotation.Value("${amalgam.credentials.master-key-file:}") String masterKeyFile) {
+        return new CredentialService(jdbc, MasterKey.configured(masterKey, masterKeyFile));
     }
 
     /** Each job type's endpoint in the OpenAPI document, with its spec as the typed request body. */
@@ -127,9 +142,10 @@ public class PlatformAutoConfiguration {
     @Bean
     dev.amalgam.platform.pipeline.PipelineCheckEndpoint pipelineCheckEndpoint(
             org.springframework.beans.factory.ObjectProvider<JobType<?, ?, ?>> types, ArtifactService artifacts,
-            org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping requestMappingHandlerMapping) {
+            org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping requestMappingHandlerMapping,
+            CredentialService credentials) {
         return new dev.amalgam.platform.pipeline.PipelineCheckEndpoint(types.orderedStream().toList(), artifacts,
-                requestMappingHandlerMapping);
+                requestMappingHandlerMapping, credentials);
     }
 
     /** Submits the pipeline steps of this service's job types as their turn comes. */
@@ -137,10 +153,10 @@ public class PlatformAutoConfiguration {
     @ConditionalOnExpression("'${amalgam.role:both}' != 'api'")
     dev.amalgam.platform.pipeline.PipelineScheduler pipelineScheduler(dev.amalgam.platform.pipeline.PipelineRepository pipelines,
             JobRepository jobs, ArtifactService artifacts, TransactionTemplate tx, JsonMapper json,
-            org.springframework.beans.factory.ObjectProvider<JobType<?, ?, ?>> types,
+            org.springframework.beans.factory.ObjectProvider<JobType<?, ?, ?>> types, CredentialService credentials,
             @org.springframework.beans.factory.annotation.Value("${amalgam.pipelines.interval:1s}") Duration interval) {
         return new dev.amalgam.platform.pipeline.PipelineScheduler(pipelines, jobs, artifacts, tx, json,
-                types.orderedStream().toList(), interval);
+                types.orderedStream().toList(), interval).withCredentials(credentials);
     }
 
     @Bean
@@ -233,10 +249,11 @@ public class PlatformAutoConfiguration {
     @ConditionalOnExpression("'${amalgam.role:both}' != 'api'")
     WorkerRuntime workerRuntime(org.springframework.beans.factory.ObjectProvider<JobType<?, ?, ?>> types,
                                 org.springframework.beans.factory.ObjectProvider<JobHandler> handlers, JobRepository jobs,
-                                ArtifactRepository artifacts, ArtifactStore store, JsonMapper json, AmalgamProperties properties) {
+                                ArtifactRepository artifacts, ArtifactStore store, JsonMapper json, AmalgamProperties properties,
+                                CredentialService credentials) {
         // the service's job types, and any plain handler (tests register some)
         List<JobHandler> all = new java.util.ArrayList<>(handlers.orderedStream().toList());
-        types.orderedStream().forEach(type -> all.add(new JobTypeHandler<>(type, artifacts)));
+        types.orderedStream().forEach(type -> all.add(new JobTypeHandler<>(type, artifacts, credentials)));
         return new WorkerRuntime(all, jobs, artifacts, store, json, properties.worker());
     }
 

@@ -36,6 +36,17 @@ public interface JobInputs {
     /** A DATASET that is exactly one file of any format (e.g. a JSON array); a file in the CLI. */
     JobInput datasetFile(String field, String reference, List<String> problems);
 
+    /**
+     * A registered credential of the job's tenant, by name: it must exist when the job is submitted (and when the
+     * worker validates the job again); its secret is opened only when the job calls {@link JobCredential#secret()}.
+     * Outside the platform (the CLI) there are no registered credentials: a problem says so.
+     */
+    default JobCredential credential(String field, String name, List<String> problems) {
+        problems.add(field + ": registered credentials exist on the platform only (POST /api/v1/credentials); "
+                + "here, name an environment variable instead");
+        return null;
+    }
+
     /** Adds a problem for each name that is already taken. */
     void requireNamesFree(String field, List<String> names, List<String> problems);
 

@@ -16,10 +16,19 @@ public final class JobTypeHandler<S, V extends JobType.Validated, R> implements 
 
     private final JobType<S, V, R> type;
     private final ArtifactRepository artifacts;
+    private final dev.amalgam.platform.credential.CredentialService credentials;
 
+    /** Without registered credentials: a job that names one fails validation. */
     public JobTypeHandler(JobType<S, V, R> type, ArtifactRepository artifacts) {
+        this(type, artifacts, null);
+    }
+
+    /** @param credentials the registered credentials a job may name, opened when it runs; null where there are none */
+    public JobTypeHandler(JobType<S, V, R> type, ArtifactRepository artifacts,
+                          dev.amalgam.platform.credential.CredentialService credentials) {
         this.type = type;
         this.artifacts = artifacts;
+        this.credentials = credentials;
     }
 
     @Override
@@ -35,7 +44,7 @@ public final class JobTypeHandler<S, V extends JobType.Validated, R> implements 
         S spec = type.read(reader);
         reader.finish();
         List<String> problems = reader.problems();
-        V job = type.validate(spec, new StoredInputs(artifacts, context.job()), problems);
+        V job = type.validate(spec, new StoredInputs(artifacts, context.job(), credentials), problems);
         if (!problems.isEmpty() || job == null) {
             throw new IllegalStateException("The job's spec no longer validates: " + String.join("; ", problems));
         }

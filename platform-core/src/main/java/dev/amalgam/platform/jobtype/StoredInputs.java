@@ -3,6 +3,7 @@ package dev.amalgam.platform.jobtype;
 import dev.amalgam.platform.artifact.Artifact;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.artifact.ArtifactRepository;
+import dev.amalgam.platform.credential.CredentialService;
 import dev.amalgam.platform.job.Job;
 import java.util.List;
 import java.util.Optional;
@@ -21,10 +22,18 @@ public final class StoredInputs implements JobInputs {
 
     private final ArtifactRepository artifacts;
     private final Job job;
+    private final CredentialService credentials;
 
-    StoredInputs(ArtifactRepository artifacts, Job job) {
+    StoredInputs(ArtifactRepository artifacts, Job job, CredentialService credentials) {
         this.artifacts = artifacts;
         this.job = job;
+        this.credentials = credentials;
+    }
+
+    /** A credential by name in the job's tenant, as it is now (deleted meanwhile: a problem; replaced: the new one). */
+    @Override
+    public JobCredential credential(String field, String name, List<String> problems) {
+        return Credentials.check(credentials, job.tenantId(), field, name, problems);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.amalgam.platform.jobtype;
 import dev.amalgam.platform.artifact.Artifact;
 import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.artifact.ArtifactService;
+import dev.amalgam.platform.credential.CredentialService;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,11 +18,19 @@ public final class TenantInputs implements JobInputs {
 
     private final ArtifactService artifacts;
     private final UUID tenant;
+    private final CredentialService credentials;
     private final Map<String, UUID> resolved = new LinkedHashMap<>();
 
+    /** Without registered credentials: a spec that names one gets a problem. */
     public TenantInputs(ArtifactService artifacts, UUID tenant) {
+        this(artifacts, tenant, null);
+    }
+
+    /** @param credentials the tenant's registered credentials, or null where there are none */
+    public TenantInputs(ArtifactService artifacts, UUID tenant, CredentialService credentials) {
         this.artifacts = artifacts;
         this.tenant = tenant;
+        this.credentials = credentials;
     }
 
     @Override
@@ -57,6 +66,11 @@ public final class TenantInputs implements JobInputs {
     @Override
     public JobInput datasetFile(String field, String reference, List<String> problems) {
         return input(artifacts.resolveSingleFile(tenant, reference, field, problems), reference, true);
+    }
+
+    @Override
+    public JobCredential credential(String field, String name, List<String> problems) {
+        return Credentials.check(credentials, tenant, field, name, problems);
     }
 
     @Override

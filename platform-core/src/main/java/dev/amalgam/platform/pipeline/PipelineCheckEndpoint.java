@@ -30,8 +30,16 @@ public final class PipelineCheckEndpoint implements SmartInitializingSingleton {
     private final StepChecks checks;
     private final ArtifactService artifacts;
     private final RequestMappingHandlerMapping mappings;
+    private final dev.amalgam.platform.credential.CredentialService credentials;
 
     public PipelineCheckEndpoint(List<JobType<?, ?, ?>> types, ArtifactService artifacts, RequestMappingHandlerMapping mappings) {
+        this(types, artifacts, mappings, null);
+    }
+
+    /** @param credentials the tenants' registered credentials that step specs may name; null where there are none */
+    public PipelineCheckEndpoint(List<JobType<?, ?, ?>> types, ArtifactService artifacts, RequestMappingHandlerMapping mappings,
+                                 dev.amalgam.platform.credential.CredentialService credentials) {
+        this.credentials = credentials;
         this.checks = new StepChecks(types);
         this.artifacts = artifacts;
         this.mappings = mappings;
@@ -65,7 +73,7 @@ public final class PipelineCheckEndpoint implements SmartInitializingSingleton {
         if (spec == null) {
             throw ApiException.invalid(problems);
         }
-        StepChecks.Result r = checks.check(spec, new TenantInputs(artifacts, caller.tenantId()));
+        StepChecks.Result r = checks.check(spec, new TenantInputs(artifacts, caller.tenantId(), credentials));
         // a ResponseEntity: a handler registered by hand has no @ResponseBody, and a plain value would name a view
         return org.springframework.http.ResponseEntity.ok(new Answer(checks.types(), r.problems(), r.outputNames(), r.inputs()));
     }

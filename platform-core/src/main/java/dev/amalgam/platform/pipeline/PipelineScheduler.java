@@ -54,6 +54,7 @@ public class PipelineScheduler implements SmartLifecycle {
     private final JsonMapper json;
     private final StepChecks types;
     private final Duration interval;
+    private dev.amalgam.platform.credential.CredentialService credentials;
     private ScheduledExecutorService executor;
     private volatile boolean running;
 
@@ -66,6 +67,12 @@ public class PipelineScheduler implements SmartLifecycle {
         this.json = json;
         this.types = new StepChecks(types);
         this.interval = interval;
+    }
+
+    /** The tenants' registered credentials that step specs may name (without: a step naming one gets a problem). */
+    public PipelineScheduler withCredentials(dev.amalgam.platform.credential.CredentialService credentials) {
+        this.credentials = credentials;
+        return this;
     }
 
     @Override
@@ -261,7 +268,7 @@ public class PipelineScheduler implements SmartLifecycle {
         S read = type.read(reader);
         reader.finish();
         problems.addAll(reader.problems());
-        TenantInputs inputs = new TenantInputs(artifacts, pipeline.tenantId());
+        TenantInputs inputs = new TenantInputs(artifacts, pipeline.tenantId(), credentials);
         V job;
         try {
             job = type.validate(read, inputs, problems);

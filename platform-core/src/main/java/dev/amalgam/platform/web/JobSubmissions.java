@@ -31,8 +31,16 @@ public class JobSubmissions {
     private final JobService jobs;
     private final ArtifactRepository artifactRepository;
     private final ArtifactService artifacts;
+    private final dev.amalgam.platform.credential.CredentialService credentials;
 
     public JobSubmissions(JobService jobs, ArtifactRepository artifactRepository, ArtifactService artifacts) {
+        this(jobs, artifactRepository, artifacts, null);
+    }
+
+    /** @param credentials the tenants' registered credentials that specs may name; null where there are none */
+    public JobSubmissions(JobService jobs, ArtifactRepository artifactRepository, ArtifactService artifacts,
+                          dev.amalgam.platform.credential.CredentialService credentials) {
+        this.credentials = credentials;
         this.jobs = jobs;
         this.artifactRepository = artifactRepository;
         this.artifacts = artifacts;
@@ -62,7 +70,7 @@ public class JobSubmissions {
         S spec = type.read(reader);
         reader.finish();
         List<String> problems = reader.problems();
-        TenantInputs inputs = new TenantInputs(artifacts, caller.tenantId());
+        TenantInputs inputs = new TenantInputs(artifacts, caller.tenantId(), credentials);
         V job = type.validate(spec, inputs, problems);
         if (!problems.isEmpty() || job == null) {
             throw ApiException.invalid(problems.isEmpty() ? List.of("body: not a valid " + type.name() + " spec") : problems);

@@ -84,8 +84,8 @@ final class JudgmentRecords {
         if (!r.isObject()) {
             throw new IllegalArgumentException("not a judgment record (not a JSON object)");
         }
-        string(r, "key");
         if (r.has("turn") && r.has("judge_prompt")) {
+            string(r, "key");
             string(r, "category");
             int turn = integer(r, "turn");
             if (turn != 1 && turn != 2) {
@@ -97,6 +97,7 @@ final class JudgmentRecords {
             return Judging.Benchmark.MT_BENCH;
         }
         if (r.has("generator_1") && r.has("generator_2")) {
+            string(r, "key");
             string(r, "generator_1");
             string(r, "generator_2");
             if (integer(r, "len_1") < 0 || integer(r, "len_2") < 0) {
@@ -109,6 +110,7 @@ final class JudgmentRecords {
             return r.has("top_logprobs") ? Judging.Benchmark.ALPACA_EVAL_WEIGHTED : Judging.Benchmark.ALPACA_EVAL;
         }
         if (r.has("game")) {
+            string(r, "key");
             string(r, "uid");
             string(r, "model");
             string(r, "baseline");

@@ -317,7 +317,7 @@ class DashboardBrowserTest {
         page.waitFor("document.querySelectorAll('#artifact-list tbody tr').length >= 8", "the artifact list");
         page.eval("document.querySelector('#artifact-kind').value = 'DATASET'; document.querySelector('#artifact-kind').dispatchEvent(new Event('change'))");
         page.waitFor("[...document.querySelectorAll('#artifact-list tbody tr td:nth-child(2)')].every(t => t.textContent === 'DATASET')"
-                + " && document.querySelectorAll('#artifact-list tbody tr').length === 3", "the kind filter");
+                + " && document.querySelectorAll('#artifact-list tbody tr').length === 4", "the kind filter (mc, small-judged, calib, the upload)");
         page.screenshot("09-artifacts");
     }
 
@@ -341,7 +341,7 @@ class DashboardBrowserTest {
 
     private void jobList(Page page) {
         page.navigate(base + "/#/jobs");
-        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 6", "six jobs");
+        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 7", "seven jobs (the comparison's too)");
         page.eval("document.querySelector('#job-type').value = 'prune'; document.querySelector('#job-type').dispatchEvent(new Event('change'))");
         page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 1 && document.querySelector('#job-list .name').textContent === 'ui-pruned'",
                 "the type filter");
@@ -353,7 +353,7 @@ class DashboardBrowserTest {
         page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 1 && document.querySelector('#job-list .name').textContent === 'ui-long'",
                 "the status filter");
         page.navigate(base + "/#/jobs");
-        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 6", "all jobs again");
+        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 7", "all jobs again");
         page.screenshot("10-jobs");
     }
 

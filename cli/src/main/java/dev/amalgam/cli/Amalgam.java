@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "amalgam", mixinStandardHelpOptions = true, version = "amalgam 0.1.0",
         description = "Make new LLMs out of existing ones: merging, pruning and fusion.",
         subcommands = {UpCommand.class, ServeCommand.class, MergeCommand.class, PruneCommand.class, FuseCommand.class, RepresentCommand.class, TinyModelCommand.class, EvalCommand.class,
-                GenerateCommand.class, JudgeCommand.class, PipelineCommand.class, CommandLine.HelpCommand.class})
+                GenerateCommand.class, JudgeCommand.class, CompareCommand.class, PipelineCommand.class, CommandLine.HelpCommand.class})
 public class Amalgam implements Runnable {
 
     @CommandLine.Spec

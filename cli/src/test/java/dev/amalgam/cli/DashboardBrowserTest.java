@@ -60,7 +60,8 @@ class DashboardBrowserTest {
             base = "http://127.0.0.1:" + platform.port();
             key = Files.readString(dir.resolve("data").resolve("api-key")).trim();
             for (String[] a : List.of(new String[] {"MODEL", "base", "base"}, new String[] {"MODEL", "a", "a"},
-                    new String[] {"MODEL", "b", "b"}, new String[] {"MODEL", "small", "small"}, new String[] {"DATASET", "mc", "mc.jsonl"})) {
+                    new String[] {"MODEL", "b", "b"}, new String[] {"MODEL", "small", "small"}, new String[] {"DATASET", "mc", "mc.jsonl"},
+                    new String[] {"DATASET", "small-judged", "small-judged.jsonl"})) {
                 assertThat(post("/api/v1/artifacts/import", "{\"kind\":\"%s\",\"name\":\"%s\",\"path\":\"%s\"}".formatted((Object[]) a)).statusCode())
                         .isEqualTo(201);
             }
@@ -74,6 +75,7 @@ class DashboardBrowserTest {
             String prune = pruningFromTheForm(page);
             String fuse = fusionFromTheForm(page);
             evaluationFromTheForm(page);
+            comparisonTable(page);
             failedJobBanner(page);
             artifactAndLineage(page, merge);
             deleteAnUnusedArtifact(page);
@@ -243,6 +245,28 @@ class DashboardBrowserTest {
         page.screenshot("07b-evaluation-job");
     }
 
+    /** A comparison (an evaluation and an MT-Bench judgment) shows its table on the job's and its REPORT's screens. */
+    private void comparisonTable(Page page) throws Exception {
+        var r = post("/api/v1/comparisons", """
+                {"models": ["small", "a"], "tasks": [{"name": "count", "dataset": "mc", "format": "generic"}],
+                 "judgments": [{"model": "small", "benchmark": "mt_bench", "dataset": "small-judged"}],
+                 "name": "small-vs-a"}""");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        String id = JSON.readTree(r.body()).get("id").asString();
+        page.navigate(base + "/#/jobs/" + id);
+        waitUntilFinished(page, "SUCCEEDED");
+        page.waitFor("document.querySelectorAll('#job-result #comparison-table tbody tr').length === 2", "the comparison table");
+        assertThat(page.text("#comparison-table thead")).contains("Model").contains("count").contains("Avg.").contains("MT-Bench");
+        // the judgment's ratings 8 and 5: MT-Bench 6.50 for small, an empty cell for a
+        assertThat(page.eval("[...document.querySelectorAll('#comparison-table tbody tr')].map(r => r.lastChild.textContent).join('|')")
+                .asString()).isEqualTo("6.50|");
+        String report = getJson("/api/v1/jobs/" + id).get("result").get("report").asString();
+        page.navigate(base + "/#/artifacts/" + report);
+        page.waitFor("document.querySelectorAll('#comparison #comparison-table tbody tr').length === 2", "the REPORT's table");
+        assertThat(page.text("#comparison-table tbody")).contains("small").contains("6.50");
+        page.screenshot("07d-comparison-report");
+    }
+
     private void failedJobBanner(Page page) {
         // a perplexity dataset without "text" rows passes submission (the rows are read by the worker) and fails there
         page.navigate(base + "/#/new/evaluate");
@@ -293,7 +317,7 @@ class DashboardBrowserTest {
         page.waitFor("document.querySelectorAll('#artifact-list tbody tr').length >= 8", "the artifact list");
         page.eval("document.querySelector('#artifact-kind').value = 'DATASET'; document.querySelector('#artifact-kind').dispatchEvent(new Event('change'))");
         page.waitFor("[...document.querySelectorAll('#artifact-list tbody tr td:nth-child(2)')].every(t => t.textContent === 'DATASET')"
-                + " && document.querySelectorAll('#artifact-list tbody tr').length === 3", "the kind filter");
+                + " && document.querySelectorAll('#artifact-list tbody tr').length === 4", "the kind filter (mc, small-judged, calib, the upload)");
         page.screenshot("09-artifacts");
     }
 
@@ -317,7 +341,7 @@ class DashboardBrowserTest {
 
     private void jobList(Page page) {
         page.navigate(base + "/#/jobs");
-        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 6", "six jobs");
+        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 7", "seven jobs (the comparison's too)");
         page.eval("document.querySelector('#job-type').value = 'prune'; document.querySelector('#job-type').dispatchEvent(new Event('change'))");
         page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 1 && document.querySelector('#job-list .name').textContent === 'ui-pruned'",
                 "the type filter");
@@ -329,7 +353,7 @@ class DashboardBrowserTest {
         page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 1 && document.querySelector('#job-list .name').textContent === 'ui-long'",
                 "the status filter");
         page.navigate(base + "/#/jobs");
-        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 6", "all jobs again");
+        page.waitFor("document.querySelectorAll('#job-list [data-job]').length === 7", "all jobs again");
         page.screenshot("10-jobs");
     }
 
@@ -483,5 +507,13 @@ class DashboardBrowserTest {
             mc.append("{\"context\": \"the model merges\", \"choices\": [\" layers\", \" tokens %d\"], \"gold\": %d}\n".formatted(i, i % 2));
         }
         Files.writeString(imports.resolve("mc.jsonl"), mc.toString());
+        // an MT-Bench judgments file as the judge job writes it: one question, its two turns rated 8 and 5
+        var question = new dev.amalgam.modelengine.judge.MtBench.Question("1", "writing", List.of("Write.", "Again."), null);
+        var tasks = dev.amalgam.modelengine.judge.MtBench.tasks(List.of(question),
+                java.util.Map.of("1", new dev.amalgam.modelengine.judge.MtBench.Answer("1", "small", List.of("x", "y"))),
+                java.util.Map.of());
+        Files.writeString(imports.resolve("small-judged.jsonl"),
+                tasks.get(0).record(new dev.amalgam.modelengine.judge.ChatClient.Response("[[8]]", List.of())) + "\n"
+                        + tasks.get(1).record(new dev.amalgam.modelengine.judge.ChatClient.Response("[[5]]", List.of())) + "\n");
     }
 }

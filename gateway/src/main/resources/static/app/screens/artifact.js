@@ -3,6 +3,7 @@
 import { api, session } from '../api.js';
 import { h, s, fill, size, when, kvTable, jobName, shortId, FINAL, errorAlert, download } from '../ui.js';
 import { markdown } from '../markdown.js';
+import { comparisonTable } from '../comparison.js';
 
 export async function render(view, { params, signal }) {
   const a = await api('/api/v1/artifacts/' + params.id, { signal });
@@ -36,6 +37,16 @@ export async function render(view, { params, signal }) {
         catch (e) { actions.appendChild(errorAlert(e)); }
       } } }, 'Delete');
     fill(actions, del, busy.length ? h('span.muted.small', 'In use by ' + busy.length + ' queued or running job(s).') : null);
+  }
+
+  // a comparison REPORT: its table, from report.json, above the model card
+  const reportJson = a.kind === 'REPORT' ? files.find(f => f.path === 'report.json') : null;
+  if (reportJson) {
+    try {
+      const r = await api(fileUrl(reportJson), { signal, raw: true, headers: { Accept: '*/*' } });
+      const report = JSON.parse(await r.text());
+      if (report.kind === 'comparison') card.before(h('section.card#comparison', h('h2', 'Comparison'), comparisonTable(report)));
+    } catch (e) { if (e.name !== 'AbortError') card.before(errorAlert(e)); }
   }
 
   const readme = files.find(f => /^readme\.md$/i.test(f.path));

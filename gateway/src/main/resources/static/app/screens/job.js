@@ -4,6 +4,7 @@
 import { api, eventHistory, followEvents } from '../api.js';
 import { h, fill, statusBadge, progressBar, jobName, when, duration, kvTable, num, FINAL, errorAlert } from '../ui.js';
 import { plotsFor } from './job-plots.js';
+import { comparisonTable } from '../comparison.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -73,7 +74,10 @@ export async function render(view, { params, signal }) {
       ));
     const links = (k, v) => typeof v === 'string' && UUID.test(v) && artifacts.has(v) ? artifactLink(v) : null;
     fill(params_, h('h2', 'Parameters'), kvTable(job.spec, links));
-    fill(result, h('h2', 'Final metrics and result'), job.result
+    fill(result, h('h2', 'Final metrics and result'),
+      // a comparison's result is its table (the same as its REPORT's report.json)
+      job.type === 'compare' && job.result && job.result.rows ? comparisonTable(job.result) : null,
+      job.result
       ? kvTable(job.result, links)
       : h('p.muted', FINAL.includes(job.status) ? 'No result.' : 'Shown when the job ends.'));
   }

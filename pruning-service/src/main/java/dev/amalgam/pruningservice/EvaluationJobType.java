@@ -1,5 +1,6 @@
 package dev.amalgam.pruningservice;
 
+import dev.amalgam.job.Progress;
 import dev.amalgam.job.SpecReader;
 import dev.amalgam.modelengine.BlockMask;
 import dev.amalgam.modelengine.CheckpointLoader;
@@ -101,6 +102,14 @@ public final class EvaluationJobType implements JobType<EvaluationJobSpec, Evalu
 
     /** Reads every field of an evaluation but the model (the comparison job names several). */
     static EvaluationJobSpec read(SpecReader json, String model) {
+        return read(json, model, true);
+    }
+
+    /**
+     * As {@link #read(SpecReader, String)}; with {@code required} false a spec with neither a dataset nor tasks is
+     * no problem (a comparison of judgments only evaluates nothing).
+     */
+    static EvaluationJobSpec read(SpecReader json, String model, boolean required) {
         String dataset = json.string("dataset");
         int seqLen = json.integer("seqLen", 2, EvaluationJobSpec.MAX_SEQ_LEN, EvaluationJobSpec.DEFAULT_SEQ_LEN);
         List<EvaluationJobSpec.Task> tasks = null;
@@ -126,7 +135,7 @@ public final class EvaluationJobType implements JobType<EvaluationJobSpec, Evalu
             }
         }
         int batchSize = json.integer("batchSize", 1, EvaluationJobSpec.MAX_BATCH_SIZE, EvaluationJobSpec.DEFAULT_BATCH_SIZE);
-        if (dataset == null && !json.has("dataset") && (tasks == null || tasks.isEmpty())) {
+        if (required && dataset == null && !json.has("dataset") && (tasks == null || tasks.isEmpty())) {
             json.problem("give a \"dataset\" (perplexity), \"tasks\" (multiple choice), or both");
         }
         return new EvaluationJobSpec(model, dataset, seqLen, tasks, batchSize);
@@ -170,6 +179,15 @@ public final class EvaluationJobType implements JobType<EvaluationJobSpec, Evalu
 
     @Override
     public EvaluationJobResult run(ValidEvaluation job, JobRun run) {
+        return evaluate(job, run);
+    }
+
+    /**
+     * The evaluation itself. It only reports (progress, metrics, log) and checks for cancellation: it saves no
+     * checkpoint and publishes nothing, so it needs no more than a {@link Progress} (the comparison job runs it once
+     * per model with its own share of the progress).
+     */
+    EvaluationJobResult evaluate(ValidEvaluation job, Progress run) {
         run.progress(0, "evaluating " + job.model().name());
         // one share of the progress bar per part: the perplexity dataset, then each task
         int parts = (job.dataset() == null ? 0 : 1) + job.tasks().size();

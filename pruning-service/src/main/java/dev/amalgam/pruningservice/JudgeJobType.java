@@ -345,7 +345,12 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
     }
 
     static JudgeJobResult result(ValidJudge job, String judgments, List<JsonNode> records) {
-        Judging.Report report = Judging.report(job.benchmark(), records);
+        return result(job.benchmark(), job.model(), judgments, records);
+    }
+
+    /** The report of judgment records: what a judge job returns, and what a comparison tables from its DATASET. */
+    static JudgeJobResult result(Judging.Benchmark benchmark, String judgeModel, String judgments, List<JsonNode> records) {
+        Judging.Report report = Judging.report(benchmark, records);
         JudgeJobResult.MtBenchScores mt = null;
         JudgeJobResult.AlpacaEvalScores alpaca = null;
         JudgeJobResult.ArenaHardScores arena = null;
@@ -375,7 +380,7 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
                         s.upper() * 100, s.rawScore() * 100, s.battles(), s.questions());
             }
         }
-        return new JudgeJobResult(job.benchmark().id(), job.model(), judgments, records.size(), unparsed, mt, alpaca, arena);
+        return new JudgeJobResult(benchmark.id(), judgeModel, judgments, records.size(), unparsed, mt, alpaca, arena);
     }
 
     private static Double score(MtBench.Mean m) {

@@ -18,7 +18,7 @@ import java.util.List;
                        {"model": "tiny-pruned", "benchmark": "mt_bench", "dataset": "tiny-pruned-mt-bench-judged",
                         "judged": 160, "unparsed": 2, "mtBench": {"overall": 3.25, "turn1": 3.3, "turn2": 3.2,
                         "categories": []}, "alpacaEval": null, "arenaHard": null}],
-         "markdown": "| Model | PPL | piqa | Avg. | MT-Bench |\n| --- | --- | --- | --- | --- |\n| tiny | 61.20 | 52.00 | 52.00 | 3.50 |\n| tiny-pruned | 70.40 | 50.00 | 50.00 | 3.25 |\n"}""")
+         "markdown": "| Model | PPL | piqa | Avg. | MT-Bench |\\n| --- | --- | --- | --- | --- |\\n| tiny | 61.20 | 52.00 | 52.00 | 3.50 |\\n| tiny-pruned | 70.40 | 50.00 | 50.00 | 3.25 |\\n"}""")
 public record ComparisonJobResult(
         @Schema(description = "the name of the published REPORT (report.json, report.md)",
                 requiredMode = Schema.RequiredMode.REQUIRED) String report,

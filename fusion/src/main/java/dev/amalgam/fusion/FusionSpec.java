@@ -164,16 +164,7 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
      * reported together in one {@link InvalidFusionSpecException}.
      */
     public static FusionSpec fromJson(JsonNode json) {
-        if (json == null || !json.isObject()) {
-            throw new InvalidFusionSpecException(List.of("a fusion spec must be a JSON object"));
-        }
-        SpecReader r = SpecReader.of(json);
-        FusionSpec spec = read(r);
-        r.finish();
-        if (!r.problems().isEmpty()) {
-            throw new InvalidFusionSpecException(r.problems().stream().distinct().toList());
-        }
-        return spec;
+        return TrainerFields.parse(json, "a fusion spec", FusionSpec::read);
     }
 
     /**
@@ -211,29 +202,19 @@ public record FusionSpec(List<String> stages, LossType loss, int epochs, double 
         }
         StepAccounting accounting = TrainerFields.stepAccounting(r, d.stepAccounting());
         LoraSettings lora = TrainerFields.lora(r);
-        FusionSpec spec = new FusionSpec(stages, loss, integer(r, "epochs", d.epochs()), number(r, "lr", d.lr()),
-                integer(r, "sftEpochs", d.sftEpochs()), number(r, "sftLr", d.sftLr()), number(r, "beta", d.beta()),
-                number(r, "alphaEnd", d.alphaEnd()), r.string("alphaSchedule", d.alphaSchedule()),
-                number(r, "simpoGamma", d.simpoGamma()), number(r, "labelSmoothing", d.labelSmoothing()), chosen,
-                integer(r, "batchSize", d.batchSize()), integer(r, "gradAccum", d.gradAccum()),
-                integer(r, "maxLength", d.maxLength()), integer(r, "maxPromptLength", d.maxPromptLength()),
-                number(r, "warmupRatio", d.warmupRatio()),
-                number(r, "weightDecay", d.weightDecay()), number(r, "maxGradNorm", d.maxGradNorm()),
-                r.longInteger("seed", d.seed()), integer(r, "checkpointEvery", d.checkpointEvery()),
-                integer(r, "evalEvery", d.evalEvery()), lora, r.string("outputDtype", d.outputDtype()),
+        FusionSpec spec = new FusionSpec(stages, loss, TrainerFields.integer(r, "epochs", d.epochs()), TrainerFields.number(r, "lr", d.lr()),
+                TrainerFields.integer(r, "sftEpochs", d.sftEpochs()), TrainerFields.number(r, "sftLr", d.sftLr()), TrainerFields.number(r, "beta", d.beta()),
+                TrainerFields.number(r, "alphaEnd", d.alphaEnd()), r.string("alphaSchedule", d.alphaSchedule()),
+                TrainerFields.number(r, "simpoGamma", d.simpoGamma()), TrainerFields.number(r, "labelSmoothing", d.labelSmoothing()), chosen,
+                TrainerFields.integer(r, "batchSize", d.batchSize()), TrainerFields.integer(r, "gradAccum", d.gradAccum()),
+                TrainerFields.integer(r, "maxLength", d.maxLength()), TrainerFields.integer(r, "maxPromptLength", d.maxPromptLength()),
+                TrainerFields.number(r, "warmupRatio", d.warmupRatio()),
+                TrainerFields.number(r, "weightDecay", d.weightDecay()), TrainerFields.number(r, "maxGradNorm", d.maxGradNorm()),
+                r.longInteger("seed", d.seed()), TrainerFields.integer(r, "checkpointEvery", d.checkpointEvery()),
+                TrainerFields.integer(r, "evalEvery", d.evalEvery()), lora, r.string("outputDtype", d.outputDtype()),
                 r.string("device", d.device()), tokenization, accounting);
         spec.validate().forEach(p -> r.problems().add(p));
         return spec;
-    }
-
-    private static int integer(SpecReader r, String field, int fallback) {
-        Integer v = r.anyInt(field);
-        return v == null ? fallback : v;
-    }
-
-    private static double number(SpecReader r, String field, double fallback) {
-        Double v = r.anyNumber(field);
-        return v == null ? fallback : v;
     }
 
     /** A list of strings, or one comma-separated string ("sft,wrpo", as on the command line). */

@@ -1,8 +1,11 @@
 package dev.amalgam.fusion.train;
 
+import dev.amalgam.fusion.InvalidFusionSpecException;
 import dev.amalgam.job.SpecReader;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The reading and the checks of the trainer fields that both training specs carry (WRPO's {@code FusionSpec} and
@@ -104,5 +107,36 @@ public final class TrainerFields {
                 : l.strings("targetModules");
         return new LoraSettings(rank == null ? d.rank() : rank, alpha == null ? d.alpha() : alpha,
                 modules == null ? d.targetModules() : modules);
+    }
+
+    /**
+     * Parses a training spec with {@code read}; unknown fields, wrong types and invalid values all reported together
+     * in one {@link InvalidFusionSpecException}.
+     *
+     * @param what the spec's name in the message for a body that is not an object ("a fusion spec")
+     */
+    public static <T> T parse(JsonNode json, String what, Function<SpecReader, T> read) {
+        if (json == null || !json.isObject()) {
+            throw new InvalidFusionSpecException(List.of(what + " must be a JSON object"));
+        }
+        SpecReader r = SpecReader.of(json);
+        T spec = read.apply(r);
+        r.finish();
+        if (!r.problems().isEmpty()) {
+            throw new InvalidFusionSpecException(r.problems().stream().distinct().toList());
+        }
+        return spec;
+    }
+
+    /** An integer field (wrong types are the reader's problems), or {@code fallback} when absent. */
+    public static int integer(SpecReader r, String field, int fallback) {
+        Integer v = r.anyInt(field);
+        return v == null ? fallback : v;
+    }
+
+    /** A number field (wrong types are the reader's problems), or {@code fallback} when absent. */
+    public static double number(SpecReader r, String field, double fallback) {
+        Double v = r.anyNumber(field);
+        return v == null ? fallback : v;
     }
 }

@@ -1,7 +1,6 @@
 package dev.amalgam.fusion.fusechat.train;
 
 import dev.amalgam.fusion.FusionSpec;
-import dev.amalgam.fusion.InvalidFusionSpecException;
 import dev.amalgam.fusion.fusechat.FuseLossType;
 import dev.amalgam.fusion.fusechat.FusionFunction;
 import dev.amalgam.fusion.fusechat.MetricLevel;
@@ -105,16 +104,7 @@ public record FuseChatSpec(int epochs, double lr, int batchSize, int gradAccum, 
 
     /** Parses a spec; absent fields take {@link #defaults()}; every problem in one exception. */
     public static FuseChatSpec fromJson(JsonNode json) {
-        if (json == null || !json.isObject()) {
-            throw new InvalidFusionSpecException(List.of("a FuseChat spec must be a JSON object"));
-        }
-        SpecReader r = SpecReader.of(json);
-        FuseChatSpec spec = read(r);
-        r.finish();
-        if (!r.problems().isEmpty()) {
-            throw new InvalidFusionSpecException(r.problems().stream().distinct().toList());
-        }
-        return spec;
+        return TrainerFields.parse(json, "a FuseChat spec", FuseChatSpec::read);
     }
 
     /**
@@ -161,27 +151,17 @@ public record FuseChatSpec(int epochs, double lr, int batchSize, int gradAccum, 
         }
         StepAccounting accounting = TrainerFields.stepAccounting(r, d.stepAccounting());
         LoraSettings lora = TrainerFields.lora(r);
-        FuseChatSpec spec = new FuseChatSpec(integer(r, "epochs", d.epochs()), number(r, "lr", d.lr()),
-                integer(r, "batchSize", d.batchSize()), integer(r, "gradAccum", d.gradAccum()),
-                integer(r, "maxLength", d.maxLength()), number(r, "warmupRatio", d.warmupRatio()),
-                number(r, "weightDecay", d.weightDecay()), number(r, "maxGradNorm", d.maxGradNorm()),
-                number(r, "lambda", d.lambda()), r.string("lambdaSchedule", d.lambdaSchedule()), function, level, loss,
-                number(r, "temperature", d.temperature()), r.bool("includePivot", d.includePivot()),
+        FuseChatSpec spec = new FuseChatSpec(TrainerFields.integer(r, "epochs", d.epochs()), TrainerFields.number(r, "lr", d.lr()),
+                TrainerFields.integer(r, "batchSize", d.batchSize()), TrainerFields.integer(r, "gradAccum", d.gradAccum()),
+                TrainerFields.integer(r, "maxLength", d.maxLength()), TrainerFields.number(r, "warmupRatio", d.warmupRatio()),
+                TrainerFields.number(r, "weightDecay", d.weightDecay()), TrainerFields.number(r, "maxGradNorm", d.maxGradNorm()),
+                TrainerFields.number(r, "lambda", d.lambda()), r.string("lambdaSchedule", d.lambdaSchedule()), function, level, loss,
+                TrainerFields.number(r, "temperature", d.temperature()), r.bool("includePivot", d.includePivot()),
                 r.string("vocabMapping", d.vocabMapping()), r.longInteger("seed", d.seed()),
-                integer(r, "checkpointEvery", d.checkpointEvery()), lora, r.string("outputDtype", d.outputDtype()),
+                TrainerFields.integer(r, "checkpointEvery", d.checkpointEvery()), lora, r.string("outputDtype", d.outputDtype()),
                 r.string("device", d.device()), accounting);
         spec.validate().forEach(p -> r.problems().add(p));
         return spec;
-    }
-
-    private static int integer(SpecReader r, String field, int fallback) {
-        Integer v = r.anyInt(field);
-        return v == null ? fallback : v;
-    }
-
-    private static double number(SpecReader r, String field, double fallback) {
-        Double v = r.anyNumber(field);
-        return v == null ? fallback : v;
     }
 
     /** The spec as JSON that {@link #fromJson} reads back to an equal spec. */

@@ -43,7 +43,9 @@ final class OutputFiles {
                 setValue(config, layersKey, layers);
             }
         }
-        setValue(config, plan.architecture().vocabSizeKey(), plan.vocabSize());
+        if (plan.vocabSize() >= 0) { // no embedding is written when a modules: config leaves their module out
+            setValue(config, plan.architecture().vocabSizeKey(), plan.vocabSize());
+        }
         // tie_word_embeddings stays the base model's, as mergekit leaves it (see MergePlan.tiedEmbeddings)
         String dtype = DtypeNames.torchName(plan.dtype());
         config.put("torch_dtype", dtype);
@@ -94,12 +96,7 @@ final class OutputFiles {
      * Ties go to the model named first (mergekit counts over a set, whose order is arbitrary).
      */
     private static String mostCommonTemplate(MergeConfig cfg, Map<String, HfModelDir> models) throws IOException {
-        java.util.LinkedHashSet<String> referenced = new java.util.LinkedHashSet<>();
-        if (cfg.baseModel() != null) {
-            referenced.add(cfg.baseModel());
-        }
-        cfg.models().forEach(m -> referenced.add(m.model()));
-        cfg.slices().forEach(sl -> sl.sources().forEach(src -> referenced.add(src.model())));
+        List<String> referenced = cfg.mergekitReferencedModels();
         Map<String, Integer> counts = new java.util.LinkedHashMap<>();
         for (String ref : referenced) {
             String t = chatTemplateOf(models.get(ref).dir());
@@ -209,21 +206,16 @@ final class OutputFiles {
         sb.append("### Configuration\n\nThe following YAML configuration was used to produce this model:\n\n```yaml\n")
                 .append(cfg.sourceText() != null ? cfg.sourceText() : "# (built programmatically)")
                 .append("\n```\n");
-        sb.append("\n### Output\n\n").append(plan.numLayers()).append(" layers, vocabulary ").append(plan.vocabSize())
+        sb.append("\n### Output\n\n").append(plan.numLayers()).append(" layers, ")
+                .append(plan.vocabSize() >= 0 ? "vocabulary " + plan.vocabSize() : "no embeddings")
                 .append(", ").append(DtypeNames.torchName(plan.dtype()))
                 .append(plan.tiedEmbeddings() ? ", tied embeddings" : "").append(".\n");
         return sb.toString();
     }
 
-    /** The models mergekit's referenced_models() names (base, models, slice sources), in config order. */
+    /** The models mergekit's referenced_models() names (base, models, slice sources, of each module too), in config order. */
     private static List<ModelReference> cardModels(MergeConfig cfg) {
-        java.util.LinkedHashSet<String> refs = new java.util.LinkedHashSet<>();
-        if (cfg.baseModel() != null) {
-            refs.add(cfg.baseModel());
-        }
-        cfg.models().forEach(m -> refs.add(m.model()));
-        cfg.slices().forEach(s -> s.sources().forEach(src -> refs.add(src.model())));
-        return refs.stream().map(ModelReference::parse).toList();
+        return cfg.mergekitReferencedModels().stream().map(ModelReference::parse).toList();
     }
 
     private static String methodMd(MergePlan plan) {

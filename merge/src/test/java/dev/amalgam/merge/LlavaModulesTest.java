@@ -227,6 +227,121 @@ class LlavaModulesTest {
                 .hasMessageContaining("use models");
     }
 
+    @Test
+    void theModulesFormMergesEachModuleFromItsOwnEntryWithModuleParametersBetweenSliceAndTopLevel() {
+        // the language model a frankenmerge (a's 2 layers, then b's layer 1 mixed with a's layer 0), the vision
+        // tower and the rest linear with module-level weights; lookup order: source, slice, module, top level
+        MergeResult r = run("""
+                merge_method: linear
+                parameters: {weight: 1}
+                modules:
+                  language_model.model.layers:
+                    slices:
+                      - sources: [{model: a, layer_range: [0, 2]}]
+                      - sources:
+                          - {model: b, layer_range: [1, 2]}
+                          - {model: a, layer_range: [0, 1], parameters: {weight: 3}}
+                  vision_tower.vision_model.encoder.layers:
+                    parameters: {weight: [1, 3]}
+                    models: [{model: a}, {model: b, parameters: {weight: 1}}]
+                  default:
+                    parameters: {weight: 2}
+                    models: [{model: a}, {model: b, parameters: {weight: 1}}]
+                dtype: float32
+                """, "modules");
+        Map<String, float[]> a = inputsWithout(dir.resolve("a"));
+        Map<String, float[]> b = inputsWithout(dir.resolve("b"));
+        Map<String, float[]> got = tensors(r.outDir());
+        Map<String, double[]> want = new TreeMap<>();
+        for (String n : a.keySet()) {
+            Matcher text = TEXT_LAYER.matcher(n);
+            if (text.find()) {
+                String rest = n.substring(text.end());
+                for (int out = 0; out < 3; out++) {
+                    String o = "language_model.model.layers." + out + "." + rest;
+                    if (out < 2) {
+                        want.put(o, mix(a.get("language_model.model.layers." + out + "." + rest), 1, null, 0));
+                    } else {
+                        want.put(o, mix(a.get("language_model.model.layers.0." + rest), 3,
+                                b.get("language_model.model.layers.1." + rest), 1));
+                    }
+                }
+            } else if (VISION_LAYER.matcher(n).find()) {
+                want.put(n, mix(a.get(n), 1 + 2 * t(n), b.get(n), 1));
+            } else {
+                want.put(n, mix(a.get(n), 2, b.get(n), 1));
+            }
+        }
+        assertThat(got.keySet()).isEqualTo(want.keySet());
+        want.forEach((n, w) -> assertClose(got.get(n), w, n));
+        JsonNode cfg = readConfig(r.outDir());
+        assertThat(cfg.at("/text_config/num_hidden_layers").intValue()).isEqualTo(3);
+        assertThat(cfg.at("/vision_config/num_hidden_layers").intValue()).isEqualTo(VISION_LAYERS);
+        assertThat(r.numLayers()).isEqualTo(3);
+    }
+
+    /** {@code (wa a + wb b) / (wa + wb)}, or {@code a} alone when {@code b} is null (linear normalises the weights). */
+    private static double[] mix(float[] a, double wa, float[] b, double wb) {
+        double[] res = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            res[i] = b == null ? a[i] : (wa * a[i] + wb * b[i]) / (wa + wb);
+        }
+        return res;
+    }
+
+    @Test
+    void aModuleLeftOutOfTheModulesFormIsNotWrittenAndAnAliasNamesAModule() {
+        MergeResult r = run("""
+                merge_method: linear
+                modules:
+                  model.language_model.layers:
+                    models: [{model: a, parameters: {weight: 1}}, {model: b, parameters: {weight: 1}}]
+                  default:
+                    models: [{model: a, parameters: {weight: 1}}, {model: b, parameters: {weight: 1}}]
+                dtype: float32
+                """, "partial");
+        Map<String, float[]> got = tensors(r.outDir());
+        assertThat(got).isNotEmpty();
+        assertThat(got.keySet()).noneMatch(n -> VISION_LAYER.matcher(n).find())
+                .anyMatch(n -> TEXT_LAYER.matcher(n).find())
+                .contains("language_model.model.embed_tokens.weight", "multi_modal_projector.linear_1.weight");
+        assertThat(r.warnings()).anyMatch(w -> w.contains("vision_tower.vision_model.encoder.layers is not listed")
+                && w.contains("none of its tensors are written"));
+        // the left-out module's layer count stays the reference model's
+        assertThat(readConfig(r.outDir()).at("/vision_config/num_hidden_layers").intValue()).isEqualTo(VISION_LAYERS);
+    }
+
+    @Test
+    void theModulesFormReportsUnknownAndTwiceGivenModulesAndEntriesWithoutOneForm() {
+        assertThatThrownBy(() -> run("""
+                merge_method: linear
+                modules:
+                  vision:
+                    models: [{model: a, parameters: {weight: 1}}]
+                  language_model.model.layers:
+                    models: [{model: a, parameters: {weight: 1}}]
+                  model.language_model.layers:
+                    models: [{model: b, parameters: {weight: 1}}]
+                """, "bad-modules"))
+                .isInstanceOf(MergeConfigException.class)
+                .hasMessageContaining("modules.vision: 'a' (LlavaForConditionalGeneration, family llava.json) has no"
+                        + " module 'vision'; its modules: language_model.model.layers,"
+                        + " vision_tower.vision_model.encoder.layers, default")
+                .hasMessageContaining("modules.model.language_model.layers: module 'language_model.model.layers' is"
+                        + " already given as modules.language_model.model.layers");
+        assertThatThrownBy(() -> MergeConfig.parseYaml("""
+                merge_method: linear
+                models: [{model: a, parameters: {weight: 1}}]
+                modules:
+                  default:
+                    models: [{model: a, parameters: {weight: 1}}]
+                    slices: [{sources: [{model: a, layer_range: [0, 2]}]}]
+                """))
+                .isInstanceOf(MergeConfigException.class)
+                .hasMessageContaining("exactly one of 'models', 'slices' or 'modules' must be given")
+                .hasMessageContaining("modules.default: give exactly one of 'models' or 'slices'");
+    }
+
     private static JsonNode readConfig(Path out) {
         return JSON.readTree(out.resolve("config.json").toFile());
     }

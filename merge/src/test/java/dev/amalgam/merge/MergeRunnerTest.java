@@ -164,6 +164,40 @@ class MergeRunnerTest {
     }
 
     @Test
+    void aFamilyOfOneModuleTakesTheModulesFormUnderTheNameDefault() {
+        TinyLlama three = tiny.withLayers(3);
+        three.writeVariant(tmp.resolve("a"), 1, 1, 0.05f);
+        three.writeVariant(tmp.resolve("b"), 2, 2, 0.05f);
+        MergeResult r = merge("""
+                merge_method: passthrough
+                modules:
+                  default:
+                    slices:
+                      - sources: [{model: a, layer_range: [0, 2]}]
+                      - sources: [{model: b, layer_range: [1, 3]}]
+                dtype: bfloat16
+                """, tmp.resolve("out"));
+        assertThat(r.numLayers()).isEqualTo(4);
+        assertThat(read(tmp.resolve("out"), "model.layers.2.self_attn.q_proj.weight"))
+                .containsExactly(read(tmp.resolve("b"), "model.layers.1.self_attn.q_proj.weight"));
+        assertThat(read(tmp.resolve("out"), "model.layers.0.mlp.up_proj.weight"))
+                .containsExactly(read(tmp.resolve("a"), "model.layers.0.mlp.up_proj.weight"));
+        assertThat(read(tmp.resolve("out"), "lm_head.weight")).containsExactly(read(tmp.resolve("b"), "lm_head.weight"));
+        try (HfModelDir out = HfModelDir.open(tmp.resolve("out"))) {
+            assertThat(out.config().get("num_hidden_layers").intValue()).isEqualTo(4);
+            assertThat(out.tensorNames()).hasSize(tiny.withLayers(4).specs().size());
+        }
+        MergeConfigException e = catchThrowableOfType(MergeConfigException.class, () -> merge("""
+                merge_method: passthrough
+                modules:
+                  text:
+                    slices: [{sources: [{model: a, layer_range: [0, 2]}]}]
+                """, tmp.resolve("bad")));
+        assertThat(e.problems()).anyMatch(p -> p.startsWith("modules.text: 'a' (LlamaForCausalLM, family llama.json)")
+                && p.endsWith("has no module 'text'; its modules: default"));
+    }
+
+    @Test
     void differentVocabSizesUseTheCommonSubMatrixAndTheConfigSaysSo() {
         tiny.withVocab(32).writeVariant(tmp.resolve("a"), 1, 1, 0.02f);
         tiny.withVocab(40).writeVariant(tmp.resolve("b"), 1, 2, 0.02f);

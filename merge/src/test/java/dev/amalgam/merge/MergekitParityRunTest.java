@@ -116,7 +116,7 @@ class MergekitParityRunTest {
                 """;
         List<String> expected = List.of(
                 "unknown key 'author' is ignored (as mergekit does); known: base_model, chat_template, dtype,"
-                        + " merge_method, models, out_dtype, parameters, slices, tokenizer, tokenizer_source",
+                        + " merge_method, models, modules, out_dtype, parameters, slices, tokenizer, tokenizer_source",
                 "models[1] (a).parameters: parameter 'weight' is not used by slerp here and is ignored; used here: none");
         assertThat(new MergeRunner().validate(MergeConfig.parseYaml(yaml), ModelResolver.paths(tmp)))
                 .containsAll(expected);

@@ -16,8 +16,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class ConfigParser {
 
-    private static final Set<String> TOP_KEYS = Set.of("merge_method", "base_model", "models", "slices", "parameters",
-            "dtype", "out_dtype", "tokenizer_source", "tokenizer", "chat_template");
+    private static final Set<String> TOP_KEYS = Set.of("merge_method", "base_model", "models", "slices", "modules",
+            "parameters", "dtype", "out_dtype", "tokenizer_source", "tokenizer", "chat_template");
     /** A number as pydantic reads one from a string (no inf or nan: those are refused as non-finite anyway). */
     private static final java.util.regex.Pattern NUMBER =
             java.util.regex.Pattern.compile("\\s*[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?\\s*");
@@ -51,13 +51,11 @@ final class ConfigParser {
 
     private MergeConfig config(JsonNode root, String text) {
         if (root == null || !root.isObject()) {
-            problems.add("config must be a mapping with merge_method and models or slices");
+            problems.add("config must be a mapping with merge_method and models, slices or modules");
             return new MergeConfig(null, null, List.of(), List.of(), Map.of(), null, null, null, null, text, null, List.of());
         }
         for (String key : root.propertyNames()) {
-            if (key.equals("modules")) {
-                problems.add("'modules' (multi-module merges) is not supported; use models or slices");
-            } else if (!TOP_KEYS.contains(key)) {
+            if (!TOP_KEYS.contains(key)) {
                 warnings.add("unknown key '" + key + "' is ignored (as mergekit does); known: "
                         + String.join(", ", new java.util.TreeSet<>(TOP_KEYS)));
             }
@@ -95,38 +93,65 @@ final class ConfigParser {
         if (tokenizerSource != null && tokenizerSource.startsWith("model:")) {
             tokenizerSource = tokenizerSource.substring("model:".length());
         }
-        List<InputModel> models = new ArrayList<>();
-        JsonNode modelsNode = root.get("models");
-        if (modelsNode != null && !modelsNode.isNull()) {
-            if (!modelsNode.isArray()) {
-                problems.add("models must be a list");
+        List<InputModel> models = models(root.get("models"), "models");
+        List<OutputSlice> slices = slices(root.get("slices"), "slices");
+        Map<String, OutputModule> modules = new LinkedHashMap<>();
+        JsonNode modulesNode = root.get("modules");
+        if (modulesNode != null && !modulesNode.isNull()) {
+            if (!modulesNode.isObject()) {
+                problems.add("modules must be a mapping from module name to {models | slices, parameters}");
             } else {
-                for (int i = 0; i < modelsNode.size(); i++) {
-                    InputModel m = model(modelsNode.get(i), "models[" + i + "]");
-                    if (m != null) {
-                        models.add(m);
+                for (Map.Entry<String, JsonNode> e : modulesNode.properties()) {
+                    String where = "modules." + e.getKey();
+                    JsonNode m = e.getValue();
+                    if (!m.isObject()) {
+                        problems.add(where + " must be a mapping with models or slices");
+                        continue;
                     }
-                }
-            }
-        }
-        List<OutputSlice> slices = new ArrayList<>();
-        JsonNode slicesNode = root.get("slices");
-        if (slicesNode != null && !slicesNode.isNull()) {
-            if (!slicesNode.isArray()) {
-                problems.add("slices must be a list");
-            } else {
-                for (int i = 0; i < slicesNode.size(); i++) {
-                    OutputSlice s = slice(slicesNode.get(i), "slices[" + i + "]");
-                    if (s != null) {
-                        slices.add(s);
-                    }
+                    unknownKeys(m, where, Set.of("models", "slices", "parameters"));
+                    modules.put(e.getKey(), new OutputModule(models(m.get("models"), where + ".models"),
+                            slices(m.get("slices"), where + ".slices"), params(m.get("parameters"), where + ".parameters")));
                 }
             }
         }
         return new MergeConfig(string(root, "merge_method", "merge_method"), modelRef(root.get("base_model"), "base_model"),
                 models, slices, params(root.get("parameters"), "parameters"), string(root, "dtype", "dtype"),
                 string(root, "out_dtype", "out_dtype"), tokenizerSource, string(root, "chat_template", "chat_template"),
-                text, padToMultipleOf, warnings, tokens);
+                text, padToMultipleOf, warnings, tokens, modules);
+    }
+
+    private List<InputModel> models(JsonNode node, String where) {
+        List<InputModel> models = new ArrayList<>();
+        if (node != null && !node.isNull()) {
+            if (!node.isArray()) {
+                problems.add(where + " must be a list");
+            } else {
+                for (int i = 0; i < node.size(); i++) {
+                    InputModel m = model(node.get(i), where + "[" + i + "]");
+                    if (m != null) {
+                        models.add(m);
+                    }
+                }
+            }
+        }
+        return models;
+    }
+
+    private List<OutputSlice> slices(JsonNode node, String where) {
+        List<OutputSlice> slices = new ArrayList<>();
+        if (node != null && !node.isNull()) {
+            if (!node.isArray()) {
+                problems.add(where + " must be a list");
+            } else {
+                for (int i = 0; i < node.size(); i++) {
+                    OutputSlice s = slice(node.get(i), where + "[" + i + "]");
+                    if (s != null) {
+                        slices.add(s);
+                    }
+                }
+            }
+        }
+        return slices;
     }
 
     /**

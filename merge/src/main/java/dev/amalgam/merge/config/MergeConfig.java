@@ -37,11 +37,14 @@ import java.util.Set;
  * @param padToMultipleOf {@code tokenizer.pad_to_multiple_of}: embedding rows rounded up to a multiple of it, or null
  * @param parseWarnings   what the parser accepted and ignored, as mergekit does (unknown keys, residual_weight)
  * @param tokens          {@code tokenizer.tokens}: per-token embedding sources, in config order (empty when not given)
+ * @param modules         {@code modules:} form: each named module of a multi-module family merged on its own, in
+ *                        config order (empty when models or slices are given)
  */
 public record MergeConfig(String mergeMethod, String baseModel, List<InputModel> models, List<OutputSlice> slices,
                           Map<String, ParameterSetting> parameters, String dtype, String outDtype,
                           String tokenizerSource, String chatTemplate, String sourceText, Integer padToMultipleOf,
-                          List<String> parseWarnings, Map<String, TokenEmbedding> tokens) {
+                          List<String> parseWarnings, Map<String, TokenEmbedding> tokens,
+                          Map<String, OutputModule> modules) {
 
     /**
      * Most layers a merge may output (all slices together) and a model may have: the planner and the merge do work
@@ -58,6 +61,7 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
         parameters = parameters == null ? Map.of() : Map.copyOf(parameters);
         parseWarnings = parseWarnings == null ? List.of() : List.copyOf(parseWarnings);
         tokens = tokens == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tokens));
+        modules = modules == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(modules));
     }
 
     /** A config without {@code tokenizer.tokens}. */
@@ -66,7 +70,7 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
                        String tokenizerSource, String chatTemplate, String sourceText, Integer padToMultipleOf,
                        List<String> parseWarnings) {
         this(mergeMethod, baseModel, models, slices, parameters, dtype, outDtype, tokenizerSource, chatTemplate,
-                sourceText, padToMultipleOf, parseWarnings, Map.of());
+                sourceText, padToMultipleOf, parseWarnings, Map.of(), Map.of());
     }
 
     /** A config built in code: no {@code tokenizer.pad_to_multiple_of}, nothing ignored by a parser. */
@@ -92,23 +96,71 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
         return !models.isEmpty();
     }
 
-    /** Every model reference the config names (base first when given), without duplicates. */
-    public List<String> referencedModels() {
+    /** Whether the {@code modules:} form is used. */
+    public boolean usesModules() {
+        return !modules.isEmpty();
+    }
+
+    /**
+     * Every slice of the config: the {@code models:} form as one slice, the {@code slices:}, and each module's (in a
+     * valid config only one of the three is given).
+     */
+    public List<OutputSlice> allSlices() {
+        List<OutputSlice> all = new ArrayList<>();
+        if (usesModels()) {
+            all.add(allLayers(models, baseModel));
+        }
+        all.addAll(slices);
+        modules.values().forEach(m -> all.addAll(m.asSlices(baseModel)));
+        return all;
+    }
+
+    /**
+     * The models mergekit's {@code referenced_models()} names: the base, the models and the slice sources, of the
+     * whole config and of each module, in config order (not slice base models, not a tokenizer donor).
+     */
+    public List<String> mergekitReferencedModels() {
         Set<String> refs = new LinkedHashSet<>();
         if (baseModel != null) {
             refs.add(baseModel);
         }
         models.forEach(m -> refs.add(m.model()));
-        for (OutputSlice s : slices) {
-            if (s.baseModel() != null) {
-                refs.add(s.baseModel());
-            }
-            s.sources().forEach(src -> refs.add(src.model()));
+        slices.forEach(s -> s.sources().forEach(src -> refs.add(src.model())));
+        for (OutputModule m : modules.values()) {
+            m.models().forEach(x -> refs.add(x.model()));
+            m.slices().forEach(s -> s.sources().forEach(src -> refs.add(src.model())));
         }
+        return List.copyOf(refs);
+    }
+
+    /** Every model reference the config names (base first when given), without duplicates. */
+    public List<String> referencedModels() {
+        Set<String> refs = new LinkedHashSet<>(mergedModels());
         if (tokenizerSource != null && !tokenizerSource.equals("base") && !tokenizerSource.equals("union")) {
             refs.add(tokenizerSource);
         }
         return List.copyOf(refs);
+    }
+
+    /** The models whose tensors are merged: the base, every model and slice source, every slice base. */
+    public Set<String> mergedModels() {
+        Set<String> merged = new LinkedHashSet<>();
+        if (baseModel != null) {
+            merged.add(baseModel);
+        }
+        models.forEach(m -> merged.add(m.model()));
+        List<OutputSlice> all = new ArrayList<>(slices);
+        modules.values().forEach(m -> {
+            m.models().forEach(x -> merged.add(x.model()));
+            all.addAll(m.slices());
+        });
+        for (OutputSlice s : all) {
+            if (s.baseModel() != null) {
+                merged.add(s.baseModel());
+            }
+            s.sources().forEach(src -> merged.add(src.model()));
+        }
+        return merged;
     }
 
     /**
@@ -118,15 +170,17 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
      * linear, karcher and passthrough then merge it like any other model.
      */
     public List<OutputSlice> asSlices() {
-        if (!usesModels()) {
-            return slices;
-        }
+        return usesModels() ? List.of(allLayers(models, baseModel)) : slices;
+    }
+
+    /** The {@code models:} form as one slice over all layers, the base added last when it is not among the models. */
+    static OutputSlice allLayers(List<InputModel> models, String baseModel) {
         List<SliceSource> sources = new ArrayList<>(models.stream()
                 .map(m -> new SliceSource(m.model(), 0, -1, m.parameters())).toList());
         if (baseModel != null && models.stream().noneMatch(m -> m.model().equals(baseModel))) {
             sources.add(new SliceSource(baseModel, 0, -1, Map.of()));
         }
-        return List.of(new OutputSlice(sources, null, Map.of()));
+        return new OutputSlice(sources, null, Map.of());
     }
 
     /**
@@ -161,46 +215,24 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
             return;
         }
         MergeMethod method = MergeMethods.get(mergeMethod);
-        if (models.isEmpty() == slices.isEmpty()) {
-            problems.add("exactly one of 'models' or 'slices' must be given");
+        int forms = (models.isEmpty() ? 0 : 1) + (slices.isEmpty() ? 0 : 1) + (modules.isEmpty() ? 0 : 1);
+        if (forms != 1) {
+            problems.add("exactly one of 'models', 'slices' or 'modules' must be given");
         }
         List<ParameterDef> shared = new ArrayList<>(method.parameters());
         shared.addAll(method.modelParameters());
         checkParams(problems, warnings, "parameters", parameters, shared, method);
-        for (int i = 0; i < models.size(); i++) {
-            checkParams(problems, warnings, "models[" + i + "] (" + models.get(i).model() + ").parameters",
-                    models.get(i).parameters(), method.modelParameters(), method);
-        }
-        long outputLayers = 0;
-        for (int s = 0; s < slices.size(); s++) {
-            OutputSlice slice = slices.get(s);
-            checkParams(problems, warnings, "slices[" + s + "].parameters", slice.parameters(), shared, method);
-            if (slice.sources().isEmpty()) {
-                problems.add("slices[" + s + "] has no sources");
+        checkModels(problems, warnings, "", models, method);
+        checkSlices(problems, warnings, "", slices, shared, method);
+        modules.forEach((name, module) -> {
+            String where = "modules." + name;
+            if (module.models().isEmpty() == module.slices().isEmpty()) {
+                problems.add(where + ": give exactly one of 'models' or 'slices'");
             }
-            for (int j = 0; j < slice.sources().size(); j++) {
-                SliceSource src = slice.sources().get(j);
-                String where = "slices[" + s + "].sources[" + j + "] (" + src.model() + ")";
-                checkParams(problems, warnings, where + ".parameters", src.parameters(), method.modelParameters(), method);
-                if (src.layerStart() < 0 || src.layerEnd() <= src.layerStart()) {
-                    problems.add(where + ".layer_range [" + src.layerStart() + ", " + src.layerEnd()
-                            + "] must satisfy 0 <= start < end");
-                } else if (src.layerEnd() > MAX_OUTPUT_LAYERS) {
-                    problems.add(where + ".layer_range [" + src.layerStart() + ", " + src.layerEnd()
-                            + "] goes beyond layer " + MAX_OUTPUT_LAYERS + ", the most a model or a merge may have");
-                } else if (j == 0) {
-                    outputLayers += src.length();
-                }
-                if (src.length() != slice.sources().get(0).length()) {
-                    problems.add("slices[" + s + "]: all sources must span the same number of layers ("
-                            + slice.sources().get(0).length() + " vs " + src.length() + " for " + src.model() + ")");
-                }
-            }
-        }
-        if (outputLayers > MAX_OUTPUT_LAYERS) {
-            problems.add("slices: the layer ranges add up to " + outputLayers + " output layers; at most "
-                    + MAX_OUTPUT_LAYERS + " are allowed");
-        }
+            checkParams(problems, warnings, where + ".parameters", module.parameters(), shared, method);
+            checkModels(problems, warnings, where + ".", module.models(), method);
+            checkSlices(problems, warnings, where + ".", module.slices(), shared, method);
+        });
         checkInputs(problems, method);
         checkTokens(problems);
         checkDtype(problems, "dtype", dtype);
@@ -212,19 +244,53 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
         }
     }
 
+    private static void checkModels(List<String> problems, List<String> warnings, String prefix,
+                                    List<InputModel> models, MergeMethod method) {
+        for (int i = 0; i < models.size(); i++) {
+            checkParams(problems, warnings, prefix + "models[" + i + "] (" + models.get(i).model() + ").parameters",
+                    models.get(i).parameters(), method.modelParameters(), method);
+        }
+    }
+
+    /** Parameters, sources and layer ranges of one list of slices (the config's or a module's). */
+    private static void checkSlices(List<String> problems, List<String> warnings, String prefix,
+                                    List<OutputSlice> slices, List<ParameterDef> shared, MergeMethod method) {
+        long outputLayers = 0;
+        for (int s = 0; s < slices.size(); s++) {
+            OutputSlice slice = slices.get(s);
+            String at = prefix + "slices[" + s + "]";
+            checkParams(problems, warnings, at + ".parameters", slice.parameters(), shared, method);
+            if (slice.sources().isEmpty()) {
+                problems.add(at + " has no sources");
+            }
+            for (int j = 0; j < slice.sources().size(); j++) {
+                SliceSource src = slice.sources().get(j);
+                String where = at + ".sources[" + j + "] (" + src.model() + ")";
+                checkParams(problems, warnings, where + ".parameters", src.parameters(), method.modelParameters(), method);
+                if (src.layerStart() < 0 || src.layerEnd() <= src.layerStart()) {
+                    problems.add(where + ".layer_range [" + src.layerStart() + ", " + src.layerEnd()
+                            + "] must satisfy 0 <= start < end");
+                } else if (src.layerEnd() > MAX_OUTPUT_LAYERS) {
+                    problems.add(where + ".layer_range [" + src.layerStart() + ", " + src.layerEnd()
+                            + "] goes beyond layer " + MAX_OUTPUT_LAYERS + ", the most a model or a merge may have");
+                } else if (j == 0) {
+                    outputLayers += src.length();
+                }
+                if (src.length() != slice.sources().get(0).length()) {
+                    problems.add(at + ": all sources must span the same number of layers ("
+                            + slice.sources().get(0).length() + " vs " + src.length() + " for " + src.model() + ")");
+                }
+            }
+        }
+        if (outputLayers > MAX_OUTPUT_LAYERS) {
+            problems.add(prefix + "slices: the layer ranges add up to " + outputLayers + " output layers; at most "
+                    + MAX_OUTPUT_LAYERS + " are allowed");
+        }
+    }
+
     /** A model named by {@code tokenizer.tokens} must be merged (mergekit reads its embedding tensors). */
     private void checkTokens(List<String> problems) {
-        Set<String> merged = new LinkedHashSet<>();
-        if (baseModel != null) {
-            merged.add(baseModel);
-        }
-        models.forEach(m -> merged.add(m.model()));
-        for (OutputSlice s : slices) {
-            if (s.baseModel() != null) {
-                merged.add(s.baseModel());
-            }
-            s.sources().forEach(src -> merged.add(src.model()));
-        }
+        Set<String> merged = mergedModels();
         tokens.forEach((token, e) -> {
             if (e.model() != null && !merged.contains(e.model())) {
                 problems.add("tokenizer.tokens[" + token + "].source: model '" + e.model()
@@ -234,16 +300,18 @@ public record MergeConfig(String mergeMethod, String baseModel, List<InputModel>
     }
 
     private void checkInputs(List<String> problems, MergeMethod method) {
-        for (OutputSlice slice : slices.isEmpty() ? asSlices() : slices) {
+        Set<String> found = new LinkedHashSet<>(); // a problem of several slices or modules is listed once
+        for (OutputSlice slice : allSlices()) {
             String base = slice.baseModel() != null ? slice.baseModel() : baseModel;
             boolean hasBase = base != null && method.basePolicy() != BasePolicy.IGNORED;
             if (method.basePolicy() == BasePolicy.REQUIRED && base == null) {
-                problems.add(mergeMethod + " requires base_model");
+                found.add(mergeMethod + " requires base_model");
             }
             long others = slice.sources().stream().map(SliceSource::model).distinct()
                     .filter(m -> !hasBase || !m.equals(base)).count();
-            method.checkInputs((int) others, hasBase).ifPresent(problems::add);
+            method.checkInputs((int) others, hasBase).ifPresent(found::add);
         }
+        problems.addAll(found);
     }
 
     private static void checkParams(List<String> problems, List<String> warnings, String where,

@@ -25,8 +25,8 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  * <p>Each document is checked by the single-document parser ({@link MergeConfig#parseJson}), with problems named by
  * the document. The references to stages are rewritten by a function of the stage name (a pipeline step reference
  * on the platform, a directory in the CLI) where the single-document parser reads model references: {@code base_model},
- * {@code models[].model}, {@code slices[].sources[].model}, {@code slices[].base_model}, {@code tokenizer_source}
- * and {@code tokenizer.source}, in string or dict form. mergekit tries every string of a document as a reference;
+ * {@code models[].model}, {@code slices[].sources[].model}, {@code slices[].base_model} (also inside each entry of
+ * {@code modules}), {@code tokenizer_source} and {@code tokenizer.source}, in string or dict form. mergekit tries every string of a document as a reference;
  * only these fields are model references, so a stage named like another value (a method, a dtype) is not a
  * difference in any config that merges.
  */
@@ -157,14 +157,26 @@ public final class MultiStageConfig {
         if (config.get("tokenizer") instanceof ObjectNode tokenizer) {
             rewrite(tokenizer, "source", names, reference, deps);
         }
-        if (config.get("models") instanceof ArrayNode models) {
+        rewriteInputs(config, names, reference, deps);
+        if (config.get("modules") instanceof ObjectNode modules) {
+            for (JsonNode module : modules.values()) {
+                if (module instanceof ObjectNode m) {
+                    rewriteInputs(m, names, reference, deps);
+                }
+            }
+        }
+    }
+
+    /** The references in the {@code models:} and {@code slices:} of a config or of one of its modules. */
+    private static void rewriteInputs(ObjectNode holder, Set<String> names, UnaryOperator<String> reference, Set<String> deps) {
+        if (holder.get("models") instanceof ArrayNode models) {
             models.forEach(m -> {
                 if (m instanceof ObjectNode o) {
                     rewrite(o, "model", names, reference, deps);
                 }
             });
         }
-        if (config.get("slices") instanceof ArrayNode slices) {
+        if (holder.get("slices") instanceof ArrayNode slices) {
             for (JsonNode s : slices) {
                 if (s instanceof ObjectNode slice) {
                     rewrite(slice, "base_model", names, reference, deps);

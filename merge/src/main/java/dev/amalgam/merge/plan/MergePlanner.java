@@ -55,6 +55,17 @@ public final class MergePlanner {
     private boolean unionFailed;
     /** The tokenizer source's tokenizer plus the new tokens of {@code tokenizer.tokens}, built once; or null. */
     private UnionTokenizer extendedDonor;
+    /** Whether the module being planned is in the {@code models:} form (its slices cover all layers). */
+    private boolean modelsForm;
+    /** The parameters of the module being planned ({@code modules.NAME.parameters}; empty in the other forms). */
+    private Map<String, ParameterSetting> moduleParams = Map.of();
+    /** Where the module's slices are in the config, for messages: empty, or {@code modules.NAME.}. */
+    private String slicesAt = "";
+
+    /** One module to plan: the family's module and how the config merges it. */
+    private record ModuleInput(Architecture.Module module, String configName, List<OutputSlice> slices,
+                               boolean modelsForm, Map<String, ParameterSetting> parameters) {
+    }
 
     private MergePlanner(MergeConfig cfg, Map<String, HfModelDir> models, long seed) {
         this.cfg = cfg;
@@ -81,7 +92,7 @@ public final class MergePlanner {
     }
 
     private MergePlan build() {
-        List<OutputSlice> slices = cfg.asSlices();
+        List<OutputSlice> slices = cfg.allSlices();
         refName = cfg.baseModel() != null ? cfg.baseModel() : slices.get(0).sources().get(0).model();
         HfModelDir ref = models.get(refName);
         String archName = architectureName(ref);
@@ -89,7 +100,7 @@ public final class MergePlanner {
         if (arch == null) {
             return null;
         }
-        Set<String> merged = mergedModels(slices);
+        Set<String> merged = cfg.mergedModels();
         for (Map.Entry<String, HfModelDir> e : models.entrySet()) {
             if (!merged.contains(e.getKey())) {
                 continue; // a tokenizer donor only: mergekit reads just its tokenizer
@@ -111,27 +122,27 @@ public final class MergePlanner {
                 .or(() -> Optional.ofNullable(DtypeNames.parse(cfg.dtype()))).orElse(ref.dominantDtype());
         String tokenizerModel = tokenizerModel(slices, refName);
         family = arch;
-        if (!cfg.usesModels() && family.modules().size() > 1) {
-            // mergekit's normalize_config: top-level slices are only for a family of one module
-            problems.add("'" + refName + "' is " + archName + ", whose family (" + family.source() + ") has "
-                    + family.modules().size() + " modules (" + String.join(", ", family.modules().stream()
-                    .map(Architecture.Module::name).toList()) + "): slices apply to a family of one module"
-                    + " (as in mergekit); use models");
+        List<ModuleInput> moduleInputs = moduleInputs(archName);
+        if (moduleInputs == null) {
             return null;
         }
         // mergekit's plan, module after module (each with its own layer count and layer index from 0): the
         // module's weights before its layers (from the first slice), each output layer's weights from its slice's
         // source layers, the weights after the layers (from the last slice). In the models form every module is
-        // merged from all the models. Tensors outside these lists are not written.
+        // merged from all the models; in the modules form each listed module as its entry says. Tensors outside
+        // these lists are not written.
         List<PlannedTensor> out = new ArrayList<>();
         List<WeightInfo> outer = new ArrayList<>();
         Map<String, Integer> moduleLayers = new java.util.LinkedHashMap<>();
         int mainLayers = -1;
-        for (Architecture.Module module : family.modules()) {
-            arch = module.layout();
+        for (ModuleInput input : moduleInputs) {
+            arch = input.module().layout();
+            modelsForm = input.modelsForm();
+            moduleParams = input.parameters();
+            slicesAt = cfg.usesModules() ? "modules." + input.configName() + "." : "";
             int before = problems.size();
             int refLayers = numLayers(refName, ref);
-            List<OutputSlice> moduleSlices = expandSlices(slices, refLayers);
+            List<OutputSlice> moduleSlices = expandSlices(input.slices(), refLayers);
             if (problems.size() > before) {
                 // the loops below do work per layer of the slices: a layer count or range that does not fit the
                 // models must not size them (other problems so far are reported with the rest)
@@ -143,7 +154,7 @@ public final class MergePlanner {
                 arch = family;
                 return null;
             }
-            moduleLayers.put(module.name(), outLayers);
+            moduleLayers.put(input.module().name(), outLayers);
             if (mainLayers < 0 && !arch.layerWeights().isEmpty()) {
                 mainLayers = outLayers;
             }
@@ -176,6 +187,55 @@ public final class MergePlanner {
                 .findFirst().orElse(-1L);
         return new MergePlan(method, arch, refName, tokenizerModel, out, Math.max(mainLayers, 0), vocab, tied, dtype,
                 warnings, union != null ? union : extendedDonor, moduleLayers);
+    }
+
+    /**
+     * The modules to plan, in the family's order, as mergekit's {@code normalize_config} sees the config: the
+     * {@code models:} form merges every module from all the models; top-level {@code slices:} apply only to a family
+     * of one module; the {@code modules:} form plans the modules it names (by name or alias), each from its own
+     * entry, and, as in mergekit, writes nothing of a module it leaves out (a warning names it). Null after a problem.
+     */
+    private List<ModuleInput> moduleInputs(String archName) {
+        List<Architecture.Module> all = family.modules();
+        String names = String.join(", ", all.stream().map(Architecture.Module::name).toList());
+        if (!cfg.usesModules()) {
+            if (!cfg.usesModels() && all.size() > 1) {
+                problems.add("'" + refName + "' is " + archName + ", whose family (" + family.source() + ") has "
+                        + all.size() + " modules (" + names + "): top-level slices apply to a family of one module"
+                        + " (as in mergekit); use models, or modules with slices for each module");
+                return null;
+            }
+            return all.stream().map(m -> new ModuleInput(m, m.name(), cfg.asSlices(), cfg.usesModels(), Map.of()))
+                    .toList();
+        }
+        Map<Architecture.Module, ModuleInput> chosen = new java.util.LinkedHashMap<>();
+        boolean failed = false;
+        for (Map.Entry<String, dev.amalgam.merge.config.OutputModule> e : cfg.modules().entrySet()) {
+            Architecture.Module m = all.stream().filter(x -> x.answersTo(e.getKey())).findFirst().orElse(null);
+            if (m == null) {
+                problems.add("modules." + e.getKey() + ": '" + refName + "' (" + archName + ", family "
+                        + family.source() + ") has no module '" + e.getKey() + "'; its modules: " + names);
+                failed = true;
+            } else if (chosen.containsKey(m)) {
+                problems.add("modules." + e.getKey() + ": module '" + m.name() + "' is already given as modules."
+                        + chosen.get(m).configName());
+                failed = true;
+            } else {
+                dev.amalgam.merge.config.OutputModule def = e.getValue();
+                chosen.put(m, new ModuleInput(m, e.getKey(), def.asSlices(cfg.baseModel()), def.usesModels(),
+                        def.parameters()));
+            }
+        }
+        if (failed) {
+            return null;
+        }
+        List<String> left = all.stream().filter(m -> !chosen.containsKey(m)).map(Architecture.Module::name).toList();
+        if (!left.isEmpty()) {
+            warnings.add("modules: " + String.join(", ", left) + (left.size() == 1 ? " is" : " are")
+                    + " not listed, so none of " + (left.size() == 1 ? "its" : "their")
+                    + " tensors are written (as mergekit)");
+        }
+        return all.stream().filter(chosen::containsKey).map(chosen::get).toList();
     }
 
     /**
@@ -267,23 +327,23 @@ public final class MergePlanner {
             List<SliceSource> sources = new ArrayList<>();
             for (SliceSource src : slice.sources()) {
                 int layers = numLayers(src.model(), models.get(src.model()));
-                if (cfg.usesModels()) {
+                if (modelsForm) {
                     if (layers != refLayers) {
                         problems.add("model '" + src.model() + "' has " + layers + " layers but the reference has "
                                 + refLayers + "; use slices to merge models of different depth");
                     }
                     src = new SliceSource(src.model(), 0, refLayers, src.parameters());
                 } else if (src.layerEnd() > layers) {
-                    problems.add("slices[" + s + "]: layer_range [" + src.layerStart() + ", " + src.layerEnd()
+                    problems.add(slicesAt + "slices[" + s + "]: layer_range [" + src.layerStart() + ", " + src.layerEnd()
                             + "] exceeds the " + layers + " layers of '" + src.model() + "'");
                 }
                 sources.add(src);
             }
             if (base != null && sources.stream().noneMatch(x -> x.model().equals(base))) {
-                if (cfg.usesModels()) {
+                if (modelsForm) {
                     sources.add(new SliceSource(base, 0, refLayers, Map.of()));
                 } else {
-                    problems.add("slices[" + s + "]: base_model '" + base + "' must be one of the slice's sources");
+                    problems.add(slicesAt + "slices[" + s + "]: base_model '" + base + "' must be one of the slice's sources");
                 }
             }
             res.add(new OutputSlice(sources, slice.baseModel(), slice.parameters()));
@@ -296,21 +356,6 @@ public final class MergePlanner {
             return null;
         }
         return slice.baseModel() != null ? slice.baseModel() : cfg.baseModel();
-    }
-
-    /** The models whose tensors are merged: every slice source and base model (not a tokenizer donor only). */
-    private Set<String> mergedModels(List<OutputSlice> slices) {
-        Set<String> merged = new LinkedHashSet<>();
-        if (cfg.baseModel() != null) {
-            merged.add(cfg.baseModel());
-        }
-        for (OutputSlice s : slices) {
-            if (s.baseModel() != null) {
-                merged.add(s.baseModel());
-            }
-            s.sources().forEach(src -> merged.add(src.model()));
-        }
-        return merged;
     }
 
     /** The tokenizer source: base (else the reference model) for base and union, else the named model, merged or not. */
@@ -675,7 +720,7 @@ public final class MergePlanner {
                 v = def.defaultValue();
             }
             if (v == null && def.required() && !(isBase && method.basePolicy() != BasePolicy.IGNORED)) {
-                boolean addedBase = cfg.usesModels() && src.model().equals(cfg.baseModel())
+                boolean addedBase = modelsForm && src.model().equals(cfg.baseModel())
                         && method.basePolicy() == BasePolicy.IGNORED;
                 problems.add("missing required parameter '" + def.name() + "' for model '" + src.model() + "'"
                         + (addedBase ? " (base_model is merged as one more input, as mergekit does: give it a "
@@ -705,9 +750,9 @@ public final class MergePlanner {
         return new TensorParams(values);
     }
 
-    /** mergekit's lookup order: the source's parameters, then the slice's, then the top-level ones. */
+    /** mergekit's lookup order: the source's parameters, then the slice's, the module's, the top-level ones. */
     private Object lookup(String name, Map<String, ParameterSetting> own, OutputSlice slice, String tensor, double t) {
-        for (Map<String, ParameterSetting> level : List.of(own, slice.parameters(), cfg.parameters())) {
+        for (Map<String, ParameterSetting> level : List.of(own, slice.parameters(), moduleParams, cfg.parameters())) {
             ParameterSetting s = level.get(name);
             Object v = s == null ? null : s.evaluate(tensor, t);
             if (v != null) {

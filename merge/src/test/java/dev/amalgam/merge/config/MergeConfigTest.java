@@ -140,7 +140,7 @@ class MergeConfigTest {
                 models:
                   - model: d
                 """));
-        assertThat(e.problems()).anySatisfy(p -> assertThat(p).contains("exactly one of 'models' or 'slices'"))
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p).contains("exactly one of 'models', 'slices' or 'modules'"))
                 .anySatisfy(p -> assertThat(p).contains("0 <= start < end"))
                 .anySatisfy(p -> assertThat(p).contains("same number of layers"))
                 .anySatisfy(p -> assertThat(p).contains("passthrough takes exactly one model"));

@@ -101,7 +101,7 @@ class MergekitLeniencyTest {
         // of merged mappings the earlier wins (PyYAML): weight from the first, density from the second
         assertThat(values(cfg.models().get(3))).isEqualTo(Map.of("weight", 0.1, "density", 0.4));
         assertThat(cfg.warnings()).containsExactly("unknown key 'x-common' is ignored (as mergekit does); known: "
-                + "base_model, chat_template, dtype, merge_method, models, out_dtype, parameters, slices, tokenizer,"
+                + "base_model, chat_template, dtype, merge_method, models, modules, out_dtype, parameters, slices, tokenizer,"
                 + " tokenizer_source");
     }
 

@@ -180,7 +180,12 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
     public ValidJudge validate(JudgeJobSpec spec, JobInputs inputs, List<String> problems) {
         Judging.Benchmark benchmark = spec.benchmark() == null ? null : Judging.Benchmark.of(spec.benchmark());
         List<JobInput> all = new ArrayList<>();
-        JobInput answers = spec.answers() == null ? null : add(all, inputs.jsonlDataset("answers", spec.answers(), problems));
+        // AlpacaEval's outputs are a JSON list (the generation job's model_outputs.json) or JSON Lines: a DATASET of
+        // one file of either format; the FastChat and arena-hard answer files are JSON Lines
+        boolean anyFormat = benchmark == Judging.Benchmark.ALPACA_EVAL || benchmark == Judging.Benchmark.ALPACA_EVAL_WEIGHTED;
+        JobInput answers = spec.answers() == null ? null : add(all, anyFormat
+                ? inputs.datasetFile("answers", spec.answers(), problems)
+                : inputs.jsonlDataset("answers", spec.answers(), problems));
         JobInput baseline = null;
         JobInput questions = null;
         JobInput references = null;
@@ -189,7 +194,8 @@ public final class JudgeJobType implements JobType<JudgeJobSpec, JudgeJobType.Va
                 if (spec.baseline() == null) {
                     problems.add("baseline: the baseline's answers are required for " + benchmark.id());
                 } else {
-                    baseline = add(all, inputs.jsonlDataset("baseline", spec.baseline(), problems));
+                    baseline = add(all, anyFormat ? inputs.datasetFile("baseline", spec.baseline(), problems)
+                            : inputs.jsonlDataset("baseline", spec.baseline(), problems));
                 }
             } else if (spec.baseline() != null) {
                 problems.add("baseline: " + benchmark.id() + " grades single answers; it takes no baseline");

@@ -75,6 +75,15 @@ class JudgeServiceTest {
                 // rate the answer by the last "score N" in the prompt
                 Matcher m = Pattern.compile("score (\\d+)").matcher(TestHttp.JSON.readTree(body).get("messages").get(1)
                         .get("content").stringValue());
+                if (body.contains("alpaca-judge")) {
+                    reply = "{\"choices\": [{\"index\": 0, \"message\": {\"role\": \"assistant\", \"content\": \"M\"}}]}";
+                    byte[] bytes = reply.getBytes(StandardCharsets.UTF_8);
+                    exchange.sendResponseHeaders(200, bytes.length);
+                    try (OutputStream out = exchange.getResponseBody()) {
+                        out.write(bytes);
+                    }
+                    return;
+                }
                 String last = "0";
                 while (m.find()) {
                     last = m.group(1);
@@ -106,6 +115,15 @@ class JudgeServiceTest {
         tenant = service.getBean(ApiKeyService.class).authenticate(ADMIN_KEY).orElseThrow().tenantId();
         artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "mt-questions", "question.jsonl");
         artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "mt-tiny", "tiny.jsonl");
+        // AlpacaEval's own format, as the generation job writes it: a JSON list in model_outputs.json
+        Files.writeString(dataDir.resolve("import/model_outputs.json"), """
+                [{"instruction": "a", "output": "answer a", "generator": "tiny"},
+                 {"instruction": "b", "output": "answer b", "generator": "tiny"}]""");
+        Files.writeString(dataDir.resolve("import/baseline.json"), """
+                [{"instruction": "a", "output": "base a", "generator": "base"},
+                 {"instruction": "b", "output": "base b", "generator": "base"}]""");
+        artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "alpaca-tiny", "model_outputs.json");
+        artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "alpaca-base", "baseline.json");
     }
 
     @AfterAll
@@ -157,6 +175,22 @@ class JudgeServiceTest {
         assertThat(result.toString()).doesNotContain(KEY);
         assertThat(Files.readString(judgments.singleFile())).doesNotContain(KEY);
         assertThat(output.getAll()).doesNotContain(KEY);
+    }
+
+    @Test
+    void alpacaEvalTakesTheJsonListTheGenerationJobWrites() throws Exception {
+        var r = api.call("POST", "/api/v1/judgments", ADMIN_KEY, """
+                {"benchmark": "alpaca_eval", "answers": "alpaca-tiny", "baseline": "alpaca-base",
+                 "judge": {"url": "http://127.0.0.1:%d/v1", "model": "alpaca-judge", "apiKeyEnv": "JUDGE_TEST_API_KEY"},
+                 "requestsPerMinute": 6000, "maxRetries": 0, "name": "alpaca-judged"}"""
+                .formatted(judge.getAddress().getPort()));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        Job job = awaitFinal(UUID.fromString(TestHttp.JSON.readTree(r.body()).get("id").asString()));
+        assertThat(job.status()).as(String.valueOf(job.error())).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(job.result().get("judged").asInt()).isEqualTo(2);
+        // "M" is the output shown second: per instruction that is the model or the baseline, so the rate is a
+        // count of halves, and both instructions were judged
+        assertThat(job.result().get("alpacaEval").get("winRate").asDouble()).isIn(0.0, 50.0, 100.0);
     }
 
     @Test

@@ -53,6 +53,8 @@ import tools.jackson.databind.JsonNode;
 class MultiProcessPlatformTest {
 
     static final String KEY = CrashRecoveryTest.KEY;
+
+    private static final String CREDENTIALS_KEY = java.util.Base64.getEncoder().encodeToString(new byte[32]);
     /** Where a worker's lease owner names its process: {@code <host>-<pid>-<8 hex>/<thread>}. */
     static final Pattern OWNER_PID = Pattern.compile("-(\\d+)-[0-9a-f]{8}/[^/]+$");
 
@@ -345,6 +347,8 @@ class MultiProcessPlatformTest {
                 case "SPRING_DATASOURCE_USERNAME" -> EmbeddedDatabase.USER;
                 case "SPRING_DATASOURCE_PASSWORD" -> "unused";
                 case "AMALGAM_API_KEY" -> KEY;
+                // one key for every process, as a deployment must give them
+                case "AMALGAM_CREDENTIALS_MASTER_KEY" -> CREDENTIALS_KEY;
                 default -> throw new IllegalStateException("no test value for the secret " + secret);
             });
         }

@@ -63,6 +63,8 @@ class PruningServiceTest {
                 """);
         artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "piqa-mini", "piqa.jsonl");
         artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "wg-mini", "wg.jsonl");
+        Files.writeString(dataDir.resolve("import/no-text.jsonl"), "{\"body\": \"a record without text\"}\n");
+        artifacts.importFromRoot(tenant, ArtifactKind.DATASET, "no-text", "no-text.jsonl");
         TinyModels.write(Architecture.LLAMA, dataDir.resolve("import/m2"), TinySizes.defaults(), 8);
         model2 = artifacts.importFromRoot(tenant, ArtifactKind.MODEL, "tiny2", "m2");
     }
@@ -203,7 +205,7 @@ class PruningServiceTest {
                 .contains("tasks[1].dataset").contains("'nope'")
                 .contains("tasks[1].limit: must be an integer between")
                 .contains("tasks[1].shots: unknown field")
-                .contains("tasks[2].dataset: ").contains("line 1 (piqa): goal: must be a string (missing)");
+                .contains("tasks[2].dataset: wg.jsonl line 1 (piqa): goal: must be a string (missing)");
     }
 
     @Test
@@ -211,6 +213,17 @@ class PruningServiceTest {
         var r = api.call("POST", "/api/v1/evaluations", ADMIN_KEY, "{\"model\":\"wiki\",\"dataset\":\"nope\",\"seqLen\":1,\"x\":true}");
         String errors = TestHttp.assertProblem(r, 422, "validation-error").get("errors").toString();
         assertThat(errors).contains("seqLen").contains("x: unknown field").contains("is a DATASET, expected a MODEL").contains("'nope'");
+    }
+
+    @Test
+    void aBadLineFoundWhileRunningIsNamedByTheArtifactNotByItsPathOnTheServer() throws Exception {
+        var r = api.call("POST", "/api/v1/evaluations", ADMIN_KEY, """
+                {"model": "tiny", "dataset": "no-text", "seqLen": 16}""");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        Job job = awaitFinal(UUID.fromString(TestHttp.JSON.readTree(r.body()).get("id").asString()));
+        assertThat(job.status()).isEqualTo(JobStatus.FAILED);
+        assertThat(job.error()).contains("'no-text' line 1: needs \"text\" or \"input_ids\"")
+                .doesNotContain(dataDir.toAbsolutePath().toString());
     }
 
     @Test

@@ -44,10 +44,23 @@ public final class JobTypeHandler<S, V extends JobType.Validated, R> implements 
         S spec = type.read(reader);
         reader.finish();
         List<String> problems = reader.problems();
-        V job = type.validate(spec, new StoredInputs(artifacts, context.job(), credentials), problems);
+        StoredInputs inputs = new StoredInputs(artifacts, context.job(), credentials);
+        V job = type.validate(spec, inputs, problems);
         if (!problems.isEmpty() || job == null) {
-            throw new IllegalStateException("The job's spec no longer validates: " + String.join("; ", problems));
+            throw new IllegalStateException(inputs.withArtifactNames("The job's spec no longer validates: "
+                    + String.join("; ", problems)));
         }
-        return Json.MAPPER.valueToTree(type.run(job, context));
+        try {
+            return Json.MAPPER.valueToTree(type.run(job, context));
+        } catch (dev.amalgam.job.CancelledException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // the job's error names the artifacts, not their paths on the server (a reader's bad-line message)
+            String named = inputs.withArtifactNames(e.getMessage());
+            if (named == null || named.equals(e.getMessage())) {
+                throw e;
+            }
+            throw new IllegalStateException(named, e);
+        }
     }
 }

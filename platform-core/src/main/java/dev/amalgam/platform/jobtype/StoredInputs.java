@@ -5,6 +5,7 @@ import dev.amalgam.platform.artifact.ArtifactKind;
 import dev.amalgam.platform.artifact.ArtifactRepository;
 import dev.amalgam.platform.credential.CredentialService;
 import dev.amalgam.platform.job.Job;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -23,6 +24,7 @@ public final class StoredInputs implements JobInputs {
     private final ArtifactRepository artifacts;
     private final Job job;
     private final CredentialService credentials;
+    private final ArtifactPaths paths = new ArtifactPaths();
 
     StoredInputs(ArtifactRepository artifacts, Job job, CredentialService credentials) {
         this.artifacts = artifacts;
@@ -83,7 +85,14 @@ public final class StoredInputs implements JobInputs {
         if (a == null) {
             return null;
         }
-        return new JobInput(reference, a.id(), a.name(), a.kind(), kind == ArtifactKind.DATASET ? a.singleFile() : a.dir());
+        Path location = kind == ArtifactKind.DATASET ? a.singleFile() : a.dir();
+        paths.add(location, a.dir(), a.name());
+        return new JobInput(reference, a.id(), a.name(), a.kind(), location);
+    }
+
+    /** {@code text} with every resolved artifact's path on the server written as its quoted name ({@link ArtifactPaths}). */
+    String withArtifactNames(String text) {
+        return paths.named(text);
     }
 
     /** The artifact {@code reference} resolved to at submission, if it is still the tenant's and READY. */

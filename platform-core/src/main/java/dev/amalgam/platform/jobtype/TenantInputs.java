@@ -20,6 +20,7 @@ public final class TenantInputs implements JobInputs {
     private final UUID tenant;
     private final CredentialService credentials;
     private final Map<String, UUID> resolved = new LinkedHashMap<>();
+    private final ArtifactPaths paths = new ArtifactPaths();
 
     /** Without registered credentials: a spec that names one gets a problem. */
     public TenantInputs(ArtifactService artifacts, UUID tenant) {
@@ -89,6 +90,12 @@ public final class TenantInputs implements JobInputs {
         }
         resolved.put(reference, a.id());
         Path location = singleFile ? a.singleFile() : a.dir();
+        paths.add(location, a.dir(), a.name());
         return new JobInput(reference, a.id(), a.name(), a.kind(), location);
+    }
+
+    /** {@code problems} with every resolved artifact's path on the server written as its quoted name ({@link ArtifactPaths}). */
+    public List<String> withArtifactNames(List<String> problems) {
+        return paths.named(problems);
     }
 }

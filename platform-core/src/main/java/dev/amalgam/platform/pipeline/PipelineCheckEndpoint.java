@@ -73,8 +73,10 @@ public final class PipelineCheckEndpoint implements SmartInitializingSingleton {
         if (spec == null) {
             throw ApiException.invalid(problems);
         }
-        StepChecks.Result r = checks.check(spec, new TenantInputs(artifacts, caller.tenantId(), credentials));
+        TenantInputs inputs = new TenantInputs(artifacts, caller.tenantId(), credentials);
+        StepChecks.Result r = checks.check(spec, inputs);
         // a ResponseEntity: a handler registered by hand has no @ResponseBody, and a plain value would name a view
-        return org.springframework.http.ResponseEntity.ok(new Answer(checks.types(), r.problems(), r.outputNames(), r.inputs()));
+        return org.springframework.http.ResponseEntity.ok(new Answer(checks.types(), inputs.withArtifactNames(r.problems()),
+                r.outputNames(), r.inputs()));
     }
 }

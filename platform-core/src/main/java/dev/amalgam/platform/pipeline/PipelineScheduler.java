@@ -280,6 +280,9 @@ public class PipelineScheduler implements SmartLifecycle {
             if (problems.isEmpty()) {
                 problems.add("not a valid " + type.name() + " spec");
             }
+            List<String> named = inputs.withArtifactNames(problems);
+            problems.clear();
+            problems.addAll(named);
             return null;
         }
         ObjectNode stored = (ObjectNode) resolved.deepCopy();

@@ -73,7 +73,8 @@ public class JobSubmissions {
         TenantInputs inputs = new TenantInputs(artifacts, caller.tenantId(), credentials);
         V job = type.validate(spec, inputs, problems);
         if (!problems.isEmpty() || job == null) {
-            throw ApiException.invalid(problems.isEmpty() ? List.of("body: not a valid " + type.name() + " spec") : problems);
+            throw ApiException.invalid(problems.isEmpty() ? List.of("body: not a valid " + type.name() + " spec")
+                    : inputs.withArtifactNames(problems));
         }
         ObjectNode stored = (ObjectNode) body.deepCopy();
         ObjectNode resolved = stored.putObject(StoredInputs.ARTIFACTS_FIELD);

@@ -43,7 +43,9 @@ final class OutputFiles {
                 setValue(config, layersKey, layers);
             }
         }
-        setValue(config, plan.architecture().vocabSizeKey(), plan.vocabSize());
+        if (plan.vocabSize() >= 0) { // -1: an inferred layout found no embedding, the config's value stays
+            setValue(config, plan.architecture().vocabSizeKey(), plan.vocabSize());
+        }
         // tie_word_embeddings stays the base model's, as mergekit leaves it (see MergePlan.tiedEmbeddings)
         String dtype = DtypeNames.torchName(plan.dtype());
         config.put("torch_dtype", dtype);

@@ -234,4 +234,21 @@ class InferredModulesTest {
                 """, "donor");
         assertThat(r.warnings()).anyMatch(w -> w.contains("'vision_model.encoder.layers' (3 layers"));
     }
+
+    @Test
+    void withoutAVocabularySizeNoTensorIsAnEmbeddingAndTheConfigGetsNone() throws Exception {
+        Map<String, Object> config = Map.of("architectures", List.of(ARCH), "model_type", "pico_vlm");
+        TinyCheckpoint.write(dir.resolve("novocab"), config, tensors(TEXT_LAYERS, VISION_LAYERS), V, 7, 8);
+        MergeResult r = run("""
+                merge_method: linear
+                models: [{model: novocab, parameters: {weight: 1}}]
+                dtype: float32
+                """, "novocab-out");
+        assertThat(r.vocabSize()).isEqualTo(-1);
+        JsonNode cfg = JSON.readTree(Files.readString(r.outDir().resolve("config.json")));
+        assertThat(cfg.has("vocab_size")).isFalse();
+        try (HfModelDir out = HfModelDir.open(r.outDir())) {
+            assertThat(out.info("lm_head.weight").shape()).containsExactly(V, H);
+        }
+    }
 }

@@ -27,9 +27,9 @@ import tools.jackson.databind.json.JsonMapper;
  * the weights after the layers, and the config keys that size them. Families are data: one JSON file per family
  * under {@code dev/amalgam/merge/arch/families/}, listed in {@code families.txt} there (the format is described in
  * the module README). An architecture without a file is inferred from its tensor names ({@link #infer}), with one
- * module per layer stack when it has several. A family of
- * several modules (mergekit's {@code kind: modular}, e.g. Llava's language model, vision encoder and the weights
- * outside both) has no weights of its own: each {@link Module} has its layout, planned one after the other.
+ * module per layer stack when it has several. A family of several modules (mergekit's {@code kind: modular}, e.g.
+ * Llava's language model, vision encoder and the weights outside both) has no weights of its own: each
+ * {@link Module} has its layout, planned one after the other.
  *
  * <p>Names are resolved once per tensor while a merge is planned, never while tensors are merged.
  *
@@ -308,8 +308,10 @@ public record Architecture(String modelType, List<String> architectures, List<St
         if (layers.isEmpty() && loose.isEmpty()) {
             throw new IllegalArgumentException(why + "no model has any tensor (models: " + names.keySet() + ")");
         }
-        for (Map<String, Integer> byModel : layers.values()) {
-            names.keySet().forEach(model -> byModel.putIfAbsent(model, 0)); // a model without the stack has 0
+        for (Map.Entry<String, Map<String, Integer>> e : layers.entrySet()) {
+            Map<String, Integer> byModel = new LinkedHashMap<>(); // in model order; a model without the stack has 0
+            names.keySet().forEach(model -> byModel.put(model, e.getValue().getOrDefault(model, 0)));
+            e.setValue(byModel);
         }
         List<String> disagree = layers.entrySet().stream()
                 .filter(e -> new TreeSet<>(e.getValue().values()).size() > 1)

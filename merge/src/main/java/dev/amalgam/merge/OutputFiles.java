@@ -211,8 +211,8 @@ final class OutputFiles {
         sb.append("### Configuration\n\nThe following YAML configuration was used to produce this model:\n\n```yaml\n")
                 .append(cfg.sourceText() != null ? cfg.sourceText() : "# (built programmatically)")
                 .append("\n```\n");
-        sb.append("\n### Output\n\n").append(plan.numLayers()).append(" layers, vocabulary ").append(plan.vocabSize())
-                .append(", ").append(DtypeNames.torchName(plan.dtype()))
+        sb.append("\n### Output\n\n").append(plan.numLayers()).append(" layers, ")
+                .append(plan.vocabSize() >= 0 ? "vocabulary " + plan.vocabSize() : "no embedding").append(", ").append(DtypeNames.torchName(plan.dtype()))
                 .append(plan.tiedEmbeddings() ? ", tied embeddings" : "").append(".\n");
         return sb.toString();
     }

@@ -247,6 +247,7 @@ class InferredModulesTest {
         assertThat(r.vocabSize()).isEqualTo(-1);
         JsonNode cfg = JSON.readTree(Files.readString(r.outDir().resolve("config.json")));
         assertThat(cfg.has("vocab_size")).isFalse();
+        assertThat(Files.readString(r.outDir().resolve("README.md"))).contains("2 layers, no embedding, float32.");
         try (HfModelDir out = HfModelDir.open(r.outDir())) {
             assertThat(out.info("lm_head.weight").shape()).containsExactly(V, H);
         }

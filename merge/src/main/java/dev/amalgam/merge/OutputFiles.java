@@ -43,7 +43,9 @@ final class OutputFiles {
                 setValue(config, layersKey, layers);
             }
         }
-        if (plan.vocabSize() >= 0) { // no embedding is written when a modules: config leaves their module out
+        // -1: no embedding written (an inferred layout found none, or a modules: config left their module out);
+        // the config's value stays
+        if (plan.vocabSize() >= 0) {
             setValue(config, plan.architecture().vocabSizeKey(), plan.vocabSize());
         }
         // tie_word_embeddings stays the base model's, as mergekit leaves it (see MergePlan.tiedEmbeddings)
@@ -207,7 +209,7 @@ final class OutputFiles {
                 .append(cfg.sourceText() != null ? cfg.sourceText() : "# (built programmatically)")
                 .append("\n```\n");
         sb.append("\n### Output\n\n").append(plan.numLayers()).append(" layers, ")
-                .append(plan.vocabSize() >= 0 ? "vocabulary " + plan.vocabSize() : "no embeddings")
+                .append(plan.vocabSize() >= 0 ? "vocabulary " + plan.vocabSize() : "no embedding")
                 .append(", ").append(DtypeNames.torchName(plan.dtype()))
                 .append(plan.tiedEmbeddings() ? ", tied embeddings" : "").append(".\n");
         return sb.toString();

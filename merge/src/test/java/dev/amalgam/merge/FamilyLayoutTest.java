@@ -288,27 +288,41 @@ class FamilyLayoutTest {
     }
 
     @Test
-    void inferenceFailsWithAMessageThatSaysWhy() {
+    void aModelWithoutLayerIndicesOrWithTwoStacksIsInferredAsMergekitInfersIt() {
+        // no layer index: mergekit's one module of loose weights and no layers (config's layer count not read)
         Family noLayers = new Family("FlatModel", Map.of(), "x.", List.of("embed.weight", "head.weight"), List.of(),
                 List.of()).withExtra(List.of(), List.of());
         write(noLayers, "flat", 1);
-        MergeConfigException e = catchThrowableOfType(MergeConfigException.class, () -> merge("""
+        MergeResult r = merge("""
                 merge_method: linear
                 models: [{model: flat, parameters: {weight: 1}}]
-                """, "o1"));
-        assertThat(e.problems()).anyMatch(p -> p.contains("cannot infer") && p.contains("FlatModel")
-                && p.contains("no tensor name holds a layer index") && p.contains("LlamaForCausalLM"));
+                """, "o1");
+        assertThat(r.numLayers()).isZero();
+        assertThat(r.warnings()).anyMatch(w -> w.contains("inferred") && w.contains("0 layers")
+                && w.contains("2 outside the layers"));
+        try (HfModelDir out = HfModelDir.open(tmp.resolve("o1"))) {
+            assertThat(new TreeSet<>(out.tensorNames())).containsExactly("embed.weight", "head.weight");
+        }
 
+        // indices under two prefixes: one module per stack (InferredModulesTest merges such a model in detail)
         Family twoStacks = new Family("TwoStacks", Map.of(), "enc.layers.", List.of("embed.weight"),
                 List.of("w.weight"), List.of()).withExtra(List.of("dec.layers.0.w.weight"), List.of());
         write(twoStacks, "two", 1);
-        e = catchThrowableOfType(MergeConfigException.class, () -> merge("""
+        r = merge("""
                 merge_method: linear
                 models: [{model: two, parameters: {weight: 1}}]
-                """, "o2"));
-        assertThat(e.problems()).anyMatch(p -> p.contains("several prefixes") && p.contains("dec.layers")
-                && p.contains("enc.layers"));
+                """, "o2");
+        assertThat(r.warnings()).anyMatch(w -> w.contains("3 modules: 'dec.layers' (1 layers")
+                && w.contains("'enc.layers' (2 layers") && w.contains("'default' (0 layers"));
+        try (HfModelDir out = HfModelDir.open(tmp.resolve("o2"))) {
+            assertThat(new TreeSet<>(out.tensorNames())).containsExactly("dec.layers.0.w.weight", "embed.weight",
+                    "enc.layers.0.w.weight", "enc.layers.1.w.weight");
+        }
+    }
 
+    @Test
+    void inferenceFailsWithAMessageThatSaysWhy() {
+        MergeConfigException e;
         Family wrongCount = new Family("Counted", Map.of("num_hidden_layers", 5), "blocks.", List.of("embed.weight"),
                 List.of("w.weight"), List.of()).withExtra(List.of(), List.of());
         write(wrongCount, "counted", 1);
@@ -316,8 +330,21 @@ class FamilyLayoutTest {
                 merge_method: linear
                 models: [{model: counted, parameters: {weight: 1}}]
                 """, "o3"));
-        assertThat(e.problems()).anyMatch(p -> p.contains("num_hidden_layers is 5")
-                && p.contains("number 2 layers"));
+        assertThat(e.problems()).anyMatch(p -> p.contains("cannot infer") && p.contains("'Counted'")
+                && p.contains("num_hidden_layers is 5") && p.contains("number 2 layers (under 'blocks')")
+                && p.contains("LlamaForCausalLM"));
+
+        Family two = new Family("Deep", Map.of(), "blocks.", List.of("embed.weight"), List.of("w.weight"), List.of())
+                .withExtra(List.of(), List.of());
+        write(two, "two", 1);
+        write(two.withExtra(List.of("blocks.2.w.weight"), List.of()), "three", 2);
+        e = catchThrowableOfType(MergeConfigException.class, () -> merge("""
+                merge_method: linear
+                models: [{model: two, parameters: {weight: 1}}, {model: three, parameters: {weight: 1}}]
+                """, "o4"));
+        assertThat(e.problems()).anyMatch(p -> p.contains("cannot infer") && p.contains("'Deep'")
+                && p.contains("different layer counts under 'blocks' {two=2, three=3}")
+                && p.contains("1 tensors outside the layers"));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.amalgam.merge.arch;
 
+import dev.amalgam.merge.config.MergeConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -11,9 +12,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -23,9 +26,10 @@ import tools.jackson.databind.json.JsonMapper;
  * one layer as templates over {@code ${layer_index}} (and {@code ${expert_index}} for mixture-of-experts layers),
  * the weights after the layers, and the config keys that size them. Families are data: one JSON file per family
  * under {@code dev/amalgam/merge/arch/families/}, listed in {@code families.txt} there (the format is described in
- * the module README). A decoder without a file is inferred from its tensor names ({@link #infer}). A family of
- * several modules (mergekit's {@code kind: modular}, e.g. Llava's language model, vision encoder and the weights
- * outside both) has no weights of its own: each {@link Module} has its layout, planned one after the other.
+ * the module README). An architecture without a file is inferred from its tensor names ({@link #infer}), with one
+ * module per layer stack when it has several. A family of several modules (mergekit's {@code kind: modular}, e.g.
+ * Llava's language model, vision encoder and the weights outside both) has no weights of its own: each
+ * {@link Module} has its layout, planned one after the other.
  *
  * <p>Names are resolved once per tensor while a merge is planned, never while tensors are merged.
  *
@@ -39,7 +43,8 @@ import tools.jackson.databind.json.JsonMapper;
  * @param postWeights         weights after the layers
  * @param passthroughPrefixes tensors under these prefixes are copied unchanged from the base (else first) model
  * @param source              the file the family came from, or {@code inferred}
- * @param inferredLayers      the layer count of an inferred layout, -1 for a family file
+ * @param inferredLayers      the layer count of an inferred layout (0 for an inferred family of several modules,
+ *                            whose modules have their own), -1 for a family file
  * @param overrideLayers      mergekit's {@code override_num_layers}: the layer count whatever the config says, or -1
  * @param submodules          the modules of a multi-module ({@code kind: modular}) family, in file order; empty for
  *                            a family of one module (whose weights are the fields above)
@@ -250,59 +255,119 @@ public record Architecture(String modelType, List<String> architectures, List<St
         return sb.toString();
     }
 
-    // ---- inference for decoders without a family file ----
+    // ---- inference for architectures without a family file ----
 
     /**
-     * Infers a layout from the tensor names, as mergekit does for an architecture it has no file for: the tensors
-     * whose names hold a layer index ({@code .N.}, the first one in the name) form the layer templates, the others
-     * are weights outside the layers (all planned before the layers, as mergekit does). A template or loose weight
-     * missing from some model or layer is optional. An embedding is a 2-D tensor with {@code vocab_size} rows.
+     * Infers a layout from the tensor names, as mergekit's {@code infer_architecture_info} does for an architecture
+     * it has no file for. The first {@code .N.} in a name is its layer index and what precedes it the name's layer
+     * stack (prefix); the names with an index become layer templates of their stack, the others are weights outside
+     * the layers (all planned before the layers, as mergekit does). A template or loose weight missing from some
+     * model or layer is optional; an embedding is a 2-D loose tensor with the config's vocabulary size as rows.
      *
-     * @param names     every model's tensor names
+     * <ul>
+     *   <li>one stack: one layout (mergekit's one {@code default} module) whose layer count is the names' and must
+     *       match config.json's {@code num_hidden_layers} (or {@code n_layer}, ...) when present;</li>
+     *   <li>no stack: one layout of loose weights and no layers;</li>
+     *   <li>several stacks: a family of modules, as a {@code kind: modular} file gives, each stack a module named by
+     *       its prefix (its layer count the names', no config key) and a {@code default} module of every loose
+     *       weight (absent when there is none).</li>
+     * </ul>
+     *
+     * @param names     every merged model's tensor names, by model
      * @param refShapes shape of each tensor of the reference model
      * @param config    the reference model's config.json
-     * @throws IllegalArgumentException saying why the layout cannot be inferred
+     * @throws IllegalArgumentException saying why the layout cannot be inferred and what was found
      */
     public static Architecture infer(String archName, Map<String, ? extends Collection<String>> names,
                                      Map<String, long[]> refShapes, JsonNode config) {
-        Set<String> prefixes = new TreeSet<>();
-        Map<String, Integer> layersByModel = new LinkedHashMap<>();
-        Set<String> templates = new TreeSet<>();
+        String why = "cannot infer the tensor layout of architecture '" + archName + "' (no family file): ";
+        // prefix -> model -> layers (highest index + 1); prefix -> templates
+        Map<String, Map<String, Integer>> layers = new TreeMap<>();
+        Map<String, Set<String>> templates = new TreeMap<>();
         Set<String> loose = new TreeSet<>();
         for (Map.Entry<String, ? extends Collection<String>> e : names.entrySet()) {
-            int max = -1;
             for (String n : e.getValue()) {
                 Matcher m = LAYER_INDEX.matcher(n);
-                if (m.find()) {
-                    prefixes.add(n.substring(0, m.start()));
-                    max = Math.max(max, Integer.parseInt(m.group(1)));
-                    templates.add(n.substring(0, m.start()) + ".${layer_index}." + n.substring(m.end()));
-                } else {
+                if (!m.find()) {
                     loose.add(n);
+                    continue;
                 }
+                String prefix = n.substring(0, m.start());
+                // beyond the layers a merge may have (and far beyond an int for a long digit run): a misread index
+                if (m.group(1).length() > 9 || Integer.parseInt(m.group(1)) >= MergeConfig.MAX_OUTPUT_LAYERS) {
+                    throw new IllegalArgumentException(why + "'" + n + "' of model '" + e.getKey() + "' has layer"
+                            + " index " + m.group(1) + " under '" + prefix + "', beyond the "
+                            + MergeConfig.MAX_OUTPUT_LAYERS + " layers a model may have");
+                }
+                layers.computeIfAbsent(prefix, k -> new LinkedHashMap<>())
+                        .merge(e.getKey(), Integer.parseInt(m.group(1)) + 1, Math::max);
+                templates.computeIfAbsent(prefix, k -> new TreeSet<>())
+                        .add(prefix + ".${layer_index}." + n.substring(m.end()));
             }
-            layersByModel.put(e.getKey(), max + 1);
         }
-        String why = "cannot infer the tensor layout of architecture '" + archName + "' (no family file): ";
-        if (prefixes.isEmpty()) {
-            throw new IllegalArgumentException(why + "no tensor name holds a layer index such as 'model.layers.0.'");
+        if (layers.isEmpty() && loose.isEmpty()) {
+            throw new IllegalArgumentException(why + "no model has any tensor (models: " + names.keySet() + ")");
         }
-        if (prefixes.size() > 1) {
-            throw new IllegalArgumentException(why + "layer indices appear under several prefixes " + prefixes
-                    + "; only a single decoder stack is inferred (add a family file)");
+        for (Map.Entry<String, Map<String, Integer>> e : layers.entrySet()) {
+            Map<String, Integer> byModel = new LinkedHashMap<>(); // in model order; a model without the stack has 0
+            names.keySet().forEach(model -> byModel.put(model, e.getValue().getOrDefault(model, 0)));
+            e.setValue(byModel);
         }
-        Set<Integer> counts = new TreeSet<>(layersByModel.values());
-        if (counts.size() > 1) {
-            throw new IllegalArgumentException(why + "the models number different layer counts " + layersByModel);
+        List<String> disagree = layers.entrySet().stream()
+                .filter(e -> new TreeSet<>(e.getValue().values()).size() > 1)
+                .map(e -> "'" + e.getKey() + "' " + e.getValue()).toList();
+        if (!disagree.isEmpty()) {
+            throw new IllegalArgumentException(why + "the models number different layer counts under "
+                    + String.join(", ", disagree) + " (found " + found(layers, loose) + ")");
         }
-        int layers = counts.iterator().next();
-        String key = LAYER_KEYS.stream().filter(k -> configValue(config, k) != null).findFirst().orElse(null);
-        if (key != null && (!configValue(config, key).isIntegralNumber() || configValue(config, key).intValue() != layers)) {
-            throw new IllegalArgumentException(why + "config.json " + key + " is " + configValue(config, key)
-                    + " but the tensor names number " + layers + " layers");
+        if (layers.size() <= 1) {
+            return oneStack(archName, why, names, refShapes, config, layers, templates, loose);
         }
-        JsonNode vocab = configValue(config, "vocab_size");
-        List<WeightInfo> layerWeights = new ArrayList<>();
+        String vocabKey = Stream.of("vocab_size", "text_config.vocab_size")
+                .filter(k -> configValue(config, k) != null).findFirst().orElse("vocab_size");
+        List<Module> modules = new ArrayList<>();
+        for (Map.Entry<String, Map<String, Integer>> e : layers.entrySet()) {
+            int n = e.getValue().values().iterator().next();
+            modules.add(new Module(e.getKey(), List.of(), new Architecture("", List.of(), List.of(), vocabKey, null,
+                    List.of(), layerTemplates(templates.get(e.getKey()), n, names), List.of(), List.of(), "inferred",
+                    n, -1, List.of())));
+        }
+        if (!loose.isEmpty()) {
+            modules.add(new Module("default", List.of(), new Architecture("", List.of(), List.of(), vocabKey, null,
+                    looseWeights(loose, names, refShapes, configValue(config, vocabKey)), List.of(), List.of(),
+                    List.of(), "inferred", 0, -1, List.of())));
+        }
+        return new Architecture("", List.of(archName), List.of(), vocabKey, null, List.of(), List.of(), List.of(),
+                List.of(), "inferred", 0, -1, modules);
+    }
+
+    /** One layer stack (or none): a single layout, checked against config.json's layer count. */
+    private static Architecture oneStack(String archName, String why, Map<String, ? extends Collection<String>> names,
+                                         Map<String, long[]> refShapes, JsonNode config,
+                                         Map<String, Map<String, Integer>> layers, Map<String, Set<String>> templates,
+                                         Set<String> loose) {
+        int n = 0;
+        String key = null;
+        List<WeightInfo> layerWeights = List.of();
+        if (!layers.isEmpty()) {
+            String prefix = layers.keySet().iterator().next();
+            n = layers.get(prefix).values().iterator().next();
+            key = LAYER_KEYS.stream().filter(k -> configValue(config, k) != null).findFirst().orElse(null);
+            if (key != null && (!configValue(config, key).isIntegralNumber() || configValue(config, key).intValue() != n)) {
+                throw new IllegalArgumentException(why + "config.json " + key + " is " + configValue(config, key)
+                        + " but the tensor names number " + n + " layers (under '" + prefix + "')");
+            }
+            layerWeights = layerTemplates(templates.get(prefix), n, names);
+        }
+        return new Architecture("", List.of(archName), key == null ? List.of() : List.of(key), "vocab_size", null,
+                looseWeights(loose, names, refShapes, configValue(config, "vocab_size")), layerWeights, List.of(),
+                List.of(), "inferred", n, -1, List.of());
+    }
+
+    /** A stack's templates, each optional unless every model stores it at every layer. */
+    private static List<WeightInfo> layerTemplates(Set<String> templates, int layers,
+                                                   Map<String, ? extends Collection<String>> names) {
+        List<WeightInfo> res = new ArrayList<>();
         for (String t : templates) {
             boolean everywhere = true;
             for (Collection<String> ns : names.values()) {
@@ -310,18 +375,31 @@ public record Architecture(String modelType, List<String> architectures, List<St
                     everywhere = ns.contains(t.replace("${layer_index}", Integer.toString(i)));
                 }
             }
-            layerWeights.add(new WeightInfo(t, false, !everywhere, List.of(), List.of()));
+            res.add(new WeightInfo(t, false, !everywhere, List.of(), List.of()));
         }
-        List<WeightInfo> pre = new ArrayList<>();
+        return res;
+    }
+
+    /** The weights outside the layers: optional unless every model stores it; an embedding has vocab rows. */
+    private static List<WeightInfo> looseWeights(Set<String> loose, Map<String, ? extends Collection<String>> names,
+                                                 Map<String, long[]> refShapes, JsonNode vocab) {
+        List<WeightInfo> res = new ArrayList<>();
         for (String n : loose) {
             boolean everywhere = names.values().stream().allMatch(ns -> ns.contains(n));
             long[] shape = refShapes.get(n);
             boolean embed = shape != null && shape.length == 2 && vocab != null && vocab.isIntegralNumber()
                     && shape[0] == vocab.longValue();
-            pre.add(new WeightInfo(n, embed, !everywhere, List.of(), List.of()));
+            res.add(new WeightInfo(n, embed, !everywhere, List.of(), List.of()));
         }
-        return new Architecture("", List.of(archName), key == null ? List.of() : List.of(key), "vocab_size", null,
-                pre, layerWeights, List.of(), List.of(), "inferred", layers, -1, List.of());
+        return res;
+    }
+
+    /** What inference found, for its messages: each stack with its models' layer counts, and the loose weights. */
+    private static String found(Map<String, Map<String, Integer>> layers, Set<String> loose) {
+        List<String> res = new ArrayList<>();
+        layers.forEach((p, byModel) -> res.add("'" + p + "' " + byModel));
+        res.add(loose.size() + " tensors outside the layers");
+        return String.join(", ", res);
     }
 
     // ---- family files ----

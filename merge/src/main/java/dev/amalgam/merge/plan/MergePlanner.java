@@ -291,21 +291,35 @@ public final class MergePlanner {
         return outLayers;
     }
 
-    /** The family file of the reference model's architecture, else a layout inferred from the tensor names. */
+    /**
+     * The family file of the reference model's architecture, else a layout inferred from the tensor names of the
+     * merged models (as mergekit's referenced models: a tokenizer donor only is not read).
+     */
     private Architecture architecture(String refName, HfModelDir ref, String archName) {
         Optional<Architecture> known = Architecture.forConfig(ref.config());
         if (known.isPresent()) {
             return known.get();
         }
         Map<String, Set<String>> names = new java.util.LinkedHashMap<>();
-        models.forEach((k, m) -> names.put(k, m.tensorNames()));
+        Set<String> merged = cfg.mergedModels();
+        models.forEach((k, m) -> {
+            if (merged.contains(k)) {
+                names.put(k, m.tensorNames());
+            }
+        });
         Map<String, long[]> shapes = new HashMap<>();
         ref.tensorNames().forEach(n -> shapes.put(n, ref.info(n).shape()));
         try {
             Architecture a = Architecture.infer(archName, names, shapes, ref.config());
+            String what = a.submodules().isEmpty()
+                    ? a.inferredLayers() + " layers, " + a.layerWeights().size() + " tensors per layer, "
+                    + a.preWeights().size() + " outside the layers"
+                    : a.submodules().size() + " modules: " + String.join(", ", a.submodules().stream()
+                    .map(m -> "'" + m.name() + "' (" + m.layout().inferredLayers() + " layers, "
+                            + m.layout().layerWeights().size() + " tensors per layer, "
+                            + m.layout().preWeights().size() + " outside the layers)").toList());
             warnings.add("architecture '" + archName + "' has no family file; its layout was inferred from the tensor"
-                    + " names (" + a.inferredLayers() + " layers, " + a.layerWeights().size() + " tensors per layer, "
-                    + a.preWeights().size() + " outside the layers)");
+                    + " names (" + what + ")");
             return a;
         } catch (IllegalArgumentException e) {
             problems.add("model '" + refName + "': " + e.getMessage() + "; architectures with a family file: "

@@ -152,4 +152,88 @@ class ArchitectureTest {
                 .contains("multi_modal_projector.linear_1.weight", "vision_tower.vision_model.embeddings.patch_embedding.weight",
                         "language_model.model.embed_tokens.weight", "language_model.lm_head.weight");
     }
+
+    @Test
+    void severalLayerStacksAreInferredAsOneModulePerPrefixAndADefaultModule() {
+        // a's vision layer 1 lacks its bias, b lacks the projector bias; the head and embedding have vocab rows
+        Map<String, List<String>> names = new java.util.LinkedHashMap<>();
+        names.put("a", List.of("embed.weight", "lm_head.weight", "proj.weight", "proj.bias",
+                "text.layers.0.w.weight", "text.layers.1.w.weight",
+                "vision.blocks.0.fc.weight", "vision.blocks.0.fc.bias", "vision.blocks.1.fc.weight",
+                "vision.blocks.2.fc.weight", "vision.blocks.2.fc.bias", "vision.blocks_norm.weight"));
+        names.put("b", List.of("embed.weight", "lm_head.weight", "proj.weight",
+                "text.layers.0.w.weight", "text.layers.1.w.weight",
+                "vision.blocks.0.fc.weight", "vision.blocks.0.fc.bias", "vision.blocks.1.fc.weight",
+                "vision.blocks.1.fc.bias", "vision.blocks.2.fc.weight", "vision.blocks.2.fc.bias",
+                "vision.blocks_norm.weight"));
+        Map<String, long[]> shapes = Map.of("embed.weight", new long[]{16, 4}, "lm_head.weight", new long[]{16, 4},
+                "proj.weight", new long[]{4, 16}, "proj.bias", new long[]{4}, "vision.blocks_norm.weight",
+                new long[]{2, 16}); // 16 columns: not an embedding
+        Architecture a = Architecture.infer("Vlm", names, shapes,
+                config("{\"text_config\": {\"vocab_size\": 16}, \"num_hidden_layers\": 7}"));
+        assertThat(a.isInferred()).isTrue();
+        assertThat(a.architectures()).containsExactly("Vlm");
+        assertThat(a.vocabSizeKey()).isEqualTo("text_config.vocab_size");
+        assertThat(a.modules()).extracting(Architecture.Module::name)
+                .containsExactly("text.layers", "vision.blocks", "default");
+        Architecture text = a.modules().get(0).layout();
+        Architecture vision = a.modules().get(1).layout();
+        Architecture outer = a.modules().get(2).layout();
+        assertThat(text.inferredLayers()).isEqualTo(2);
+        assertThat(vision.inferredLayers()).isEqualTo(3);
+        assertThat(outer.inferredLayers()).isZero();
+        // no config key: the top-level num_hidden_layers (7) is not read for any module
+        assertThat(a.modules()).allMatch(m -> m.layout().numLayersKeys().isEmpty());
+        assertThat(text.layerWeights()).containsExactly(
+                new WeightInfo("text.layers.${layer_index}.w.weight", false, false, List.of(), List.of()));
+        assertThat(vision.layerWeights(1, 3, config("{}"))).containsExactly(
+                new WeightInfo("vision.blocks.1.fc.bias", false, true, List.of(), List.of()),
+                new WeightInfo("vision.blocks.1.fc.weight", false, false, List.of(), List.of()));
+        assertThat(text.preWeights()).isEmpty();
+        assertThat(vision.preWeights()).isEmpty();
+        // every loose weight is the default module's, the one under a stack's prefix too
+        assertThat(outer.layerWeights()).isEmpty();
+        assertThat(outer.preWeights(0)).containsExactly(
+                new WeightInfo("embed.weight", true, false, List.of(), List.of()),
+                new WeightInfo("lm_head.weight", true, false, List.of(), List.of()),
+                new WeightInfo("proj.bias", false, true, List.of(), List.of()),
+                new WeightInfo("proj.weight", false, false, List.of(), List.of()),
+                new WeightInfo("vision.blocks_norm.weight", false, false, List.of(), List.of()));
+
+        // without loose weights there is no default module
+        Architecture stacks = Architecture.infer("Vlm", Map.of("a", List.of("x.0.w", "y.0.w", "y.1.w")), Map.of(),
+                config("{}"));
+        assertThat(stacks.modules()).extracting(Architecture.Module::name).containsExactly("x", "y");
+        assertThat(stacks.vocabSizeKey()).isEqualTo("vocab_size");
+    }
+
+    @Test
+    void oneStackOrNoneIsOneLayoutAsBefore() {
+        Architecture one = Architecture.infer("Dec", Map.of("a", List.of("emb", "m.layers.0.w", "m.layers.1.w")),
+                Map.of("emb", new long[]{16, 4}), config("{\"vocab_size\": 16, \"n_layer\": 2}"));
+        assertThat(one.submodules()).isEmpty();
+        assertThat(one.modules()).extracting(Architecture.Module::name).containsExactly("default");
+        assertThat(one.inferredLayers()).isEqualTo(2);
+        assertThat(one.numLayersKeys()).containsExactly("n_layer");
+        assertThat(one.preWeights()).containsExactly(new WeightInfo("emb", true, false, List.of(), List.of()));
+        assertThat(one.layerWeights()).extracting(WeightInfo::name).containsExactly("m.layers.${layer_index}.w");
+
+        Architecture none = Architecture.infer("Flat", Map.of("a", List.of("w", "b")), Map.of(),
+                config("{\"num_hidden_layers\": 4}"));
+        assertThat(none.submodules()).isEmpty();
+        assertThat(none.inferredLayers()).isZero();
+        assertThat(none.numLayersKeys()).isEmpty();
+        assertThat(none.layerWeights()).isEmpty();
+        assertThat(none.preWeights()).extracting(WeightInfo::name).containsExactly("b", "w");
+    }
+
+    @Test
+    void inferenceWithoutAnyTensorOrWithAnUnreadableIndexSaysWhatItFound() {
+        assertThatThrownBy(() -> Architecture.infer("Empty", Map.of("a", List.of(), "b", List.of()), Map.of(),
+                config("{}"))).hasMessageStartingWith("cannot infer the tensor layout of architecture 'Empty' (no"
+                + " family file): no model has any tensor (models: ");
+        assertThatThrownBy(() -> Architecture.infer("Long", Map.of("a", List.of("m.layers.99999999999.w")),
+                Map.of(), config("{}"))).hasMessageContaining("'m.layers.99999999999.w' of model 'a' has layer"
+                + " index 99999999999 under 'm.layers', beyond the 1024 layers a model may have");
+    }
 }

@@ -32,7 +32,16 @@ class ArchitectureTest {
         assertThat(Architecture.known()).hasSize(files.size());
         assertThat(Architecture.supported()).contains("LlamaForCausalLM", "MixtralForCausalLM", "Qwen2MoeForCausalLM",
                 "Qwen3MoeForCausalLM", "Gemma3ForCausalLM", "Phi3ForCausalLM", "GPT2LMHeadModel", "FalconForCausalLM",
-                "DeepseekV3ForCausalLM", "LlavaForConditionalGeneration", "CohereForCausalLM", "Olmo2ForCausalLM");
+                "DeepseekV3ForCausalLM", "LlavaForConditionalGeneration", "CohereForCausalLM", "Olmo2ForCausalLM",
+                "Mistral3ForConditionalGeneration", "Gemma3ForConditionalGeneration", "Qwen2VLForConditionalGeneration",
+                "Qwen2_5_VLForConditionalGeneration", "Qwen3VLForConditionalGeneration",
+                "Qwen3VLMoeForConditionalGeneration", "Llama4ForConditionalGeneration", "GPTNeoXForCausalLM",
+                "Starcoder2ForCausalLM", "InternLM2ForCausalLM", "PhiForCausalLM");
+        // two files share PhiForCausalLM: config.json's model_type picks one
+        assertThat(Architecture.forConfig(config("{\"architectures\": [\"PhiForCausalLM\"], \"model_type\": \"phi-msft\"}"))
+                .orElseThrow().source()).isEqualTo("phi2-old.json");
+        assertThat(Architecture.forConfig(config("{\"architectures\": [\"PhiForCausalLM\"], \"model_type\": \"phi\"}"))
+                .orElseThrow().source()).isEqualTo("phi2.json");
     }
 
     @Test

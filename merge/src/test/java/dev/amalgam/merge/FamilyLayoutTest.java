@@ -252,7 +252,15 @@ class FamilyLayoutTest {
                         "block_sparse_moe.output_linear.weight", "block_sparse_moe.router.layer.weight"), TIED_POST)
                         .withPerLayer(Map.of(0, List.of("mamba.A_log", "mamba.D", "mamba.conv1d.weight",
                                 "mamba.conv1d.bias", "mamba.dt_bias", "mamba.in_proj.weight", "mamba.norm.weight",
-                                "mamba.out_proj.weight"), 1, ATTN)));
+                                "mamba.out_proj.weight"), 1, ATTN)),
+                // a short-convolution layer, then an attention layer; the final norm is embedding_norm; tied head
+                new Family("Lfm2ForCausalLM", Map.of(), ml, List.of("model.embed_tokens.weight",
+                        "model.embedding_norm.weight"), List.of("operator_norm.weight", "ffn_norm.weight",
+                        "feed_forward.w1.weight", "feed_forward.w2.weight", "feed_forward.w3.weight"), List.of())
+                        .withPerLayer(Map.of(0, List.of("conv.conv.weight", "conv.in_proj.weight", "conv.out_proj.weight"),
+                                1, List.of("self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+                                        "self_attn.out_proj.weight", "self_attn.q_layernorm.weight",
+                                        "self_attn.k_layernorm.weight"))));
     }
 
     /** {@code name.weight} and {@code name.bias} for each name. */

@@ -73,6 +73,15 @@ final class OutputFiles {
                 setChatTemplate(dir, template);
             }
         }
+        // mergekit's tagalong_files (a vision model's processor files): from the base (else first) model, last, so
+        // they replace what the tokenizer source brought
+        Path refDir = models.get(plan.referenceModel()).dir();
+        for (String name : plan.architecture().tagalongFiles()) {
+            Path p = refDir.resolve(name);
+            if (Files.isRegularFile(p)) {
+                Files.copy(p, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
         Files.writeString(dir.resolve("README.md"), modelCard(modelName, cfg, plan), StandardCharsets.UTF_8);
         // mergekit writes the config as given beside the model
         if (cfg.sourceText() != null) {

@@ -82,7 +82,7 @@ class FamilyLayoutTest {
 
         @Override
         public String toString() {
-            return arch + (config.containsKey("model_type") ? "" : "");
+            return arch + (config.containsKey("model_type") ? " (" + config.get("model_type") + ")" : "");
         }
     }
 
@@ -180,7 +180,97 @@ class FamilyLayoutTest {
                         "vocab_size", V), "vision_config", Map.of("num_hidden_layers", 3)), ll,
                         cat(List.of("language_model.model.embed_tokens.weight"), llavaVision(3)), llama,
                         List.of("language_model.model.norm.weight", "language_model.lm_head.weight"))
-                        .withExtra(List.of("vision_tower.vision_model.embeddings.position_ids"), List.of()));
+                        .withExtra(List.of("vision_tower.vision_model.embeddings.position_ids"), List.of()),
+                // the plain decoders ported from mergekit's files
+                new Family("ExaoneForCausalLM", Map.of(), "transformer.h.", List.of("transformer.wte.weight"),
+                        List.of("ln_1.weight", "attn.attention.q_proj.weight", "attn.attention.k_proj.weight",
+                                "attn.attention.v_proj.weight", "attn.attention.out_proj.weight", "ln_2.weight",
+                                "mlp.c_fc_0.weight", "mlp.c_fc_1.weight", "mlp.c_proj.weight"),
+                        List.of("transformer.ln_f.weight", "lm_head.weight")),
+                new Family("InternLM2ForCausalLM", Map.of(), ml, List.of("model.tok_embeddings.weight"),
+                        List.of("attention_norm.weight", "attention.wqkv.weight", "attention.wo.weight", "ffn_norm.weight",
+                                "feed_forward.w1.weight", "feed_forward.w2.weight", "feed_forward.w3.weight"),
+                        List.of("model.norm.weight", "output.weight")),
+                new Family("Starcoder2ForCausalLM", Map.of(), ml, EMBED, cat(withBiases(List.of("input_layernorm",
+                        "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                        "post_attention_layernorm", "mlp.c_fc", "mlp.c_proj"))),
+                        List.of("model.norm.weight", "model.norm.bias")),
+                new Family("Glm4ForCausalLM", Map.of(), ml, EMBED, cat(List.of("input_layernorm.weight"), ATTN, qkvBias,
+                        List.of("post_self_attn_layernorm.weight", "post_attention_layernorm.weight",
+                                "mlp.gate_up_proj.weight", "mlp.down_proj.weight", "post_mlp_layernorm.weight")), POST),
+                new Family("GPTNeoXForCausalLM", Map.of(), "gpt_neox.layers.", List.of("gpt_neox.embed_in.weight"),
+                        cat(withBiases(List.of("input_layernorm", "post_attention_layernorm", "attention.query_key_value",
+                                "attention.dense", "mlp.dense_h_to_4h", "mlp.dense_4h_to_h")),
+                                List.of("attention.bias", "attention.masked_bias", "attention.rotary_emb.inv_freq")),
+                        List.of("gpt_neox.final_layer_norm.weight", "gpt_neox.final_layer_norm.bias", "embed_out.weight")),
+                new Family("Cohere2ForCausalLM", Map.of(), ml, EMBED, cat(List.of("input_layernorm.weight"), ATTN, MLP),
+                        TIED_POST),
+                new Family("SolarForCausalLM", Map.of(), ml, EMBED, llama, POST),
+                new Family("ArceeForCausalLM", Map.of(), ml, EMBED, cat(List.of("input_layernorm.weight"), ATTN,
+                        List.of("post_attention_layernorm.weight", "mlp.up_proj.weight", "mlp.down_proj.weight")), POST),
+                new Family("ApertusForCausalLM", Map.of(), ml, EMBED, cat(List.of("attention_layernorm.weight"), ATTN,
+                        qkNorm, List.of("feedforward_layernorm.weight", "mlp.up_proj.weight", "mlp.down_proj.weight",
+                                "mlp.act_fn.alpha_p", "mlp.act_fn.alpha_n", "mlp.act_fn.beta", "mlp.act_fn.eps")), POST),
+                new Family("PhiForCausalLM", Map.of("model_type", "phi"), ml, EMBED, withBiases(List.of(
+                        "input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.dense",
+                        "mlp.fc1", "mlp.fc2")), List.of("model.final_layernorm.weight", "model.final_layernorm.bias",
+                        "lm_head.weight", "lm_head.bias")),
+                new Family("PhiForCausalLM", Map.of("model_type", "phi-msft", "n_layer", LAYERS), "transformer.h.",
+                        List.of("transformer.embd.wte.weight"), withBiases(List.of("ln", "mixer.Wqkv", "mixer.out_proj",
+                        "mlp.fc1", "mlp.fc2")), List.of("lm_head.ln.weight", "lm_head.ln.bias", "lm_head.linear.weight",
+                        "lm_head.linear.bias")),
+                new Family("BaichuanForCausalLM", Map.of(), ml, EMBED, cat(List.of("input_layernorm.weight",
+                        "self_attn.W_pack.weight", "self_attn.o_proj.weight", "post_attention_layernorm.weight"), MLP), POST),
+                new Family("ChatGLMModel", Map.of(), "transformer.encoder.layers.",
+                        List.of("transformer.embedding.word_embeddings.weight", "transformer.rotary_pos_emb.inv_freq"),
+                        List.of("input_layernorm.weight", "self_attention.query_key_value.weight",
+                                "self_attention.query_key_value.bias", "self_attention.dense.weight",
+                                "post_attention_layernorm.weight", "mlp.dense_h_to_4h.weight", "mlp.dense_4h_to_h.weight"),
+                        List.of("transformer.encoder.final_layernorm.weight", "transformer.output_layer.weight")),
+                new Family("GPTBigCodeForCausalLM", Map.of("n_layer", LAYERS), "transformer.h.",
+                        List.of("transformer.wte.weight", "transformer.wpe.weight"), gpt2,
+                        List.of("transformer.ln_f.weight", "transformer.ln_f.bias")),
+                new Family("JAISLMHeadModel", Map.of("n_layer", LAYERS), "transformer.h.",
+                        List.of("transformer.wte.weight", "transformer.relative_pe.slopes"), cat(gpt2,
+                        List.of("mlp.c_fc2.weight", "mlp.c_fc2.bias")),
+                        List.of("transformer.ln_f.weight", "transformer.ln_f.bias")),
+                new Family("Phi3SmallForCausalLM", Map.of(), ml, EMBED, withBiases(List.of("input_layernorm",
+                        "self_attn.query_key_value", "self_attn.dense", "post_attention_layernorm", "mlp.up_proj",
+                        "mlp.down_proj")), List.of("model.final_layernorm.weight", "model.final_layernorm.bias")),
+                new Family("QWenLMHeadModel", Map.of(), "transformer.h.", List.of("transformer.wte.weight"),
+                        List.of("ln_1.weight", "attn.c_attn.weight", "attn.c_attn.bias", "attn.c_proj.weight",
+                                "ln_2.weight", "mlp.w1.weight", "mlp.w2.weight", "mlp.c_proj.weight"),
+                        List.of("transformer.ln_f.weight", "lm_head.weight")),
+                new Family("MambaForCausalLM", Map.of(), "backbone.layers.", List.of("backbone.embeddings.weight"),
+                        List.of("norm.weight", "mixer.A_log", "mixer.D", "mixer.conv1d.weight", "mixer.conv1d.bias",
+                                "mixer.in_proj.weight", "mixer.x_proj.weight", "mixer.dt_proj.weight",
+                                "mixer.dt_proj.bias", "mixer.out_proj.weight"), List.of("backbone.norm_f.weight")),
+                // a Mamba layer, then an attention layer, each with the shared MLP and the fused experts
+                new Family("GraniteMoeHybridForCausalLM", Map.of(), ml, EMBED, List.of("input_layernorm.weight",
+                        "post_attention_layernorm.weight", "shared_mlp.input_linear.weight",
+                        "shared_mlp.output_linear.weight", "block_sparse_moe.input_linear.weight",
+                        "block_sparse_moe.output_linear.weight", "block_sparse_moe.router.layer.weight"), TIED_POST)
+                        .withPerLayer(Map.of(0, List.of("mamba.A_log", "mamba.D", "mamba.conv1d.weight",
+                                "mamba.conv1d.bias", "mamba.dt_bias", "mamba.in_proj.weight", "mamba.norm.weight",
+                                "mamba.out_proj.weight"), 1, ATTN)),
+                // a short-convolution layer, then an attention layer; the final norm is embedding_norm; tied head
+                new Family("Lfm2ForCausalLM", Map.of(), ml, List.of("model.embed_tokens.weight",
+                        "model.embedding_norm.weight"), List.of("operator_norm.weight", "ffn_norm.weight",
+                        "feed_forward.w1.weight", "feed_forward.w2.weight", "feed_forward.w3.weight"), List.of())
+                        .withPerLayer(Map.of(0, List.of("conv.conv.weight", "conv.in_proj.weight", "conv.out_proj.weight"),
+                                1, List.of("self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+                                        "self_attn.out_proj.weight", "self_attn.q_layernorm.weight",
+                                        "self_attn.k_layernorm.weight"))));
+    }
+
+    /** {@code name.weight} and {@code name.bias} for each name. */
+    private static List<String> withBiases(List<String> names) {
+        List<String> r = new ArrayList<>();
+        for (String n : names) {
+            r.add(n + ".weight");
+            r.add(n + ".bias");
+        }
+        return r;
     }
 
     /** A CLIP vision tower of {@code layers} layers and the two-layer projector, by their checkpoint names. */
@@ -202,8 +292,9 @@ class FamilyLayoutTest {
     }
 
     private static long[] shape(String name) {
-        if (name.endsWith("embed_tokens.weight") || name.endsWith("lm_head.weight") || name.endsWith("wte.weight")
-                || name.endsWith("wpe.weight") || name.endsWith("word_embeddings.weight")) {
+        if (Stream.of("embed_tokens.weight", "lm_head.weight", "wte.weight", "wpe.weight", "word_embeddings.weight",
+                "tok_embeddings.weight", "output.weight", "output_layer.weight", "embed_in.weight", "embed_out.weight",
+                "backbone.embeddings.weight", "lm_head.linear.weight").anyMatch(name::endsWith)) {
             return new long[]{V, H};
         }
         if (name.endsWith("e_score_correction_bias")) {

@@ -1,14 +1,15 @@
 package dev.amalgam.merge;
 
+import static dev.amalgam.merge.ModuleMergeReference.assertClose;
+import static dev.amalgam.merge.ModuleMergeReference.tensors;
+import static dev.amalgam.merge.ModuleMergeReference.ties;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.amalgam.job.Progress;
 import dev.amalgam.merge.config.MergeConfig;
 import dev.amalgam.merge.config.MergeConfigException;
-import dev.amalgam.modelio.HfModelDir;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,8 +33,13 @@ class LlavaModulesTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final int TEXT_LAYERS = 2;
     private static final int VISION_LAYERS = 3;
-    private static final Pattern TEXT_LAYER = Pattern.compile("^language_model\\.model\\.layers\\.(\\d+)\\.");
-    private static final Pattern VISION_LAYER = Pattern.compile("^vision_tower\\.vision_model\\.encoder\\.layers\\.(\\d+)\\.");
+    private static final String TEXT_LAYER_NAME = "^language_model\\.model\\.layers\\.(\\d+)\\.";
+    private static final String VISION_LAYER_NAME = "^vision_tower\\.vision_model\\.encoder\\.layers\\.(\\d+)\\.";
+    private static final Pattern TEXT_LAYER = Pattern.compile(TEXT_LAYER_NAME);
+    private static final Pattern VISION_LAYER = Pattern.compile(VISION_LAYER_NAME);
+    private static final List<ModuleMergeReference.Stack> STACKS = List.of(
+            ModuleMergeReference.Stack.of(TEXT_LAYER_NAME, TEXT_LAYERS),
+            ModuleMergeReference.Stack.of(VISION_LAYER_NAME, VISION_LAYERS));
     private static final String STALE = "vision_tower.vision_model.embeddings.position_ids";
 
     @TempDir
@@ -76,34 +82,9 @@ class LlavaModulesTest {
                 MergeOptions.defaults().withThreads(2), Progress.NONE);
     }
 
-    private static Map<String, float[]> tensors(Path model) {
-        Map<String, float[]> res = new TreeMap<>();
-        try (HfModelDir m = HfModelDir.open(model)) {
-            m.tensorNames().forEach(n -> res.put(n, m.tensor(n).toFloatArray()));
-        }
-        return res;
-    }
-
     /** A layer's gradient position within its own stack (mergekit: idx / (layers - 1) per module); 0 outside layers. */
     private static double t(String name) {
-        Matcher m = TEXT_LAYER.matcher(name);
-        if (m.find()) {
-            return Integer.parseInt(m.group(1)) / (double) (TEXT_LAYERS - 1);
-        }
-        m = VISION_LAYER.matcher(name);
-        if (m.find()) {
-            return Integer.parseInt(m.group(1)) / (double) (VISION_LAYERS - 1);
-        }
-        return 0;
-    }
-
-    private static void assertClose(float[] got, double[] want, String what) {
-        assertThat(got.length).as(what).isEqualTo(want.length);
-        for (int i = 0; i < got.length; i++) {
-            if (!(Math.abs(got[i] - want[i]) <= 1e-5 * Math.max(1, Math.abs(want[i])))) {
-                throw new AssertionError(what + "[" + i + "]: got " + got[i] + ", expected " + want[i]);
-            }
-        }
+        return ModuleMergeReference.t(name, STACKS);
     }
 
     private static Map<String, float[]> inputsWithout(Path model) {
@@ -166,52 +147,6 @@ class LlavaModulesTest {
             assertClose(got.get(n), ties(c.get(n), List.of(a.get(n), b.get(n)), new double[]{0.6, 0.4}, 0.5), n);
             assertThat(got.get(n)).as(n + " differs from the base").isNotEqualTo(c.get(n));
         }
-    }
-
-    /**
-     * mergekit's TIES (normalize, lambda 1): each task vector keeps its int(density n) largest magnitudes (the lower
-     * index first among equal ones), the sign of the weighted sum is elected (0 counts as +), and the agreeing
-     * weighted deltas are summed and divided by the sum of their weights (1 where none agrees).
-     */
-    private static double[] ties(float[] base, List<float[]> models, double[] weights, double density) {
-        int n = base.length;
-        double[][] wd = new double[models.size()][n];
-        for (int m = 0; m < models.size(); m++) {
-            double[] d = new double[n];
-            for (int i = 0; i < n; i++) {
-                d[i] = models.get(m)[i] - base[i];
-            }
-            Integer[] order = new Integer[n];
-            for (int i = 0; i < n; i++) {
-                order[i] = i;
-            }
-            Arrays.sort(order, (x, y) -> Double.compare(Math.abs(d[y]), Math.abs(d[x])));
-            boolean[] keep = new boolean[n];
-            for (int k = 0; k < (int) (density * n); k++) {
-                keep[order[k]] = true;
-            }
-            for (int i = 0; i < n; i++) {
-                wd[m][i] = keep[i] ? weights[m] * d[i] : 0;
-            }
-        }
-        double[] out = new double[n];
-        for (int i = 0; i < n; i++) {
-            double sum = 0;
-            for (double[] x : wd) {
-                sum += x[i];
-            }
-            boolean positive = sum >= 0;
-            double mixed = 0;
-            double div = 0;
-            for (int m = 0; m < wd.length; m++) {
-                if (wd[m][i] != 0 && (wd[m][i] > 0) == positive) {
-                    mixed += wd[m][i];
-                    div += weights[m];
-                }
-            }
-            out[i] = base[i] + mixed / (div == 0 ? 1 : div);
-        }
-        return out;
     }
 
     @Test

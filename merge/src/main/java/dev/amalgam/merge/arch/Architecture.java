@@ -48,12 +48,14 @@ import tools.jackson.databind.json.JsonMapper;
  * @param overrideLayers      mergekit's {@code override_num_layers}: the layer count whatever the config says, or -1
  * @param submodules          the modules of a multi-module ({@code kind: modular}) family, in file order; empty for
  *                            a family of one module (whose weights are the fields above)
+ * @param tagalongFiles       mergekit's {@code tagalong_files}: files the output copies from the base (else first)
+ *                            model, e.g. a vision model's {@code preprocessor_config.json}
  */
 public record Architecture(String modelType, List<String> architectures, List<String> numLayersKeys,
                            String vocabSizeKey, String numExpertsKey, List<WeightInfo> preWeights,
                            List<WeightInfo> layerWeights, List<WeightInfo> postWeights,
                            List<String> passthroughPrefixes, String source, int inferredLayers, int overrideLayers,
-                           List<Module> submodules) {
+                           List<Module> submodules, List<String> tagalongFiles) {
 
     /**
      * One module of a family, as mergekit's {@code ModuleDefinition}: a layout of its own (weights before, in and
@@ -88,6 +90,7 @@ public record Architecture(String modelType, List<String> architectures, List<St
         postWeights = List.copyOf(postWeights);
         passthroughPrefixes = List.copyOf(passthroughPrefixes);
         submodules = List.copyOf(submodules);
+        tagalongFiles = List.copyOf(tagalongFiles);
     }
 
     /**
@@ -154,10 +157,11 @@ public record Architecture(String modelType, List<String> architectures, List<St
      * count).
      */
     public int countLayers(Collection<String> tensorNames) {
-        if (layerWeights.isEmpty()) {
+        String t = layerWeights.stream().map(WeightInfo::name).filter(n -> n.contains("${layer_index}")).findFirst()
+                .orElse(null);
+        if (t == null) {
             return 0;
         }
-        String t = layerWeights.get(0).name();
         Pattern p = Pattern.compile(Pattern.quote(t.substring(0, t.indexOf("${layer_index}"))) + "(\\d+)\\.");
         int max = -1;
         for (String n : tensorNames) {
@@ -180,7 +184,10 @@ public record Architecture(String modelType, List<String> architectures, List<St
     }
 
     /**
-     * The weights of layer {@code index}, experts expanded from the config's expert count.
+     * The weights of layer {@code index}, experts expanded from the config's expert count. A template without
+     * {@code ${layer_index}} (allowed in a module with {@code override_num_layers}) names the same tensor at every
+     * layer: it is one weight, planned at layer 0 only (mergekit plans it at every layer and writes the same name
+     * once per layer; with a gradient, which of those writes its output keeps is not specified).
      *
      * @throws IllegalArgumentException when the family has experts and the config has no valid expert count
      */
@@ -189,6 +196,9 @@ public record Architecture(String modelType, List<String> architectures, List<St
         List<WeightInfo> res = new ArrayList<>(layerWeights.size() + 3 * Math.max(experts, 0));
         Map<String, Integer> vars = new HashMap<>(Map.of("layer_index", index, "num_layers", numLayers));
         for (WeightInfo w : layerWeights) {
+            if (index != 0 && !w.name().contains("${layer_index}")) {
+                continue;
+            }
             if (w.name().contains("${expert_index}")) {
                 for (int e = 0; e < experts; e++) {
                     vars.put("expert_index", e);
@@ -330,15 +340,15 @@ public record Architecture(String modelType, List<String> architectures, List<St
             int n = e.getValue().values().iterator().next();
             modules.add(new Module(e.getKey(), List.of(), new Architecture("", List.of(), List.of(), vocabKey, null,
                     List.of(), layerTemplates(templates.get(e.getKey()), n, names), List.of(), List.of(), "inferred",
-                    n, -1, List.of())));
+                    n, -1, List.of(), List.of())));
         }
         if (!loose.isEmpty()) {
             modules.add(new Module("default", List.of(), new Architecture("", List.of(), List.of(), vocabKey, null,
                     looseWeights(loose, names, refShapes, configValue(config, vocabKey)), List.of(), List.of(),
-                    List.of(), "inferred", 0, -1, List.of())));
+                    List.of(), "inferred", 0, -1, List.of(), List.of())));
         }
         return new Architecture("", List.of(archName), List.of(), vocabKey, null, List.of(), List.of(), List.of(),
-                List.of(), "inferred", 0, -1, modules);
+                List.of(), "inferred", 0, -1, modules, List.of());
     }
 
     /** One layer stack (or none): a single layout, checked against config.json's layer count. */
@@ -361,7 +371,7 @@ public record Architecture(String modelType, List<String> architectures, List<St
         }
         return new Architecture("", List.of(archName), key == null ? List.of() : List.of(key), "vocab_size", null,
                 looseWeights(loose, names, refShapes, configValue(config, "vocab_size")), layerWeights, List.of(),
-                List.of(), "inferred", n, -1, List.of());
+                List.of(), "inferred", n, -1, List.of(), List.of());
     }
 
     /** A stack's templates, each optional unless every model stores it at every layer. */
@@ -455,7 +465,7 @@ public record Architecture(String modelType, List<String> architectures, List<St
             throw new IllegalArgumentException(file + ": kind must be 'module' or 'modular', found '" + kind + "'");
         }
         knownKeys(root, Set.of("kind", "model_type", "architectures", "vocab_size_config_key", "modules",
-                "description"), file);
+                "tagalong_files", "description"), file);
         JsonNode mods = root.get("modules");
         if (mods == null || !mods.isObject() || mods.isEmpty()) {
             throw new IllegalArgumentException(file + ": modules must be a non-empty mapping of name to module");
@@ -490,7 +500,8 @@ public record Architecture(String modelType, List<String> architectures, List<St
         return new Architecture(text(root, "model_type", file), strings(root.get("architectures"), file,
                 "architectures"), List.of(), root.has("vocab_size_config_key")
                 ? text(root, "vocab_size_config_key", file) : "vocab_size", null, List.of(), List.of(), List.of(),
-                List.of(), file, -1, -1, modules);
+                List.of(), file, -1, -1, modules, root.has("tagalong_files")
+                ? strings(root.get("tagalong_files"), file, "tagalong_files") : List.of());
     }
 
     /** One module's layout; {@code inModule}: inside a modular file, where mergekit's fields are optional. */
@@ -534,7 +545,7 @@ public record Architecture(String modelType, List<String> architectures, List<St
                 weights(root.get("post_weights"), prefix, where, "post_weights"),
                 root.has("passthrough_prefixes")
                         ? strings(root.get("passthrough_prefixes"), where, "passthrough_prefixes") : List.of(),
-                source, -1, override, List.of());
+                source, -1, override, List.of(), List.of());
         a.checkTemplates();
         return a;
     }
@@ -562,9 +573,9 @@ public record Architecture(String modelType, List<String> architectures, List<St
             layer.put("expert_index", 0);
         }
         for (WeightInfo w : layerWeights) {
-            if (!w.name().contains("${layer_index}")) {
+            if (!w.name().contains("${layer_index}") && overrideLayers < 0) {
                 throw new IllegalArgumentException(source + ": layer template '" + w.name()
-                        + "' has no ${layer_index}");
+                        + "' has no ${layer_index} (allowed only with override_num_layers)");
             }
             checkOne(w, layer, "layer_templates.weights");
         }

@@ -32,7 +32,16 @@ class ArchitectureTest {
         assertThat(Architecture.known()).hasSize(files.size());
         assertThat(Architecture.supported()).contains("LlamaForCausalLM", "MixtralForCausalLM", "Qwen2MoeForCausalLM",
                 "Qwen3MoeForCausalLM", "Gemma3ForCausalLM", "Phi3ForCausalLM", "GPT2LMHeadModel", "FalconForCausalLM",
-                "DeepseekV3ForCausalLM", "LlavaForConditionalGeneration", "CohereForCausalLM", "Olmo2ForCausalLM");
+                "DeepseekV3ForCausalLM", "LlavaForConditionalGeneration", "CohereForCausalLM", "Olmo2ForCausalLM",
+                "Mistral3ForConditionalGeneration", "Gemma3ForConditionalGeneration", "Qwen2VLForConditionalGeneration",
+                "Qwen2_5_VLForConditionalGeneration", "Qwen3VLForConditionalGeneration",
+                "Qwen3VLMoeForConditionalGeneration", "Llama4ForConditionalGeneration", "GPTNeoXForCausalLM",
+                "Starcoder2ForCausalLM", "InternLM2ForCausalLM", "PhiForCausalLM");
+        // two files share PhiForCausalLM: config.json's model_type picks one
+        assertThat(Architecture.forConfig(config("{\"architectures\": [\"PhiForCausalLM\"], \"model_type\": \"phi-msft\"}"))
+                .orElseThrow().source()).isEqualTo("phi2-old.json");
+        assertThat(Architecture.forConfig(config("{\"architectures\": [\"PhiForCausalLM\"], \"model_type\": \"phi\"}"))
+                .orElseThrow().source()).isEqualTo("phi2.json");
     }
 
     @Test
@@ -68,7 +77,8 @@ class ArchitectureTest {
                 """;
         assertThat(Architecture.parse(ok, "x.json").layerWeights(2, 3, config("{}")).get(0).name()).isEqualTo("l.2.w");
         assertThatThrownBy(() -> Architecture.parse(ok.replace("l.${layer_index}.w", "l.w"), "x.json"))
-                .hasMessageContaining("x.json").hasMessageContaining("has no ${layer_index}");
+                .hasMessageContaining("x.json").hasMessageContaining("has no ${layer_index}")
+                .hasMessageContaining("allowed only with override_num_layers");
         assertThatThrownBy(() -> Architecture.parse(ok.replace("l.${layer_index}.w", "l.${layer_index}.${expert_index}"), "x.json"))
                 .hasMessageContaining("x.json: layer_templates.weights").hasMessageContaining("expert_index");
         assertThatThrownBy(() -> Architecture.parse(ok.replace("\"is_embed\": true", "\"is_embed\": 1"), "x.json"))
@@ -136,6 +146,28 @@ class ArchitectureTest {
         assertThatThrownBy(() -> Architecture.parse("{\"kind\": \"modular\", \"model_type\": \"x\", "
                 + "\"architectures\": [\"X\"], \"modules\": {}}", "x.json"))
                 .hasMessageContaining("x.json: modules must be a non-empty mapping");
+    }
+
+    @Test
+    void aLayerTemplateWithoutTheLayerIndexInAModuleOfFixedLayersIsOneWeightPlannedAtLayerZero() {
+        // mergekit's qwen2_vl merger: two fixed layers whose templates name the same tensors at each layer
+        Architecture a = Architecture.parse("""
+                {"kind": "modular", "model_type": "x", "architectures": ["X"],
+                 "tagalong_files": ["preprocessor_config.json", "vocab.json"],
+                 "modules": {"merger": {"architecture": {"model_type": "", "architectures": [],
+                   "override_num_layers": 2, "pre_weights": [{"name": "m.ln.weight"}],
+                   "layer_templates": {"weights": [{"name": "m.mlp.0.weight"}, {"name": "m.deep.${layer_index}.w"}]},
+                   "post_weights": []}}}}
+                """, "x.json");
+        Architecture merger = a.modules().get(0).layout();
+        assertThat(merger.numLayersValue(config("{}")).intValue()).isEqualTo(2);
+        assertThat(merger.layerWeights(0, 2, config("{}"))).extracting(WeightInfo::name)
+                .containsExactly("m.mlp.0.weight", "m.deep.0.w");
+        assertThat(merger.layerWeights(1, 2, config("{}"))).extracting(WeightInfo::name).containsExactly("m.deep.1.w");
+        assertThat(merger.countLayers(List.of("m.mlp.0.weight", "m.deep.0.w", "m.deep.1.w"))).isEqualTo(2);
+        assertThat(a.tagalongFiles()).containsExactly("preprocessor_config.json", "vocab.json");
+        assertThat(Architecture.forConfig(config("{\"architectures\": [\"LlamaForCausalLM\"]}")).orElseThrow()
+                .tagalongFiles()).isEmpty();
     }
 
     @Test

@@ -17,7 +17,7 @@ final class Narrowing {
 
     /**
      * Per-thread blocks of the BF16 path: a direct buffer through which a bulk copy turns floats into their bits
-     * (C2 does not vectorise {@code Float.floatToRawIntBits} in a loop), the bits, and the packed output pairs.
+     * (it measured cheaper than a loop of {@code Float.floatToRawIntBits}), the bits, and the packed output pairs.
      */
     private static final class Bf16Blocks {
         final ByteBuffer bytes = ByteBuffer.allocateDirect(BF16_BLOCK * Float.BYTES).order(ByteOrder.nativeOrder());

@@ -41,7 +41,8 @@ public final class LinearMerge implements MergeMethod {
      * Each chunk of the output from the same chunk of every input, read in one sequential run each. The products
      * and sums are those of {@code (((w0 x0 + w1 x1) + w2 x2) + ...) / div} in FP32, in that order; the division
      * rides in the last input's pass instead of a pass of its own. Every loop indexes its arrays from the same
-     * offset, which C2 vectorises (with float arrays at different offsets it cannot rule out an overlap and stays scalar).
+     * offset: C2 cannot rule out that float arrays at different offsets overlap, and such a loop ran several times
+     * slower.
      */
     @Override
     public void merge(MergeInputs in, FloatSink sink) {

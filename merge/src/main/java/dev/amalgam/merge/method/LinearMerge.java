@@ -37,7 +37,13 @@ public final class LinearMerge implements MergeMethod {
         return true;
     }
 
-    /** Each chunk of the output from the same chunk of every input, read in one sequential run each. */
+    /**
+     * Each chunk of the output from the same chunk of every input, read in one sequential run each. The products
+     * and sums are those of {@code (((w0 x0 + w1 x1) + w2 x2) + ...) / div} in FP32, in that order; the division
+     * rides in the last input's pass instead of a pass of its own. Every loop indexes its arrays from the same
+     * offset: C2 cannot rule out that float arrays at different offsets overlap, and such a loop ran several times
+     * slower.
+     */
     @Override
     public void merge(MergeInputs in, FloatSink sink) {
         int n = in.length();
@@ -61,21 +67,46 @@ public final class LinearMerge implements MergeMethod {
             float[] x = buffers[1];
             int len = to - from;
             in.source(0).read(from, out, 0, len); // each input in one sequential run
-            float w0 = w[0];
-            for (int t = 0; t < len; t++) {
-                out[t] = w0 * out[t];
-            }
-            for (int m = 1; m < k; m++) {
-                in.source(m).read(from, x, 0, len);
-                float wm = w[m];
-                for (int t = 0; t < len; t++) {
-                    out[t] += wm * x[t];
+            if (k == 1) {
+                scaleDivide(out, w[0], div, len);
+            } else {
+                scale(out, w[0], len);
+                for (int m = 1; m < k - 1; m++) {
+                    in.source(m).read(from, x, 0, len);
+                    addWeighted(out, x, w[m], len);
                 }
-            }
-            for (int t = 0; t < len; t++) {
-                out[t] /= div;
+                in.source(k - 1).read(from, x, 0, len);
+                addWeightedDivide(out, x, w[k - 1], div, len);
             }
             sink.write(from, out, 0, len);
         });
+    }
+
+    /** a[t] = (w * a[t]) / div. */
+    private static void scaleDivide(float[] a, float w, float div, int len) {
+        for (int t = 0; t < len; t++) {
+            a[t] = (w * a[t]) / div;
+        }
+    }
+
+    /** a[t] = w * a[t]. */
+    private static void scale(float[] a, float w, int len) {
+        for (int t = 0; t < len; t++) {
+            a[t] = w * a[t];
+        }
+    }
+
+    /** a[t] += w * b[t]. */
+    private static void addWeighted(float[] a, float[] b, float w, int len) {
+        for (int t = 0; t < len; t++) {
+            a[t] += w * b[t];
+        }
+    }
+
+    /** a[t] = (a[t] + w * b[t]) / div. */
+    private static void addWeightedDivide(float[] a, float[] b, float w, float div, int len) {
+        for (int t = 0; t < len; t++) {
+            a[t] = (a[t] + w * b[t]) / div;
+        }
     }
 }

@@ -78,6 +78,52 @@ class LinearMergeTest {
         }
     }
 
+    /**
+     * Special values through every pass (the first model's scaling, the middle models' sums, the last model's sum
+     * fused with the division): subnormal inputs and products, signed zeros, NaN, infinities, the largest finite
+     * float (whose sums overflow), at the start, end and edges of chunks; bit for bit the plain loop.
+     */
+    @Test
+    void specialValuesThroughEveryPassEqualThePlainLoop() {
+        float[] specials = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 0x1p-130f, -0x1.8p-127f, Float.MIN_NORMAL,
+            Float.MAX_VALUE, -Float.MAX_VALUE, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1f, -3.5f};
+        int n = Chunks.SIZE + 37;
+        int[] places = {0, 1, Chunks.SIZE - 2, Chunks.SIZE - 1, Chunks.SIZE, Chunks.SIZE + 1, n - 1};
+        for (int k = 1; k <= 4; k++) {
+            for (double divisor : new double[] {1, 3e-3, 7.5}) {
+                float[][] xs = new float[k][];
+                float[] ws = new float[k];
+                List<Map<String, Object>> per = new java.util.ArrayList<>();
+                for (int m = 0; m < k; m++) {
+                    xs[m] = TestInputs.random(n, 40 + m, 1);
+                    for (int p = 0; p < places.length; p++) {
+                        for (int j = 0; j < specials.length; j++) {
+                            // each special meets every other in some model at some place
+                            int i = Math.min(n - 1, places[p] + j);
+                            xs[m][i] = specials[(j + 3 * m + p) % specials.length];
+                        }
+                    }
+                    ws[m] = m == 1 ? 0x1p-20f : (float) (divisor / k); // a tiny weight makes subnormal products
+                    per.add(w(ws[m]));
+                }
+                double wsum = 0;
+                for (float x : ws) {
+                    wsum += x;
+                }
+                float div = (float) wsum;
+                float[] out = TestInputs.merge(linear, flat(linear, -1, Map.of(), per, xs));
+                for (int i = 0; i < n; i++) {
+                    float acc = ws[0] * xs[0][i];
+                    for (int m = 1; m < k; m++) {
+                        acc = acc + ws[m] * xs[m][i];
+                    }
+                    assertThat(Float.floatToIntBits(out[i])).as("k %d, divisor %s, element %d", k, divisor, i)
+                            .isEqualTo(Float.floatToIntBits(acc / div));
+                }
+            }
+        }
+    }
+
     @Test
     void matchesNaiveReferenceOnRandomTensors() {
         float[][] xs = {TestInputs.random(257, 2, 1), TestInputs.random(257, 3, 1), TestInputs.random(257, 4, 1)};

@@ -1,13 +1,13 @@
 package dev.amalgam.modelengine.generate;
 
 import java.util.Arrays;
-import java.util.Random;
+import java.util.SplittableRandom;
 
 /** Picks the next token from one row of logits, in Java (deterministic for a seed, on any device). */
 final class Sampler {
 
     private final GenerationConfig config;
-    private final Random random;
+    private final SplittableRandom random;
 
     Sampler(GenerationConfig config) {
         this(config, config.seed());
@@ -15,7 +15,9 @@ final class Sampler {
 
     Sampler(GenerationConfig config, long seed) {
         this.config = config;
-        this.random = new Random(seed);
+        // not java.util.Random: its first draws for neighbouring seeds (the n choices of a request: seed + i) are
+        // nearly equal, so the choices' first tokens were almost always the same
+        this.random = new SplittableRandom(seed);
     }
 
     /** Next token from {@code logits[offset, offset + vocab)}. */

@@ -317,11 +317,13 @@ public final class OpenAiCompletions {
                 () -> { }, (row, token, logits, offset, vocab) -> {
                     Choice c = choices[row];
                     c.tokens.add(token);
-                    if (eos.contains(token)) {
-                        return false; // the generator ends the row; an EOS is neither text nor a reported token
-                    }
                     if (r.wantsLogprobs()) {
+                        // an EOS is reported too: its position's distribution is what a judge reading the first
+                        // token's top_logprobs needs, whichever token was drawn
                         c.logprobs.add(logprob(token, logits, offset, vocab, r.logprobs()));
+                    }
+                    if (eos.contains(token)) {
+                        return false; // the generator ends the row; an EOS is not text
                     }
                     c.text = tokenizer.decode(c.tokens.stream().mapToInt(Integer::intValue).toArray(), true);
                     // a trailing U+FFFD may be a character still incomplete: stops are looked for before it

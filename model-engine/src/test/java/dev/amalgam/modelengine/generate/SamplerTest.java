@@ -32,6 +32,30 @@ class SamplerTest {
     }
 
     @Test
+    void theFirstDrawsOfNeighbouringSeedsAreIndependent() {
+        // the n choices of a request sample with seeds seed, seed + 1, ...: their first tokens must be independent
+        // draws (java.util.Random's first draws for neighbouring seeds are nearly equal, so 8 choices nearly always
+        // began with one token). Independent, all 8 agree with probability 0.5^8 + 0.25^8 + 2 * 0.125^8 = 0.4 %.
+        GenerationConfig c = new GenerationConfig(1, 1.0, 1.0, 0, 0, true);
+        int allEqual = 0;
+        double[] f = new double[4];
+        for (long block = 0; block < 2000; block++) {
+            int first = -1;
+            boolean same = true;
+            for (long i = 0; i < 8; i++) {
+                int token = new Sampler(c, block * 1000 + i).next(ROW, 2, 4);
+                f[token]++;
+                same &= first < 0 || token == first;
+                first = token;
+            }
+            allEqual += same ? 1 : 0;
+        }
+        assertThat(allEqual).isLessThan(40); // 2 % of the blocks; expected 8
+        assertThat(f[0] / 16_000).isCloseTo(0.5, within(0.02));
+        assertThat(f[3] / 16_000).isCloseTo(0.125, within(0.02));
+    }
+
+    @Test
     void topKAndTopPTruncateThenRenormalise() {
         double[] k2 = frequencies(new GenerationConfig(1, 1.0, 1.0, 2, 3, true), 30_000);
         assertThat(k2[0]).isCloseTo(2.0 / 3, within(0.015));

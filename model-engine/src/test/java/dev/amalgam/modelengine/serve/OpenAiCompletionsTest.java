@@ -103,6 +103,48 @@ class OpenAiCompletionsTest {
     }
 
     @Test
+    void aDrawnEndOfSequenceTokenIsReportedWithItsAlternativesThoughNotInTheText() throws Exception {
+        // a final norm of zeros makes every logit 0: each token, the EOS too, is drawn with probability 1/vocab
+        Path flat = dir.resolve("flat");
+        TinyModels.write(Architecture.LLAMA, flat, new TinySizes(32, 64, 2, 4, 2, 128, DType.F32), 21);
+        try (var f = java.nio.channels.FileChannel.open(flat.resolve("model.safetensors"),
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer len = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            f.read(len, 0);
+            long data = 8 + len.getLong(0);
+            dev.amalgam.modelio.TensorInfo norm;
+            try (var st = dev.amalgam.modelio.SafetensorsFile.open(flat.resolve("model.safetensors"))) {
+                norm = st.info("model.norm.weight");
+            }
+            f.write(java.nio.ByteBuffer.allocate((int) (norm.end() - norm.begin())), data + norm.begin());
+        }
+        try (LlamaModel m = CheckpointLoader.load(flat, EngineOptions.cpu()); TextTokenizer tok = TextTokenizer.load(flat)) {
+            OpenAiCompletions flatApi = new OpenAiCompletions(m, tok, "flat", 64, Clock.systemUTC());
+            Set<Integer> eos = tok.eosTokenIds(m.config().eosTokenIds());
+            String eosText = tok.decode(new int[] {eos.iterator().next()}, false);
+            for (int seed = 0; seed < 200; seed++) { // choice i draws with seed + i; fixed: the same draws every run
+                ObjectNode r = flatApi.run(flatApi.parse(true, body("""
+                        {"model": "flat", "messages": [{"role": "user", "content": "Hello there"}], "max_tokens": 1,
+                         "n": 8, "seed": %d, "logprobs": true, "top_logprobs": 5}""".formatted(seed * 8))), c -> { });
+                for (JsonNode choice : r.get("choices")) {
+                    if (choice.get("finish_reason").asString().equals("stop")) {
+                        assertThat(choice.get("message").get("content").asString()).isEmpty();
+                        JsonNode content = choice.get("logprobs").get("content");
+                        assertThat(content).hasSize(1);
+                        assertThat(content.get(0).get("token").asString()).isEqualTo(eosText);
+                        assertThat(content.get(0).get("logprob").asDouble())
+                                .isCloseTo(-Math.log(m.config().vocabSize()), org.assertj.core.data.Offset.offset(1e-4));
+                        assertThat(content.get(0).get("top_logprobs")).hasSize(5);
+                        assertThat(r.get("usage").get("completion_tokens").asInt()).isEqualTo(8);
+                        return;
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no choice drew the end-of-sequence token in 1600 draws");
+    }
+
+    @Test
     void greedyChatCompletionEqualsANaiveArgmaxLoopWithItsLogprobs() {
         ObjectNode r = api.run(api.parse(true, body("""
                 {"model": "tiny", "messages": [{"role": "user", "content": "Hello there"}], "max_tokens": 8,
@@ -116,7 +158,7 @@ class OpenAiCompletionsTest {
         assertThat(choice.get("message").get("content").asString()).isEqualTo(text(want));
         JsonNode content = choice.get("logprobs").get("content");
         Set<Integer> eos = tokenizer.eosTokenIds(model.config().eosTokenIds());
-        List<Step> reported = want.stream().filter(s -> !eos.contains(s.token())).toList();
+        List<Step> reported = want; // every generated token, an EOS too (not in the text)
         assertThat(content).hasSize(reported.size());
         for (int i = 0; i < reported.size(); i++) {
             JsonNode e = content.get(i);

@@ -169,7 +169,11 @@ public final class MergePlanner {
                         new TensorParams(Map.of())), 0L));
             }
         }
-        List<String> dropped = ref.tensorNames().stream().filter(n -> !used.contains(n)).sorted().toList();
+        // what the layout has no name for (a tensor it names but the slices take from another model, or from
+        // layers no slice selects, is not "outside the layout")
+        Set<String> named = layoutNames(ref);
+        List<String> dropped = ref.tensorNames().stream().filter(n -> !used.contains(n) && !named.contains(n))
+                .sorted().toList();
         if (!dropped.isEmpty()) {
             warnings.add(dropped.size() + " tensors of '" + refName + "' are not in the " + describe(arch)
                     + " layout and are not written (as mergekit): " + String.join(", ", dropped.subList(0,
@@ -187,6 +191,29 @@ public final class MergePlanner {
                 .findFirst().orElse(-1L);
         return new MergePlan(method, arch, refName, tokenizerModel, out, Math.max(mainLayers, 0), vocab, tied, dtype,
                 warnings, union != null ? union : extendedDonor, moduleLayers);
+    }
+
+    /** Every tensor name the family's layout gives the reference model: each module's weights, aliases, tied names. */
+    private Set<String> layoutNames(HfModelDir ref) {
+        Set<String> res = new java.util.HashSet<>();
+        for (Architecture.Module mod : family.modules()) {
+            Architecture a = mod.layout();
+            int n = numLayers(a, refName, ref);
+            List<WeightInfo> all = new ArrayList<>(a.preWeights(n));
+            all.addAll(a.postWeights(n));
+            try {
+                for (int i = 0; i < n; i++) {
+                    all.addAll(a.layerWeights(i, n, ref.config()));
+                }
+            } catch (IllegalArgumentException e) {
+                // an expert count the config lacks is a problem of the plan itself, reported there
+            }
+            all.forEach(w -> {
+                res.addAll(w.names());
+                res.addAll(w.tiedNames());
+            });
+        }
+        return res;
     }
 
     /**

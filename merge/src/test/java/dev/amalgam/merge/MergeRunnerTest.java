@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -197,6 +198,58 @@ class MergeRunnerTest {
                 """, tmp.resolve("bad")));
         assertThat(e.problems()).anyMatch(p -> p.startsWith("modules.text: 'a' (LlamaForCausalLM, family llama.json)")
                 && p.endsWith("has no module 'text'; its modules: default"));
+    }
+
+    @Test
+    void anOptionalTensorSomeModelsLackIsMergedFromTheModelsThatStoreItAsMergekitDoes() {
+        Map<String, long[]> shapes = new java.util.LinkedHashMap<>();
+        shapes.put("model.embed_tokens.weight", new long[]{16, 8});
+        String p = "model.layers.0.";
+        shapes.put(p + "input_layernorm.weight", new long[]{8});
+        for (String proj : List.of("q_proj", "k_proj", "v_proj", "o_proj")) {
+            shapes.put(p + "self_attn." + proj + ".weight", new long[]{8, 8});
+        }
+        shapes.put(p + "post_attention_layernorm.weight", new long[]{8});
+        for (String proj : List.of("gate_proj", "up_proj")) {
+            shapes.put(p + "mlp." + proj + ".weight", new long[]{12, 8});
+        }
+        shapes.put(p + "mlp.down_proj.weight", new long[]{8, 12});
+        shapes.put("model.norm.weight", new long[]{8});
+        shapes.put("lm_head.weight", new long[]{16, 8});
+        Map<String, Object> config = Map.of("architectures", List.of("LlamaForCausalLM"), "model_type", "llama",
+                "num_hidden_layers", 1, "vocab_size", 16, "hidden_size", 8);
+        Map<String, long[]> withBias = new java.util.LinkedHashMap<>(shapes);
+        withBias.put(p + "self_attn.q_proj.bias", new long[]{8}); // attention_bias: only some models have it
+        TinyCheckpoint.write(tmp.resolve("a"), config, withBias, 16, 5, 1);
+        TinyCheckpoint.write(tmp.resolve("b"), config, shapes, 16, 5, 2);
+        MergeResult r = merge("""
+                merge_method: linear
+                models:
+                  - model: a
+                    parameters: {weight: 1}
+                  - model: b
+                    parameters: {weight: 3}
+                dtype: float32
+                """, tmp.resolve("out"));
+        // linear over the models that store it: the bias is a's alone (weights normalised over a only)
+        assertThat(read(tmp.resolve("out"), p + "self_attn.q_proj.bias")).containsExactly(read(tmp.resolve("a"),
+                p + "self_attn.q_proj.bias"));
+        float[] qa = read(tmp.resolve("a"), p + "self_attn.q_proj.weight");
+        float[] qb = read(tmp.resolve("b"), p + "self_attn.q_proj.weight");
+        float[] q = read(tmp.resolve("out"), p + "self_attn.q_proj.weight");
+        for (int i = 0; i < q.length; i++) {
+            assertThat(q[i]).isCloseTo((qa[i] + 3 * qb[i]) / 4, within(1e-6f));
+        }
+        assertThat(r.warnings()).anyMatch(w -> w.startsWith("1 optional tensors are merged from only the models")
+                && w.contains(p + "self_attn.q_proj.bias"));
+        // the base must store it: task arithmetic against a base without it is a problem (mergekit fails on it)
+        MergeConfigException e = catchThrowableOfType(MergeConfigException.class, () -> merge("""
+                merge_method: task_arithmetic
+                base_model: b
+                models: [{model: a, parameters: {weight: 1}}]
+                """, tmp.resolve("ta")));
+        assertThat(e.problems()).anyMatch(x -> x.startsWith("model 'b' has no tensor '" + p + "self_attn.q_proj.bias'")
+                && x.contains("the base model must have it"));
     }
 
     @Test

@@ -49,6 +49,8 @@ public final class MergePlanner {
     private String refName;
     /** Tensors of the reference model that are written (the others are reported as dropped). */
     private final Set<String> used = new java.util.HashSet<>();
+    /** Optional output tensors merged from only the sources that store them. */
+    private final Set<String> optionalSubsets = new java.util.TreeSet<>();
     /** Output tensors whose rows are indexed by token. */
     private final Set<String> embeddings = new java.util.HashSet<>();
     private UnionTokenizer union;
@@ -178,6 +180,11 @@ public final class MergePlanner {
             warnings.add(dropped.size() + " tensors of '" + refName + "' are not in the " + describe(arch)
                     + " layout and are not written (as mergekit): " + String.join(", ", dropped.subList(0,
                     Math.min(5, dropped.size()))) + (dropped.size() > 5 ? ", ..." : ""));
+        }
+        if (!optionalSubsets.isEmpty()) {
+            warnings.add(optionalSubsets.size() + " optional tensors are merged from only the models that store them"
+                    + " (as mergekit): " + String.join(", ", optionalSubsets.stream().limit(5).toList())
+                    + (optionalSubsets.size() > 5 ? ", ..." : ""));
         }
         Optional<WeightInfo> head = outer.stream().filter(w -> w.isEmbed() && !w.tiedNames().isEmpty()).findFirst();
         boolean tied = head.isPresent() && out.stream().noneMatch(p -> p.name().equals(head.get().name()));
@@ -437,13 +444,22 @@ public final class MergePlanner {
         List<TensorParams> modelParams = new ArrayList<>();
         List<TensorInfo> infos = new ArrayList<>();
         int baseIndex = -1;
+        boolean missing = false;
+        List<String> without = new ArrayList<>();
         for (int j = 0; j < slice.sources().size(); j++) {
             SliceSource src = slice.sources().get(j);
             HfModelDir m = models.get(src.model());
             String name = resolved.get(j);
+            if (name == null && outWeight.optional() && !src.model().equals(base)) {
+                // mergekit's GatherTensors leaves a missing optional tensor out: the models that have it are merged
+                without.add(src.model());
+                continue;
+            }
             if (name == null) {
                 problems.add("model '" + src.model() + "' has no tensor '" + inWeights.get(j).name() + "'"
-                        + (outWeight.optional() ? " (optional, but other models of the slice have it)" : ""));
+                        + (outWeight.optional() ? " (optional, but other models of the slice have it; the base model"
+                        + " must have it to merge it, mergekit fails too)" : ""));
+                missing = true;
                 continue;
             }
             if (src.model().equals(refModel())) {
@@ -457,8 +473,18 @@ public final class MergePlanner {
             infos.add(m.info(name));
             modelParams.add(resolveModelParams(src, slice, inWeights.get(j).name(), t, isBase));
         }
-        if (inputs.size() != slice.sources().size()) {
+        if (missing) {
             return;
+        }
+        if (!without.isEmpty()) {
+            long others = inputs.stream().map(TensorInput::model).distinct().filter(x -> !x.equals(base)).count();
+            Optional<String> wrong = method.checkInputs((int) others, baseIndex >= 0);
+            if (wrong.isPresent()) {
+                problems.add("tensor '" + outName + "' (optional) is missing from " + String.join(", ", without)
+                        + " and cannot be merged from the other models alone: " + wrong.get());
+                return;
+            }
+            optionalSubsets.add(outName);
         }
         TensorInfo first = infos.get(0);
         long[] shape = first.shape();

@@ -12,8 +12,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -87,25 +85,10 @@ class InferredModulesTest {
                 MergeOptions.defaults().withThreads(2), Progress.NONE);
     }
 
-    private static Map<String, float[]> read(Path model) {
-        Map<String, float[]> res = new TreeMap<>();
-        try (HfModelDir m = HfModelDir.open(model)) {
-            m.tensorNames().forEach(n -> res.put(n, m.tensor(n).toFloatArray()));
-        }
-        return res;
-    }
-
     /** mergekit's gradient position: layer / (layers - 1) within the layer's own stack; 0 outside the layers. */
     private static double t(String name) {
-        Matcher m = TEXT_LAYER.matcher(name);
-        if (m.find()) {
-            return Integer.parseInt(m.group(1)) / (double) (TEXT_LAYERS - 1);
-        }
-        m = VISION_LAYER.matcher(name);
-        if (m.find()) {
-            return Integer.parseInt(m.group(1)) / (double) (VISION_LAYERS - 1);
-        }
-        return 0;
+        return ModuleMergeReference.t(name, List.of(new ModuleMergeReference.Stack(TEXT_LAYER, TEXT_LAYERS),
+                new ModuleMergeReference.Stack(VISION_LAYER, VISION_LAYERS)));
     }
 
     @Test
@@ -119,22 +102,14 @@ class InferredModulesTest {
                     parameters: {weight: 1}
                 dtype: float32
                 """, "linear");
-        Map<String, float[]> a = read(dir.resolve("a"));
-        Map<String, float[]> b = read(dir.resolve("b"));
-        Map<String, float[]> got = read(r.outDir());
+        Map<String, float[]> a = ModuleMergeReference.tensors(dir.resolve("a"));
+        Map<String, float[]> b = ModuleMergeReference.tensors(dir.resolve("b"));
+        Map<String, float[]> got = ModuleMergeReference.tensors(r.outDir());
         assertThat(got.keySet()).isEqualTo(a.keySet());
         for (String n : got.keySet()) {
             double wa = 1 + 2 * t(n); // the gradient [1, 3] at the layer's place in its own stack
-            float[] x = a.get(n);
-            float[] y = b.get(n);
-            float[] o = got.get(n);
-            assertThat(o).as(n).hasSize(x.length);
-            for (int i = 0; i < o.length; i++) {
-                double want = (wa * x[i] + y[i]) / (wa + 1);
-                if (!(Math.abs(o[i] - want) <= 1e-6 * Math.max(1, Math.abs(want)))) {
-                    throw new AssertionError(n + "[" + i + "]: got " + o[i] + ", expected " + want);
-                }
-            }
+            ModuleMergeReference.assertClose(got.get(n), ModuleMergeReference.linear(List.of(a.get(n), b.get(n)),
+                    new double[]{wa, 1}), n, 1e-6);
         }
         // the middle vision layer sits at t = 0.5 of its stack, not at the text stack's end point
         assertThat(t("vision_model.encoder.layers.1.mlp.fc1.weight")).isEqualTo(0.5);

@@ -1,6 +1,7 @@
 package dev.amalgam.merge;
 
 import static dev.amalgam.merge.ModuleMergeReference.assertClose;
+import static dev.amalgam.merge.ModuleMergeReference.linear;
 import static dev.amalgam.merge.ModuleMergeReference.tensors;
 import static dev.amalgam.merge.ModuleMergeReference.ties;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -195,16 +196,17 @@ class LlavaModulesTest {
                 for (int out = 0; out < 3; out++) {
                     String o = "language_model.model.layers." + out + "." + rest;
                     if (out < 2) {
-                        want.put(o, mix(a.get("language_model.model.layers." + out + "." + rest), 1, null, 0));
+                        want.put(o, linear(List.of(a.get("language_model.model.layers." + out + "." + rest)),
+                                new double[]{1}));
                     } else {
-                        want.put(o, mix(a.get("language_model.model.layers.0." + rest), 3,
-                                b.get("language_model.model.layers.1." + rest), 1));
+                        want.put(o, linear(List.of(a.get("language_model.model.layers.0." + rest),
+                                b.get("language_model.model.layers.1." + rest)), new double[]{3, 1}));
                     }
                 }
             } else if (VISION_LAYER.matcher(n).find()) {
-                want.put(n, mix(a.get(n), 1 + 2 * t(n), b.get(n), 1));
+                want.put(n, linear(List.of(a.get(n), b.get(n)), new double[]{1 + 2 * t(n), 1}));
             } else {
-                want.put(n, mix(a.get(n), 2, b.get(n), 1));
+                want.put(n, linear(List.of(a.get(n), b.get(n)), new double[]{2, 1}));
             }
         }
         assertThat(got.keySet()).isEqualTo(want.keySet());
@@ -213,15 +215,6 @@ class LlavaModulesTest {
         assertThat(cfg.at("/text_config/num_hidden_layers").intValue()).isEqualTo(3);
         assertThat(cfg.at("/vision_config/num_hidden_layers").intValue()).isEqualTo(VISION_LAYERS);
         assertThat(r.numLayers()).isEqualTo(3);
-    }
-
-    /** {@code (wa a + wb b) / (wa + wb)}, or {@code a} alone when {@code b} is null (linear normalises the weights). */
-    private static double[] mix(float[] a, double wa, float[] b, double wb) {
-        double[] res = new double[a.length];
-        for (int i = 0; i < a.length; i++) {
-            res[i] = b == null ? a[i] : (wa * a[i] + wb * b[i]) / (wa + wb);
-        }
-        return res;
     }
 
     @Test

@@ -116,9 +116,14 @@ public final class ModuleMergeReference {
 
     /** Element by element within 1e-5 (relative above 1), naming the tensor and the index that differs. */
     public static void assertClose(float[] got, double[] want, String what) {
+        assertClose(got, want, what, 1e-5);
+    }
+
+    /** Element by element within {@code tolerance} (relative above 1), naming the tensor and the index that differs. */
+    public static void assertClose(float[] got, double[] want, String what, double tolerance) {
         assertThat(got.length).as(what).isEqualTo(want.length);
         for (int i = 0; i < got.length; i++) {
-            if (!(Math.abs(got[i] - want[i]) <= 1e-5 * Math.max(1, Math.abs(want[i])))) {
+            if (!(Math.abs(got[i] - want[i]) <= tolerance * Math.max(1, Math.abs(want[i])))) {
                 throw new AssertionError(what + "[" + i + "]: got " + got[i] + ", expected " + want[i]);
             }
         }

@@ -23,8 +23,10 @@ import dev.amalgam.platform.job.JobStatus;
 import dev.amalgam.platform.testing.TestApps;
 import dev.amalgam.platform.testing.TestDatabase;
 import dev.amalgam.platform.testing.TestHttp;
+import dev.amalgam.platform.testing.TestJobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -135,15 +137,6 @@ class FuseChatFusionServiceTest {
     }
 
     static Job awaitFinal(UUID id) throws InterruptedException {
-        JobService jobs = service.getBean(JobService.class);
-        long deadline = System.nanoTime() + 300_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            Job job = jobs.get(pivot.tenantId(), id);
-            if (job.status().isFinal()) {
-                return job;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("job " + id + " did not finish");
+        return TestJobs.awaitFinal(service, pivot.tenantId(), id, Duration.ofSeconds(300));
     }
 }

@@ -31,8 +31,10 @@ import dev.amalgam.platform.job.JobStatus;
 import dev.amalgam.platform.testing.TestApps;
 import dev.amalgam.platform.testing.TestDatabase;
 import dev.amalgam.platform.testing.TestHttp;
+import dev.amalgam.platform.testing.TestJobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -365,15 +367,6 @@ class RepresentationServiceTest {
     }
 
     static Job awaitFinal(UUID id) throws InterruptedException {
-        JobService jobs = service.getBean(JobService.class);
-        long deadline = System.nanoTime() + 300_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            Job job = jobs.get(tenant, id);
-            if (job.status().isFinal()) {
-                return job;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("job " + id + " did not finish");
+        return TestJobs.awaitFinal(service, tenant, id, Duration.ofSeconds(300));
     }
 }

@@ -22,6 +22,7 @@ import dev.amalgam.platform.job.JobStatus;
 import dev.amalgam.platform.testing.TestApps;
 import dev.amalgam.platform.testing.TestDatabase;
 import dev.amalgam.platform.testing.TestHttp;
+import dev.amalgam.platform.testing.TestJobs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -347,15 +348,6 @@ class MergeServiceTest {
     }
 
     static Job awaitFinal(UUID id) throws InterruptedException {
-        JobService jobs = service.getBean(JobService.class);
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            Job job = jobs.get(modelA.tenantId(), id);
-            if (job.status().isFinal()) {
-                return job;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("job " + id + " did not finish");
+        return TestJobs.awaitFinal(service, modelA.tenantId(), id, Duration.ofSeconds(60));
     }
 }

@@ -18,8 +18,10 @@ import dev.amalgam.platform.job.JobStatus;
 import dev.amalgam.platform.testing.TestApps;
 import dev.amalgam.platform.testing.TestDatabase;
 import dev.amalgam.platform.testing.TestHttp;
+import dev.amalgam.platform.testing.TestJobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -382,15 +384,6 @@ class PruningServiceTest {
     }
 
     static Job awaitFinal(UUID id) throws InterruptedException {
-        JobService jobs = service.getBean(JobService.class);
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            Job job = jobs.get(model.tenantId(), id);
-            if (job.status().isFinal()) {
-                return job;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("job " + id + " did not finish");
+        return TestJobs.awaitFinal(service, model.tenantId(), id, Duration.ofSeconds(120));
     }
 }

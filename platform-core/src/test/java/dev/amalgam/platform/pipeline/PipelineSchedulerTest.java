@@ -19,8 +19,10 @@ import dev.amalgam.platform.pipeline.lines.LinesApplication;
 import dev.amalgam.platform.testing.TestApps;
 import dev.amalgam.platform.testing.TestDatabase;
 import dev.amalgam.platform.testing.TestHttp;
+import dev.amalgam.platform.testing.TestJobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -99,15 +101,7 @@ class PipelineSchedulerTest {
     }
 
     static Job awaitFinal(UUID id) throws InterruptedException {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            Job job = service.getBean(JobService.class).get(caller.tenantId(), id);
-            if (job.status().isFinal()) {
-                return job;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("job " + id + " did not finish");
+        return TestJobs.awaitFinal(service, caller.tenantId(), id, Duration.ofSeconds(60));
     }
 
     static Job stepJob(UUID pipeline, String step) {

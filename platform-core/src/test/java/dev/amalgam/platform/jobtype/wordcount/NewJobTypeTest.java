@@ -11,15 +11,16 @@ import dev.amalgam.platform.artifact.ArtifactRepository;
 import dev.amalgam.platform.artifact.ArtifactService;
 import dev.amalgam.platform.auth.ApiKeyService;
 import dev.amalgam.platform.job.Job;
-import dev.amalgam.platform.job.JobService;
 import dev.amalgam.platform.job.JobStatus;
 import dev.amalgam.platform.jobtype.InvalidJobSpecException;
 import dev.amalgam.platform.jobtype.LocalJobs;
 import dev.amalgam.platform.testing.TestApps;
 import dev.amalgam.platform.testing.TestDatabase;
 import dev.amalgam.platform.testing.TestHttp;
+import dev.amalgam.platform.testing.TestJobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -133,15 +134,6 @@ class NewJobTypeTest {
     }
 
     static Job awaitFinal(UUID id) throws InterruptedException {
-        JobService jobs = service.getBean(JobService.class);
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            Job job = jobs.get(tenant, id);
-            if (job.status().isFinal()) {
-                return job;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("job " + id + " did not finish");
+        return TestJobs.awaitFinal(service, tenant, id, Duration.ofSeconds(60));
     }
 }

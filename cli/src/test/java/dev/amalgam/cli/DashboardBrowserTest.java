@@ -477,9 +477,11 @@ class DashboardBrowserTest {
     }
 
     private void waitUntilFinished(Page page, String status) {
-        page.waitFor("['SUCCEEDED','FAILED','CANCELLED'].includes((document.querySelector('#job-title + .status') || {}).textContent)",
-                JOB_TIMEOUT, "the job to finish");
-        assertThat(page.text("#job-title + .status")).as(page.text("#job-error")).isEqualTo(status);
+        // the status is kept as the condition saw it: the job's screen is drawn again as its last events arrive, so a
+        // second query may find the element of a screen being redrawn
+        page.waitFor("['SUCCEEDED','FAILED','CANCELLED'].includes(window.finalStatus ="
+                + " (document.querySelector('#job-title + .status') || {}).textContent)", JOB_TIMEOUT, "the job to finish");
+        assertThat(page.eval("window.finalStatus").asString()).as(page.text("#job-error")).isEqualTo(status);
     }
 
     private HttpResponse<String> post(String path, String json) throws Exception {
